@@ -1,0 +1,1 @@
+"""WSO Custody Clock."""

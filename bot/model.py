@@ -1,0 +1,139 @@
+"""Domain values of the custody clock.
+
+Plain frozen dataclasses: no Slack, HTTP or database imports. Every datetime
+held here is an aware UTC instant; naive or non-UTC values are rejected at
+construction so that a local wall-clock time can never leak into the maths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+CUSTODY_WINDOW = timedelta(hours=48)
+
+
+class CustodyState(StrEnum):
+    OPEN = "open"
+    TRANSFERRED = "transferred"
+    RELEASED = "released"
+
+
+class WarrantForm(StrEnum):
+    I_200 = "I-200"
+    I_205 = "I-205"
+
+
+class CountingRule(StrEnum):
+    """How the custody window is counted; recorded with each custody."""
+
+    ELAPSED_48H = "elapsed-48h"
+
+
+class NoticeKind(StrEnum):
+    """The ``kind`` field of the ``wso_custody`` message metadata."""
+
+    LOGGED = "logged"
+    REMINDER = "reminder"
+    EXPIRED = "expired"
+    TRANSFERRED = "transferred"
+    RELEASED = "released"
+
+
+class NoticeState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+CLOSING_KINDS = frozenset({NoticeKind.TRANSFERRED, NoticeKind.RELEASED})
+
+
+def require_utc(name: str, value: datetime | None) -> None:
+    """Reject naive or non-UTC datetimes at the boundary of the domain."""
+    if value is None:
+        return
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValueError(f"{name} must be timezone-aware (got naive {value!r})")
+    if offset != timedelta(0):
+        raise ValueError(f"{name} must be in UTC (got offset {offset})")
+
+
+@dataclass(frozen=True)
+class Custody:
+    """One WSO arrest and the window ICE has to take custody."""
+
+    id: str
+    facility_id: str
+    booking: str
+    arrested_at: datetime
+    deadline: datetime
+    logged_by: str
+    logged_at: datetime
+    counting_rule: CountingRule = CountingRule.ELAPSED_48H
+    warrant_form: WarrantForm | None = None
+    warrant_number: str | None = None
+    state: CustodyState = CustodyState.OPEN
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    close_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("arrested_at", "deadline", "logged_at", "closed_at"):
+            require_utc(name, getattr(self, name))
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is CustodyState.OPEN
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message the bot owes a channel, durable until it is sent.
+
+    ``seq`` is assigned by the store on insert and orders notices of the same
+    custody and channel; it is ``None`` for a notice that is only planned.
+    """
+
+    id: str
+    custody_id: str
+    kind: NoticeKind
+    channel: str
+    due_at: datetime
+    lead_seconds: int | None = None
+    seq: int | None = None
+    state: NoticeState = NoticeState.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    attempted_at: datetime | None = None
+    sent_at: datetime | None = None
+    message_ts: str | None = None
+    last_error: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("due_at", "next_attempt_at", "attempted_at", "sent_at"):
+            require_utc(name, getattr(self, name))
+
+    def ready_at(self) -> datetime:
+        """When the dispatcher may next try this notice."""
+        if self.next_attempt_at is not None and self.next_attempt_at > self.due_at:
+            return self.next_attempt_at
+        return self.due_at
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who did what to which custody, and when (kept for the record)."""
+
+    at: datetime
+    actor: str
+    action: str
+    custody_id: str | None = None
+    detail: dict[str, str | int | bool | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        require_utc("at", self.at)
