@@ -113,6 +113,7 @@ class Notice:
     sent_at: datetime | None = None
     message_ts: str | None = None
     last_error: str | None = None
+    may_have_posted: bool = False
 
     def __post_init__(self) -> None:
         for name in ("due_at", "next_attempt_at", "attempted_at", "sent_at"):

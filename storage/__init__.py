@@ -1,0 +1,12 @@
+"""Persistence behind one seam: ``CustodyStore``. SQL never leaves this package."""
+
+from storage.interface import CustodyNotOpen, CustodyStore, DuplicateOpenCustody, StoreError
+from storage.sqlite_store import SqliteCustodyStore
+
+__all__ = [
+    "CustodyNotOpen",
+    "CustodyStore",
+    "DuplicateOpenCustody",
+    "SqliteCustodyStore",
+    "StoreError",
+]

@@ -1,0 +1,181 @@
+"""Composition root: the one place that builds and wires every part.
+
+``WsoService`` owns the store, the Bolt app, the aiohttp server and the
+dispatcher, and starts and stops them in order. Tests build it with a fake
+clock and a temporary database; ``wso-bot serve`` builds it from the
+environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config, Settings
+from bot.desk import CustodyDesk
+from bot.dispatcher import Dispatcher
+from bot.messages import SlackMessage, render_notice
+from bot.model import Custody, Notice
+from bot.slack_gateway import SlackGateway, make_web_client
+from handlers import app_home, slash_command
+from handlers.deps import HandlerDeps
+from storage.interface import CustodyStore
+from storage.sqlite_store import SqliteCustodyStore
+
+log = logging.getLogger("wso.app")
+
+HEALTH_DB_TIMEOUT_SECONDS = 2.0
+AUTH_TEST_TIMEOUT_SECONDS = 2
+
+
+class CachedAuthorization:
+    """Bolt ``authorize`` that asks ``auth.test`` once and never blocks a command on Slack.
+
+    Bolt's default single-team authorization calls ``auth.test`` on the first
+    request and answers with an error if Slack's Web API is down. A custody must
+    be recordable even then, so a failed lookup falls back to the bare token.
+    """
+
+    def __init__(self, token: str, api_url: str) -> None:
+        self._token = token
+        self._client = AsyncWebClient(
+            token=token, base_url=api_url, timeout=AUTH_TEST_TIMEOUT_SECONDS, retry_handlers=[]
+        )
+        self._result: AuthorizeResult | None = None
+
+    async def warm_up(self) -> None:
+        try:
+            response = await self._client.auth_test()
+        except Exception as error:
+            log.warning("slack.auth_test_failed", extra={"error": type(error).__name__})
+            return
+        self._result = AuthorizeResult.from_auth_test_response(
+            bot_token=self._token, auth_test_response=response
+        )
+
+    async def __call__(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        if self._result is None:
+            await self.warm_up()
+        if self._result is not None:
+            return self._result
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=self._token)
+
+
+@dataclass(frozen=True)
+class NoticeRendering:
+    """Renders a notice with its facility from the config (the dispatcher's view of messages)."""
+
+    config: Config
+
+    def __call__(self, custody: Custody, notice: Notice, now: datetime) -> SlackMessage:
+        facility = self.config.facility(custody.facility_id)
+        if facility is None:
+            raise LookupError(f"facility {custody.facility_id!r} is not in the config")
+        return render_notice(custody, notice, facility, now)
+
+
+class WsoService:
+    def __init__(
+        self,
+        settings: Settings,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        store: CustodyStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.store: CustodyStore = store or SqliteCustodyStore(settings.db_path)
+        gateway = SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url))
+        self.dispatcher = Dispatcher(self.store, gateway, NoticeRendering(config), self.clock)
+        self.desk = CustodyDesk(config, self.store, self.clock, self.dispatcher.wake)
+        self._authorization = CachedAuthorization(settings.slack_bot_token, settings.slack_api_url)
+        self.bolt_app = self._build_bolt_app()
+        self.web_app = self._build_web_app()
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    def _build_bolt_app(self) -> AsyncApp:
+        bolt_app = AsyncApp(
+            client=AsyncWebClient(base_url=self.settings.slack_api_url),
+            signing_secret=self.settings.slack_signing_secret,
+            authorize=self._authorization,
+        )
+        deps = HandlerDeps(config=self.config, store=self.store, clock=self.clock, desk=self.desk)
+        slash_command.register(bolt_app, deps)
+        app_home.register(bolt_app, deps)
+        return bolt_app
+
+    def _build_web_app(self) -> web.Application:
+        web_app = web.Application()
+        web_app.router.add_post("/slack/events", self._slack_events)
+        web_app.router.add_get("/healthz", self._healthz)
+        return web_app
+
+    async def _slack_events(self, request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        return await to_aiohttp_response(await self.bolt_app.async_dispatch(bolt_request))
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        report = await self.health()
+        return web.json_response(report, status=200 if report["ok"] else 503)
+
+    async def health(self) -> dict[str, Any]:
+        """Database reachable and dispatcher running, plus the delivery lag."""
+        report: dict[str, Any] = {
+            "dispatcher": "running" if self.dispatcher.is_running else "stopped"
+        }
+        try:
+            await asyncio.wait_for(self.store.ping(), HEALTH_DB_TIMEOUT_SECONDS)
+            now = self.clock.now()
+            oldest = await self.store.oldest_ready_due_at(now)
+            report["database"] = "ok"
+            report["open_custodies"] = await self.store.count_open_custodies()
+            report["lag_seconds"] = (
+                0.0 if oldest is None else round((now - oldest).total_seconds(), 3)
+            )
+        except Exception as error:
+            report["database"] = f"error: {type(error).__name__}"
+        report["ok"] = report["database"] == "ok" and self.dispatcher.is_running
+        report["notices_sent"] = self.dispatcher.stats.sent
+        report["last_slack_error"] = self.dispatcher.stats.last_error
+        return report
+
+    async def start(self, host: str | None = None, port: int | None = None) -> int:
+        """Open the store, start the dispatcher and listen. Returns the bound port."""
+        await self.store.open()
+        await self._authorization.warm_up()
+        self.dispatcher.start()
+        self._runner = web.AppRunner(self.web_app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(
+            self._runner,
+            host if host is not None else self.settings.host,
+            self.settings.port if port is None else port,
+        )
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
+        log.info("service.started", extra={"port": self.port, "db": str(self.settings.db_path)})
+        return self.port
+
+    async def stop(self) -> None:
+        """Stop taking requests, let the dispatcher finish its tick, close the database."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.dispatcher.stop()
+        await self.store.close()
+        log.info("service.stopped")

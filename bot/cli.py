@@ -1,0 +1,124 @@
+"""``wso-bot``: ``serve`` runs the bot over HTTP; ``check-config`` validates the config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import (
+    DEFAULT_CONFIG_PATH,
+    Config,
+    ConfigError,
+    MissingCredentials,
+    Settings,
+    load_config,
+)
+from bot.durations import format_duration
+from bot.logs import configure_logging
+
+EXIT_CONFIG = 2
+
+MISSING_CREDENTIALS_HELP = """\
+wso-bot: missing {names}.
+
+To run the bot you need a Slack app:
+  1. Go to https://api.slack.com/apps -> "Create New App" -> "From an app manifest",
+     pick your workspace and paste the contents of manifest.yml from this repository.
+     Replace https://wso.example.org with the address where this bot is reachable.
+  2. Install the app to the workspace, and invite it to each facility's jail and ICE channel.
+  3. Export the credentials, then run again:
+       export SLACK_BOT_TOKEN=xoxb-...        # OAuth & Permissions -> Bot User OAuth Token
+       export SLACK_SIGNING_SECRET=...        # Basic Information -> Signing Secret
+  4. Copy wso.example.toml to wso.toml and fill in your facilities (or set WSO_CONFIG).
+
+To try it without Slack, start the fake Slack in another terminal:
+       .venv/bin/python -m tests.fake_slack --port 8099
+  and export SLACK_API_URL=http://127.0.0.1:8099/api/ with any token and secret.
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="wso-bot", description="WSO Custody Clock Slack bot")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the bot (HTTP mode); settings come from the environment")
+    check = commands.add_parser("check-config", help="validate the TOML config and exit")
+    check.add_argument(
+        "path", nargs="?", type=Path, help="config file (default: $WSO_CONFIG or ./wso.toml)"
+    )
+    args = parser.parse_args(argv)
+    if args.command == "check-config":
+        return check_config(args.path or Path(os.environ.get("WSO_CONFIG") or DEFAULT_CONFIG_PATH))
+    return serve()
+
+
+def check_config(path: Path) -> int:
+    try:
+        config = load_config(path)
+    except ConfigError as error:
+        print(f"wso-bot: config error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(describe_config(path, config))
+    return 0
+
+
+def describe_config(path: Path, config: Config) -> str:
+    leads = ", ".join(format_duration(lead) for lead in config.reminders.before) or "none"
+    lines = [f"{path}: OK", f"reminders before the deadline: {leads}"]
+    for facility in config.facilities:
+        lines.append(
+            f"facility {facility.id} ({facility.name}): {facility.timezone_name}, "
+            f"jail {facility.jail_channel}, ICE {facility.ice_channel}, "
+            f"{len(facility.officers)} officer(s), {len(facility.escalation)} escalation level(s)"
+        )
+    return "\n".join(lines)
+
+
+def serve() -> int:
+    try:
+        settings = Settings.from_env(os.environ)
+    except MissingCredentials as missing:
+        print(MISSING_CREDENTIALS_HELP.format(names=" and ".join(missing.missing)), file=sys.stderr)
+        return EXIT_CONFIG
+    except ConfigError as error:
+        print(f"wso-bot: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        config = load_config(settings.config_path)
+    except ConfigError as error:
+        print(f"wso-bot: config error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    asyncio.run(_serve_until_signalled(settings, config))
+    return 0
+
+
+async def _serve_until_signalled(settings: Settings, config: Config) -> None:
+    from bot.app import WsoService  # imported late: check-config must not need Slack libraries
+
+    service = WsoService(settings, config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    await service.start()
+    print(
+        f"wso-bot: serving on http://{settings.host}:{service.port} "
+        f"(POST /slack/events, GET /healthz); database {settings.db_path}",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        await stop.wait()
+    finally:
+        await service.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

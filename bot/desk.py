@@ -1,0 +1,366 @@
+"""The custody desk: turns one ``/wso`` command into a stored change and a reply.
+
+It sits between the thin Slack handler and the pure core: it resolves the
+facility, checks who may act, asks the core for deadlines and notice plans,
+and writes through the store in one transaction. It never talks to Slack;
+channel messages are notices that the dispatcher delivers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot import messages
+from bot.arrest_time import TimeInputError, parse_arrest_time
+from bot.clock import Clock
+from bot.commands import (
+    ArrestCommand,
+    Command,
+    CommandError,
+    HelpCommand,
+    ListCommand,
+    ReleaseCommand,
+    StatusCommand,
+    TransferCommand,
+    help_text,
+    parse_command,
+)
+from bot.config import Config, Facility
+from bot.deadline import custody_deadline
+from bot.messages import Reply, error_reply
+from bot.model import AuditEntry, Custody, CustodyState, NoticeKind
+from bot.notice_plan import plan_closing_notices, plan_notices
+from storage.interface import CustodyNotOpen, CustodyStore, DuplicateOpenCustody
+
+LIST_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who typed what, where."""
+
+    user_id: str
+    channel_id: str
+    text: str
+
+
+class Refusal(Exception):
+    """A command that cannot go ahead; carries the reply that says why."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.text)
+        self.reply = reply
+
+
+def new_custody_id() -> str:
+    return "c_" + uuid.uuid4().hex
+
+
+class CustodyDesk:
+    def __init__(
+        self,
+        config: Config,
+        store: CustodyStore,
+        clock: Clock,
+        on_notices_changed: Callable[[], None],
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._clock = clock
+        self._on_notices_changed = on_notices_changed
+
+    async def handle(self, invocation: Invocation) -> Reply:
+        """Run one command; every outcome, good or bad, is a reply for the user."""
+        try:
+            command = parse_command(invocation.text)
+            return await self._dispatch(command, invocation)
+        except CommandError as error:
+            return error_reply(error.message, error.example)
+        except Refusal as refusal:
+            return refusal.reply
+
+    async def _dispatch(self, command: Command, invocation: Invocation) -> Reply:
+        match command:
+            case ArrestCommand():
+                return await self._log_arrest(command, invocation)
+            case TransferCommand():
+                return await self._close(
+                    command.booking, command.facility_id, invocation, CustodyState.TRANSFERRED, None
+                )
+            case ReleaseCommand():
+                return await self._close(
+                    command.booking,
+                    command.facility_id,
+                    invocation,
+                    CustodyState.RELEASED,
+                    command.reason,
+                )
+            case StatusCommand():
+                return await self._status(command, invocation)
+            case ListCommand():
+                return await self._list(command)
+            case HelpCommand():
+                return Reply(text=help_text())
+
+    # --- arrest ------------------------------------------------------------------
+
+    async def _log_arrest(self, command: ArrestCommand, invocation: Invocation) -> Reply:
+        facility = self._facility_for_arrest(command, invocation)
+        if not facility.may_log_arrest(invocation.user_id):
+            raise Refusal(
+                error_reply(
+                    f"Only the WSO officers listed for {facility.name} may log arrests there, and "
+                    f"<@{invocation.user_id}> is not one of them. Nothing was stored. An administrator "
+                    f"can add your Slack user id `{invocation.user_id}` to `officers` in the config."
+                )
+            )
+        now = self._clock.now()
+        arrested_at = self._arrest_instant(command, facility, now)
+        custody = Custody(
+            id=new_custody_id(),
+            facility_id=facility.id,
+            booking=command.booking,
+            warrant_form=command.warrant_form,
+            warrant_number=command.warrant_number,
+            arrested_at=arrested_at,
+            deadline=custody_deadline(arrested_at),
+            logged_by=invocation.user_id,
+            logged_at=now,
+        )
+        notices = plan_notices(custody, facility.channels(), self._config.reminders.before, now)
+        audit = _audit(
+            now,
+            invocation,
+            "arrest_logged",
+            custody,
+            arrested_at=arrested_at.isoformat(),
+            deadline=custody.deadline.isoformat(),
+            warrant_form=custody.warrant_form,
+            warrant_number=custody.warrant_number,
+            at_text=command.at_text,
+            counting_rule=custody.counting_rule.value,
+        )
+        try:
+            await self._store.add_custody(custody, notices, audit)
+        except DuplicateOpenCustody as duplicate:
+            raise Refusal(_duplicate_reply(duplicate.existing, facility, now)) from None
+        self._on_notices_changed()
+        return messages.arrest_receipt(custody, facility, now)
+
+    def _arrest_instant(
+        self, command: ArrestCommand, facility: Facility, now: datetime
+    ) -> datetime:
+        if command.at_text is None:
+            return now
+        try:
+            return parse_arrest_time(command.at_text, facility.zone, now)
+        except TimeInputError as error:
+            raise Refusal(error_reply(error.message, error.example)) from None
+
+    def _facility_for_arrest(self, command: ArrestCommand, invocation: Invocation) -> Facility:
+        """Explicit facility, else the only one, the channel's, or the officer's only one."""
+        if command.facility_id is not None:
+            return self._named_facility(command.facility_id, f"/wso arrest {command.booking}")
+        candidates = [
+            self._config.facilities,
+            tuple(f for f in self._config.facilities if f.jail_channel == invocation.channel_id),
+            self._config.facilities_for_officer(invocation.user_id),
+        ]
+        for facilities in candidates:
+            if len(facilities) == 1:
+                return facilities[0]
+        options = self._config.facilities_for_officer(invocation.user_id) or self._config.facilities
+        raise Refusal(_which_facility_reply(f"/wso arrest {command.booking}", options, command))
+
+    def _named_facility(self, facility_id: str, example_prefix: str) -> Facility:
+        facility = self._config.facility(facility_id)
+        if facility is None:
+            known = ", ".join(f"`{f.id}`" for f in self._config.facilities)
+            raise Refusal(
+                error_reply(
+                    f"Unknown facility `{facility_id}`. Known facilities: {known}.",
+                    f"{example_prefix} facility {self._config.facilities[0].id}",
+                )
+            )
+        return facility
+
+    # --- transfer / release ------------------------------------------------------
+
+    async def _close(
+        self,
+        booking: str,
+        facility_id: str | None,
+        invocation: Invocation,
+        state: CustodyState,
+        reason: str | None,
+    ) -> Reply:
+        verb = "transfer" if state is CustodyState.TRANSFERRED else "release"
+        custody = await self._open_custody(booking, facility_id, invocation, verb)
+        facility = self._facility_of(custody)
+        if not facility.may_close(invocation.user_id):
+            raise Refusal(
+                error_reply(
+                    f"Only officers and staff listed for {facility.name} may record a {verb}. "
+                    f"Nothing was changed. An administrator can add `{invocation.user_id}` to "
+                    "`officers` or `staff` in the config."
+                )
+            )
+        now = self._clock.now()
+        kind = NoticeKind.TRANSFERRED if state is CustodyState.TRANSFERRED else NoticeKind.RELEASED
+        closing = plan_closing_notices(custody, kind, facility.channels(), now)
+        audit = _audit(
+            now,
+            invocation,
+            f"custody_{state.value}",
+            custody,
+            reason=reason,
+            deadline_passed=now >= custody.deadline,
+        )
+        try:
+            closed = await self._store.close_custody(
+                custody.id,
+                state=state,
+                at=now,
+                by=invocation.user_id,
+                reason=reason,
+                closing_notices=closing,
+                audit=audit,
+            )
+        except CustodyNotOpen:
+            raise Refusal(
+                error_reply(
+                    f"Booking {booking} was closed a moment ago by someone else; nothing was changed. "
+                    f"See `/wso status {booking}`."
+                )
+            ) from None
+        self._on_notices_changed()
+        what = "transferred to ICE" if state is CustodyState.TRANSFERRED else "released"
+        return Reply(
+            text=(
+                f":white_check_mark: Recorded: booking *{closed.booking}* at {facility.name} "
+                f"{what}. The custody clock is stopped and both channels are told."
+            )
+        )
+
+    async def _open_custody(
+        self, booking: str, facility_id: str | None, invocation: Invocation, verb: str
+    ) -> Custody:
+        scope = (
+            [self._named_facility(facility_id, f"/wso {verb} {booking}").id]
+            if facility_id
+            else None
+        )
+        found = await self._store.find_custodies(booking, scope, open_only=True)
+        if not found:
+            raise Refusal(
+                error_reply(
+                    f"There is no open custody for booking {booking}"
+                    + (f" at `{facility_id}`" if facility_id else "")
+                    + ". `/wso list` shows the open ones.",
+                    "/wso list",
+                )
+            )
+        return self._pick_one(found, invocation, f"/wso {verb} {booking}")
+
+    def _pick_one(self, found: list[Custody], invocation: Invocation, example: str) -> Custody:
+        if len(found) == 1:
+            return found[0]
+        here = [c for c in found if invocation.channel_id in self._facility_of(c).channels()]
+        if len(here) == 1:
+            return here[0]
+        ids = ", ".join(f"`{c.facility_id}`" for c in found)
+        raise Refusal(
+            error_reply(
+                f"Booking {found[0].booking} is open at more than one facility ({ids}); "
+                "say which with `facility ID`.",
+                f"{example} facility {found[0].facility_id}",
+            )
+        )
+
+    # --- status / list -----------------------------------------------------------
+
+    async def _status(self, command: StatusCommand, invocation: Invocation) -> Reply:
+        scope = (
+            [self._named_facility(command.facility_id, f"/wso status {command.booking}").id]
+            if command.facility_id
+            else None
+        )
+        open_ones = await self._store.find_custodies(command.booking, scope, open_only=True)
+        if open_ones:
+            custody = self._pick_one(open_ones, invocation, f"/wso status {command.booking}")
+        else:
+            history = await self._store.find_custodies(command.booking, scope)
+            if not history:
+                raise Refusal(
+                    error_reply(
+                        f"No custody has been logged for booking {command.booking}. "
+                        "`/wso list` shows the open ones.",
+                        "/wso list",
+                    )
+                )
+            custody = history[0]
+        return messages.custody_status(custody, self._facility_of(custody), self._clock.now())
+
+    async def _list(self, command: ListCommand) -> Reply:
+        scope = (
+            [self._named_facility(command.facility_id, "/wso list").id]
+            if command.facility_id
+            else None
+        )
+        custodies = await self._store.list_open_custodies(scope, limit=LIST_LIMIT)
+        total = len(custodies)
+        if total == LIST_LIMIT:
+            total = await self._store.count_open_custodies() if scope is None else total
+        rows = [(c, self._facility_of(c)) for c in custodies]
+        return messages.open_custody_list(rows, self._clock.now(), total)
+
+    def _facility_of(self, custody: Custody) -> Facility:
+        facility = self._config.facility(custody.facility_id)
+        if facility is None:
+            raise Refusal(
+                error_reply(
+                    f"Custody `{custody.id}` belongs to facility `{custody.facility_id}`, which is no "
+                    "longer in the config. Put it back, or ask an administrator."
+                )
+            )
+        return facility
+
+
+def _audit(
+    now: datetime, invocation: Invocation, action: str, custody: Custody, **detail: object
+) -> AuditEntry:
+    clean = {
+        k: (v if isinstance(v, str | int | bool) or v is None else str(v))
+        for k, v in detail.items()
+    }
+    return AuditEntry(
+        at=now,
+        actor=invocation.user_id,
+        action=action,
+        custody_id=custody.id,
+        detail={"channel": invocation.channel_id, "booking": custody.booking, **clean},
+    )
+
+
+def _duplicate_reply(existing: Custody, facility: Facility, now: datetime) -> Reply:
+    deadline = messages.format_local(existing.deadline, facility.zone)
+    return error_reply(
+        f"Booking {existing.booking} already has an open custody at {facility.name} "
+        f"(logged by <@{existing.logged_by}>, deadline {deadline}, custody `{existing.id}`). "
+        "Nothing new was stored. If its arrest time is wrong, release it with a reason and log again.",
+        f"/wso status {existing.booking}",
+    )
+
+
+def _which_facility_reply(
+    example_prefix: str, options: tuple[Facility, ...], command: ArrestCommand
+) -> Reply:
+    names = ", ".join(f"`{f.id}` ({f.name})" for f in options)
+    at = f" at {command.at_text}" if command.at_text else ""
+    return error_reply(
+        f"Which facility? Nothing was stored. Add `facility ID`, one of: {names}.",
+        f"{example_prefix}{at} facility {options[0].id}",
+    )

@@ -1,0 +1,274 @@
+"""The loop that posts due notices on time, and never loses or doubles one.
+
+Each tick reads the clock once, asks the store for ready notices, lets the pure
+``triage`` drop superseded reminders, and sends the rest: channels in
+parallel, each channel's notices in plan order. Between ticks it sleeps until
+the next notice is ready, or until it is woken (a custody logged or closed, a
+fake clock moved). There is no polling interval.
+
+Delivery is effectively once: a notice is marked ``sending`` before the Slack
+call and ``sent`` after it. A notice whose earlier attempt may have reached
+Slack (crash mid-send, timeout, 5xx) is first looked for in channel history by
+its ``notice_id`` metadata, and only posted if it is not there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.clock import Clock
+from bot.messages import SlackMessage
+from bot.model import Custody, Notice
+from bot.notice_plan import triage
+from bot.retry import SendFailure, retry_delay
+from bot.slack_gateway import SlackCallFailed
+from storage.interface import CustodyStore
+
+log = logging.getLogger("wso.dispatcher")
+
+# A safety net, not a poll: re-read the store at least this often in case time jumped.
+MAX_SLEEP = timedelta(seconds=30)
+BATCH_SIZE = 500
+# History is searched from a little before the attempt, to allow for clock skew with Slack.
+HISTORY_SKEW = timedelta(seconds=30)
+
+
+class NoticePoster(Protocol):
+    async def post_message(self, channel: str, message: SlackMessage) -> str: ...
+
+    async def find_posted(
+        self, channel: str, since: datetime, matches: Callable[[dict[str, Any]], bool]
+    ) -> str | None: ...
+
+
+NoticeRenderer = Callable[[Custody, Notice, datetime], SlackMessage]
+
+
+@dataclass
+class DispatcherStats:
+    """What the dispatcher has done since start; read by /healthz."""
+
+    sent: int = 0
+    failed_attempts: int = 0
+    skipped: int = 0
+    recovered: int = 0
+    last_tick_at: datetime | None = None
+    last_error: str | None = None
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: CustodyStore,
+        poster: NoticePoster,
+        render: NoticeRenderer,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._poster = poster
+        self._render = render
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.stats = DispatcherStats()
+        clock.subscribe(self.wake)
+
+    # --- lifecycle -------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="wso-dispatcher")
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Finish the tick in progress (up to ``timeout``), then stop."""
+        self._stopping = True
+        self.wake()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        except TimeoutError:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    @property
+    def is_running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def wake(self) -> None:
+        """Re-read the store now: something was added, closed, or time moved."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        await self.recover_in_flight()
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                sent_full_batch = await self.tick()
+            except Exception as error:  # keep the loop alive: a dead dispatcher loses notices
+                log.exception("dispatcher.tick_failed")
+                self.stats.last_error = repr(error)
+                sent_full_batch = False
+                await self._sleep(timedelta(seconds=1))
+                continue
+            if not sent_full_batch:
+                await self._sleep(await self._time_to_next())
+
+    async def _time_to_next(self) -> timedelta:
+        next_ready = await self._store.next_ready_at()
+        if next_ready is None:
+            return MAX_SLEEP
+        return min(max(next_ready - self._clock.now(), timedelta(0)), MAX_SLEEP)
+
+    async def _sleep(self, delay: timedelta) -> None:
+        if self._stopping or delay <= timedelta(0):
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), delay.total_seconds())
+
+    # --- one tick --------------------------------------------------------------
+
+    async def tick(self) -> bool:
+        """Send what is ready now. Returns True if the batch was full (more may wait)."""
+        now = self._clock.now()
+        self.stats.last_tick_at = now
+        ready = await self._store.ready_notices(now, BATCH_SIZE)
+        if not ready:
+            return False
+        plan = triage(ready)
+        if plan.skip:
+            await self._store.skip_notices([n.id for n in plan.skip], "superseded")
+            self.stats.skipped += len(plan.skip)
+            for notice in plan.skip:
+                log.info("notice.skipped", extra=_notice_fields(notice))
+        by_channel: dict[str, list[Notice]] = defaultdict(list)
+        for notice in plan.send:
+            by_channel[notice.channel].append(notice)
+        await asyncio.gather(*(self._send_channel(notices) for notices in by_channel.values()))
+        return len(ready) == BATCH_SIZE
+
+    async def _send_channel(self, notices: Sequence[Notice]) -> None:
+        held_back: set[str] = set()
+        for notice in notices:
+            if notice.custody_id in held_back:
+                continue  # an earlier notice of this custody failed: keep the channel in order
+            if not await self._deliver(notice):
+                held_back.add(notice.custody_id)
+
+    async def _deliver(self, notice: Notice) -> bool:
+        custody = await self._store.get_custody(notice.custody_id)
+        if custody is None:
+            await self._store.skip_notices([notice.id], "custody missing")
+            return True
+        try:
+            if notice.may_have_posted and await self._found_in_history(notice):
+                return True
+            now = self._clock.now()
+            message = self._render(custody, notice, now)
+            await self._store.mark_sending(notice.id, now)
+            ts = await self._poster.post_message(notice.channel, message)
+        except SlackCallFailed as error:
+            await self._record_failure(notice, error.failure)
+            return False
+        sent_at = self._clock.now()
+        await self._store.mark_sent(notice.id, sent_at, ts)
+        self.stats.sent += 1
+        lateness_ms = int((sent_at - notice.due_at).total_seconds() * 1000)
+        log.info("notice.sent", extra={**_notice_fields(notice), "lateness_ms": lateness_ms})
+        return True
+
+    async def _found_in_history(self, notice: Notice) -> bool:
+        """Like ``_already_posted``, but a history we may not read means "post anyway".
+
+        A transient failure (rate limit, 5xx) is raised so the notice is retried;
+        any other (say, a missing ``channels:history`` scope) must not block the
+        notice forever: a possible duplicate beats a lost expiry notice.
+        """
+        try:
+            return await self._already_posted(notice)
+        except SlackCallFailed as error:
+            if error.failure.retry_after is not None or error.failure.may_have_posted:
+                raise
+            log.warning(
+                "notice.history_unreadable",
+                extra={**_notice_fields(notice), "error": error.failure.code},
+            )
+            return False
+
+    async def _already_posted(self, notice: Notice) -> bool:
+        """Look for the notice in channel history; mark it sent if it is there."""
+        since = (notice.attempted_at or notice.due_at) - HISTORY_SKEW
+        ts = await self._poster.find_posted(
+            notice.channel, since, lambda message: _carries_notice(message, notice.id)
+        )
+        if ts is None:
+            return False
+        await self._store.mark_sent(notice.id, self._clock.now(), ts)
+        self.stats.recovered += 1
+        log.info("notice.found_in_history", extra=_notice_fields(notice))
+        return True
+
+    async def _record_failure(self, notice: Notice, failure: SendFailure) -> None:
+        attempts = notice.attempts + 1
+        retry_at = self._clock.now() + retry_delay(failure, attempts)
+        await self._store.mark_failed(
+            notice.id,
+            error=failure.code,
+            retry_at=retry_at,
+            may_have_posted=failure.may_have_posted or notice.may_have_posted,
+        )
+        self.stats.failed_attempts += 1
+        self.stats.last_error = failure.code
+        level = logging.ERROR if failure.is_permanent else logging.WARNING
+        log.log(
+            level,
+            "notice.send_failed",
+            extra={
+                **_notice_fields(notice),
+                "error": failure.code,
+                "attempts": attempts,
+                "retry_at": retry_at.isoformat(),
+            },
+        )
+        self.wake()  # the retry time may be sooner than the sleep already computed
+
+    # --- restart ---------------------------------------------------------------
+
+    async def recover_in_flight(self) -> None:
+        """Settle notices a crash left ``sending``: sent if Slack has them, else pending."""
+        for notice in await self._store.notices_in_flight():
+            try:
+                found = await self._already_posted(notice)
+            except SlackCallFailed as error:
+                log.warning(
+                    "notice.history_lookup_failed",
+                    extra={**_notice_fields(notice), "error": error.failure.code},
+                )
+                await self._store.mark_pending(notice.id, may_have_posted=True)
+                continue
+            if not found:
+                await self._store.mark_pending(notice.id, may_have_posted=False)
+
+
+def _carries_notice(message: dict[str, Any], notice_id: str) -> bool:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return bool(payload.get("notice_id") == notice_id)
+
+
+def _notice_fields(notice: Notice) -> dict[str, Any]:
+    return {
+        "notice_id": notice.id,
+        "custody_id": notice.custody_id,
+        "kind": notice.kind.value,
+        "channel": notice.channel,
+        "due_at": notice.due_at.isoformat(),
+    }

@@ -1,0 +1,303 @@
+"""Everything the bot says, rendered from plain values. Pure: no Slack client here.
+
+Channel messages carry the ``wso_custody`` metadata contract. Booking numbers
+are validated before they get here; free text (a release reason) is escaped,
+so nothing a user typed can ping ``@channel``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config import Facility
+from bot.durations import format_duration, format_time_left
+from bot.model import Custody, CustodyState, Notice, NoticeKind
+from bot.mrkdwn import escape_mrkdwn
+from bot.notice_plan import is_late
+
+METADATA_EVENT_TYPE = "wso_custody"
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """A channel or DM message: fallback text, blocks and metadata."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An ephemeral answer to the person who typed a command."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+
+# --- time ------------------------------------------------------------------------
+
+
+def format_local(instant: datetime, zone: ZoneInfo) -> str:
+    """``Mon Nov 30, 14:05 CST`` in the facility's zone."""
+    local = instant.astimezone(zone)
+    return f"{local:%a %b} {local.day}, {local:%H:%M} {local.tzname()}"
+
+
+def format_utc(instant: datetime) -> str:
+    """The metadata form: ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def viewer_time(instant: datetime, fallback: str) -> str:
+    """Slack's date token: each reader sees the instant in their own zone."""
+    epoch = int(instant.timestamp())
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+# --- channel notices -------------------------------------------------------------
+
+
+def custody_metadata(custody: Custody, notice: Notice, now: datetime) -> dict[str, Any]:
+    """The ``wso_custody`` message metadata: a public contract (see README)."""
+    payload: dict[str, Any] = {
+        "custody_id": custody.id,
+        "notice_id": notice.id,
+        "booking": custody.booking,
+        "facility": custody.facility_id,
+        "kind": notice.kind.value,
+        "deadline": format_utc(custody.deadline),
+        "arrested_at": format_utc(custody.arrested_at),
+        "state": custody.state.value,
+        "late": is_late(notice, now),
+    }
+    if notice.lead_seconds is not None:
+        payload["lead_seconds"] = notice.lead_seconds
+    return {"event_type": METADATA_EVENT_TYPE, "event_payload": payload}
+
+
+def render_notice(
+    custody: Custody, notice: Notice, facility: Facility, now: datetime
+) -> SlackMessage:
+    """The channel message for one notice of one custody."""
+    headline, body = _NOTICE_TEXT[notice.kind](custody, notice, facility, now)
+    context = _context_line(custody, facility)
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"{headline}\n{body}"}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
+    ]
+    return SlackMessage(
+        text=f"{headline} {body}",
+        blocks=blocks,
+        metadata=custody_metadata(custody, notice, now),
+    )
+
+
+def _deadline_phrase(custody: Custody, facility: Facility) -> str:
+    local = format_local(custody.deadline, facility.zone)
+    return f"*{local}* ({viewer_time(custody.deadline, local)} your time)"
+
+
+def _who(custody: Custody, facility: Facility) -> str:
+    return f"booking *{custody.booking}* at {escape_mrkdwn(facility.name)}"
+
+
+def _logged_text(
+    custody: Custody, notice: Notice, facility: Facility, now: datetime
+) -> tuple[str, str]:
+    left = custody.deadline - now
+    warrant = _warrant_phrase(custody)
+    arrested = format_local(custody.arrested_at, facility.zone)
+    if left <= timedelta(0):
+        headline = f":rotating_light: *WSO arrest logged — window already expired* — {_who(custody, facility)}"
+        body = (
+            f"Arrested {arrested}{warrant}; the 48-hour window ended {_deadline_phrase(custody, facility)}. "
+            "Release required unless ICE has taken custody."
+        )
+    else:
+        headline = f":large_blue_circle: *WSO arrest logged* — {_who(custody, facility)}"
+        body = (
+            f"Arrested {arrested}{warrant}. ICE must take custody by "
+            f"{_deadline_phrase(custody, facility)} — *{format_time_left(left)} left*."
+        )
+    return headline, f"{body} Logged by <@{custody.logged_by}>."
+
+
+def _reminder_text(
+    custody: Custody, notice: Notice, facility: Facility, now: datetime
+) -> tuple[str, str]:
+    lead = format_duration(timedelta(seconds=notice.lead_seconds or 0))
+    left = format_time_left(custody.deadline - now)
+    if is_late(notice, now):
+        due = format_local(notice.due_at, facility.zone)
+        headline = f":hourglass: *Late reminder* (the {lead} reminder was due {due}) — {_who(custody, facility)}"
+    else:
+        headline = f":hourglass: *{lead} reminder* — {_who(custody, facility)}"
+    body = (
+        f"*{left} left* until the ICE custody deadline {_deadline_phrase(custody, facility)}. "
+        f"When ICE takes custody: `/wso transfer {custody.booking}`."
+    )
+    return headline, body
+
+
+def _expired_text(
+    custody: Custody, notice: Notice, facility: Facility, now: datetime
+) -> tuple[str, str]:
+    headline = (
+        f":rotating_light: *WSO window expired — release required* — {_who(custody, facility)}"
+    )
+    overdue = format_time_left(now - custody.deadline) if now > custody.deadline else "0s"
+    body = (
+        f"The 48-hour window for ICE to take custody ended {_deadline_phrase(custody, facility)} "
+        f"(now {overdue} ago). Unless an IGSA applies, the person must be released. "
+        f"Record it: `/wso release {custody.booking} window expired`, "
+        f"or `/wso transfer {custody.booking}` if ICE already took custody."
+    )
+    return headline, body
+
+
+def _closed_text(
+    custody: Custody, notice: Notice, facility: Facility, now: datetime
+) -> tuple[str, str]:
+    closed_at = format_local(custody.closed_at or now, facility.zone)
+    by = f" by <@{custody.closed_by}>" if custody.closed_by else ""
+    if custody.state is CustodyState.TRANSFERRED:
+        headline = f":white_check_mark: *Custody transferred to ICE* — {_who(custody, facility)}"
+    else:
+        headline = f":white_check_mark: *Released* — {_who(custody, facility)}"
+    reason = f" Reason: {escape_mrkdwn(custody.close_reason)}." if custody.close_reason else ""
+    body = f"Recorded {closed_at}{by}.{reason} The custody clock is stopped; no more notices."
+    return headline, body
+
+
+_NOTICE_TEXT = {
+    NoticeKind.LOGGED: _logged_text,
+    NoticeKind.REMINDER: _reminder_text,
+    NoticeKind.EXPIRED: _expired_text,
+    NoticeKind.TRANSFERRED: _closed_text,
+    NoticeKind.RELEASED: _closed_text,
+}
+
+
+def _warrant_phrase(custody: Custody) -> str:
+    if custody.warrant_form is None and custody.warrant_number is None:
+        return ""
+    form = custody.warrant_form.value if custody.warrant_form else "warrant"
+    number = f" no. {custody.warrant_number}" if custody.warrant_number else ""
+    return f" on {form}{number}"
+
+
+def _context_line(custody: Custody, facility: Facility) -> str:
+    return f"WSO custody `{custody.id}` · {escape_mrkdwn(facility.name)} · 48 elapsed hours"
+
+
+# --- ephemeral replies -----------------------------------------------------------
+
+
+def error_reply(message: str, example: str | None = None) -> Reply:
+    """A refusal: what was wrong, and (when useful) a command that would work."""
+    text = f":warning: {message}"
+    if example:
+        text += f"\nFor example: `{example}`"
+    return Reply(text=text)
+
+
+def arrest_receipt(custody: Custody, facility: Facility, now: datetime) -> Reply:
+    """What the officer sees right after logging an arrest."""
+    left = custody.deadline - now
+    deadline = format_local(custody.deadline, facility.zone)
+    arrested = format_local(custody.arrested_at, facility.zone)
+    status = (
+        f"*{format_time_left(left)} left*."
+        if left > timedelta(0)
+        else "*the window has already expired — release required.*"
+    )
+    return Reply(
+        text=(
+            f":white_check_mark: Logged WSO arrest of booking *{custody.booking}* at "
+            f"{escape_mrkdwn(facility.name)}, arrested {arrested}{_warrant_phrase(custody)}.\n"
+            f"ICE custody deadline: *{deadline}* — {status}\n"
+            f"Notices go to <#{facility.jail_channel}> and <#{facility.ice_channel}>. "
+            f"Custody id `{custody.id}`."
+        )
+    )
+
+
+def custody_status(custody: Custody, facility: Facility, now: datetime) -> Reply:
+    """``/wso status``: one custody, open or closed."""
+    deadline = format_local(custody.deadline, facility.zone)
+    arrested = format_local(custody.arrested_at, facility.zone)
+    lines = [
+        f"*Booking {custody.booking}* at {escape_mrkdwn(facility.name)} — *{_state_label(custody, now)}*",
+        f"Arrested {arrested}{_warrant_phrase(custody)}, logged by <@{custody.logged_by}>.",
+        f"Deadline {deadline}" + _time_left_suffix(custody, now),
+    ]
+    if not custody.is_open and custody.closed_at is not None:
+        reason = f" — {escape_mrkdwn(custody.close_reason)}" if custody.close_reason else ""
+        lines.append(
+            f"Closed {format_local(custody.closed_at, facility.zone)} by <@{custody.closed_by}>{reason}."
+        )
+    lines.append(f"Custody id `{custody.id}`.")
+    return Reply(text="\n".join(lines))
+
+
+def _state_label(custody: Custody, now: datetime) -> str:
+    if custody.state is CustodyState.TRANSFERRED:
+        return "transferred to ICE"
+    if custody.state is CustodyState.RELEASED:
+        return "released"
+    return "open — WINDOW EXPIRED, release required" if now >= custody.deadline else "open"
+
+
+def _time_left_suffix(custody: Custody, now: datetime) -> str:
+    if not custody.is_open:
+        return "."
+    return f" — *{format_time_left(custody.deadline - now)}*" + (
+        "." if now >= custody.deadline else " left."
+    )
+
+
+def open_custody_list(
+    custodies: list[tuple[Custody, Facility]], now: datetime, total: int
+) -> Reply:
+    """``/wso list``: open custodies, soonest deadline first."""
+    if not custodies:
+        return Reply(text="No open WSO custodies.")
+    lines = [f"*Open WSO custodies* ({total}), soonest deadline first:"]
+    for custody, facility in custodies:
+        left = custody.deadline - now
+        flag = ":rotating_light: " if left <= timedelta(0) else ""
+        lines.append(
+            f"• {flag}*{custody.booking}* — {escape_mrkdwn(facility.name)} — deadline "
+            f"{format_local(custody.deadline, facility.zone)} — {format_time_left(left)}"
+            + (" left" if left > timedelta(0) else "")
+        )
+    if total > len(custodies):
+        lines.append(f"…and {total - len(custodies)} more. Narrow with `/wso list facility ID`.")
+    return Reply(text="\n".join(lines))
+
+
+def home_view(custodies: list[tuple[Custody, Facility]], now: datetime) -> dict[str, Any]:
+    """The App Home tab: the same list as ``/wso list``, plus the grammar."""
+    listing = open_custody_list(custodies, now, len(custodies)).text
+    return {
+        "type": "home",
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": "WSO Custody Clock"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": listing[:2900]}},
+            {"type": "divider"},
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": "Log an arrest: `/wso arrest BOOKING I-200 at 14:05`. "
+                        "`/wso help` shows every command.",
+                    }
+                ],
+            },
+        ],
+    }

@@ -1,0 +1,50 @@
+"""How long to wait before trying a failed Slack post again. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+MAX_TRANSIENT_BACKOFF = timedelta(seconds=60)
+# Errors a person must fix (bot removed from channel, token revoked): keep trying, slowly.
+PERMANENT_RETRY_INTERVAL = timedelta(minutes=5)
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "missing_scope",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SendFailure:
+    """Why one Slack call failed, as the dispatcher needs to know it."""
+
+    code: str
+    retry_after: float | None = None
+    # True when Slack may have posted the message despite the error (timeout, 5xx).
+    may_have_posted: bool = False
+
+    @property
+    def is_permanent(self) -> bool:
+        return self.code in PERMANENT_ERRORS
+
+
+def retry_delay(failure: SendFailure, attempts: int) -> timedelta:
+    """Delay before the next attempt, after ``attempts`` failed attempts (1-based).
+
+    Slack's ``Retry-After`` is honoured exactly; transient errors back off
+    1 s, 2 s, 4 s … up to 60 s; errors a person must fix retry every 5 minutes.
+    """
+    if failure.retry_after is not None:
+        return timedelta(seconds=max(failure.retry_after, 1.0))
+    if failure.is_permanent:
+        return PERMANENT_RETRY_INTERVAL
+    exponent = min(max(attempts, 1) - 1, 16)
+    return min(timedelta(seconds=2**exponent), MAX_TRANSIENT_BACKOFF)

@@ -1,0 +1,113 @@
+"""The bot's outgoing Slack calls, with every failure turned into a ``SendFailure``.
+
+The client has no retry handlers of its own: retrying is the dispatcher's job,
+because only the dispatcher persists attempts and can tell a retry that might
+double-post from one that cannot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.messages import SlackMessage
+from bot.retry import SendFailure
+
+# Don't let one hung Slack call hold up the dispatcher for long.
+SLACK_CALL_TIMEOUT_SECONDS = 10
+HISTORY_PAGE_LIMIT = 200
+HISTORY_MAX_PAGES = 10
+
+
+class SlackCallFailed(Exception):
+    def __init__(self, failure: SendFailure) -> None:
+        super().__init__(failure.code)
+        self.failure = failure
+
+
+def make_web_client(token: str, api_url: str) -> AsyncWebClient:
+    """A Web API client that never retries on its own."""
+    return AsyncWebClient(
+        token=token, base_url=api_url, timeout=SLACK_CALL_TIMEOUT_SECONDS, retry_handlers=[]
+    )
+
+
+def failure_from_exception(error: BaseException) -> SendFailure:
+    """Classify a failed Slack call: rate limit, refusal, or an unknown outcome."""
+    if isinstance(error, SlackApiError):
+        status = error.response.status_code
+        code = str(error.response.get("error") or f"http_{status}")
+        if status == 429:
+            return SendFailure(code="ratelimited", retry_after=_retry_after(error))
+        if status >= 500:
+            return SendFailure(code=f"http_{status}", may_have_posted=True)
+        return SendFailure(code=code)
+    if isinstance(error, asyncio.TimeoutError | TimeoutError):
+        return SendFailure(code="timeout", may_have_posted=True)
+    if isinstance(error, aiohttp.ClientConnectionError):
+        # Refused before anything was sent cannot have posted; anything later might have.
+        refused = isinstance(error, aiohttp.ClientConnectorError)
+        return SendFailure(code="connection_error", may_have_posted=not refused)
+    return SendFailure(code=f"unexpected:{type(error).__name__}", may_have_posted=True)
+
+
+def _retry_after(error: SlackApiError) -> float:
+    headers = error.response.headers or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return max(float(value), 0.0) if value is not None else 1.0
+    except (TypeError, ValueError):
+        return 1.0
+
+
+class SlackGateway:
+    """Posts channel messages and looks for them in channel history."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+
+    async def post_message(self, channel: str, message: SlackMessage) -> str:
+        """Post and return the message ``ts``; raise ``SlackCallFailed`` otherwise."""
+        kwargs: dict[str, Any] = {"channel": channel, "text": message.text, "unfurl_links": False}
+        if message.blocks:
+            kwargs["blocks"] = message.blocks
+        if message.metadata:
+            kwargs["metadata"] = message.metadata
+        response = await self._call(self._client.chat_postMessage, **kwargs)
+        return str(response.get("ts"))
+
+    async def find_posted(
+        self, channel: str, since: datetime, matches: Callable[[dict[str, Any]], bool]
+    ) -> str | None:
+        """Look through channel history since ``since`` for a message; return its ts."""
+        cursor: str | None = None
+        for _ in range(HISTORY_MAX_PAGES):
+            response = await self._call(
+                self._client.conversations_history,
+                channel=channel,
+                oldest=f"{since.timestamp():.6f}",
+                include_all_metadata=True,
+                limit=HISTORY_PAGE_LIMIT,
+                cursor=cursor,
+            )
+            for message in response.get("messages") or []:
+                if matches(message):
+                    return str(message.get("ts"))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+        return None
+
+    async def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
+        try:
+            return await method(**kwargs)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            raise SlackCallFailed(failure_from_exception(error)) from error

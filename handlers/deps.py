@@ -1,0 +1,18 @@
+"""What handlers may use: built once by the composition root (``bot.app``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.desk import CustodyDesk
+from storage.interface import CustodyStore
+
+
+@dataclass(frozen=True)
+class HandlerDeps:
+    config: Config
+    store: CustodyStore
+    clock: Clock
+    desk: CustodyDesk

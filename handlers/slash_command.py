@@ -1,0 +1,37 @@
+"""``/wso``: ack with the desk's ephemeral reply, after the change is committed."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.desk import Invocation
+from handlers.deps import HandlerDeps
+
+SLASH_COMMAND = "/wso"
+log = logging.getLogger("wso.handlers")
+
+INTERNAL_ERROR_TEXT = (
+    ":warning: Something went wrong inside the WSO bot and your command may not have been "
+    "recorded. Check with `/wso status BOOKING` before trying again; if this keeps "
+    "happening, tell your system administrator."
+)
+
+
+def register(app: AsyncApp, deps: HandlerDeps) -> None:
+    @app.command(SLASH_COMMAND)
+    async def on_wso_command(ack: AsyncAck, command: dict[str, Any]) -> None:
+        invocation = Invocation(
+            user_id=str(command.get("user_id") or ""),
+            channel_id=str(command.get("channel_id") or ""),
+            text=str(command.get("text") or ""),
+        )
+        try:
+            reply = await deps.desk.handle(invocation)
+        except Exception:
+            log.exception("command.failed", extra={"user_id": invocation.user_id})
+            await ack(text=INTERNAL_ERROR_TEXT, response_type="ephemeral")
+            return
+        await ack(text=reply.text, response_type="ephemeral")

@@ -1,0 +1,144 @@
+"""The storage seam: everything the bot asks of a database.
+
+SQLite implements it today (``storage.sqlite_store``); a PostgreSQL store for
+several replicas will implement the same protocol and pass the same contract
+suite (``tests/test_store_contract.py``). No SQL lives outside this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from bot.model import AuditEntry, Custody, CustodyState, Notice
+
+
+class StoreError(Exception):
+    """Base class for refusals the store makes on purpose."""
+
+
+class DuplicateOpenCustody(StoreError):
+    """The facility already has an open custody for this booking."""
+
+    def __init__(self, existing: Custody) -> None:
+        super().__init__(f"booking {existing.booking} already open as custody {existing.id}")
+        self.existing = existing
+
+
+class CustodyNotOpen(StoreError):
+    """The custody was closed (or never existed) when a change was attempted."""
+
+    def __init__(self, custody: Custody | None) -> None:
+        super().__init__("custody is not open")
+        self.custody = custody
+
+
+class CustodyStore(Protocol):
+    async def open(self) -> None:
+        """Connect and create or migrate the schema."""
+        ...
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        ...
+
+    async def add_custody(
+        self, custody: Custody, notices: Sequence[Notice], audit: AuditEntry
+    ) -> None:
+        """Store a custody, all its planned notices and its audit entry atomically.
+
+        Raises ``DuplicateOpenCustody`` (storing nothing) when the facility
+        already has an open custody for the booking.
+        """
+        ...
+
+    async def close_custody(
+        self,
+        custody_id: str,
+        *,
+        state: CustodyState,
+        at: datetime,
+        by: str,
+        reason: str | None,
+        closing_notices: Sequence[Notice],
+        audit: AuditEntry,
+    ) -> Custody:
+        """Close an open custody atomically.
+
+        Cancels its pending reminders and expiry notices, stores the closing
+        notices and the audit entry, and returns the closed custody. Raises
+        ``CustodyNotOpen`` (changing nothing) if it is not open.
+        """
+        ...
+
+    async def get_custody(self, custody_id: str) -> Custody | None: ...
+
+    async def find_custodies(
+        self, booking: str, facility_ids: Collection[str] | None = None, *, open_only: bool = False
+    ) -> list[Custody]:
+        """Custodies for a booking, newest first."""
+        ...
+
+    async def list_open_custodies(
+        self, facility_ids: Collection[str] | None = None, limit: int = 100
+    ) -> list[Custody]:
+        """Open custodies, soonest deadline first."""
+        ...
+
+    async def count_open_custodies(self) -> int: ...
+
+    async def ready_notices(self, now: datetime, limit: int) -> list[Notice]:
+        """Pending notices whose due time and retry time have both come, oldest first."""
+        ...
+
+    async def next_ready_at(self) -> datetime | None:
+        """When the earliest pending notice becomes ready, or None if none is pending."""
+        ...
+
+    async def notices_in_flight(self) -> list[Notice]:
+        """Notices marked ``sending``: a crash may have cut their send short."""
+        ...
+
+    async def notices_for(self, custody_id: str) -> list[Notice]:
+        """All notices of one custody, in plan order."""
+        ...
+
+    async def mark_sending(self, notice_id: str, at: datetime) -> None:
+        """Record that a send is being attempted now (before the Slack call)."""
+        ...
+
+    async def mark_sent(self, notice_id: str, at: datetime, message_ts: str | None) -> None: ...
+
+    async def mark_failed(
+        self, notice_id: str, *, error: str, retry_at: datetime, may_have_posted: bool
+    ) -> None:
+        """Put a notice back to pending, to be retried no earlier than ``retry_at``.
+
+        ``may_have_posted`` says the failed attempt may still have reached Slack
+        (a timeout or 5xx), so the next attempt must look before it posts.
+
+        Later pending notices of the same custody and channel are held back to
+        ``retry_at`` too, so a channel never sees a custody's notices out of order.
+        """
+        ...
+
+    async def mark_pending(self, notice_id: str, *, may_have_posted: bool) -> None:
+        """Return an in-flight notice (left ``sending`` by a crash) to pending."""
+        ...
+
+    async def skip_notices(self, notice_ids: Collection[str], reason: str) -> None:
+        """Mark notices skipped (superseded); they will never be sent."""
+        ...
+
+    async def record_audit(self, entry: AuditEntry) -> None: ...
+
+    async def audit_trail(self, custody_id: str) -> list[AuditEntry]:
+        """Audit entries of one custody, oldest first."""
+        ...
+
+    async def oldest_ready_due_at(self, now: datetime) -> datetime | None:
+        """Due time of the oldest pending notice that is ready now (for lag reporting)."""
+        ...

@@ -1,0 +1,68 @@
+-- WSO Custody Clock schema (SQLite). All instants are UTC, stored as
+-- ISO-8601 text "YYYY-MM-DDTHH:MM:SS.ffffffZ" so that text order is time order.
+
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS custodies (
+    id             TEXT PRIMARY KEY,
+    facility_id    TEXT NOT NULL,
+    booking        TEXT NOT NULL,
+    warrant_form   TEXT,
+    warrant_number TEXT,
+    arrested_at    TEXT NOT NULL,
+    deadline       TEXT NOT NULL,
+    counting_rule  TEXT NOT NULL,
+    logged_by      TEXT NOT NULL,
+    logged_at      TEXT NOT NULL,
+    state          TEXT NOT NULL CHECK (state IN ('open', 'transferred', 'released')),
+    closed_at      TEXT,
+    closed_by      TEXT,
+    close_reason   TEXT
+);
+
+-- At most one open custody per booking and facility: duplicates are refused by the database itself.
+CREATE UNIQUE INDEX IF NOT EXISTS custodies_one_open_per_booking
+    ON custodies (facility_id, booking) WHERE state = 'open';
+CREATE INDEX IF NOT EXISTS custodies_by_booking ON custodies (booking, logged_at);
+CREATE INDEX IF NOT EXISTS custodies_open_by_deadline ON custodies (deadline) WHERE state = 'open';
+
+CREATE TABLE IF NOT EXISTS notices (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL UNIQUE,
+    custody_id      TEXT NOT NULL REFERENCES custodies (id),
+    kind            TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    due_at          TEXT NOT NULL,
+    lead_seconds    INTEGER,
+    state           TEXT NOT NULL
+                    CHECK (state IN ('pending', 'sending', 'sent', 'skipped', 'cancelled')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    -- later of due_at and next_attempt_at, kept by the store: the dispatcher's sort key.
+    ready_at        TEXT NOT NULL,
+    attempted_at    TEXT,
+    sent_at         TEXT,
+    message_ts      TEXT,
+    last_error      TEXT,
+    -- 1 when an earlier attempt may have reached Slack (timeout, 5xx, crash mid-send):
+    -- the next attempt looks for the notice in channel history before posting again.
+    may_have_posted INTEGER NOT NULL DEFAULT 0
+);
+
+-- The dispatcher's hot queries: pending notices by the time they become ready.
+CREATE INDEX IF NOT EXISTS notices_pending_by_ready
+    ON notices (ready_at) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS notices_in_flight ON notices (state) WHERE state = 'sending';
+CREATE INDEX IF NOT EXISTS notices_by_custody ON notices (custody_id, channel, seq);
+
+CREATE TABLE IF NOT EXISTS audit_log (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    custody_id TEXT,
+    detail     TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS audit_by_custody ON audit_log (custody_id, id);

@@ -1,0 +1,427 @@
+"""SQLite implementation of ``CustodyStore`` (aiosqlite, WAL, synchronous=FULL).
+
+One connection, one asyncio lock: SQLite has a single writer anyway, and the
+lock keeps one coroutine's transaction from interleaving with another's.
+Write transactions use ``BEGIN IMMEDIATE`` so they take the write lock up front.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.model import (
+    AuditEntry,
+    CountingRule,
+    Custody,
+    CustodyState,
+    Notice,
+    NoticeKind,
+    NoticeState,
+    WarrantForm,
+)
+from storage.interface import CustodyNotOpen, DuplicateOpenCustody
+
+SCHEMA_VERSION = 1
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def to_db_time(value: datetime) -> str:
+    """UTC instant → fixed-width text whose sort order is time order."""
+    if value.utcoffset() is None:
+        raise ValueError("naive datetimes are not stored")
+    return value.astimezone(UTC).strftime(_TIME_FORMAT)
+
+
+def from_db_time(text: str) -> datetime:
+    return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
+
+
+def _maybe_time(text: str | None) -> datetime | None:
+    return None if text is None else from_db_time(text)
+
+
+def _maybe_db_time(value: datetime | None) -> str | None:
+    return None if value is None else to_db_time(value)
+
+
+def custody_from_row(row: sqlite3.Row) -> Custody:
+    return Custody(
+        id=row["id"],
+        facility_id=row["facility_id"],
+        booking=row["booking"],
+        warrant_form=WarrantForm(row["warrant_form"]) if row["warrant_form"] else None,
+        warrant_number=row["warrant_number"],
+        arrested_at=from_db_time(row["arrested_at"]),
+        deadline=from_db_time(row["deadline"]),
+        counting_rule=CountingRule(row["counting_rule"]),
+        logged_by=row["logged_by"],
+        logged_at=from_db_time(row["logged_at"]),
+        state=CustodyState(row["state"]),
+        closed_at=_maybe_time(row["closed_at"]),
+        closed_by=row["closed_by"],
+        close_reason=row["close_reason"],
+    )
+
+
+def notice_from_row(row: sqlite3.Row) -> Notice:
+    return Notice(
+        id=row["id"],
+        custody_id=row["custody_id"],
+        kind=NoticeKind(row["kind"]),
+        channel=row["channel"],
+        due_at=from_db_time(row["due_at"]),
+        lead_seconds=row["lead_seconds"],
+        seq=row["seq"],
+        state=NoticeState(row["state"]),
+        attempts=row["attempts"],
+        next_attempt_at=_maybe_time(row["next_attempt_at"]),
+        attempted_at=_maybe_time(row["attempted_at"]),
+        sent_at=_maybe_time(row["sent_at"]),
+        message_ts=row["message_ts"],
+        last_error=row["last_error"],
+        may_have_posted=bool(row["may_have_posted"]),
+    )
+
+
+def audit_from_row(row: sqlite3.Row) -> AuditEntry:
+    return AuditEntry(
+        at=from_db_time(row["at"]),
+        actor=row["actor"],
+        action=row["action"],
+        custody_id=row["custody_id"],
+        detail=json.loads(row["detail"]),
+    )
+
+
+def _placeholders(count: int) -> str:
+    return ", ".join("?" for _ in range(count))
+
+
+class SqliteCustodyStore:
+    """A ``CustodyStore`` over one SQLite file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self._path = str(path)
+        self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(self._path, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        await db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a custody acknowledged to the officer survives a power cut, not just a crash.
+        await db.execute("PRAGMA synchronous=FULL")
+        await db.execute("PRAGMA foreign_keys=ON")
+        await db.execute("PRAGMA busy_timeout=5000")
+        self._db = db
+        await self._migrate()
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def ping(self) -> None:
+        async with self._lock:
+            await self._conn.execute("SELECT 1")
+
+    @property
+    def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("store is not open")
+        return self._db
+
+    async def _migrate(self) -> None:
+        schema = resources.files("storage").joinpath("schema.sql").read_text(encoding="utf-8")
+        async with self._transaction() as db:
+            for statement in schema.split(";"):
+                if statement.strip():
+                    await db.execute(statement)
+            cursor = await db.execute("SELECT version FROM schema_version")
+            row = await cursor.fetchone()
+            if row is None:
+                await db.execute(
+                    "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
+                )
+            elif row["version"] > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"database schema version {row['version']} is newer than this bot "
+                    f"({SCHEMA_VERSION}); upgrade the bot"
+                )
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            db = self._conn
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            await db.execute("COMMIT")
+
+    async def _fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self._lock:
+            cursor = await self._conn.execute(sql, tuple(params))
+            return list(await cursor.fetchall())
+
+    # --- custodies -------------------------------------------------------------
+
+    async def add_custody(
+        self, custody: Custody, notices: Sequence[Notice], audit: AuditEntry
+    ) -> None:
+        try:
+            async with self._transaction() as db:
+                await db.execute(
+                    """INSERT INTO custodies (id, facility_id, booking, warrant_form,
+                           warrant_number, arrested_at, deadline, counting_rule, logged_by,
+                           logged_at, state)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (
+                        custody.id,
+                        custody.facility_id,
+                        custody.booking,
+                        custody.warrant_form.value if custody.warrant_form else None,
+                        custody.warrant_number,
+                        to_db_time(custody.arrested_at),
+                        to_db_time(custody.deadline),
+                        custody.counting_rule.value,
+                        custody.logged_by,
+                        to_db_time(custody.logged_at),
+                        custody.state.value,
+                    ),
+                )
+                await self._insert_notices(db, notices)
+                await self._insert_audit(db, audit)
+        except sqlite3.IntegrityError as error:
+            if "custodies" not in str(error):
+                raise
+            existing = await self.find_custodies(
+                custody.booking, [custody.facility_id], open_only=True
+            )
+            if not existing:
+                raise
+            raise DuplicateOpenCustody(existing[0]) from None
+
+    async def close_custody(
+        self,
+        custody_id: str,
+        *,
+        state: CustodyState,
+        at: datetime,
+        by: str,
+        reason: str | None,
+        closing_notices: Sequence[Notice],
+        audit: AuditEntry,
+    ) -> Custody:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                """UPDATE custodies SET state = ?, closed_at = ?, closed_by = ?, close_reason = ?
+                   WHERE id = ? AND state = 'open'""",
+                (state.value, to_db_time(at), by, reason, custody_id),
+            )
+            if cursor.rowcount != 1:
+                raise CustodyNotOpen(await self._get_custody(db, custody_id))
+            await db.execute(
+                """UPDATE notices SET state = 'cancelled'
+                   WHERE custody_id = ? AND state = 'pending' AND kind IN ('reminder', 'expired')""",
+                (custody_id,),
+            )
+            await self._insert_notices(db, closing_notices)
+            await self._insert_audit(db, audit)
+            closed = await self._get_custody(db, custody_id)
+        assert closed is not None
+        return closed
+
+    async def get_custody(self, custody_id: str) -> Custody | None:
+        async with self._lock:
+            return await self._get_custody(self._conn, custody_id)
+
+    @staticmethod
+    async def _get_custody(db: aiosqlite.Connection, custody_id: str) -> Custody | None:
+        cursor = await db.execute("SELECT * FROM custodies WHERE id = ?", (custody_id,))
+        row = await cursor.fetchone()
+        return None if row is None else custody_from_row(row)
+
+    async def find_custodies(
+        self, booking: str, facility_ids: Collection[str] | None = None, *, open_only: bool = False
+    ) -> list[Custody]:
+        sql = "SELECT * FROM custodies WHERE booking = ?"
+        params: list[Any] = [booking]
+        if facility_ids is not None:
+            sql += f" AND facility_id IN ({_placeholders(len(facility_ids))})"
+            params.extend(facility_ids)
+        if open_only:
+            sql += " AND state = 'open'"
+        sql += " ORDER BY logged_at DESC, rowid DESC"
+        return [custody_from_row(row) for row in await self._fetch_all(sql, params)]
+
+    async def list_open_custodies(
+        self, facility_ids: Collection[str] | None = None, limit: int = 100
+    ) -> list[Custody]:
+        sql = "SELECT * FROM custodies WHERE state = 'open'"
+        params: list[Any] = []
+        if facility_ids is not None:
+            sql += f" AND facility_id IN ({_placeholders(len(facility_ids))})"
+            params.extend(facility_ids)
+        sql += " ORDER BY deadline, booking LIMIT ?"
+        params.append(limit)
+        return [custody_from_row(row) for row in await self._fetch_all(sql, params)]
+
+    async def count_open_custodies(self) -> int:
+        rows = await self._fetch_all("SELECT count(*) AS n FROM custodies WHERE state = 'open'")
+        return int(rows[0]["n"])
+
+    # --- notices ---------------------------------------------------------------
+
+    @staticmethod
+    async def _insert_notices(db: aiosqlite.Connection, notices: Sequence[Notice]) -> None:
+        # Inserted in the order given: seq (the autoincrement key) then orders each channel's notices.
+        await db.executemany(
+            """INSERT INTO notices (id, custody_id, kind, channel, due_at, lead_seconds, state,
+                   attempts, next_attempt_at, ready_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                (
+                    notice.id,
+                    notice.custody_id,
+                    notice.kind.value,
+                    notice.channel,
+                    to_db_time(notice.due_at),
+                    notice.lead_seconds,
+                    notice.state.value,
+                    notice.attempts,
+                    _maybe_db_time(notice.next_attempt_at),
+                    to_db_time(notice.ready_at()),
+                )
+                for notice in notices
+            ],
+        )
+
+    async def ready_notices(self, now: datetime, limit: int) -> list[Notice]:
+        rows = await self._fetch_all(
+            """SELECT * FROM notices WHERE state = 'pending' AND ready_at <= ?
+               ORDER BY ready_at, seq LIMIT ?""",
+            (to_db_time(now), limit),
+        )
+        return [notice_from_row(row) for row in rows]
+
+    async def next_ready_at(self) -> datetime | None:
+        rows = await self._fetch_all(
+            "SELECT min(ready_at) AS ready_at FROM notices WHERE state = 'pending'"
+        )
+        return _maybe_time(rows[0]["ready_at"])
+
+    async def oldest_ready_due_at(self, now: datetime) -> datetime | None:
+        rows = await self._fetch_all(
+            """SELECT min(due_at) AS due_at FROM notices
+               WHERE state IN ('pending', 'sending') AND ready_at <= ?""",
+            (to_db_time(now),),
+        )
+        return _maybe_time(rows[0]["due_at"])
+
+    async def notices_in_flight(self) -> list[Notice]:
+        rows = await self._fetch_all("SELECT * FROM notices WHERE state = 'sending' ORDER BY seq")
+        return [notice_from_row(row) for row in rows]
+
+    async def notices_for(self, custody_id: str) -> list[Notice]:
+        rows = await self._fetch_all(
+            "SELECT * FROM notices WHERE custody_id = ? ORDER BY seq", (custody_id,)
+        )
+        return [notice_from_row(row) for row in rows]
+
+    async def mark_sending(self, notice_id: str, at: datetime) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                """UPDATE notices SET state = 'sending', attempted_at = ?, attempts = attempts + 1
+                   WHERE id = ? AND state = 'pending'""",
+                (to_db_time(at), notice_id),
+            )
+
+    async def mark_sent(self, notice_id: str, at: datetime, message_ts: str | None) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                """UPDATE notices SET state = 'sent', sent_at = ?, message_ts = ?,
+                       next_attempt_at = NULL, may_have_posted = 0
+                   WHERE id = ?""",
+                (to_db_time(at), message_ts, notice_id),
+            )
+
+    async def mark_failed(
+        self, notice_id: str, *, error: str, retry_at: datetime, may_have_posted: bool
+    ) -> None:
+        retry_text = to_db_time(retry_at)
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "SELECT custody_id, channel, seq FROM notices WHERE id = ?", (notice_id,)
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                return
+            await db.execute(
+                """UPDATE notices SET state = 'pending', last_error = ?, next_attempt_at = ?,
+                       ready_at = max(due_at, ?), may_have_posted = ?
+                   WHERE id = ?""",
+                (error, retry_text, retry_text, int(may_have_posted), notice_id),
+            )
+            await db.execute(
+                """UPDATE notices SET ready_at = max(ready_at, ?)
+                   WHERE custody_id = ? AND channel = ? AND seq > ? AND state = 'pending'""",
+                (retry_text, row["custody_id"], row["channel"], row["seq"]),
+            )
+
+    async def mark_pending(self, notice_id: str, *, may_have_posted: bool) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                """UPDATE notices SET state = 'pending', may_have_posted = ?
+                   WHERE id = ? AND state = 'sending'""",
+                (int(may_have_posted), notice_id),
+            )
+
+    async def skip_notices(self, notice_ids: Collection[str], reason: str) -> None:
+        if not notice_ids:
+            return
+        async with self._transaction() as db:
+            await db.execute(
+                f"""UPDATE notices SET state = 'skipped', last_error = ?
+                    WHERE id IN ({_placeholders(len(notice_ids))}) AND state = 'pending'""",
+                (reason, *notice_ids),
+            )
+
+    # --- audit -----------------------------------------------------------------
+
+    @staticmethod
+    async def _insert_audit(db: aiosqlite.Connection, entry: AuditEntry) -> None:
+        await db.execute(
+            "INSERT INTO audit_log (at, actor, action, custody_id, detail) VALUES (?, ?, ?, ?, ?)",
+            (
+                to_db_time(entry.at),
+                entry.actor,
+                entry.action,
+                entry.custody_id,
+                json.dumps(entry.detail, sort_keys=True),
+            ),
+        )
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        async with self._transaction() as db:
+            await self._insert_audit(db, entry)
+
+    async def audit_trail(self, custody_id: str) -> list[AuditEntry]:
+        rows = await self._fetch_all(
+            "SELECT * FROM audit_log WHERE custody_id = ? ORDER BY id", (custody_id,)
+        )
+        return [audit_from_row(row) for row in rows]

@@ -1,0 +1,115 @@
+"""Shared fixtures: a fake clock, a real SQLite file, the fake Slack, and the real service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import WsoService
+from bot.clock import FakeClock
+from bot.config import Config, Settings, parse_config
+from storage.sqlite_store import SqliteCustodyStore
+from tests.fake_slack import FakeSlack
+from tests.slack_requests import SignedSlackClient
+
+BOT_TOKEN = "xoxb-test-token"
+SIGNING_SECRET = "test-signing-secret"
+OFFICER = "U0AAA"
+OTHER_OFFICER = "U0BBB"
+DESK_STAFF = "U0DESK"
+STRANGER = "U0NOBODY"
+JAIL = "C0JAIL"
+ICE = "C0ICE"
+# Saturday 2026-11-28 14:00 in Chicago (CST, UTC-6).
+START = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
+
+
+def config_document(**overrides: Any) -> dict[str, Any]:
+    facility: dict[str, Any] = {
+        "id": "county-jail",
+        "name": "County Jail",
+        "timezone": "America/Chicago",
+        "jail_channel": JAIL,
+        "ice_channel": ICE,
+        "officers": [OFFICER, OTHER_OFFICER],
+        "staff": [DESK_STAFF],
+        "escalation": [{"notify": ["U0SGT"], "after": "0s"}],
+    }
+    facility.update(overrides)
+    return {"reminders": {"before": ["24h", "12h", "4h", "1h", "30m"]}, "facility": [facility]}
+
+
+def two_facility_document() -> dict[str, Any]:
+    document = config_document()
+    document["facility"].append(
+        {
+            "id": "north-annex",
+            "name": "North Annex",
+            "timezone": "America/New_York",
+            "jail_channel": "C0NJAIL",
+            "ice_channel": "C0NICE",
+            "officers": [OFFICER, "U0NORTH"],
+        }
+    )
+    return document
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def config() -> Config:
+    return parse_config(config_document(), source="test")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "wso.db"
+
+
+@pytest.fixture
+async def store(db_path: Path) -> AsyncIterator[SqliteCustodyStore]:
+    opened = SqliteCustodyStore(db_path)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack(token=BOT_TOKEN) as slack:
+        yield slack
+
+
+def make_settings(fake_slack: FakeSlack, db_path: Path) -> Settings:
+    return Settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.api_url,
+        db_path=db_path,
+        host="127.0.0.1",
+        port=0,
+    )
+
+
+@pytest.fixture
+async def service(
+    fake_slack: FakeSlack, db_path: Path, config: Config, clock: FakeClock
+) -> AsyncIterator[WsoService]:
+    running = WsoService(make_settings(fake_slack, db_path), config, clock=clock)
+    await running.start(host="127.0.0.1", port=0)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def slack(service: WsoService) -> AsyncIterator[SignedSlackClient]:
+    """Sends signed requests to the running service, as Slack does."""
+    async with SignedSlackClient(f"http://127.0.0.1:{service.port}", SIGNING_SECRET) as client:
+        yield client

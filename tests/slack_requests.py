@@ -1,0 +1,116 @@
+"""Requests shaped and signed exactly as Slack sends them to ``POST /slack/events``."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def slack_signature(secret: str, timestamp: str, body: str) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def slash_command_body(
+    text: str, *, user_id: str, channel_id: str, command: str = "/wso"
+) -> str:
+    return urlencode(
+        {
+            "token": "legacy-verification-token",
+            "team_id": "T0FAKE",
+            "team_domain": "fake",
+            "channel_id": channel_id,
+            "channel_name": "jail-ops",
+            "user_id": user_id,
+            "user_name": "officer",
+            "command": command,
+            "text": text,
+            "api_app_id": "A0WSO",
+            "is_enterprise_install": "false",
+            "response_url": "https://hooks.slack.com/commands/T0FAKE/1/abc",
+            "trigger_id": "1.2.abc",
+        }
+    )
+
+
+@dataclass(frozen=True)
+class SlackReply:
+    status: int
+    body: str
+
+    @property
+    def json(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.body)
+        return parsed
+
+    @property
+    def text(self) -> str:
+        return str(self.json.get("text", ""))
+
+
+class SignedSlackClient:
+    def __init__(self, base_url: str, signing_secret: str) -> None:
+        self.base_url = base_url
+        self.signing_secret = signing_secret
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> SignedSlackClient:
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def command(
+        self, text: str, *, user_id: str = "U0AAA", channel_id: str = "C0JAIL"
+    ) -> SlackReply:
+        """Send ``/wso <text>`` and return Slack's view of the HTTP answer."""
+        return await self.post(slash_command_body(text, user_id=user_id, channel_id=channel_id))
+
+    async def event(self, event: dict[str, Any]) -> SlackReply:
+        envelope = {
+            "token": "legacy",
+            "team_id": "T0FAKE",
+            "api_app_id": "A0WSO",
+            "event": event,
+            "type": "event_callback",
+            "event_id": "Ev0001",
+            "event_time": int(time.time()),
+        }
+        return await self.post(json.dumps(envelope), content_type="application/json")
+
+    async def post(
+        self,
+        body: str,
+        *,
+        content_type: str = FORM,
+        timestamp: str | None = None,
+        signature: str | None = None,
+    ) -> SlackReply:
+        assert self._session is not None, "use 'async with SignedSlackClient(...)'"
+        stamp = timestamp if timestamp is not None else str(int(time.time()))
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature or slack_signature(self.signing_secret, stamp, body),
+        }
+        async with self._session.post(
+            f"{self.base_url}/slack/events", data=body.encode(), headers=headers
+        ) as response:
+            return SlackReply(status=response.status, body=await response.text())
