@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -63,12 +64,20 @@ class CachedAuthorization:
             bot_token=self._token, auth_test_response=response
         )
 
-    async def __call__(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+    async def authorize(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         if self._result is None:
             await self.warm_up()
         if self._result is not None:
             return self._result
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=self._token)
+
+    def for_bolt(self) -> Callable[..., Awaitable[AuthorizeResult]]:
+        """A plain function: Bolt picks arguments by parameter name and chokes on ``self``."""
+
+        async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+            return await self.authorize(enterprise_id, team_id)
+
+        return authorize
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,7 @@ class WsoService:
         bolt_app = AsyncApp(
             client=AsyncWebClient(base_url=self.settings.slack_api_url),
             signing_secret=self.settings.slack_signing_secret,
-            authorize=self._authorization,
+            authorize=self._authorization.for_bolt(),
         )
         deps = HandlerDeps(config=self.config, store=self.store, clock=self.clock, desk=self.desk)
         slash_command.register(bolt_app, deps)

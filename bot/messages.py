@@ -255,9 +255,10 @@ def _state_label(custody: Custody, now: datetime) -> str:
 def _time_left_suffix(custody: Custody, now: datetime) -> str:
     if not custody.is_open:
         return "."
-    return f" — *{format_time_left(custody.deadline - now)}*" + (
-        "." if now >= custody.deadline else " left."
-    )
+    left = custody.deadline - now
+    if left <= timedelta(0):
+        return f" — *{format_time_left(left)}*."
+    return f" — *{format_time_left(left)} left*."
 
 
 def open_custody_list(

@@ -82,8 +82,8 @@ async def store(db_path: Path) -> AsyncIterator[SqliteCustodyStore]:
 
 
 @pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack(token=BOT_TOKEN) as slack:
+async def fake_slack(clock: FakeClock) -> AsyncIterator[FakeSlack]:
+    async with FakeSlack(token=BOT_TOKEN, wall_time=lambda: clock.now().timestamp()) as slack:
         yield slack
 
 

@@ -164,9 +164,17 @@ class FakeSlack:
     Use as ``async with FakeSlack() as fake:`` or call ``start()`` / ``stop()``.
     """
 
-    def __init__(self, *, token: str | None = None, latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        latency: float = 0.0,
+        wall_time: Callable[[], float] = time.time,
+    ) -> None:
         self.token = token
         self.latency = latency
+        # Slack stamps messages (ts) by its own clock; tests on a fake clock share it here.
+        self.wall_time = wall_time
         self.calls: list[RecordedCall] = []
         self.usergroups: dict[str, list[str]] = {}
         # Per-user overrides merged into the users.info answer.
@@ -506,9 +514,19 @@ class FakeSlack:
     # ------------------------------------------------------------------ state helpers
 
     def _next_ts(self, *, not_before_micros: int = 0) -> str:
-        micros = max(int(time.time() * 1_000_000), not_before_micros, self._last_ts_micros + 1)
+        micros = max(int(self.wall_time() * 1_000_000), not_before_micros, self._last_ts_micros + 1)
         self._last_ts_micros = micros
         return _fmt_ts(micros)
+
+    def inject_message(
+        self, channel: str, *, text: str, metadata: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Put a message in channel history as if it had been posted (say, by a call whose
+        answer was lost), without recording a call. Returns the stored message."""
+        payload: dict[str, Any] = {"text": text}
+        if metadata is not None:
+            payload["metadata"] = metadata
+        return copy.deepcopy(self._store_message(channel, self._next_ts(), payload))
 
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08d}FAKE"
@@ -664,7 +682,7 @@ class FakeSlack:
             id=self._new_id("Q"),
             channel=channel,
             post_at=post_at,
-            date_created=int(time.time()),
+            date_created=int(self.wall_time()),
             payload=copy.deepcopy(payload),
         )
         self._scheduled[sched.id] = sched

@@ -95,6 +95,11 @@ class SignedSlackClient:
         }
         return await self.post(json.dumps(envelope), content_type="application/json")
 
+    async def get_json(self, path: str) -> SlackReply:
+        assert self._session is not None, "use 'async with SignedSlackClient(...)'"
+        async with self._session.get(f"{self.base_url}{path}") as response:
+            return SlackReply(status=response.status, body=await response.text())
+
     async def post(
         self,
         body: str,

@@ -1,0 +1,277 @@
+"""Delivery under failure: Slack 429/5xx/refusals, restarts and crashes mid-send.
+
+Each test counts what the fake Slack really received: every notice exactly
+once, in order, none lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import WsoService
+from bot.clock import FakeClock, SystemClock
+from bot.config import Config
+from bot.model import NoticeKind, NoticeState
+from tests.conftest import ICE, JAIL, SIGNING_SECRET, START, make_settings
+from tests.fake_slack import FakeSlack
+from tests.slack_requests import SignedSlackClient
+
+DEADLINE = START + timedelta(hours=48)
+ServiceFactory = Callable[..., Any]
+
+
+def payload(post: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = post["metadata"]["event_payload"]
+    return result
+
+
+def notice_counts(fake_slack: FakeSlack) -> Counter[str]:
+    return Counter(payload(post)["notice_id"] for post in fake_slack.posts())
+
+
+async def settle() -> None:
+    """A short real pause, only to prove that something is NOT sent."""
+    await asyncio.sleep(0.2)
+
+
+@pytest.fixture
+async def start_service(
+    fake_slack: FakeSlack, db_path: Path, config: Config, clock: FakeClock
+) -> AsyncIterator[Callable[[], Any]]:
+    """Start (and later stop) services over the same database file, as restarts do."""
+    started: list[WsoService] = []
+
+    async def start() -> tuple[WsoService, SignedSlackClient]:
+        service = WsoService(make_settings(fake_slack, db_path), config, clock=clock)
+        await service.start(host="127.0.0.1", port=0)
+        started.append(service)
+        client = SignedSlackClient(f"http://127.0.0.1:{service.port}", SIGNING_SECRET)
+        await client.__aenter__()
+        clients.append(client)
+        return service, client
+
+    clients: list[SignedSlackClient] = []
+    yield start
+    for client in clients:
+        await client.__aexit__(None, None, None)
+    for service in started:
+        if service.dispatcher.is_running:
+            await service.stop()
+
+
+async def test_429_is_honoured_through_retry_after_and_posts_once(
+    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=7)
+    await slack.command("arrest B-1")
+    await fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) >= 2)
+    await settle()
+    assert len(fake_slack.posts()) == 1  # one channel got through, the other was rate-limited
+
+    clock.advance(timedelta(seconds=6))
+    await settle()
+    assert len(fake_slack.posts()) == 1, "retried before Retry-After"
+    clock.advance(timedelta(seconds=1))
+    await fake_slack.wait_for_posts(2)
+    assert set(notice_counts(fake_slack).values()) == {1}
+    assert {post["channel"] for post in fake_slack.posts()} == {JAIL, ICE}
+
+
+async def test_5xx_is_retried_with_backoff_after_checking_history(
+    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    fake_slack.fail_next("chat.postMessage", status=503, times=2)
+    await slack.command("arrest B-2")
+    await fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) >= 2)
+
+    for _ in range(4):  # back-off of 1 s, then 2 s
+        clock.advance(timedelta(seconds=1))
+        await settle()
+    await fake_slack.wait_for_posts(2)
+    assert set(notice_counts(fake_slack).values()) == {1}
+    # Slack may have posted despite the 5xx, so the bot looked before posting again.
+    assert fake_slack.calls_to("conversations.history")
+
+
+async def test_a_5xx_that_did_post_is_found_in_history_and_not_posted_again(
+    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock, service: WsoService
+) -> None:
+    fake_slack.fail_channel(JAIL, "internal_error")
+    fake_slack.fail_next("chat.postMessage", status=503)
+    await slack.command("arrest B-3")
+    await fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) >= 2)
+    fake_slack.clear_faults()
+    [custody] = await service.store.find_custodies("B-3")
+    jail_logged = next(
+        n for n in await service.store.notices_for(custody.id)
+        if n.channel == JAIL and n.kind is NoticeKind.LOGGED
+    )
+    assert jail_logged.may_have_posted or jail_logged.state is NoticeState.SENT
+    if jail_logged.state is not NoticeState.SENT:
+        # Pretend the 5xx'd call had in fact reached the channel.
+        fake_slack.inject_message(JAIL, text="posted", metadata={
+            "event_type": "wso_custody", "event_payload": {"notice_id": jail_logged.id},
+        })
+    clock.advance(timedelta(seconds=5))
+    await fake_slack.wait_for(lambda: len(fake_slack.posts(ICE)) == 1)
+    await settle()
+    assert [payload(p)["notice_id"] for p in fake_slack.messages(JAIL)].count(jail_logged.id) == 1
+    refreshed = {n.id: n for n in await service.store.notices_for(custody.id)}
+    assert refreshed[jail_logged.id].state is NoticeState.SENT
+
+
+async def test_channel_refusal_is_retried_until_fixed_and_never_dropped(
+    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock, service: WsoService
+) -> None:
+    fake_slack.fail_channel(ICE, "not_in_channel")
+    await slack.command("arrest B-4")
+    await fake_slack.wait_for_posts(1, channel=JAIL)
+    clock.advance(timedelta(minutes=20))
+    await settle()
+    assert fake_slack.posts(ICE) == []
+    health = await service.health()
+    assert health["last_slack_error"] == "not_in_channel"
+
+    fake_slack.clear_faults()
+    clock.advance(timedelta(minutes=5))
+    await fake_slack.wait_for_posts(1, channel=ICE)
+    assert set(notice_counts(fake_slack).values()) == {1}
+
+
+async def test_dead_slack_for_minutes_loses_nothing(
+    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    fake_slack.set_down(True)
+    reply = await slack.command("arrest B-5")
+    assert reply.status == 200, "a dead Slack Web API must not block the command"
+    for _ in range(12):  # two minutes of fake time
+        clock.advance(timedelta(seconds=10))
+        await asyncio.sleep(0.02)
+    assert fake_slack.posts() == []
+
+    fake_slack.set_down(False)
+    clock.advance(timedelta(seconds=61))
+    await fake_slack.wait_for_posts(2)
+    await settle()
+    assert set(notice_counts(fake_slack).values()) == {1}
+
+
+async def test_restart_sends_only_the_latest_overdue_reminder_marked_late(
+    start_service: Callable[[], Any], fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    first, slack = await start_service()
+    await slack.command("arrest B-6")
+    await fake_slack.wait_for_posts(2)
+    await first.stop()
+
+    clock.set(DEADLINE - timedelta(hours=11))  # the 24h and 12h reminders were missed
+    second, _ = await start_service()
+    await fake_slack.wait_for_posts(4)
+    await settle()
+    for channel in (JAIL, ICE):
+        [logged, late] = fake_slack.posts(channel)
+        assert payload(logged)["kind"] == "logged"
+        assert payload(late)["kind"] == "reminder"
+        assert payload(late)["lead_seconds"] == 43200
+        assert payload(late)["late"] is True
+        assert "Late reminder" in late["text"]
+    [custody] = await second.store.list_open_custodies()
+    states = {
+        n.lead_seconds: n.state
+        for n in await second.store.notices_for(custody.id)
+        if n.kind is NoticeKind.REMINDER and n.channel == JAIL
+    }
+    assert states[86400] is NoticeState.SKIPPED
+    assert states[43200] is NoticeState.SENT
+    assert states[3600] is NoticeState.PENDING
+
+    clock.set(DEADLINE - timedelta(hours=4))
+    await fake_slack.wait_for_posts(6)
+    clock.set(DEADLINE)  # jumps over the 1h and 30m reminders: the expiry supersedes them
+    await fake_slack.wait_for_posts(8)
+    await settle()
+    assert [payload(p)["kind"] for p in fake_slack.posts(JAIL)][-1] == "expired"
+    assert len(fake_slack.posts()) == 8
+    assert set(notice_counts(fake_slack).values()) == {1}
+
+
+async def test_restart_after_the_deadline_always_sends_the_expiry(
+    start_service: Callable[[], Any], fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    first, slack = await start_service()
+    await slack.command("arrest B-7")
+    await fake_slack.wait_for_posts(2)
+    await first.stop()
+
+    clock.set(DEADLINE + timedelta(hours=3))
+    await start_service()
+    await fake_slack.wait_for_posts(4)
+    await settle()
+    for channel in (JAIL, ICE):
+        kinds = [payload(p)["kind"] for p in fake_slack.posts(channel)]
+        assert kinds == ["logged", "expired"]
+        assert payload(fake_slack.posts(channel)[-1])["late"] is True
+
+
+async def test_crash_between_slack_accepting_and_marking_sent_is_not_doubled(
+    start_service: Callable[[], Any], fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    first, slack = await start_service()
+    await slack.command("arrest B-8")
+    await fake_slack.wait_for_posts(2)
+    await first.stop()
+    # Replay a crash: the 24h reminders were claimed; Slack got the jail one only.
+    await first.store.open()
+    [custody] = await first.store.list_open_custodies()
+    reminders = {
+        n.channel: n for n in await first.store.notices_for(custody.id) if n.lead_seconds == 86400
+    }
+    clock.set(reminders[JAIL].due_at)
+    for notice in reminders.values():
+        await first.store.mark_sending(notice.id, clock.now())
+    await first.store.close()
+    fake_slack.inject_message(JAIL, text="24h reminder", metadata={
+        "event_type": "wso_custody", "event_payload": {"notice_id": reminders[JAIL].id},
+    })
+
+    second, _ = await start_service()
+    await fake_slack.wait_for_posts(3)
+    await settle()
+    assert [payload(p)["notice_id"] for p in fake_slack.posts(ICE)] [-1] == reminders[ICE].id
+    jail_ids = [payload(m)["notice_id"] for m in fake_slack.messages(JAIL)]
+    assert jail_ids.count(reminders[JAIL].id) == 1
+    states = {n.id: n.state for n in await second.store.notices_for(custody.id)}
+    assert states[reminders[JAIL].id] is NoticeState.SENT
+    assert states[reminders[ICE].id] is NoticeState.SENT
+
+
+async def test_notices_go_out_within_a_second_of_due_on_the_real_clock(
+    fake_slack: FakeSlack, db_path: Path, config: Config
+) -> None:
+    service = WsoService(make_settings(fake_slack, db_path), config, clock=SystemClock())
+    await service.start(host="127.0.0.1", port=0)
+    try:
+        async with SignedSlackClient(f"http://127.0.0.1:{service.port}", SIGNING_SECRET) as slack:
+            arrested = datetime.now(UTC) - timedelta(hours=48) + timedelta(seconds=2)
+            await slack.command(f"arrest B-9 at {arrested:%Y-%m-%dT%H:%M:%SZ}")
+            deadline = arrested.replace(microsecond=0) + timedelta(hours=48)
+            await fake_slack.wait_for_posts(4, timeout=6)
+            seen_at = time.time()
+            [custody] = await service.store.find_custodies("B-9")
+            sent_at = [n.sent_at for n in await service.store.notices_for(custody.id)
+                       if n.kind is NoticeKind.EXPIRED]
+        expired = [p for p in fake_slack.posts() if payload(p)["kind"] == "expired"]
+        assert len(expired) == 2
+        lateness = seen_at - deadline.timestamp()
+        assert lateness <= 1.0, f"expiry went out {lateness:.3f}s after the deadline"
+        assert all(at is not None and at >= deadline for at in sent_at), "sent before the deadline"
+    finally:
+        await service.stop()
