@@ -1,0 +1,232 @@
+"""``wso-bot`` as a real process: config checks, start-up refusals, SIGTERM, kill -9 and restart.
+
+These use the real clock (a process cannot share a fake one), so arrests are
+backdated to put their due notices a couple of seconds ahead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.conftest import BOT_TOKEN, ICE, JAIL, SIGNING_SECRET
+from tests.fake_slack import FakeSlack
+from tests.slack_requests import SignedSlackClient
+
+REPO = Path(__file__).resolve().parent.parent
+WSO_BOT = Path(sys.executable).with_name("wso-bot")
+GOOD_CONFIG = """
+[reminders]
+before = ["30m"]
+
+[[facility]]
+id = "county-jail"
+name = "County Jail"
+timezone = "America/Chicago"
+jail_channel = "C0JAIL"
+ice_channel = "C0ICE"
+officers = ["U0AAA"]
+"""
+
+
+def wso_bot(*args: str) -> list[str]:
+    """The installed console script, as a user runs it."""
+    assert WSO_BOT.exists(), f"console script missing at {WSO_BOT}: is the package installed?"
+    return [str(WSO_BOT), *args]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "WSO_"))}
+    env.pop("PORT", None)
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, cwd=cwd, env=clean_env(**env), capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    path = tmp_path / "wso.toml"
+    path.write_text(GOOD_CONFIG)
+    return path
+
+
+def test_check_config_accepts_the_shipped_example(tmp_path: Path) -> None:
+    result = run(wso_bot("check-config", str(REPO / "wso.example.toml")), tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "OK" in result.stdout
+    assert "county-jail" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("broken", "key"),
+    [
+        pytest.param(GOOD_CONFIG.replace("America/Chicago", "America/Chicgo"),
+                     "facility[0].timezone", id="unknown zone"),
+        pytest.param(GOOD_CONFIG.replace('jail_channel = "C0JAIL"\n', ""),
+                     "facility[0].jail_channel", id="missing channel"),
+        pytest.param(GOOD_CONFIG.replace('"30m"', '"30 minutes"'),
+                     "reminders.before[0]", id="bad duration"),
+        pytest.param(GOOD_CONFIG.replace("officers", "oficers"),
+                     "facility[0].oficers", id="typo in key"),
+        pytest.param(GOOD_CONFIG + "\n[[facility\n", "invalid TOML", id="bad TOML"),
+    ],
+)
+def test_config_errors_name_the_key_and_stop_serve(tmp_path: Path, broken: str, key: str) -> None:
+    path = tmp_path / "wso.toml"
+    path.write_text(broken)
+
+    checked = run(wso_bot("check-config", str(path)), tmp_path)
+    served = run(
+        wso_bot("serve"), tmp_path, SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="s",
+        WSO_CONFIG=str(path), WSO_DB=str(tmp_path / "wso.db"), PORT=str(free_port()),
+    )
+
+    for result in (checked, served):
+        assert result.returncode == 2
+        assert key in result.stderr
+    assert not (tmp_path / "wso.db").exists(), "serve touched the database despite a bad config"
+
+
+def test_serve_without_credentials_explains_how_to_set_up_slack(tmp_path: Path) -> None:
+    result = run(wso_bot("serve"), tmp_path)
+
+    assert result.returncode == 2
+    for hint in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "manifest.yml", "export"):
+        assert hint in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+class BotProcess:
+    """One ``wso-bot serve`` process against the fake Slack."""
+
+    def __init__(self, workdir: Path, config: Path, api_url: str) -> None:
+        self.port = free_port()
+        self.log_path = workdir / f"bot-{self.port}.log"
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in kill()
+        self.process = subprocess.Popen(
+            wso_bot("serve"),
+            cwd=workdir,
+            env=clean_env(
+                SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                SLACK_API_URL=api_url, WSO_CONFIG=str(config),
+                WSO_DB=str(workdir / "wso.db"), PORT=str(self.port), HOST="127.0.0.1",
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    async def wait_healthy(self, timeout: float = 20.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                assert self.process.poll() is None, f"wso-bot exited during start-up:\n{self.log()}"
+                try:
+                    async with session.get(f"{self.url}/healthz") as response:
+                        if response.status == 200:
+                            body: dict[str, Any] = await response.json()
+                            return body
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise AssertionError("wso-bot did not become healthy")
+
+    def kill(self, sig: int = signal.SIGKILL) -> int:
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=15)
+        finally:
+            self._log.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
+@pytest.fixture
+async def real_time_slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack(token=BOT_TOKEN) as slack:
+        yield slack
+
+
+@pytest.fixture
+def processes() -> Iterator[list[BotProcess]]:
+    started: list[BotProcess] = []
+    yield started
+    for bot in started:
+        if bot.process.poll() is None:
+            bot.kill()
+
+
+def payload(post: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = post["metadata"]["event_payload"]
+    return result
+
+
+async def test_serve_handles_a_command_and_stops_cleanly_on_sigterm(
+    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
+) -> None:
+    bot = BotProcess(tmp_path, config_path, real_time_slack.api_url)
+    processes.append(bot)
+    health = await bot.wait_healthy()
+    assert health["database"] == "ok" and health["dispatcher"] == "running"
+
+    async with SignedSlackClient(bot.url, SIGNING_SECRET) as slack:
+        reply = await slack.command("arrest B-100 I-205")
+    assert reply.status == 200 and "Logged" in reply.text
+    await real_time_slack.wait_for_posts(2)
+
+    started = time.monotonic()
+    assert bot.kill(signal.SIGTERM) == 0
+    assert time.monotonic() - started < 10
+
+
+async def test_kill_9_then_restart_catches_up_without_doubling(
+    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
+) -> None:
+    first = BotProcess(tmp_path, config_path, real_time_slack.api_url)
+    processes.append(first)
+    await first.wait_healthy()
+    # The 30m reminder falls due 2 s from now, while the bot is dead.
+    arrested = datetime.now(UTC) - timedelta(hours=47, minutes=30) + timedelta(seconds=2)
+    async with SignedSlackClient(first.url, SIGNING_SECRET) as slack:
+        await slack.command(f"arrest B-200 at {arrested:%Y-%m-%dT%H:%M:%SZ}")
+    await real_time_slack.wait_for_posts(2)
+    first.kill(signal.SIGKILL)
+    await asyncio.sleep(3)
+    assert len(real_time_slack.posts()) == 2
+
+    second = BotProcess(tmp_path, config_path, real_time_slack.api_url)
+    processes.append(second)
+    restarted = time.monotonic()
+    await real_time_slack.wait_for_posts(4, timeout=10)
+    assert time.monotonic() - restarted < 5, "restart did not catch up within 5 s"
+    await asyncio.sleep(0.3)
+    for channel in (JAIL, ICE):
+        assert [payload(p)["kind"] for p in real_time_slack.posts(channel)] == ["logged", "reminder"]
+    notice_ids = [payload(p)["notice_id"] for p in real_time_slack.posts()]
+    assert len(notice_ids) == len(set(notice_ids))
