@@ -113,8 +113,9 @@ class CustodyDesk:
             raise Refusal(
                 error_reply(
                     f"Only the WSO officers listed for {facility.name} may log arrests there, and "
-                    f"<@{invocation.user_id}> is not one of them. Nothing was stored. An administrator "
-                    f"can add your Slack user id `{invocation.user_id}` to `officers` in the config."
+                    f"<@{invocation.user_id}> is not one of them. Nothing was stored. "
+                    f"An administrator can add your Slack user id `{invocation.user_id}` "
+                    "to `officers` in the config."
                 )
             )
         now = self._clock.now()
@@ -232,7 +233,8 @@ class CustodyDesk:
         except CustodyNotOpen:
             raise Refusal(
                 error_reply(
-                    f"Booking {booking} was closed a moment ago by someone else; nothing was changed. "
+                    f"Booking {booking} was closed a moment ago by someone else; "
+                    "nothing was changed. "
                     f"See `/wso status {booking}`."
                 )
             ) from None
@@ -322,7 +324,8 @@ class CustodyDesk:
         if facility is None:
             raise Refusal(
                 error_reply(
-                    f"Custody `{custody.id}` belongs to facility `{custody.facility_id}`, which is no "
+                    f"Custody `{custody.id}` belongs to facility `{custody.facility_id}`, "
+                    "which is no "
                     "longer in the config. Put it back, or ask an administrator."
                 )
             )
@@ -350,7 +353,7 @@ def _duplicate_reply(existing: Custody, facility: Facility, now: datetime) -> Re
     return error_reply(
         f"Booking {existing.booking} already has an open custody at {facility.name} "
         f"(logged by <@{existing.logged_by}>, deadline {deadline}, custody `{existing.id}`). "
-        "Nothing new was stored. If its arrest time is wrong, release it with a reason and log again.",
+        "Nothing new was stored.",
         f"/wso status {existing.booking}",
     )
 

@@ -86,14 +86,14 @@ class Dispatcher:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="wso-dispatcher")
 
-    async def stop(self, timeout: float = 5.0) -> None:
-        """Finish the tick in progress (up to ``timeout``), then stop."""
+    async def stop(self, grace_seconds: float = 5.0) -> None:
+        """Finish the tick in progress (up to ``grace_seconds``), then stop."""
         self._stopping = True
         self.wake()
         if self._task is None:
             return
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
         except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -112,9 +112,12 @@ def _logged_text(
     warrant = _warrant_phrase(custody)
     arrested = format_local(custody.arrested_at, facility.zone)
     if left <= timedelta(0):
-        headline = f":rotating_light: *WSO arrest logged — window already expired* — {_who(custody, facility)}"
+        headline = ":rotating_light: *WSO arrest logged — window already expired* — " + _who(
+            custody, facility
+        )
         body = (
-            f"Arrested {arrested}{warrant}; the 48-hour window ended {_deadline_phrase(custody, facility)}. "
+            f"Arrested {arrested}{warrant}; the 48-hour window ended "
+            f"{_deadline_phrase(custody, facility)}. "
             "Release required unless ICE has taken custody."
         )
     else:
@@ -133,7 +136,9 @@ def _reminder_text(
     left = format_time_left(custody.deadline - now)
     if is_late(notice, now):
         due = format_local(notice.due_at, facility.zone)
-        headline = f":hourglass: *Late reminder* (the {lead} reminder was due {due}) — {_who(custody, facility)}"
+        headline = f":hourglass: *Late reminder* (the {lead} reminder was due {due}) — " + _who(
+            custody, facility
+        )
     else:
         headline = f":hourglass: *{lead} reminder* — {_who(custody, facility)}"
     body = (
@@ -231,14 +236,16 @@ def custody_status(custody: Custody, facility: Facility, now: datetime) -> Reply
     deadline = format_local(custody.deadline, facility.zone)
     arrested = format_local(custody.arrested_at, facility.zone)
     lines = [
-        f"*Booking {custody.booking}* at {escape_mrkdwn(facility.name)} — *{_state_label(custody, now)}*",
+        f"*Booking {custody.booking}* at {escape_mrkdwn(facility.name)} — "
+        f"*{_state_label(custody, now)}*",
         f"Arrested {arrested}{_warrant_phrase(custody)}, logged by <@{custody.logged_by}>.",
         f"Deadline {deadline}" + _time_left_suffix(custody, now),
     ]
     if not custody.is_open and custody.closed_at is not None:
         reason = f" — {escape_mrkdwn(custody.close_reason)}" if custody.close_reason else ""
         lines.append(
-            f"Closed {format_local(custody.closed_at, facility.zone)} by <@{custody.closed_by}>{reason}."
+            f"Closed {format_local(custody.closed_at, facility.zone)} "
+            f"by <@{custody.closed_by}>{reason}."
         )
     lines.append(f"Custody id `{custody.id}`.")
     return Reply(text="\n".join(lines))

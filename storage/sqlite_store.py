@@ -237,7 +237,8 @@ class SqliteCustodyStore:
                 raise CustodyNotOpen(await self._get_custody(db, custody_id))
             await db.execute(
                 """UPDATE notices SET state = 'cancelled'
-                   WHERE custody_id = ? AND state = 'pending' AND kind IN ('reminder', 'expired')""",
+                   WHERE custody_id = ? AND state = 'pending'
+                     AND kind IN ('reminder', 'expired')""",
                 (custody_id,),
             )
             await self._insert_notices(db, closing_notices)
@@ -289,7 +290,7 @@ class SqliteCustodyStore:
 
     @staticmethod
     async def _insert_notices(db: aiosqlite.Connection, notices: Sequence[Notice]) -> None:
-        # Inserted in the order given: seq (the autoincrement key) then orders each channel's notices.
+        # Inserted in the order given, so seq (the autoincrement key) orders each channel's notices.
         await db.executemany(
             """INSERT INTO notices (id, custody_id, kind, channel, due_at, lead_seconds, state,
                    attempts, next_attempt_at, ready_at)

@@ -21,9 +21,7 @@ def slack_signature(secret: str, timestamp: str, body: str) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-def slash_command_body(
-    text: str, *, user_id: str, channel_id: str, command: str = "/wso"
-) -> str:
+def slash_command_body(text: str, *, user_id: str, channel_id: str, command: str = "/wso") -> str:
     return urlencode(
         {
             "token": "legacy-verification-token",

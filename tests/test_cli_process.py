@@ -85,14 +85,22 @@ def test_check_config_accepts_the_shipped_example(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("broken", "key"),
     [
-        pytest.param(GOOD_CONFIG.replace("America/Chicago", "America/Chicgo"),
-                     "facility[0].timezone", id="unknown zone"),
-        pytest.param(GOOD_CONFIG.replace('jail_channel = "C0JAIL"\n', ""),
-                     "facility[0].jail_channel", id="missing channel"),
-        pytest.param(GOOD_CONFIG.replace('"30m"', '"30 minutes"'),
-                     "reminders.before[0]", id="bad duration"),
-        pytest.param(GOOD_CONFIG.replace("officers", "oficers"),
-                     "facility[0].oficers", id="typo in key"),
+        pytest.param(
+            GOOD_CONFIG.replace("America/Chicago", "America/Chicgo"),
+            "facility[0].timezone",
+            id="unknown zone",
+        ),
+        pytest.param(
+            GOOD_CONFIG.replace('jail_channel = "C0JAIL"\n', ""),
+            "facility[0].jail_channel",
+            id="missing channel",
+        ),
+        pytest.param(
+            GOOD_CONFIG.replace('"30m"', '"30 minutes"'), "reminders.before[0]", id="bad duration"
+        ),
+        pytest.param(
+            GOOD_CONFIG.replace("officers", "oficers"), "facility[0].oficers", id="typo in key"
+        ),
         pytest.param(GOOD_CONFIG + "\n[[facility\n", "invalid TOML", id="bad TOML"),
     ],
 )
@@ -102,8 +110,13 @@ def test_config_errors_name_the_key_and_stop_serve(tmp_path: Path, broken: str, 
 
     checked = run(wso_bot("check-config", str(path)), tmp_path)
     served = run(
-        wso_bot("serve"), tmp_path, SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="s",
-        WSO_CONFIG=str(path), WSO_DB=str(tmp_path / "wso.db"), PORT=str(free_port()),
+        wso_bot("serve"),
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-x",
+        SLACK_SIGNING_SECRET="s",
+        WSO_CONFIG=str(path),
+        WSO_DB=str(tmp_path / "wso.db"),
+        PORT=str(free_port()),
     )
 
     for result in (checked, served):
@@ -132,17 +145,21 @@ class BotProcess:
             wso_bot("serve"),
             cwd=workdir,
             env=clean_env(
-                SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                SLACK_API_URL=api_url, WSO_CONFIG=str(config),
-                WSO_DB=str(workdir / "wso.db"), PORT=str(self.port), HOST="127.0.0.1",
+                SLACK_BOT_TOKEN=BOT_TOKEN,
+                SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                SLACK_API_URL=api_url,
+                WSO_CONFIG=str(config),
+                WSO_DB=str(workdir / "wso.db"),
+                PORT=str(self.port),
+                HOST="127.0.0.1",
             ),
             stdout=subprocess.DEVNULL,
             stderr=self._log,
         )
         self.url = f"http://127.0.0.1:{self.port}"
 
-    async def wait_healthy(self, timeout: float = 20.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
+    async def wait_healthy(self, within_seconds: float = 20.0) -> dict[str, Any]:
+        deadline = time.monotonic() + within_seconds
         async with aiohttp.ClientSession() as session:
             while time.monotonic() < deadline:
                 assert self.process.poll() is None, f"wso-bot exited during start-up:\n{self.log()}"
@@ -227,6 +244,9 @@ async def test_kill_9_then_restart_catches_up_without_doubling(
     assert time.monotonic() - restarted < 5, "restart did not catch up within 5 s"
     await asyncio.sleep(0.3)
     for channel in (JAIL, ICE):
-        assert [payload(p)["kind"] for p in real_time_slack.posts(channel)] == ["logged", "reminder"]
+        assert [payload(p)["kind"] for p in real_time_slack.posts(channel)] == [
+            "logged",
+            "reminder",
+        ]
     notice_ids = [payload(p)["notice_id"] for p in real_time_slack.posts()]
     assert len(notice_ids) == len(set(notice_ids))

@@ -111,15 +111,21 @@ async def test_a_5xx_that_did_post_is_found_in_history_and_not_posted_again(
     fake_slack.clear_faults()
     [custody] = await service.store.find_custodies("B-3")
     jail_logged = next(
-        n for n in await service.store.notices_for(custody.id)
+        n
+        for n in await service.store.notices_for(custody.id)
         if n.channel == JAIL and n.kind is NoticeKind.LOGGED
     )
     assert jail_logged.may_have_posted or jail_logged.state is NoticeState.SENT
     if jail_logged.state is not NoticeState.SENT:
         # Pretend the 5xx'd call had in fact reached the channel.
-        fake_slack.inject_message(JAIL, text="posted", metadata={
-            "event_type": "wso_custody", "event_payload": {"notice_id": jail_logged.id},
-        })
+        fake_slack.inject_message(
+            JAIL,
+            text="posted",
+            metadata={
+                "event_type": "wso_custody",
+                "event_payload": {"notice_id": jail_logged.id},
+            },
+        )
     clock.advance(timedelta(seconds=5))
     await fake_slack.wait_for(lambda: len(fake_slack.posts(ICE)) == 1)
     await settle()
@@ -238,14 +244,19 @@ async def test_crash_between_slack_accepting_and_marking_sent_is_not_doubled(
     for notice in reminders.values():
         await first.store.mark_sending(notice.id, clock.now())
     await first.store.close()
-    fake_slack.inject_message(JAIL, text="24h reminder", metadata={
-        "event_type": "wso_custody", "event_payload": {"notice_id": reminders[JAIL].id},
-    })
+    fake_slack.inject_message(
+        JAIL,
+        text="24h reminder",
+        metadata={
+            "event_type": "wso_custody",
+            "event_payload": {"notice_id": reminders[JAIL].id},
+        },
+    )
 
     second, _ = await start_service()
     await fake_slack.wait_for_posts(3)
     await settle()
-    assert [payload(p)["notice_id"] for p in fake_slack.posts(ICE)] [-1] == reminders[ICE].id
+    assert [payload(p)["notice_id"] for p in fake_slack.posts(ICE)][-1] == reminders[ICE].id
     jail_ids = [payload(m)["notice_id"] for m in fake_slack.messages(JAIL)]
     assert jail_ids.count(reminders[JAIL].id) == 1
     states = {n.id: n.state for n in await second.store.notices_for(custody.id)}
@@ -266,8 +277,11 @@ async def test_notices_go_out_within_a_second_of_due_on_the_real_clock(
             await fake_slack.wait_for_posts(4, timeout=6)
             seen_at = time.time()
             [custody] = await service.store.find_custodies("B-9")
-            sent_at = [n.sent_at for n in await service.store.notices_for(custody.id)
-                       if n.kind is NoticeKind.EXPIRED]
+            sent_at = [
+                n.sent_at
+                for n in await service.store.notices_for(custody.id)
+                if n.kind is NoticeKind.EXPIRED
+            ]
         expired = [p for p in fake_slack.posts() if payload(p)["kind"] == "expired"]
         assert len(expired) == 2
         lateness = seen_at - deadline.timestamp()

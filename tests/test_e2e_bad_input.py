@@ -77,7 +77,9 @@ async def test_stale_signature_is_rejected_with_401(
 ) -> None:
     body = slash_command_body("arrest B-1", user_id=OFFICER, channel_id="C0JAIL")
     old = str(int(time.time()) - 6 * 60)
-    stale = await slack.post(body, timestamp=old, signature=slack_signature(SIGNING_SECRET, old, body))
+    stale = await slack.post(
+        body, timestamp=old, signature=slack_signature(SIGNING_SECRET, old, body)
+    )
 
     assert stale.status == 401
     assert await service.store.list_open_custodies() == []
