@@ -90,7 +90,7 @@ def render_notice(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
     ]
     return SlackMessage(
-        text=f"{headline} {body}",
+        text=f"{headline}\n{body}",
         blocks=blocks,
         metadata=custody_metadata(custody, notice, now),
     )
