@@ -8,10 +8,11 @@ channel messages are notices that the dispatcher delivers.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot import messages
 from bot.arrest_time import TimeInputError, parse_arrest_time
@@ -36,6 +37,9 @@ from bot.notice_plan import plan_closing_notices, plan_notices
 from storage.interface import CustodyNotOpen, CustodyStore, DuplicateOpenCustody
 
 LIST_LIMIT = 50
+# The same officer sending the same arrest again this soon is a double-submit, not a new arrest.
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
+log = logging.getLogger("wso.desk")
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,21 @@ def new_custody_id() -> str:
     return "c_" + uuid.uuid4().hex
 
 
+def is_double_submission(existing: Custody, attempted: Custody) -> bool:
+    """Same officer, same arrest, moments apart: answer as before instead of refusing.
+
+    Slack users double-submit; an arrest logged "now" twice within the window
+    counts as one when the two arrest times are within the window too.
+    """
+    return (
+        existing.logged_by == attempted.logged_by
+        and attempted.logged_at - existing.logged_at <= DOUBLE_SUBMIT_WINDOW
+        and abs(attempted.arrested_at - existing.arrested_at) <= DOUBLE_SUBMIT_WINDOW
+        and existing.warrant_form == attempted.warrant_form
+        and existing.warrant_number == attempted.warrant_number
+    )
+
+
 class CustodyDesk:
     def __init__(
         self,
@@ -78,8 +97,10 @@ class CustodyDesk:
             command = parse_command(invocation.text)
             return await self._dispatch(command, invocation)
         except CommandError as error:
+            log.info("command.malformed", extra={"user_id": invocation.user_id})
             return error_reply(error.message, error.example)
         except Refusal as refusal:
+            log.info("command.refused", extra={"user_id": invocation.user_id})
             return refusal.reply
 
     async def _dispatch(self, command: Command, invocation: Invocation) -> Reply:
@@ -147,6 +168,8 @@ class CustodyDesk:
         try:
             await self._store.add_custody(custody, notices, audit)
         except DuplicateOpenCustody as duplicate:
+            if is_double_submission(duplicate.existing, custody):
+                return messages.arrest_receipt(duplicate.existing, facility, now, repeated=True)
             raise Refusal(_duplicate_reply(duplicate.existing, facility, now)) from None
         self._on_notices_changed()
         return messages.arrest_receipt(custody, facility, now)

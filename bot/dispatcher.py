@@ -108,7 +108,6 @@ class Dispatcher:
         self._wake.set()
 
     async def _run(self) -> None:
-        await self.recover_in_flight()
         while not self._stopping:
             self._wake.clear()
             try:
@@ -138,6 +137,9 @@ class Dispatcher:
 
     async def tick(self) -> bool:
         """Send what is ready now. Returns True if the batch was full (more may wait)."""
+        # Ticks never overlap, so anything still ``sending`` here was cut short by a crash
+        # or a forced stop; settling it first also makes a restart catch up at once.
+        await self.recover_in_flight()
         now = self._clock.now()
         self.stats.last_tick_at = now
         ready = await self._store.ready_notices(now, BATCH_SIZE)

@@ -210,8 +210,10 @@ def error_reply(message: str, example: str | None = None) -> Reply:
     return Reply(text=text)
 
 
-def arrest_receipt(custody: Custody, facility: Facility, now: datetime) -> Reply:
-    """What the officer sees right after logging an arrest."""
+def arrest_receipt(
+    custody: Custody, facility: Facility, now: datetime, *, repeated: bool = False
+) -> Reply:
+    """What the officer sees right after logging an arrest (or sending it twice)."""
     left = custody.deadline - now
     deadline = format_local(custody.deadline, facility.zone)
     arrested = format_local(custody.arrested_at, facility.zone)
@@ -220,9 +222,14 @@ def arrest_receipt(custody: Custody, facility: Facility, now: datetime) -> Reply
         if left > timedelta(0)
         else "*the window has already expired — release required.*"
     )
+    opening = (
+        ":white_check_mark: Already logged a moment ago (nothing new stored): WSO arrest of "
+        if repeated
+        else ":white_check_mark: Logged WSO arrest of "
+    )
     return Reply(
         text=(
-            f":white_check_mark: Logged WSO arrest of booking *{custody.booking}* at "
+            f"{opening}booking *{custody.booking}* at "
             f"{escape_mrkdwn(facility.name)}, arrested {arrested}{_warrant_phrase(custody)}.\n"
             f"ICE custody deadline: *{deadline}* — {status}\n"
             f"Notices go to <#{facility.jail_channel}> and <#{facility.ice_channel}>. "

@@ -219,6 +219,22 @@ async def test_duplicate_open_custody_is_refused_with_a_pointer(
     assert len(await service.store.notices_for(custody.id)) == 14
 
 
+async def test_double_submitted_arrest_is_logged_once_and_answered_twice(
+    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock, service: WsoService
+) -> None:
+    first = await slack.command("arrest B-10 I-200")
+    clock.advance(timedelta(seconds=20))
+    again = await slack.command("arrest B-10 I-200")
+
+    assert first.text.startswith(":white_check_mark: Logged")
+    assert "Already logged" in again.text
+    [custody] = await service.store.find_custodies("B-10")
+    assert custody.id in first.text and custody.id in again.text
+    await fake_slack.wait_for_posts(2)
+    await settle()
+    assert len(fake_slack.posts()) == 2
+
+
 async def test_app_home_lists_open_custodies(
     slack: SignedSlackClient, fake_slack: FakeSlack
 ) -> None:
@@ -244,6 +260,18 @@ async def test_healthz_reports_database_and_dispatcher(
     stopped = await slack.get_json("/healthz")
     assert stopped.status == 503
     assert stopped.json["dispatcher"] == "stopped"
+
+
+async def test_healthz_is_503_when_the_database_is_unreachable(
+    slack: SignedSlackClient, service: WsoService
+) -> None:
+    await service.store.close()
+    unreachable = await slack.get_json("/healthz")
+    await service.store.open()  # so the fixture can shut down normally
+
+    assert unreachable.status == 503
+    assert unreachable.json["ok"] is False
+    assert unreachable.json["database"].startswith("error")
 
 
 async def test_notice_states_after_a_full_run(
