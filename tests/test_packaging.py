@@ -1,0 +1,86 @@
+"""A plain, non-editable install works: the wheel carries the SQL schema and the console script.
+
+The wheel is built exactly as ``pip install .`` builds it (isolated build, from
+the package registry), then imported from its own folder, not from this checkout.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_ships_schema_and_console_script_and_runs_outside_the_checkout(
+    tmp_path: Path,
+) -> None:
+    wheel_dir = tmp_path / "wheel"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(wheel_dir),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    [wheel] = wheel_dir.glob("wso_custody_clock-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+        assert "wso-bot = bot.cli:main" in archive.read(entry_points).decode()
+    assert {"storage/schema.sql", "bot/cli.py", "handlers/slash_command.py"} <= names
+
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--quiet",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    probe = textwrap.dedent(
+        f"""
+        import asyncio, bot, storage
+        from storage.sqlite_store import SqliteCustodyStore
+        assert bot.__file__.startswith({str(target)!r}), bot.__file__
+        async def main():
+            store = SqliteCustodyStore("installed.db")
+            await store.open()
+            assert await store.count_open_custodies() == 0
+            await store.close()
+        asyncio.run(main())
+        from bot.cli import main
+        raise SystemExit(main(["check-config", {str(REPO / "wso.example.toml")!r}]))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "OK" in result.stdout
