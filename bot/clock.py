@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from bot.model import require_utc
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -34,8 +36,7 @@ class FakeClock:
     """A clock that only moves when a test says so."""
 
     def __init__(self, start: datetime) -> None:
-        if start.utcoffset() != timedelta(0):
-            raise ValueError("FakeClock needs an aware UTC start")
+        require_utc("FakeClock start", start)
         self._now = start
         self._listeners: list[Callable[[], None]] = []
 
@@ -51,8 +52,7 @@ class FakeClock:
         return self.set(self._now + delta)
 
     def set(self, instant: datetime) -> datetime:
-        if instant.utcoffset() != timedelta(0):
-            raise ValueError("FakeClock.set needs an aware UTC instant")
+        require_utc("FakeClock.set instant", instant)
         self._now = instant
         for listener in list(self._listeners):
             listener()

@@ -8,7 +8,7 @@ construction so that a local wall-clock time can never leak into the maths.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 
 CUSTODY_WINDOW = timedelta(hours=48)
@@ -52,15 +52,25 @@ class NoticeState(StrEnum):
 CLOSING_KINDS = frozenset({NoticeKind.TRANSFERRED, NoticeKind.RELEASED})
 
 
+# Zones that are UTC all year. A zone that is merely at offset 0 today (Europe/London in
+# winter) is not UTC: adding hours to it counts wall-clock time across its DST change.
+_UTC_ZONE_KEYS = frozenset(
+    {"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu", "Etc/GMT", "GMT"}
+)
+
+
 def require_utc(name: str, value: datetime | None) -> None:
     """Reject naive or non-UTC datetimes at the boundary of the domain."""
     if value is None:
         return
     offset = value.utcoffset()
     if offset is None:
-        raise ValueError(f"{name} must be timezone-aware (got naive {value!r})")
+        raise ValueError(f"{name} must be a timezone-aware UTC datetime (got naive {value!r})")
     if offset != timedelta(0):
         raise ValueError(f"{name} must be in UTC (got offset {offset})")
+    zone = value.tzinfo
+    if not isinstance(zone, timezone) and getattr(zone, "key", None) not in _UTC_ZONE_KEYS:
+        raise ValueError(f"{name} must be in UTC (got zone {zone}, which is not UTC all year)")
 
 
 @dataclass(frozen=True)

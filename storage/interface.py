@@ -140,5 +140,5 @@ class CustodyStore(Protocol):
         ...
 
     async def oldest_ready_due_at(self, now: datetime) -> datetime | None:
-        """Due time of the oldest pending notice that is ready now (for lag reporting)."""
+        """Due time of the oldest unsent (pending or sending) notice that is ready now (lag)."""
         ...

@@ -290,11 +290,15 @@ class SqliteCustodyStore:
 
     @staticmethod
     async def _insert_notices(db: aiosqlite.Connection, notices: Sequence[Notice]) -> None:
-        # Inserted in the order given, so seq (the autoincrement key) orders each channel's notices.
+        # Inserted in the order given, so seq (the autoincrement key) orders each channel's
+        # notices; a new notice never becomes ready before an earlier one of its channel that
+        # is waiting to be retried.
         await db.executemany(
             """INSERT INTO notices (id, custody_id, kind, channel, due_at, lead_seconds, state,
                    attempts, next_attempt_at, ready_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, max(?10, coalesce(
+                   (SELECT max(ready_at) FROM notices
+                    WHERE custody_id = ?2 AND channel = ?4 AND state = 'pending'), ?10)))""",
             [
                 (
                     notice.id,
@@ -357,7 +361,7 @@ class SqliteCustodyStore:
             await db.execute(
                 """UPDATE notices SET state = 'sent', sent_at = ?, message_ts = ?,
                        next_attempt_at = NULL, may_have_posted = 0
-                   WHERE id = ?""",
+                   WHERE id = ? AND state IN ('pending', 'sending')""",
                 (to_db_time(at), message_ts, notice_id),
             )
 
@@ -367,11 +371,13 @@ class SqliteCustodyStore:
         retry_text = to_db_time(retry_at)
         async with self._transaction() as db:
             cursor = await db.execute(
-                "SELECT custody_id, channel, seq FROM notices WHERE id = ?", (notice_id,)
+                """SELECT custody_id, channel, seq FROM notices
+                   WHERE id = ? AND state IN ('pending', 'sending')""",
+                (notice_id,),
             )
             row = await cursor.fetchone()
             if row is None:
-                return
+                return  # already sent, skipped or cancelled: a late failure report changes nothing
             await db.execute(
                 """UPDATE notices SET state = 'pending', last_error = ?, next_attempt_at = ?,
                        ready_at = max(due_at, ?), may_have_posted = ?
