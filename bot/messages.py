@@ -98,7 +98,16 @@ def render_notice(
 
 def _deadline_phrase(custody: Custody, facility: Facility) -> str:
     local = format_local(custody.deadline, facility.zone)
-    return f"*{local}* ({viewer_time(custody.deadline, local)} your time)"
+    utc = f"{custody.deadline:%a %b} {custody.deadline.day}, {custody.deadline:%H:%M} UTC"
+    return f"*{local}* (your time: {viewer_time(custody.deadline, utc)})"
+
+
+def format_lead(seconds: int) -> str:
+    """A reminder's lead time as people say it: ``24h``, ``90m`` → ``1h30m``, never days."""
+    hours, rest = divmod(seconds, 3600)
+    return (f"{hours}h" if hours else "") + (
+        format_duration(timedelta(seconds=rest)) if rest else ""
+    )
 
 
 def _who(custody: Custody, facility: Facility) -> str:
@@ -132,7 +141,7 @@ def _logged_text(
 def _reminder_text(
     custody: Custody, notice: Notice, facility: Facility, now: datetime
 ) -> tuple[str, str]:
-    lead = format_duration(timedelta(seconds=notice.lead_seconds or 0))
+    lead = format_lead(notice.lead_seconds or 0)
     left = format_time_left(custody.deadline - now)
     if is_late(notice, now):
         due = format_local(notice.due_at, facility.zone)
@@ -154,10 +163,11 @@ def _expired_text(
     headline = (
         f":rotating_light: *WSO window expired — release required* — {_who(custody, facility)}"
     )
-    overdue = format_time_left(now - custody.deadline) if now > custody.deadline else "0s"
+    overdue = now - custody.deadline
+    ago = f", {format_time_left(overdue)} ago" if overdue >= timedelta(minutes=1) else ""
     body = (
-        f"The 48-hour window for ICE to take custody ended {_deadline_phrase(custody, facility)} "
-        f"(now {overdue} ago). Unless an IGSA applies, the person must be released. "
+        f"The 48-hour window for ICE to take custody ended {_deadline_phrase(custody, facility)}"
+        f"{ago}. Unless an IGSA applies, the person must be released. "
         f"Record it: `/wso release {custody.booking} window expired`, "
         f"or `/wso transfer {custody.booking}` if ICE already took custody."
     )
@@ -232,10 +242,16 @@ def arrest_receipt(
             f"{opening}booking *{custody.booking}* at "
             f"{escape_mrkdwn(facility.name)}, arrested {arrested}{_warrant_phrase(custody)}.\n"
             f"ICE custody deadline: *{deadline}* — {status}\n"
-            f"Notices go to <#{facility.jail_channel}> and <#{facility.ice_channel}>. "
+            f"Notices go to {_channel_list(facility)}. "
             f"Custody id `{custody.id}`."
         )
     )
+
+
+def _channel_list(facility: Facility) -> str:
+    if facility.jail_channel == facility.ice_channel:
+        return f"<#{facility.jail_channel}>"
+    return f"<#{facility.jail_channel}> and <#{facility.ice_channel}>"
 
 
 def custody_status(custody: Custody, facility: Facility, now: datetime) -> Reply:
@@ -250,10 +266,8 @@ def custody_status(custody: Custody, facility: Facility, now: datetime) -> Reply
     ]
     if not custody.is_open and custody.closed_at is not None:
         reason = f" — {escape_mrkdwn(custody.close_reason)}" if custody.close_reason else ""
-        lines.append(
-            f"Closed {format_local(custody.closed_at, facility.zone)} "
-            f"by <@{custody.closed_by}>{reason}."
-        )
+        by = f" by <@{custody.closed_by}>" if custody.closed_by else ""
+        lines.append(f"Closed {format_local(custody.closed_at, facility.zone)}{by}{reason}.")
     lines.append(f"Custody id `{custody.id}`.")
     return Reply(text="\n".join(lines))
 

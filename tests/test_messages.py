@@ -20,6 +20,7 @@ from bot.messages import (
     custody_metadata,
     custody_status,
     error_reply,
+    format_lead,
     format_local,
     open_custody_list,
     render_notice,
@@ -585,7 +586,7 @@ def test_notices_show_deadline_in_facility_zone_and_viewer_zone() -> None:
     custody = _custody(facility_id=NEW_YORK.id)
     message = render_notice(custody, _notice(NoticeKind.LOGGED, ARRESTED), NEW_YORK, ARRESTED)
     assert "*Mon Nov 30, 15:00 EST*" in message.text
-    assert "<!date^1796068800^{date_short_pretty} {time}|Mon Nov 30, 15:00 EST>" in message.text
+    assert "<!date^1796068800^{date_short_pretty} {time}|Mon Nov 30, 20:00 UTC>" in message.text
     assert "Arrested Sat Nov 28, 15:00 EST" in message.text
 
 
@@ -746,3 +747,33 @@ def test_error_reply(message: str, example: str | None, expected: str) -> None:
     reply = error_reply(message, example)
     assert reply.text == expected
     assert reply.blocks == []
+
+
+@pytest.mark.parametrize(
+    ("seconds", "spoken"),
+    [
+        pytest.param(86400, "24h", id="a day is 24h"),
+        pytest.param(43200, "12h", id="12h"),
+        pytest.param(5400, "1h30m", id="90 minutes"),
+        pytest.param(1800, "30m", id="30m"),
+        pytest.param(172800 - 60, "47h59m", id="just under 48h"),
+        pytest.param(45, "45s", id="seconds"),
+    ],
+)
+def test_reminder_lead_is_spoken_in_hours_never_days(seconds: int, spoken: str) -> None:
+    assert format_lead(seconds) == spoken
+
+
+def test_the_24h_reminder_is_called_24h() -> None:
+    notice = _notice(NoticeKind.REMINDER, DEADLINE - timedelta(hours=24), timedelta(hours=24))
+    message = render_notice(_custody(), notice, FACILITY, DEADLINE - timedelta(hours=24))
+    assert "*24h reminder*" in message.text
+    assert "1d" not in message.text
+
+
+def test_receipt_names_a_shared_channel_once() -> None:
+    shared = replace(FACILITY, ice_channel=FACILITY.jail_channel)
+    receipt = arrest_receipt(_custody(), shared, ARRESTED)
+    assert receipt.text.count(f"<#{FACILITY.jail_channel}>") == 1
+    both = arrest_receipt(_custody(), FACILITY, ARRESTED)
+    assert f"<#{FACILITY.jail_channel}> and <#{FACILITY.ice_channel}>" in both.text
