@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.durations import parse_duration
+from bot.model import CUSTODY_WINDOW
 
 DEFAULT_REMINDERS: tuple[timedelta, ...] = (
     timedelta(hours=24),
@@ -33,7 +34,6 @@ DEFAULT_REMINDERS: tuple[timedelta, ...] = (
     timedelta(hours=1),
     timedelta(minutes=30),
 )
-CUSTODY_WINDOW = timedelta(hours=48)
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_CONFIG_PATH = Path("wso.toml")
 DEFAULT_DB_PATH = Path("wso.db")

@@ -117,3 +117,11 @@ class SignedSlackClient:
             f"{self.base_url}/slack/events", data=body.encode(), headers=headers
         ) as response:
             return SlackReply(status=response.status, body=await response.text())
+
+
+def wso_payload(post: dict[str, Any]) -> dict[str, Any]:
+    """The ``wso_custody`` metadata payload of a posted message (asserting its event type)."""
+    metadata = post["metadata"]
+    assert metadata["event_type"] == "wso_custody"
+    result: dict[str, Any] = metadata["event_payload"]
+    return result

@@ -24,6 +24,7 @@ import pytest
 from tests.conftest import BOT_TOKEN, ICE, JAIL, SIGNING_SECRET
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SignedSlackClient
+from tests.slack_requests import wso_payload as payload
 
 REPO = Path(__file__).resolve().parent.parent
 WSO_BOT = Path(sys.executable).with_name("wso-bot")
@@ -197,11 +198,6 @@ def processes() -> Iterator[list[BotProcess]]:
     for bot in started:
         if bot.process.poll() is None:
             bot.kill()
-
-
-def payload(post: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = post["metadata"]["event_payload"]
-    return result
 
 
 async def test_serve_handles_a_command_and_stops_cleanly_on_sigterm(

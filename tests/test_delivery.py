@@ -23,14 +23,10 @@ from bot.model import NoticeKind, NoticeState
 from tests.conftest import ICE, JAIL, SIGNING_SECRET, START, make_settings
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SignedSlackClient
+from tests.slack_requests import wso_payload as payload
 
 DEADLINE = START + timedelta(hours=48)
 ServiceFactory = Callable[..., Any]
-
-
-def payload(post: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = post["metadata"]["event_payload"]
-    return result
 
 
 def notice_counts(fake_slack: FakeSlack) -> Counter[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
 
 from bot.app import WsoService
 from bot.clock import FakeClock
@@ -16,6 +15,7 @@ from bot.model import CustodyState, NoticeKind, NoticeState
 from tests.conftest import DESK_STAFF, ICE, JAIL, OFFICER, START, STRANGER
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SignedSlackClient
+from tests.slack_requests import wso_payload as payload
 
 DEADLINE = START + timedelta(hours=48)
 
@@ -23,13 +23,6 @@ DEADLINE = START + timedelta(hours=48)
 async def settle() -> None:
     """A short real pause, only to prove that something is NOT sent."""
     await asyncio.sleep(0.2)
-
-
-def payload(post: dict[str, Any]) -> dict[str, Any]:
-    metadata = post["metadata"]
-    assert metadata["event_type"] == "wso_custody"
-    result: dict[str, Any] = metadata["event_payload"]
-    return result
 
 
 def kinds(fake_slack: FakeSlack, channel: str) -> list[str]:
