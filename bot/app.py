@@ -133,7 +133,11 @@ class WsoService:
         return web_app
 
     async def _slack_events(self, request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
+        try:
+            bolt_request = await to_bolt_request(request)
+        except ValueError:  # Bolt parses the body up front; malformed JSON is the sender's fault
+            log.warning("request.malformed", extra={"path": request.path})
+            return web.json_response({"error": "malformed request body"}, status=400)
         return await to_aiohttp_response(await self.bolt_app.async_dispatch(bolt_request))
 
     async def _healthz(self, request: web.Request) -> web.Response:

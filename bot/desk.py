@@ -93,6 +93,8 @@ class CustodyDesk:
 
     async def handle(self, invocation: Invocation) -> Reply:
         """Run one command; every outcome, good or bad, is a reply for the user."""
+        if not invocation.user_id:
+            return error_reply("Slack did not say who sent this command, so nothing was done.")
         try:
             command = parse_command(invocation.text)
             return await self._dispatch(command, invocation)

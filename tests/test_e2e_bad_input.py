@@ -111,3 +111,31 @@ async def test_unexplained_facility_is_asked_for_and_nothing_stored(
             assert booked == {"B-1": "north-annex", "B-2": "north-annex", "B-3": "county-jail"}
     finally:
         await service.stop()
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        pytest.param("{not json", "application/json", 400, id="malformed json"),
+        pytest.param(
+            "payload=%7Bbroken",
+            "application/x-www-form-urlencoded",
+            400,
+            id="malformed interaction payload",
+        ),
+        pytest.param("garbage", "application/x-www-form-urlencoded", 404, id="not a slack request"),
+        pytest.param(
+            "command=%2Fwso&text=arrest+B-1",
+            "application/x-www-form-urlencoded",
+            200,
+            id="command without a user",
+        ),
+    ],
+)
+async def test_malformed_signed_requests_never_get_a_500_or_store_anything(
+    slack: SignedSlackClient, service: WsoService, body: str, content_type: str, status: int
+) -> None:
+    reply = await slack.post(body, content_type=content_type)
+
+    assert reply.status == status
+    assert await service.store.list_open_custodies() == []
