@@ -27,8 +27,7 @@ from bot.clock import Clock
 from bot.messages import SlackMessage
 from bot.model import Custody, Notice
 from bot.notice_plan import triage
-from bot.retry import SendFailure, retry_delay
-from bot.slack_gateway import SlackCallFailed
+from bot.retry import DeliveryFailed, SendFailure, retry_delay
 from storage.interface import CustodyStore
 
 log = logging.getLogger("wso.dispatcher")
@@ -177,7 +176,7 @@ class Dispatcher:
             message = self._render(custody, notice, now)
             await self._store.mark_sending(notice.id, now)
             ts = await self._poster.post_message(notice.channel, message)
-        except SlackCallFailed as error:
+        except DeliveryFailed as error:
             await self._record_failure(notice, error.failure)
             return False
         sent_at = self._clock.now()
@@ -196,7 +195,7 @@ class Dispatcher:
         """
         try:
             return await self._already_posted(notice)
-        except SlackCallFailed as error:
+        except DeliveryFailed as error:
             if error.failure.retry_after is not None or error.failure.may_have_posted:
                 raise
             log.warning(
@@ -249,7 +248,7 @@ class Dispatcher:
         for notice in await self._store.notices_in_flight():
             try:
                 found = await self._already_posted(notice)
-            except SlackCallFailed as error:
+            except DeliveryFailed as error:
                 log.warning(
                     "notice.history_lookup_failed",
                     extra={**_notice_fields(notice), "error": error.failure.code},

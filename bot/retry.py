@@ -36,6 +36,14 @@ class SendFailure:
         return self.code in PERMANENT_ERRORS
 
 
+class DeliveryFailed(Exception):
+    """An outbound call (Slack, PagerDuty, a webhook) failed; ``failure`` says how."""
+
+    def __init__(self, failure: SendFailure) -> None:
+        super().__init__(failure.code)
+        self.failure = failure
+
+
 def retry_delay(failure: SendFailure, attempts: int) -> timedelta:
     """Delay before the next attempt, after ``attempts`` failed attempts (1-based).
 

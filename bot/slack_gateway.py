@@ -17,18 +17,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.messages import SlackMessage
-from bot.retry import SendFailure
+from bot.retry import DeliveryFailed, SendFailure
 
 # Don't let one hung Slack call hold up the dispatcher for long.
 SLACK_CALL_TIMEOUT_SECONDS = 10
 HISTORY_PAGE_LIMIT = 200
 HISTORY_MAX_PAGES = 10
-
-
-class SlackCallFailed(Exception):
-    def __init__(self, failure: SendFailure) -> None:
-        super().__init__(failure.code)
-        self.failure = failure
 
 
 def make_web_client(token: str, api_url: str) -> AsyncWebClient:
@@ -73,7 +67,7 @@ class SlackGateway:
         self._client = client
 
     async def post_message(self, channel: str, message: SlackMessage) -> str:
-        """Post and return the message ``ts``; raise ``SlackCallFailed`` otherwise."""
+        """Post and return the message ``ts``; raise ``DeliveryFailed`` otherwise."""
         kwargs: dict[str, Any] = {"channel": channel, "text": message.text, "unfurl_links": False}
         if message.blocks:
             kwargs["blocks"] = message.blocks
@@ -110,4 +104,4 @@ class SlackGateway:
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            raise SlackCallFailed(failure_from_exception(error)) from error
+            raise DeliveryFailed(failure_from_exception(error)) from error
