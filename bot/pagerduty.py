@@ -1,0 +1,173 @@
+"""Outgoing PagerDuty Events API v2 calls, with every failure turned into a ``SendFailure``.
+
+Like the Slack gateway, the client never retries: the dispatcher owns retries. PagerDuty
+de-duplicates on ``dedup_key``, so sending the same event twice is harmless, but the
+failure still says truthfully whether the first one may have arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType, TracebackType
+from typing import Any
+
+import aiohttp
+
+from bot.retry import DeliveryFailed, SendFailure
+
+DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com"
+ENQUEUE_PATH = "/v2/enqueue"
+SEVERITIES = frozenset({"critical", "error", "warning", "info"})
+# PagerDuty's documented limits; a longer summary would make the event invalid for good.
+MAX_SUMMARY_CHARS = 1024
+MAX_DEDUP_KEY_CHARS = 255
+
+CustomDetail = str | int | bool | None
+
+
+class PagerDutyAction(StrEnum):
+    TRIGGER = "trigger"
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+
+
+@dataclass(frozen=True)
+class PagerDutyEvent:
+    """One Events API v2 alert event. The routing key is a secret: it is kept out of repr."""
+
+    routing_key: str = field(repr=False)
+    action: PagerDutyAction
+    dedup_key: str
+    summary: str
+    source: str
+    severity: str = "critical"
+    custom_details: Mapping[str, CustomDetail] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        if not self.routing_key:
+            raise ValueError("routing_key is required")
+        if not self.dedup_key or len(self.dedup_key) > MAX_DEDUP_KEY_CHARS:
+            raise ValueError(f"dedup_key must be 1-{MAX_DEDUP_KEY_CHARS} characters")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {sorted(SEVERITIES)}")
+        # A read-only copy, so a frozen event cannot change under the caller's feet.
+        object.__setattr__(self, "custom_details", MappingProxyType(dict(self.custom_details)))
+
+    def body(self) -> dict[str, Any]:
+        """The exact JSON document to POST; only a trigger carries a ``payload``."""
+        document: dict[str, Any] = {
+            "routing_key": self.routing_key,
+            "event_action": str(self.action),
+            "dedup_key": self.dedup_key,
+        }
+        if self.action is PagerDutyAction.TRIGGER:
+            document["payload"] = {
+                "summary": self.summary[:MAX_SUMMARY_CHARS],
+                "source": self.source,
+                "severity": self.severity,
+                "custom_details": dict(self.custom_details),
+            }
+        return document
+
+
+def failure_from_status(status: int, headers: Mapping[str, str]) -> SendFailure:
+    """Classify a non-202 answer from the Events API."""
+    if status == 429:
+        return SendFailure("pagerduty_ratelimited", retry_after=retry_after_seconds(headers))
+    if status >= 500:
+        # The event may have been enqueued before the error; dedup_key makes a repeat harmless.
+        return SendFailure(f"pagerduty_http_{status}", may_have_posted=True)
+    if status == 400:
+        # Bad routing key or malformed event: sending it again cannot help.
+        return SendFailure("pagerduty_invalid_event")
+    return SendFailure(f"pagerduty_http_{status}")
+
+
+def failure_from_exception(error: BaseException) -> SendFailure:
+    """Classify a call that got no HTTP answer."""
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        return SendFailure("pagerduty_connect_timeout")
+    if isinstance(error, TimeoutError):
+        return SendFailure("pagerduty_timeout", may_have_posted=True)
+    if isinstance(error, aiohttp.ClientConnectorError):
+        # Refused (or DNS/TLS failed) before a byte of the event was sent.
+        return SendFailure("pagerduty_connect_failed")
+    if isinstance(error, aiohttp.ClientError):
+        return SendFailure("pagerduty_connection_error", may_have_posted=True)
+    return SendFailure(f"pagerduty_unexpected:{type(error).__name__}", may_have_posted=True)
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """``Retry-After`` in seconds, or ``None`` when absent or not a number of seconds."""
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None
+
+
+def _dedup_key_from(answer: bytes) -> str | None:
+    # A 202 means PagerDuty took the event, even if its answer is not the JSON we expect.
+    try:
+        document = json.loads(answer)
+    except ValueError:
+        return None
+    dedup_key = document.get("dedup_key") if isinstance(document, dict) else None
+    return dedup_key if isinstance(dedup_key, str) and dedup_key else None
+
+
+class PagerDutyClient:
+    """Sends events to ``{base_url}/v2/enqueue`` over one lazily opened aiohttp session.
+
+    Use as ``async with PagerDutyClient() as client:`` or call ``close()`` when done.
+    """
+
+    def __init__(
+        self, base_url: str = DEFAULT_PAGERDUTY_EVENTS_URL, *, timeout_seconds: float = 10
+    ) -> None:
+        self._url = base_url.rstrip("/") + ENQUEUE_PATH
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def send(self, event: PagerDutyEvent) -> str:
+        """Enqueue ``event`` and return its ``dedup_key``; raise ``DeliveryFailed`` otherwise."""
+        try:
+            async with self._open_session().post(
+                self._url, json=event.body(), allow_redirects=False
+            ) as response:
+                if response.status != 202:
+                    raise DeliveryFailed(failure_from_status(response.status, response.headers))
+                answer = await response.read()
+        except (DeliveryFailed, asyncio.CancelledError):
+            raise
+        except Exception as error:
+            raise DeliveryFailed(failure_from_exception(error)) from error
+        return _dedup_key_from(answer) or event.dedup_key
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def __aenter__(self) -> PagerDutyClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        # Created on first use so the client can be built outside a running event loop.
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session

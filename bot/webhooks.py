@@ -1,0 +1,173 @@
+"""Signed outgoing webhooks: every custody event is POSTed as JSON to each configured URL.
+
+How a receiver checks a delivery:
+
+* ``X-WSO-Timestamp`` is the Unix time of signing, in whole seconds;
+* ``X-WSO-Signature`` is ``"v1=" + hex(HMAC-SHA256(secret, timestamp + "." + raw body))``;
+  ``verify()`` checks it in constant time and rejects timestamps more than five minutes
+  away from the receiver's clock, so a captured request cannot be replayed later;
+* ``X-WSO-Event-Id`` is the same for every attempt at the same event. Delivery is
+  at-least-once (a timeout or a 5xx is retried even though the first attempt may have
+  arrived), so receivers de-duplicate on this header.
+
+The client never retries: the dispatcher owns retries. The shared secret is never put in
+a log, an exception or a ``repr``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from bot.retry import DeliveryFailed, SendFailure
+
+SIGNATURE_HEADER = "X-WSO-Signature"
+TIMESTAMP_HEADER = "X-WSO-Timestamp"
+EVENT_ID_HEADER = "X-WSO-Event-Id"
+USER_AGENT = "wso-custody-clock"
+SIGNATURE_VERSION = "v1"
+DEFAULT_TOLERANCE_SECONDS = 300
+
+
+def canonical_body(payload: Mapping[str, Any]) -> bytes:
+    """The exact bytes sent (and signed): compact JSON with sorted keys."""
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """``"v1=" + hex(HMAC_SHA256(secret, f"{timestamp}." + body))``."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"{SIGNATURE_VERSION}={mac.hexdigest()}"
+
+
+def verify(
+    secret: str,
+    timestamp: str,
+    body: bytes,
+    signature: str,
+    *,
+    now: float,
+    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS,
+) -> bool:
+    """True when ``signature`` signs ``timestamp`` and ``body`` with ``secret`` and the
+    timestamp is within ``tolerance_seconds`` of ``now`` (either side)."""
+    try:
+        signed_at = int(timestamp)
+    except ValueError:
+        return False
+    if abs(now - signed_at) > tolerance_seconds:
+        return False
+    expected = sign(secret, timestamp, body)
+    return hmac.compare_digest(expected.encode(), signature.encode())
+
+
+def failure_from_status(status: int, headers: Mapping[str, str]) -> SendFailure:
+    """Classify a non-2xx answer from a receiver."""
+    if status == 429:
+        return SendFailure("webhook_ratelimited", retry_after=_retry_after_seconds(headers))
+    if status >= 500:
+        return SendFailure(f"webhook_http_{status}", may_have_posted=True)
+    if 400 <= status < 500:
+        # The receiver refused (bad secret, gone, wrong URL): a person has to fix it.
+        return SendFailure(f"webhook_http_4xx_{status}")
+    # Redirects are not followed: a signed body goes only to the configured URL.
+    return SendFailure(f"webhook_http_{status}")
+
+
+def failure_from_exception(error: BaseException) -> SendFailure:
+    """Classify a delivery that got no HTTP answer."""
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        return SendFailure("webhook_connect_timeout")
+    if isinstance(error, TimeoutError):
+        return SendFailure("webhook_timeout", may_have_posted=True)
+    if isinstance(error, aiohttp.ClientConnectorError):
+        # Refused (or DNS/TLS failed) before a byte of the body was sent.
+        return SendFailure("webhook_connect_failed")
+    if isinstance(error, aiohttp.ClientError):
+        return SendFailure("webhook_connection_error", may_have_posted=True)
+    return SendFailure(f"webhook_unexpected:{type(error).__name__}", may_have_posted=True)
+
+
+def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None
+
+
+class WebhookClient:
+    """Delivers signed webhooks over one lazily opened aiohttp session.
+
+    Use as ``async with WebhookClient() as client:`` or call ``close()`` when done.
+    """
+
+    def __init__(self, *, timeout_seconds: float = 10) -> None:
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def post(
+        self,
+        url: str,
+        secret: str,
+        event_id: str,
+        payload: Mapping[str, Any],
+        *,
+        timestamp: int,
+    ) -> None:
+        """POST ``payload`` to ``url``, signed with ``secret`` at ``timestamp``.
+
+        ``event_id`` goes in ``X-WSO-Event-Id`` and must be the same on every attempt
+        at one event, so that receivers can drop repeats. Raises ``DeliveryFailed``
+        unless the receiver answers 2xx.
+        """
+        body = canonical_body(payload)
+        signed_at = str(timestamp)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            TIMESTAMP_HEADER: signed_at,
+            SIGNATURE_HEADER: sign(secret, signed_at, body),
+            EVENT_ID_HEADER: event_id,
+        }
+        try:
+            async with self._open_session().post(
+                url, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                if not 200 <= response.status < 300:
+                    raise DeliveryFailed(failure_from_status(response.status, response.headers))
+        except (DeliveryFailed, asyncio.CancelledError):
+            raise
+        except Exception as error:
+            raise DeliveryFailed(failure_from_exception(error)) from error
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def __aenter__(self) -> WebhookClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        # Created on first use so the client can be built outside a running event loop.
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session
