@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -22,13 +20,16 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock, SystemClock
-from bot.config import Config, Settings
+from bot.config import Config, ConfigError, Settings, referenced_user_groups
 from bot.desk import CustodyDesk
 from bot.dispatcher import Dispatcher
-from bot.messages import SlackMessage, render_notice
-from bot.model import Custody, Notice
+from bot.outbound import Outbound
+from bot.pagerduty import PagerDutyClient
+from bot.paging import RecipientResolver, StepExpander
+from bot.retry import DeliveryFailed
 from bot.slack_gateway import SlackGateway, make_web_client
-from handlers import app_home, slash_command
+from bot.webhooks import WebhookClient
+from handlers import app_home, page_actions, slash_command
 from handlers.deps import HandlerDeps
 from storage.interface import CustodyStore
 from storage.sqlite_store import SqliteCustodyStore
@@ -80,19 +81,6 @@ class CachedAuthorization:
         return authorize
 
 
-@dataclass(frozen=True)
-class NoticeRendering:
-    """Renders a notice with its facility from the config (the dispatcher's view of messages)."""
-
-    config: Config
-
-    def __call__(self, custody: Custody, notice: Notice, now: datetime) -> SlackMessage:
-        facility = self.config.facility(custody.facility_id)
-        if facility is None:
-            raise LookupError(f"facility {custody.facility_id!r} is not in the config")
-        return render_notice(custody, notice, facility, now)
-
-
 class WsoService:
     def __init__(
         self,
@@ -106,8 +94,14 @@ class WsoService:
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.store: CustodyStore = store or SqliteCustodyStore(settings.db_path)
-        gateway = SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url))
-        self.dispatcher = Dispatcher(self.store, gateway, NoticeRendering(config), self.clock)
+        self.gateway = SlackGateway(
+            make_web_client(settings.slack_bot_token, settings.slack_api_url)
+        )
+        self.pagerduty = PagerDutyClient(settings.pagerduty_events_url)
+        self.webhooks = WebhookClient()
+        outbound = Outbound(config, self.gateway, self.pagerduty, self.webhooks)
+        expander = StepExpander(config, RecipientResolver(config, self.store, self.gateway))
+        self.dispatcher = Dispatcher(self.store, outbound, self.gateway, expander, self.clock)
         self.desk = CustodyDesk(config, self.store, self.clock, self.dispatcher.wake)
         self._authorization = CachedAuthorization(settings.slack_bot_token, settings.slack_api_url)
         self.bolt_app = self._build_bolt_app()
@@ -123,6 +117,7 @@ class WsoService:
         )
         deps = HandlerDeps(config=self.config, store=self.store, clock=self.clock, desk=self.desk)
         slash_command.register(bolt_app, deps)
+        page_actions.register(bolt_app, deps)
         app_home.register(bolt_app, deps)
         return bolt_app
 
@@ -166,7 +161,11 @@ class WsoService:
         return report
 
     async def start(self, host: str | None = None, port: int | None = None) -> int:
-        """Open the store, start the dispatcher and listen. Returns the bound port."""
+        """Open the store, start the dispatcher and listen. Returns the bound port.
+
+        Raises ``ConfigError`` if Slack says a configured user group does not exist.
+        """
+        await self._check_user_groups()
         await self.store.open()
         await self._authorization.warm_up()
         self.dispatcher.start()
@@ -191,4 +190,24 @@ class WsoService:
             self._runner = None
         await self.dispatcher.stop()
         await self.store.close()
+        await self.pagerduty.close()
+        await self.webhooks.close()
         log.info("service.stopped")
+
+    async def _check_user_groups(self) -> None:
+        """Refuse to start with a user group Slack doesn't know; go on if Slack is unreachable."""
+        referenced = referenced_user_groups(self.config)
+        if not referenced:
+            return
+        try:
+            known = await self.gateway.usergroup_ids()
+        except DeliveryFailed as error:
+            log.warning("config.user_groups_unchecked", extra={"error": error.failure.code})
+            return
+        for group_id, key in referenced.items():
+            if group_id not in known:
+                raise ConfigError(
+                    key,
+                    f"Slack has no user group {group_id}; check the id (Slack → People → "
+                    "User groups → ⋮ → Copy group ID)",
+                )

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
+from bot.durations import parse_duration
 from bot.model import WarrantForm
 from bot.mrkdwn import code
 
@@ -54,8 +56,34 @@ class HelpCommand:
     pass
 
 
+@dataclass(frozen=True)
+class AckCommand:
+    booking: str
+    facility_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OncallCommand:
+    pass
+
+
+@dataclass(frozen=True)
+class OncallOverrideCommand:
+    schedule_id: str
+    user_id: str
+    duration: timedelta
+
+
 Command = (
-    ArrestCommand | TransferCommand | ReleaseCommand | StatusCommand | ListCommand | HelpCommand
+    ArrestCommand
+    | TransferCommand
+    | ReleaseCommand
+    | StatusCommand
+    | ListCommand
+    | HelpCommand
+    | AckCommand
+    | OncallCommand
+    | OncallOverrideCommand
 )
 
 
@@ -68,7 +96,8 @@ class CommandError(ValueError):
         self.example = example
 
 
-SUBCOMMANDS = ("arrest", "transfer", "release", "status", "list", "help")
+SUBCOMMANDS = ("arrest", "transfer", "release", "status", "list", "ack", "oncall", "help")
+MAX_OVERRIDE = timedelta(days=14)
 MAX_REASON_CHARS = 500
 SAMPLE_BOOKING = "B-2026-0412"
 _MAX_ECHO_CHARS = 40
@@ -109,7 +138,11 @@ _EXAMPLES = {
     "status": f"/wso status {SAMPLE_BOOKING}",
     "list": "/wso list",
     "help": "/wso help",
+    "ack": f"/wso ack {SAMPLE_BOOKING}",
+    "oncall": "/wso oncall override watch-commanders U0LT3 12h",
 }
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>|([UW][A-Z0-9]{2,})", re.ASCII)
+_SCHEDULE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}", re.ASCII)
 
 HELP_TEXT = "\n".join(
     (
@@ -128,6 +161,13 @@ HELP_TEXT = "\n".join(
         f"   e.g. `/wso status {SAMPLE_BOOKING}`",
         "• `/wso list [facility ID]`: the open custodies.",
         "   e.g. `/wso list facility county-jail`",
+        "• `/wso ack BOOKING [facility ID]`: you are handling an overdue custody; "
+        "stops the paging for a while (the custody stays open).",
+        f"   e.g. `/wso ack {SAMPLE_BOOKING}`",
+        "• `/wso oncall`: who is on call now and next, per schedule.",
+        "• `/wso oncall override SCHEDULE @person DURATION`: someone covers a schedule "
+        "from now on (@mention them or give their member ID), "
+        "e.g. `/wso oncall override watch-commanders U0LT3 12h`.",
         "• `/wso help`: this message.",
         "BOOKING is 1-32 letters, digits and `-`. Words are not case-sensitive.",
     )
@@ -345,7 +385,66 @@ def _quote(text: str) -> str:
     return code(shown)
 
 
+def _parse_ack(words: list[str]) -> AckCommand:
+    booking, rest = _take_booking(words, "ack")
+    return AckCommand(booking, _read_only_facility(rest, "ack", booking))
+
+
+def _parse_oncall(words: list[str]) -> OncallCommand | OncallOverrideCommand:
+    if not words:
+        return OncallCommand()
+    example = _EXAMPLES["oncall"]
+    if words[0].lower() != "override":
+        raise CommandError(
+            f"Unexpected {_quote(words[0])} after `/wso oncall`: use `/wso oncall` alone, "
+            "or `/wso oncall override SCHEDULE @person DURATION`.",
+            example,
+        )
+    if len(words) != 4:
+        raise CommandError(
+            "`/wso oncall override` needs three things: the schedule id, the person "
+            "(an @mention or member ID) and how long, e.g. `12h`.",
+            example,
+        )
+    return OncallOverrideCommand(
+        _validate_schedule_id(words[1], example),
+        _validate_user(words[2], example),
+        _validate_override_duration(words[3], example),
+    )
+
+
+def _validate_schedule_id(word: str, example: str) -> str:
+    if _SCHEDULE_ID.fullmatch(word.lower()):
+        return word.lower()
+    raise CommandError(f"{_quote(word)} is not a schedule id.", example)
+
+
+def _validate_user(word: str, example: str) -> str:
+    match = _MENTION.fullmatch(word)
+    if match:
+        return match.group(1) or match.group(2)
+    raise CommandError(
+        f"{_quote(word)} is not a Slack member: @mention them, or give their member ID "
+        "(profile → ⋮ → Copy member ID), e.g. `U0LT3`.",
+        example,
+    )
+
+
+def _validate_override_duration(word: str, example: str) -> timedelta:
+    try:
+        duration = parse_duration(word)
+    except ValueError:
+        raise CommandError(
+            f"{_quote(word)} is not a duration: use forms like `30m`, `12h`, `1d`.", example
+        ) from None
+    if not timedelta(0) < duration <= MAX_OVERRIDE:
+        raise CommandError("An override must last more than 0 and at most 14 days.", example)
+    return duration
+
+
 _PARSERS: dict[str, Callable[[list[str]], Command]] = {
+    "ack": _parse_ack,
+    "oncall": _parse_oncall,
     "arrest": _parse_arrest,
     "transfer": _parse_transfer,
     "release": _parse_release,

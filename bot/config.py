@@ -2,7 +2,8 @@
 
 Two sources:
 
-* the TOML facility file (``wso.toml``): reminders, facilities, channels, who may do what;
+* the TOML facility file (``wso.toml``): reminders, facilities, channels, who may do what,
+  escalation chains, on-call schedules (``bot.oncall`` holds their types) and webhooks;
 * the environment (:class:`Settings`): Slack credentials, paths, the HTTP port.
 
 This is the only module that reads environment variables, and only through
@@ -17,15 +18,25 @@ import difflib
 import re
 import tomllib
 import zoneinfo
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.durations import parse_duration
 from bot.model import CUSTODY_WINDOW
+from bot.oncall import (
+    DEFAULT_ROTATION_START,
+    IcalCalendar,
+    Override,
+    Rotation,
+    RotationPeriod,
+    parse_ical,
+)
+from bot.oncall import Schedule as Schedule  # re-exported: Config.schedules holds these
 
 DEFAULT_REMINDERS: tuple[timedelta, ...] = (
     timedelta(hours=24),
@@ -35,18 +46,25 @@ DEFAULT_REMINDERS: tuple[timedelta, ...] = (
     timedelta(minutes=30),
 )
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com"
 DEFAULT_CONFIG_PATH = Path("wso.toml")
 DEFAULT_DB_PATH = Path("wso.db")
 DEFAULT_PORT = 3000
 DEFAULT_HOST = "0.0.0.0"
+DEFAULT_REACK_AFTER = timedelta(minutes=30)
 
 _FACILITY_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _USER_GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
 _ONCALL = re.compile(r"oncall:[a-z0-9][a-z0-9_-]*")
+_ONCALL_PREFIX = "oncall:"
+_ROUTING_KEY = re.compile(r"[A-Za-z0-9]{20,64}")
+_HANDOFF = re.compile(r"(?P<hour>\d{2}):(?P<minute>\d{2})")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?P<offset>Z|[+-]\d{2}:\d{2})?")
 
-_TOP_LEVEL_KEYS = ("reminders", "facility")
+_TOP_LEVEL_KEYS = ("reminders", "facility", "schedule", "webhook")
 _REMINDER_KEYS = ("before",)
 _FACILITY_KEYS = (
     "id",
@@ -57,8 +75,17 @@ _FACILITY_KEYS = (
     "officers",
     "staff",
     "escalation",
+    "escalation_repeat",
+    "reack_after",
+    "pagerduty_routing_key",
+    "ice_escalation",
 )
 _ESCALATION_KEYS = ("notify", "after")
+_ICE_ESCALATION_KEYS = ("notify", "before", "after")
+_ROTATION_KEYS = ("handoff", "rotation", "users", "start")
+_SCHEDULE_KEYS = ("id", "timezone", *_ROTATION_KEYS, "ical", "overrides")
+_OVERRIDE_KEYS = ("user", "from", "to")
+_WEBHOOK_KEYS = ("url", "secret")
 
 # What a right value looks like, quoted in "missing" and "wrong type" messages.
 _EXAMPLES = {
@@ -72,7 +99,24 @@ _EXAMPLES = {
     "notify": '["U0SGT", "S0SHIFT", "oncall:night-sgt"]',
     "before": '["24h", "12h", "4h", "1h", "30m"]',
     "after": '"15m"',
+    "escalation_repeat": "2",
+    "reack_after": '"30m"',
+    "pagerduty_routing_key": '"R0123456789ABCDEF0123456789ABCDE"',
+    "handoff": '"07:00"',
+    "rotation": '"weekly"',
+    "users": '["U0LT1", "U0LT2"]',
+    "start": '"2026-01-05"',
+    "ical": '"oncall/ice-duty.ics"',
+    "user": '"U0LT3"',
+    "from": '"2026-11-28 19:00"',
+    "to": '"2026-11-29 07:00"',
+    "url": '"https://jms.example.org/wso-events"',
+    "secret": '"<a long random string>"',
 }
+# Keys whose example depends on the table they are in.
+_SCHEDULE_ID_EXAMPLE = '"watch-commanders"'
+_ICE_BEFORE_EXAMPLE = '"4h"'
+_OVERRIDE_EXAMPLE = '{ user = "U0LT3", from = "2026-11-28 19:00", to = "2026-11-29 07:00" }'
 
 
 class ConfigError(Exception):
@@ -97,6 +141,15 @@ class EscalationLevel:
 
 
 @dataclass(frozen=True)
+class IceEscalationLevel:
+    """Who to page on the ICE side ``before`` the deadline while the custody is still open."""
+
+    notify: tuple[str, ...]
+    before: timedelta
+    after: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True)
 class Facility:
     """One jail: its clock's time zone, its two Slack channels, and who may act there."""
 
@@ -108,6 +161,10 @@ class Facility:
     officers: frozenset[str]
     staff: frozenset[str] = frozenset()
     escalation: tuple[EscalationLevel, ...] = ()
+    escalation_repeat: int = 0
+    reack_after: timedelta = DEFAULT_REACK_AFTER
+    pagerduty_routing_key: str | None = field(default=None, repr=False)
+    ice_escalation: tuple[IceEscalationLevel, ...] = ()
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -138,15 +195,29 @@ class Reminders:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """A URL that receives every custody event, signed with HMAC-SHA256 using ``secret``."""
+
+    url: str
+    secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole facility file, validated."""
 
     reminders: Reminders
     facilities: tuple[Facility, ...]
+    schedules: tuple[Schedule, ...] = ()
+    webhooks: tuple[Webhook, ...] = ()
 
     def facility(self, facility_id: str) -> Facility | None:
         """The facility with this id, or None."""
         return next((each for each in self.facilities if each.id == facility_id), None)
+
+    def schedule(self, schedule_id: str) -> Schedule | None:
+        """The on-call schedule with this id (without the ``oncall:`` prefix), or None."""
+        return next((each for each in self.schedules if each.id == schedule_id), None)
 
     def facilities_for_channel(self, channel_id: str) -> tuple[Facility, ...]:
         """Facilities whose jail or ICE channel this is."""
@@ -158,7 +229,10 @@ class Config:
 
 
 def load_config(path: Path) -> Config:
-    """Read and validate the TOML facility file at ``path``; raise ConfigError on any mistake."""
+    """Read and validate the TOML facility file at ``path``; raise ConfigError on any mistake.
+
+    Relative ``ical`` paths of schedules are read from the file's folder.
+    """
     try:
         with path.open("rb") as file:
             document = tomllib.load(file)
@@ -172,13 +246,19 @@ def load_config(path: Path) -> Config:
         raise ConfigError("", "config file is not UTF-8 text", str(path)) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError("", f"invalid TOML: {error}", str(path)) from None
-    return parse_config(document, source=str(path))
+    return parse_config(document, source=str(path), base_dir=path.parent)
 
 
-def parse_config(document: Mapping[str, Any], source: str = "") -> Config:
-    """Validate an already-parsed TOML document; ``source`` names it in errors."""
+def parse_config(
+    document: Mapping[str, Any], source: str = "", *, base_dir: Path | None = None
+) -> Config:
+    """Validate an already-parsed TOML document; ``source`` names it in errors.
+
+    ``base_dir`` is the folder relative ``ical`` paths are read from (default: the
+    working directory). This reads those files, and nothing else.
+    """
     try:
-        return _parse_document(document)
+        return _parse_document(document, base_dir)
     except ConfigError as error:
         raise ConfigError(error.key, error.message, source or error.source) from None
 
@@ -219,9 +299,10 @@ def _unknown_key_message(key: str, known: Collection[str]) -> str:
     return f"unknown key; known keys here are: {', '.join(known)}"
 
 
-def _required(table: Mapping[str, Any], key: str, path: str) -> Any:
+def _required(table: Mapping[str, Any], key: str, path: str, example: str | None = None) -> Any:
     if key not in table:
-        raise ConfigError(_child(path, key), f"missing; add it, like {key} = {_EXAMPLES[key]}")
+        shown = example or _EXAMPLES[key]
+        raise ConfigError(_child(path, key), f"missing; add it, like {key} = {shown}")
     return table[key]
 
 
@@ -267,14 +348,35 @@ def _duration(value: object, path: str) -> timedelta:
         raise ConfigError(path, str(error)) from None
 
 
+def _positive_duration(value: object, path: str, example: str) -> timedelta:
+    duration = _duration(value, path)
+    if duration <= timedelta(0):
+        raise ConfigError(path, f'must be more than 0, like {example} (got "{value}")')
+    return duration
+
+
+def _lead_time(value: object, path: str, example: str) -> timedelta:
+    """A time before the deadline: more than 0 and less than the 48-hour window."""
+    lead_time = _positive_duration(value, path, example)
+    if lead_time >= CUSTODY_WINDOW:
+        raise ConfigError(path, f'must be less than 48h, like {example} (got "{value}")')
+    return lead_time
+
+
 # --- the document ------------------------------------------------------------------------
 
 
-def _parse_document(document: Mapping[str, Any]) -> Config:
+def _parse_document(document: Mapping[str, Any], base_dir: Path | None) -> Config:
     _reject_unknown_keys(document, _TOP_LEVEL_KEYS, "")
+    reminders = _parse_reminders(_reminders_table(document))
+    facilities = _parse_facilities(document.get("facility"))
+    schedules = _parse_schedules(document.get("schedule", []), base_dir)
+    _check_oncall_references(facilities, schedules)
     return Config(
-        reminders=_parse_reminders(_reminders_table(document)),
-        facilities=_parse_facilities(document.get("facility")),
+        reminders=reminders,
+        facilities=facilities,
+        schedules=schedules,
+        webhooks=_parse_webhooks(document.get("webhook", [])),
     )
 
 
@@ -313,30 +415,29 @@ def _parse_facilities(value: object) -> tuple[Facility, ...]:
     for index, table in enumerate(tables):
         path = _item("facility", index)
         facility = _parse_facility(table, path)
-        _reject_duplicate_id(facility.id, facilities, path)
+        _reject_duplicate_id("facility", facility.id, [each.id for each in facilities], path)
         facilities.append(facility)
     return tuple(facilities)
 
 
-def _reject_duplicate_id(facility_id: str, earlier: list[Facility], path: str) -> None:
-    for index, other in enumerate(earlier):
-        if other.id == facility_id:
-            raise ConfigError(
-                _child(path, "id"),
-                f'duplicate facility id "{facility_id}" (facility[{index}] has it too); '
-                "each facility needs its own id",
-            )
+def _reject_duplicate_id(kind: str, table_id: str, earlier: list[str], path: str) -> None:
+    if table_id in earlier:
+        raise ConfigError(
+            _child(path, "id"),
+            f'duplicate {kind} id "{table_id}" ({kind}[{earlier.index(table_id)}] has it too); '
+            f"each {kind} needs its own id",
+        )
 
 
 @contextmanager
-def _naming_facility(facility_id: str | None) -> Iterator[None]:
-    """Add the facility id to error messages, since an index alone is hard to find."""
+def _naming(kind: str, table_id: str | None) -> Iterator[None]:
+    """Add the table's id to error messages, since an index alone is hard to find."""
     try:
         yield
     except ConfigError as error:
-        if facility_id is None:
+        if table_id is None:
             raise
-        message = f'{error.message} (in facility "{facility_id}")'
+        message = f'{error.message} (in {kind} "{table_id}")'
         raise ConfigError(error.key, message) from None
 
 
@@ -348,10 +449,10 @@ def _peek_id(table: Mapping[str, Any]) -> str | None:
 
 
 def _parse_facility(table: Mapping[str, Any], path: str) -> Facility:
-    with _naming_facility(_peek_id(table)):
+    with _naming("facility", _peek_id(table)):
         _reject_unknown_keys(table, _FACILITY_KEYS, path)
         return Facility(
-            id=_facility_id(_required(table, "id", path), _child(path, "id")),
+            id=_table_id(_required(table, "id", path), _child(path, "id"), _EXAMPLES["id"]),
             name=_facility_name(_required(table, "name", path), _child(path, "name")),
             timezone_name=_timezone(_required(table, "timezone", path), _child(path, "timezone")),
             jail_channel=_channel(_required(table, "jail_channel", path), path, "jail_channel"),
@@ -359,21 +460,28 @@ def _parse_facility(table: Mapping[str, Any], path: str) -> Facility:
             officers=_officers(_required(table, "officers", path), _child(path, "officers")),
             staff=_user_ids(table.get("staff", []), _child(path, "staff"), _EXAMPLES["staff"]),
             escalation=_parse_escalation(table.get("escalation", []), _child(path, "escalation")),
+            escalation_repeat=_escalation_repeat(table, _child(path, "escalation_repeat")),
+            reack_after=_reack_after(table, _child(path, "reack_after")),
+            pagerduty_routing_key=_routing_key(table, _child(path, "pagerduty_routing_key")),
+            ice_escalation=_parse_ice_escalation(
+                table.get("ice_escalation", []), _child(path, "ice_escalation")
+            ),
         )
 
 
 # --- facility fields ---------------------------------------------------------------------
 
 
-def _facility_id(value: object, path: str) -> str:
-    facility_id = _string(value, path, _EXAMPLES["id"])
-    if not _FACILITY_ID.fullmatch(facility_id):
+def _table_id(value: object, path: str, example: str) -> str:
+    """A facility or schedule id: short, lower-case, stable."""
+    table_id = _string(value, path, example)
+    if not _FACILITY_ID.fullmatch(table_id):
         raise ConfigError(
             path,
-            f'"{facility_id}" is not a valid id; use lower-case letters, digits, "-" and "_" '
-            '(up to 64), like "county-jail"',
+            f'"{table_id}" is not a valid id; use lower-case letters, digits, "-" and "_" '
+            f"(up to 64), like {example}",
         )
-    return facility_id
+    return table_id
 
 
 def _facility_name(value: object, path: str) -> str:
@@ -429,11 +537,21 @@ def _officers(value: object, path: str) -> frozenset[str]:
 
 
 def _user_ids(value: object, path: str, example: str) -> frozenset[str]:
+    return frozenset(_user_id_list(value, path, example))
+
+
+def _user_id_list(value: object, path: str, example: str) -> list[str]:
     user_ids = _string_list(value, path, example)
     for index, user_id in enumerate(user_ids):
-        if not _USER_ID.fullmatch(user_id):
-            raise ConfigError(_item(path, index), _bad_user_id_message(user_id))
-    return frozenset(user_ids)
+        _user_id(user_id, _item(path, index))
+    return user_ids
+
+
+def _user_id(value: object, path: str) -> str:
+    user_id = _string(value, path, _EXAMPLES["user"])
+    if not _USER_ID.fullmatch(user_id):
+        raise ConfigError(path, _bad_user_id_message(user_id))
+    return user_id
 
 
 def _bad_user_id_message(user_id: str) -> str:
@@ -450,6 +568,26 @@ def _parse_escalation(value: object, path: str) -> tuple[EscalationLevel, ...]:
     tables = _list_of_tables(value, path, "[[facility.escalation]] (double brackets)")
     return tuple(
         _parse_escalation_level(table, _item(path, index)) for index, table in enumerate(tables)
+    )
+
+
+def _parse_ice_escalation(value: object, path: str) -> tuple[IceEscalationLevel, ...]:
+    tables = _list_of_tables(value, path, "[[facility.ice_escalation]] (double brackets)")
+    return tuple(
+        _parse_ice_escalation_level(table, _item(path, index)) for index, table in enumerate(tables)
+    )
+
+
+def _parse_ice_escalation_level(table: Mapping[str, Any], path: str) -> IceEscalationLevel:
+    _reject_unknown_keys(table, _ICE_ESCALATION_KEYS, path)
+    return IceEscalationLevel(
+        notify=_notify_targets(_required(table, "notify", path), _child(path, "notify")),
+        before=_lead_time(
+            _required(table, "before", path, _ICE_BEFORE_EXAMPLE),
+            _child(path, "before"),
+            _ICE_BEFORE_EXAMPLE,
+        ),
+        after=_escalation_delay(table, _child(path, "after")),
     )
 
 
@@ -484,6 +622,340 @@ def _is_notify_target(target: str) -> bool:
     return any(pattern.fullmatch(target) for pattern in patterns)
 
 
+def _escalation_repeat(table: Mapping[str, Any], path: str) -> int:
+    if "escalation_repeat" not in table:
+        return 0
+    repeat = table["escalation_repeat"]
+    # bool is an int subclass in Python, but "true" is no count.
+    if isinstance(repeat, bool) or not isinstance(repeat, int):
+        raise ConfigError(
+            path, f"must be a whole number, 0 or more, like 2 (got {_describe(repeat)})"
+        )
+    if repeat < 0:
+        raise ConfigError(
+            path, f"must be 0 or more (got {repeat}); 0 runs the chain once, 2 runs it 3 times"
+        )
+    return repeat
+
+
+def _reack_after(table: Mapping[str, Any], path: str) -> timedelta:
+    if "reack_after" not in table:
+        return DEFAULT_REACK_AFTER
+    return _positive_duration(table["reack_after"], path, _EXAMPLES["reack_after"])
+
+
+def _routing_key(table: Mapping[str, Any], path: str) -> str | None:
+    if "pagerduty_routing_key" not in table:
+        return None
+    # Never quote the value: it is a credential.
+    key = _string(table["pagerduty_routing_key"], path, _EXAMPLES["pagerduty_routing_key"])
+    if not _ROUTING_KEY.fullmatch(key):
+        raise ConfigError(
+            path,
+            "must be the integration key of a PagerDuty Events API v2 integration: "
+            f"20 to 64 letters and digits (usually 32; got {len(key)} characters)",
+        )
+    return key
+
+
+def _notify_entries(facilities: Iterable[Facility]) -> Iterator[tuple[str, str]]:
+    """Every notify target with its key path, in file order (escalation before ICE levels)."""
+    for facility_index, facility in enumerate(facilities):
+        chains: tuple[tuple[str, Sequence[EscalationLevel | IceEscalationLevel]], ...] = (
+            ("escalation", facility.escalation),
+            ("ice_escalation", facility.ice_escalation),
+        )
+        for chain, levels in chains:
+            for level_index, level in enumerate(levels):
+                level_path = f"facility[{facility_index}].{chain}[{level_index}].notify"
+                for target_index, target in enumerate(level.notify):
+                    yield _item(level_path, target_index), target
+
+
+def _check_oncall_references(facilities: Iterable[Facility], schedules: Sequence[Schedule]) -> None:
+    known = [schedule.id for schedule in schedules]
+    for path, target in _notify_entries(facilities):
+        if target.startswith(_ONCALL_PREFIX) and target[len(_ONCALL_PREFIX) :] not in known:
+            raise ConfigError(path, _unknown_schedule_message(target[len(_ONCALL_PREFIX) :], known))
+
+
+def _unknown_schedule_message(schedule_id: str, known: list[str]) -> str:
+    message = f'no [[schedule]] has id "{schedule_id}"'
+    if not known:
+        return f'{message}; add one with id = "{schedule_id}" (there are no schedules yet)'
+    close = difflib.get_close_matches(schedule_id, known, n=1)
+    hint = f'did you mean "oncall:{close[0]}"? ' if close else ""
+    return f"{message}; {hint}known schedules: {', '.join(known)}"
+
+
+def referenced_user_groups(config: Config) -> dict[str, str]:
+    """Each Slack user group id (``S…``) named in a notify list, with the key of its first use.
+
+    Only Slack knows which groups exist; the caller checks these against
+    ``usergroups.list`` at start-up and names the key of any unknown one.
+    """
+    groups: dict[str, str] = {}
+    for path, target in _notify_entries(config.facilities):
+        if _USER_GROUP_ID.fullmatch(target):
+            groups.setdefault(target, path)
+    return groups
+
+
+# --- on-call schedules -------------------------------------------------------------------
+
+
+def _parse_schedules(value: object, base_dir: Path | None) -> tuple[Schedule, ...]:
+    tables = _list_of_tables(value, "schedule", "[[schedule]] (double brackets)")
+    schedules: list[Schedule] = []
+    for index, table in enumerate(tables):
+        path = _item("schedule", index)
+        schedule = _parse_schedule(table, path, base_dir)
+        _reject_duplicate_id("schedule", schedule.id, [each.id for each in schedules], path)
+        schedules.append(schedule)
+    return tuple(schedules)
+
+
+def _parse_schedule(table: Mapping[str, Any], path: str, base_dir: Path | None) -> Schedule:
+    with _naming("schedule", _peek_id(table)):
+        _reject_unknown_keys(table, _SCHEDULE_KEYS, path)
+        schedule_id = _table_id(
+            _required(table, "id", path, _SCHEDULE_ID_EXAMPLE),
+            _child(path, "id"),
+            _SCHEDULE_ID_EXAMPLE,
+        )
+        timezone_name = _timezone(_required(table, "timezone", path), _child(path, "timezone"))
+        zone = zoneinfo.ZoneInfo(timezone_name)
+        rotation, ical = _schedule_source(table, path, zone, base_dir)
+        return Schedule(
+            id=schedule_id,
+            timezone_name=timezone_name,
+            rotation=rotation,
+            ical=ical,
+            overrides=_parse_overrides(table.get("overrides", []), _child(path, "overrides"), zone),
+        )
+
+
+def _schedule_source(
+    table: Mapping[str, Any], path: str, zone: zoneinfo.ZoneInfo, base_dir: Path | None
+) -> tuple[Rotation | None, IcalCalendar | None]:
+    """Exactly one of: a rotation (handoff, rotation, users, start) or an iCalendar file."""
+    rotation_keys = [key for key in _ROTATION_KEYS if key in table]
+    if "ical" in table and rotation_keys:
+        raise ConfigError(
+            _child(path, "ical"),
+            f"a schedule is either an iCalendar file or a rotation, not both; remove ical, "
+            f"or remove {', '.join(rotation_keys)}",
+        )
+    if "ical" in table:
+        return None, _ical(table["ical"], _child(path, "ical"), zone, base_dir)
+    if not rotation_keys:
+        raise ConfigError(
+            path,
+            f"needs either a rotation (handoff = {_EXAMPLES['handoff']}, rotation = "
+            f"{_EXAMPLES['rotation']}, users = {_EXAMPLES['users']}) or ical = {_EXAMPLES['ical']}",
+        )
+    return _parse_rotation(table, path), None
+
+
+def _parse_rotation(table: Mapping[str, Any], path: str) -> Rotation:
+    return Rotation(
+        handoff=_handoff(_required(table, "handoff", path), _child(path, "handoff")),
+        period=_rotation_period(_required(table, "rotation", path), _child(path, "rotation")),
+        users=_rotation_users(_required(table, "users", path), _child(path, "users")),
+        start=_rotation_start(table, _child(path, "start")),
+    )
+
+
+def _handoff(value: object, path: str) -> time:
+    text = _string(value, path, _EXAMPLES["handoff"])
+    match = _HANDOFF.fullmatch(text)
+    if match is None or int(match["hour"]) > 23 or int(match["minute"]) > 59:
+        raise ConfigError(
+            path, f'"{text}" is not a time of day; use 24-hour HH:MM, like {_EXAMPLES["handoff"]}'
+        )
+    return time(int(match["hour"]), int(match["minute"]))
+
+
+def _rotation_period(value: object, path: str) -> RotationPeriod:
+    text = _string(value, path, _EXAMPLES["rotation"])
+    try:
+        return RotationPeriod(text)
+    except ValueError:
+        choices = " or ".join(f'"{period.value}"' for period in RotationPeriod)
+        raise ConfigError(path, f'"{text}" is not a rotation; use {choices}') from None
+
+
+def _rotation_users(value: object, path: str) -> tuple[str, ...]:
+    users = _user_id_list(value, path, _EXAMPLES["users"])
+    if not users:
+        raise ConfigError(
+            path, f"needs at least one member ID, in rotation order, like {_EXAMPLES['users']}"
+        )
+    return tuple(users)
+
+
+def _rotation_start(table: Mapping[str, Any], path: str) -> date:
+    if "start" not in table:
+        return DEFAULT_ROTATION_START
+    value = table["start"]
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value  # an unquoted TOML date
+    text = _string(value, path, _EXAMPLES["start"])
+    try:
+        if _DATE.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ConfigError(
+        path,
+        f'"{text}" is not a date; use YYYY-MM-DD, like {_EXAMPLES["start"]} '
+        "(the day whose handoff starts the first user's first shift)",
+    )
+
+
+def _ical(value: object, path: str, zone: zoneinfo.ZoneInfo, base_dir: Path | None) -> IcalCalendar:
+    relative = _string(value, path, _EXAMPLES["ical"])
+    if not relative.strip():
+        raise ConfigError(path, f"must name an .ics file, like {_EXAMPLES['ical']}")
+    file = base_dir / relative if base_dir is not None else Path(relative)
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            path, f"file not found: {file} (a relative path is read from the config file's folder)"
+        ) from None
+    except OSError as error:
+        raise ConfigError(path, f"cannot read {file}: {error.strerror}") from None
+    try:
+        return parse_ical(data, str(file), zone)
+    except ValueError as error:
+        raise ConfigError(path, f"{file}: {error}") from None
+
+
+def _parse_overrides(value: object, path: str, zone: zoneinfo.ZoneInfo) -> tuple[Override, ...]:
+    tables = _list_of_tables(value, path, f"[{_OVERRIDE_EXAMPLE}]")
+    overrides: list[Override] = []
+    for index, table in enumerate(tables):
+        override = _parse_override(table, _item(path, index), zone)
+        _reject_overlap(override, overrides, path, index, zone)
+        overrides.append(override)
+    return tuple(overrides)
+
+
+def _parse_override(table: Mapping[str, Any], path: str, zone: zoneinfo.ZoneInfo) -> Override:
+    _reject_unknown_keys(table, _OVERRIDE_KEYS, path)
+    user = _user_id(_required(table, "user", path), _child(path, "user"))
+    start = _override_time(_required(table, "from", path), _child(path, "from"), zone)
+    end = _override_time(_required(table, "to", path), _child(path, "to"), zone)
+    if end <= start:
+        raise ConfigError(
+            _child(path, "to"),
+            f"must be after from ({_local_text(start, zone)}); got {_local_text(end, zone)}",
+        )
+    return Override(user=user, start=start, end=end)
+
+
+def _reject_overlap(
+    override: Override, earlier: list[Override], path: str, index: int, zone: zoneinfo.ZoneInfo
+) -> None:
+    for other_index, other in enumerate(earlier):
+        if override.start < other.end and other.start < override.end:
+            raise ConfigError(
+                _item(path, index),
+                f"overlaps {_item(path.rsplit('.', 1)[-1], other_index)} ({other.user}, "
+                f"{_local_text(other.start, zone)} to {_local_text(other.end, zone)}); "
+                "overrides of one schedule must not overlap — shorten or remove one",
+            )
+
+
+def _override_time(value: object, path: str, zone: zoneinfo.ZoneInfo) -> datetime:
+    """ISO 8601 with an offset or Z, or "YYYY-MM-DD HH:MM" in the schedule's zone."""
+    if isinstance(value, datetime):
+        moment = value  # an unquoted TOML date-time
+    else:
+        text = _string(value, path, _EXAMPLES["from"])
+        moment = _read_stamp(text, path)
+    if moment.tzinfo is None:
+        return _local_to_utc(moment, path, zone)
+    return moment.astimezone(UTC)
+
+
+def _read_stamp(text: str, path: str) -> datetime:
+    try:
+        if _STAMP.fullmatch(text.strip()):
+            return datetime.fromisoformat(text.strip())
+    except ValueError:
+        pass
+    raise ConfigError(
+        path,
+        f'"{text}" is not a date and time; use "YYYY-MM-DD HH:MM" in the schedule\'s time zone, '
+        'or ISO 8601 with an offset, like "2026-11-28T19:00:00-06:00"',
+    )
+
+
+def _local_to_utc(wall: datetime, path: str, zone: zoneinfo.ZoneInfo) -> datetime:
+    """A local time that happens exactly once; DST repeats and gaps are refused, not guessed."""
+    first, second = (wall.replace(tzinfo=zone, fold=fold) for fold in (0, 1))
+    if first.utcoffset() == second.utcoffset():
+        return first.astimezone(UTC)
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall:
+        problem = "happens twice (clocks go back that night)"
+    else:
+        problem = "does not exist (clocks skip it that night)"
+    choices = f'"{_iso_minutes(first)}" or "{_iso_minutes(second)}"'
+    raise ConfigError(
+        path, f"{wall:%Y-%m-%d %H:%M} {problem} in {zone.key}; write it with an offset: {choices}"
+    )
+
+
+def _iso_minutes(moment: datetime) -> str:
+    return moment.isoformat(timespec="minutes")
+
+
+def _local_text(moment: datetime, zone: zoneinfo.ZoneInfo) -> str:
+    return _iso_minutes(moment.astimezone(zone))
+
+
+# --- webhooks ----------------------------------------------------------------------------
+
+
+def _parse_webhooks(value: object) -> tuple[Webhook, ...]:
+    tables = _list_of_tables(value, "webhook", "[[webhook]] (double brackets)")
+    return tuple(
+        _parse_webhook(table, _item("webhook", index)) for index, table in enumerate(tables)
+    )
+
+
+def _parse_webhook(table: Mapping[str, Any], path: str) -> Webhook:
+    _reject_unknown_keys(table, _WEBHOOK_KEYS, path)
+    return Webhook(
+        url=_webhook_url(_required(table, "url", path), _child(path, "url")),
+        secret=_webhook_secret(_required(table, "secret", path), _child(path, "secret")),
+    )
+
+
+def _webhook_url(value: object, path: str) -> str:
+    # The URL is not quoted back: some receivers put a token in it.
+    url = _string(value, path, _EXAMPLES["url"])
+    try:
+        parts = urlsplit(url.strip())
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ConfigError(path, f"must be an http(s) URL with a host, like {_EXAMPLES['url']}")
+    return url.strip()
+
+
+def _webhook_secret(value: object, path: str) -> str:
+    # Never quote the value: it signs every request.
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(
+            path, "must be a non-empty string; use a long random one, shared with the receiver"
+        )
+    return value
+
+
 # --- the environment ---------------------------------------------------------------------
 
 
@@ -513,6 +985,7 @@ class Settings:
     db_path: Path = DEFAULT_DB_PATH
     port: int = DEFAULT_PORT
     host: str = DEFAULT_HOST
+    pagerduty_events_url: str = DEFAULT_PAGERDUTY_EVENTS_URL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -538,6 +1011,7 @@ class Settings:
             db_path=Path(_env(environ, "WSO_DB") or DEFAULT_DB_PATH),
             port=_port(_env(environ, "PORT")),
             host=_env(environ, "HOST") or DEFAULT_HOST,
+            pagerduty_events_url=_pagerduty_events_url(_env(environ, "PAGERDUTY_EVENTS_URL")),
         )
 
 
@@ -553,6 +1027,17 @@ def _api_url(url: str) -> str:
             "SLACK_API_URL", f'must be an http(s) URL, like "{DEFAULT_SLACK_API_URL}"'
         )
     return url if url.endswith("/") else url + "/"
+
+
+def _pagerduty_events_url(url: str | None) -> str:
+    """Base URL of the PagerDuty Events API; tests point it at a fake."""
+    if url is None:
+        return DEFAULT_PAGERDUTY_EVENTS_URL
+    if not url.startswith(("https://", "http://")):
+        raise ConfigError(
+            "PAGERDUTY_EVENTS_URL", f'must be an http(s) URL, like "{DEFAULT_PAGERDUTY_EVENTS_URL}"'
+        )
+    return url.rstrip("/")
 
 
 def _port(text: str | None) -> int:

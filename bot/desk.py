@@ -11,18 +11,21 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot import messages
 from bot.arrest_time import TimeInputError, parse_arrest_time
 from bot.clock import Clock
 from bot.commands import (
+    AckCommand,
     ArrestCommand,
     Command,
     CommandError,
     HelpCommand,
     ListCommand,
+    OncallCommand,
+    OncallOverrideCommand,
     ReleaseCommand,
     StatusCommand,
     TransferCommand,
@@ -30,11 +33,23 @@ from bot.commands import (
     parse_command,
 )
 from bot.config import Config, Facility
+from bot.custody_plan import (
+    chain_for,
+    plan_acknowledged_custody,
+    plan_closed_custody,
+    plan_logged_custody,
+)
 from bot.deadline import custody_deadline
-from bot.messages import Reply, error_reply
-from bot.model import AuditEntry, Custody, CustodyState, NoticeKind
-from bot.notice_plan import plan_closing_notices, plan_notices
-from storage.interface import CustodyNotOpen, CustodyStore, DuplicateOpenCustody
+from bot.messages import Reply, SlackMessage, answered_page, error_reply, oncall_summary
+from bot.model import AuditEntry, Custody, CustodyState, NoticeKind, NoticeState
+from bot.oncall import coverage_gaps, current_and_next
+from bot.paging import as_overrides
+from storage.interface import (
+    CustodyNotOpen,
+    CustodyStore,
+    DuplicateOpenCustody,
+    OncallOverrideRecord,
+)
 
 LIST_LIMIT = 50
 # The same officer sending the same arrest again this soon is a double-submit, not a new arrest.
@@ -49,6 +64,14 @@ class Invocation:
     user_id: str
     channel_id: str
     text: str
+
+
+@dataclass(frozen=True)
+class AckOutcome:
+    """The answer to an acknowledgement, and what the page it came from should become."""
+
+    reply: Reply
+    answered_page: SlackMessage | None = None
 
 
 class Refusal(Exception):
@@ -127,6 +150,12 @@ class CustodyDesk:
                 return await self._list(command)
             case HelpCommand():
                 return Reply(text=help_text())
+            case AckCommand():
+                return await self._ack_command(command, invocation)
+            case OncallCommand():
+                return await self._oncall_now()
+            case OncallOverrideCommand():
+                return await self._oncall_override(command, invocation)
 
     # --- arrest ------------------------------------------------------------------
 
@@ -154,7 +183,10 @@ class CustodyDesk:
             logged_by=invocation.user_id,
             logged_at=now,
         )
-        notices = plan_notices(custody, facility.channels(), self._config.reminders.before, now)
+        gaps = await self._coverage_gaps(facility, custody, now)
+        if gaps:
+            custody = replace(custody, coverage_warning=gaps)
+        notices = plan_logged_custody(custody, facility, self._config, now)
         audit = _audit(
             now,
             invocation,
@@ -236,7 +268,7 @@ class CustodyDesk:
             )
         now = self._clock.now()
         kind = NoticeKind.TRANSFERRED if state is CustodyState.TRANSFERRED else NoticeKind.RELEASED
-        closing = plan_closing_notices(custody, kind, facility.channels(), now)
+        closing = plan_closed_custody(custody, kind, facility, self._config, now)
         audit = _audit(
             now,
             invocation,
@@ -343,6 +375,182 @@ class CustodyDesk:
             total = await self._store.count_open_custodies() if scope is None else total
         rows = [(c, self._facility_of(c)) for c in custodies]
         return messages.open_custody_list(rows, self._clock.now(), total)
+
+    # --- acknowledge -------------------------------------------------------------
+
+    async def _ack_command(self, command: AckCommand, invocation: Invocation) -> Reply:
+        custody = await self._open_custody(command.booking, command.facility_id, invocation, "ack")
+        return (await self.acknowledge(custody, invocation.user_id, invocation.channel_id)).reply
+
+    async def acknowledge_by_id(self, custody_id: str, user_id: str) -> AckOutcome:
+        """The Acknowledge button: the page carries the custody id."""
+        custody = await self._store.get_custody(custody_id)
+        try:
+            if custody is None or not custody.is_open:
+                raise Refusal(
+                    error_reply(
+                        "This custody is already closed (transferred or released); "
+                        "there is nothing to acknowledge."
+                    )
+                )
+            return await self.acknowledge(custody, user_id, "")
+        except Refusal as refusal:
+            return AckOutcome(refusal.reply)
+
+    async def acknowledge(self, custody: Custody, user_id: str, channel_id: str) -> AckOutcome:
+        """Stop the paging of an open custody; it resumes ``reack_after`` later if still open."""
+        facility = self._facility_of(custody)
+        notices = await self._store.notices_for(custody.id)
+        paged = [n for n in notices if n.kind is NoticeKind.ESCALATION and n.sent_at]
+        active = [
+            n
+            for n in paged
+            if custody.acknowledged_at is None
+            or (n.sent_at and n.sent_at > custody.acknowledged_at)
+        ]
+        if not active:
+            raise Refusal(
+                error_reply(
+                    f"Booking {custody.booking} is not being paged right now, so there is nothing "
+                    "to acknowledge. Nothing was changed.",
+                    f"/wso status {custody.booking}",
+                )
+            )
+        if not (facility.may_log_arrest(user_id) or user_id in {n.channel for n in paged}):
+            raise Refusal(
+                error_reply(
+                    f"Only the people paged about booking {custody.booking} and the officers of "
+                    f"{facility.name} may acknowledge it. Nothing was changed."
+                )
+            )
+        now = self._clock.now()
+        pending_steps = [
+            n for n in notices if n.kind is NoticeKind.PAGE_STEP and n.state is NoticeState.PENDING
+        ]
+        last_level = max(n.level or 1 for n in active)
+        ack_plan, new_notices = plan_acknowledged_custody(
+            custody, facility, self._config, pending_steps, last_level, now
+        )
+        audit = AuditEntry(
+            at=now,
+            actor=user_id,
+            action="paging_acknowledged",
+            custody_id=custody.id,
+            detail={
+                "booking": custody.booking,
+                "channel": channel_id,
+                "level": last_level,
+                "resumes_at": ack_plan.resumes_at.isoformat(),
+            },
+        )
+        try:
+            acknowledged = await self._store.acknowledge(
+                custody.id,
+                at=now,
+                by=user_id,
+                cancel_step_ids=[s.id for s in ack_plan.cancel],
+                new_notices=new_notices,
+                audit=audit,
+            )
+        except CustodyNotOpen:
+            raise Refusal(
+                error_reply(f"Booking {custody.booking} was just closed; nothing to acknowledge.")
+            ) from None
+        self._on_notices_changed()
+        resumes = messages.format_local(ack_plan.resumes_at, facility.zone)
+        reply = Reply(
+            text=(
+                f":white_check_mark: Acknowledged: paging for booking *{custody.booking}* at "
+                f"{facility.name} has stopped. The custody is still open; paging starts again at "
+                f"{resumes} unless it is transferred or released."
+            )
+        )
+        return AckOutcome(reply, answered_page(acknowledged, facility, user_id, now))
+
+    # --- on call ---------------------------------------------------------------
+
+    async def _oncall_now(self) -> Reply:
+        if not self._config.schedules:
+            return Reply(text="No on-call schedules are configured (`[[schedule]]` in the config).")
+        now = self._clock.now()
+        lines = []
+        for schedule in self._config.schedules:
+            overrides = as_overrides(await self._store.oncall_overrides(schedule.id, now))
+            current, following = current_and_next(schedule, now, overrides)
+            lines.append(oncall_summary(schedule, current, following))
+        return Reply(text="\n".join(["*On call now and next*", *lines]))
+
+    async def _oncall_override(
+        self, command: OncallOverrideCommand, invocation: Invocation
+    ) -> Reply:
+        schedule = self._config.schedule(command.schedule_id)
+        if schedule is None:
+            known = ", ".join(f"`{s.id}`" for s in self._config.schedules) or "none configured"
+            raise Refusal(
+                error_reply(
+                    f"There is no on-call schedule `{command.schedule_id}`. Known: {known}.",
+                    "/wso oncall",
+                )
+            )
+        if not self._config.facilities_for_officer(invocation.user_id):
+            raise Refusal(
+                error_reply(
+                    "Only facility officers may change who is on call. Nothing was changed."
+                )
+            )
+        now = self._clock.now()
+        record = OncallOverrideRecord(
+            schedule_id=schedule.id,
+            user_id=command.user_id,
+            starts_at=now,
+            ends_at=now + command.duration,
+            created_by=invocation.user_id,
+            created_at=now,
+        )
+        audit = AuditEntry(
+            at=now,
+            actor=invocation.user_id,
+            action="oncall_override",
+            custody_id=None,
+            detail={
+                "schedule": schedule.id,
+                "user": command.user_id,
+                "ends_at": record.ends_at.isoformat(),
+            },
+        )
+        await self._store.add_oncall_override(record, audit)
+        until = messages.format_local(record.ends_at, schedule.zone)
+        return Reply(
+            text=(
+                f":white_check_mark: <@{command.user_id}> is on call for `{schedule.id}` from now "
+                f"until {until}, in place of the rotation."
+            )
+        )
+
+    async def _coverage_gaps(
+        self, facility: Facility, custody: Custody, now: datetime
+    ) -> str | None:
+        """Where an escalation level has nobody on call during the window and the chain."""
+        chain = chain_for(facility)
+        end = max(custody.deadline, now) + chain.expiry_chain_length() + chain.reack_after
+        warnings: list[str] = []
+        levels = [("level", i, lvl.notify) for i, lvl in enumerate(facility.escalation, 1)]
+        levels += [("ICE level", i, lvl.notify) for i, lvl in enumerate(facility.ice_escalation, 1)]
+        for label, number, notify in levels:
+            for entry in notify:
+                if not entry.startswith("oncall:"):
+                    continue
+                schedule = self._config.schedule(entry.removeprefix("oncall:"))
+                if schedule is None:
+                    continue
+                overrides = as_overrides(await self._store.oncall_overrides(schedule.id, now))
+                for start, stop in coverage_gaps(schedule, now, end, overrides):
+                    warnings.append(
+                        f"{label} {number} (`{entry}`) has nobody on call "
+                        f"{messages.format_local(start, facility.zone)} to "
+                        f"{messages.format_local(stop, facility.zone)}"
+                    )
+        return "; ".join(warnings) or None
 
     def _facility_of(self, custody: Custody) -> Facility:
         facility = self._config.facility(custody.facility_id)

@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.clock import Clock
-from bot.messages import SlackMessage
 from bot.model import Custody, Notice
 from bot.notice_plan import triage
+from bot.outbound import DeliveryReceipt, TargetKind, target_kind
 from bot.retry import DeliveryFailed, SendFailure, retry_delay
 from storage.interface import CustodyStore
 
@@ -39,15 +39,22 @@ BATCH_SIZE = 500
 HISTORY_SKEW = timedelta(seconds=30)
 
 
-class NoticePoster(Protocol):
-    async def post_message(self, channel: str, message: SlackMessage) -> str: ...
+class NoticeDelivery(Protocol):
+    """Delivers a notice to its target (``bot.outbound.Outbound``)."""
 
+    async def deliver(self, custody: Custody, notice: Notice, now: datetime) -> DeliveryReceipt: ...
+
+
+class ChannelHistory(Protocol):
     async def find_posted(
         self, channel: str, since: datetime, matches: Callable[[dict[str, Any]], bool]
     ) -> str | None: ...
 
 
-NoticeRenderer = Callable[[Custody, Notice, datetime], SlackMessage]
+class StepExpansion(Protocol):
+    """Turns a due escalation step into pages (``bot.paging.StepExpander``)."""
+
+    async def pages_for(self, custody: Custody, step: Notice, now: datetime) -> list[Notice]: ...
 
 
 @dataclass
@@ -66,13 +73,15 @@ class Dispatcher:
     def __init__(
         self,
         store: CustodyStore,
-        poster: NoticePoster,
-        render: NoticeRenderer,
+        delivery: NoticeDelivery,
+        history: ChannelHistory,
+        expansion: StepExpansion,
         clock: Clock,
     ) -> None:
         self._store = store
-        self._poster = poster
-        self._render = render
+        self._delivery = delivery
+        self._history = history
+        self._expansion = expansion
         self._clock = clock
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -169,21 +178,44 @@ class Dispatcher:
         if custody is None:
             await self._store.skip_notices([notice.id], "custody missing")
             return True
+        target = target_kind(notice.channel)
         try:
-            if notice.may_have_posted and await self._found_in_history(notice):
+            if target is TargetKind.CHAIN_STEP:
+                return await self._expand(custody, notice)
+            if (
+                target is TargetKind.CHANNEL
+                and notice.may_have_posted
+                and await self._found_in_history(notice)
+            ):
                 return True
             now = self._clock.now()
-            message = self._render(custody, notice, now)
             await self._store.mark_sending(notice.id, now)
-            ts = await self._poster.post_message(notice.channel, message)
+            receipt = await self._delivery.deliver(custody, notice, now)
         except DeliveryFailed as error:
             await self._record_failure(notice, error.failure)
             return False
         sent_at = self._clock.now()
-        await self._store.mark_sent(notice.id, sent_at, ts)
+        await self._store.mark_sent(notice.id, sent_at, receipt.message_ts, receipt.message_channel)
         self.stats.sent += 1
         lateness_ms = int((sent_at - notice.due_at).total_seconds() * 1000)
         log.info("notice.sent", extra={**_notice_fields(notice), "lateness_ms": lateness_ms})
+        return True
+
+    async def _expand(self, custody: Custody, step: Notice) -> bool:
+        """A chain level fell due: resolve who to page now and store their pages."""
+        now = self._clock.now()
+        pages = await self._expansion.pages_for(custody, step, now)
+        if await self._store.expand_step(step.id, pages, now):
+            log.info(
+                "escalation.step_expanded",
+                extra={
+                    **_notice_fields(step),
+                    "level": step.level,
+                    "round": step.round,
+                    "pages": len(pages),
+                },
+            )
+            self.wake()
         return True
 
     async def _found_in_history(self, notice: Notice) -> bool:
@@ -207,7 +239,7 @@ class Dispatcher:
     async def _already_posted(self, notice: Notice) -> bool:
         """Look for the notice in channel history; mark it sent if it is there."""
         since = (notice.attempted_at or notice.due_at) - HISTORY_SKEW
-        ts = await self._poster.find_posted(
+        ts = await self._history.find_posted(
             notice.channel, since, lambda message: _carries_notice(message, notice.id)
         )
         if ts is None:
@@ -246,6 +278,11 @@ class Dispatcher:
     async def recover_in_flight(self) -> None:
         """Settle notices a crash left ``sending``: sent if Slack has them, else pending."""
         for notice in await self._store.notices_in_flight():
+            if target_kind(notice.channel) is not TargetKind.CHANNEL:
+                # No history to search: resend. PagerDuty de-duplicates by dedup_key and
+                # webhook receivers by event id; a DM page may, rarely, arrive twice.
+                await self._store.mark_pending(notice.id, may_have_posted=False)
+                continue
             try:
                 found = await self._already_posted(notice)
             except DeliveryFailed as error:

@@ -17,8 +17,8 @@ from bot.durations import format_duration, format_time_left
 from bot.model import Custody, CustodyState, Notice, NoticeKind
 from bot.mrkdwn import escape_mrkdwn
 from bot.notice_plan import is_late
-
-METADATA_EVENT_TYPE = "wso_custody"
+from bot.oncall import Schedule, Shift
+from bot.slack_ids import METADATA_EVENT_TYPE, ActionId, BlockId
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,11 @@ def custody_metadata(custody: Custody, notice: Notice, now: datetime) -> dict[st
     }
     if notice.lead_seconds is not None:
         payload["lead_seconds"] = notice.lead_seconds
+    if notice.level is not None:
+        payload["level"] = notice.level
+        payload["round"] = notice.round or 1
+    if notice.kind is NoticeKind.ACKNOWLEDGED and custody.acknowledged_by:
+        payload["acknowledged_by"] = custody.acknowledged_by
     return {"event_type": METADATA_EVENT_TYPE, "event_payload": payload}
 
 
@@ -87,8 +92,10 @@ def render_notice(
     context = _context_line(custody, facility)
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"{headline}\n{body}"}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
     ]
+    if notice.kind is NoticeKind.ESCALATION:
+        blocks.append(acknowledge_button(custody))
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     return SlackMessage(
         text=f"{headline}\n{body}",
         blocks=blocks,
@@ -135,7 +142,10 @@ def _logged_text(
             f"Arrested {arrested}{warrant}. ICE must take custody by "
             f"{_deadline_phrase(custody, facility)} — *{format_time_left(left)} left*."
         )
-    return headline, f"{body} Logged by <@{custody.logged_by}>."
+    body += f" Logged by <@{custody.logged_by}>."
+    if custody.coverage_warning:
+        body += f"\n:warning: *Escalation gap:* {custody.coverage_warning}."
+    return headline, body
 
 
 def _reminder_text(
@@ -188,13 +198,89 @@ def _closed_text(
     return headline, body
 
 
+def _page_text(
+    custody: Custody, notice: Notice, facility: Facility, now: datetime
+) -> tuple[str, str]:
+    where = f"Jail channel: <#{facility.jail_channel}>."
+    answer = (
+        "Press *Acknowledge* (or `/wso ack "
+        f"{custody.booking}`) if you are handling it: paging stops, and starts again "
+        f"{format_duration(facility.reack_after)} later if the custody is still open."
+    )
+    if notice.lead_seconds is not None:  # the ICE chain, before the deadline
+        headline = f":hourglass: *ICE pickup needed* — {_who(custody, facility)}"
+        body = (
+            f"*{format_time_left(custody.deadline - now)} left* until the 48-hour deadline "
+            f"{_deadline_phrase(custody, facility)} and ICE has not taken custody. "
+            f"Record the pickup with `/wso transfer {custody.booking}`. {where}\n{answer}"
+        )
+        return headline, body
+    overdue = format_time_left(now - custody.deadline).removeprefix("overdue by ")
+    headline = (
+        f":rotating_light: *WSO custody overdue — release or transfer now* — "
+        f"{_who(custody, facility)}"
+    )
+    body = (
+        f"The 48-hour window ended {_deadline_phrase(custody, facility)}, *{overdue} ago*, "
+        f"and the custody is still open. Unless an IGSA applies, the person must be released. "
+        f"{where} You are paged at level {notice.level} (round {notice.round}).\n{answer}"
+    )
+    return headline, body
+
+
+def _acknowledged_text(
+    custody: Custody, notice: Notice, facility: Facility, now: datetime
+) -> tuple[str, str]:
+    at = custody.acknowledged_at or now
+    resumes = format_local(at + facility.reack_after, facility.zone)
+    headline = f":bell: *Paging acknowledged* — {_who(custody, facility)}"
+    body = (
+        f"Acknowledged by <@{custody.acknowledged_by}> at {format_local(at, facility.zone)}. "
+        f"The custody is still open: paging starts again at {resumes} unless it is "
+        "transferred or released before then."
+    )
+    return headline, body
+
+
 _NOTICE_TEXT = {
     NoticeKind.LOGGED: _logged_text,
     NoticeKind.REMINDER: _reminder_text,
     NoticeKind.EXPIRED: _expired_text,
     NoticeKind.TRANSFERRED: _closed_text,
     NoticeKind.RELEASED: _closed_text,
+    NoticeKind.ESCALATION: _page_text,
+    NoticeKind.ACKNOWLEDGED: _acknowledged_text,
 }
+
+
+def acknowledge_button(custody: Custody) -> dict[str, Any]:
+    """The page's Acknowledge button; its value is the custody id."""
+    return {
+        "type": "actions",
+        "block_id": BlockId.PAGE_ACTIONS.value,
+        "elements": [
+            {
+                "type": "button",
+                "action_id": ActionId.ACKNOWLEDGE.value,
+                "text": {"type": "plain_text", "text": "Acknowledge"},
+                "style": "danger",
+                "value": custody.id,
+            }
+        ],
+    }
+
+
+def answered_page(custody: Custody, facility: Facility, by: str, at: datetime) -> SlackMessage:
+    """What a page turns into once someone acknowledged it: the same facts, no button."""
+    resumes = format_local(at + facility.reack_after, facility.zone)
+    text = (
+        f":white_check_mark: *Acknowledged* by <@{by}> at {format_local(at, facility.zone)} — "
+        f"{_who(custody, facility)}. Paging stopped; it starts again at {resumes} "
+        "if the custody is still open."
+    )
+    return SlackMessage(
+        text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    )
 
 
 def _warrant_phrase(custody: Custody) -> str:
@@ -244,6 +330,11 @@ def arrest_receipt(
             f"ICE custody deadline: *{deadline}* — {status}\n"
             f"Notices go to {_channel_list(facility)}. "
             f"Custody id `{custody.id}`."
+            + (
+                f"\n:warning: *Escalation gap:* {custody.coverage_warning}."
+                if custody.coverage_warning
+                else ""
+            )
         )
     )
 
@@ -330,3 +421,17 @@ def home_view(custodies: list[tuple[Custody, Facility]], now: datetime) -> dict[
             },
         ],
     }
+
+
+def _people(users: tuple[str, ...]) -> str:
+    return ", ".join(
+        f"<@{user}>" if user[:1] in ("U", "W") else escape_mrkdwn(user) for user in users
+    )
+
+
+def oncall_summary(schedule: Schedule, current: Shift, following: Shift) -> str:
+    """One line of ``/wso oncall``: who is on call now, until when, and who is next."""
+    now_on = _people(current.users) or "*nobody* :warning:"
+    next_on = _people(following.users) or "*nobody* :warning:"
+    until = format_local(current.end, schedule.zone)
+    return f"• *{schedule.id}*: now {now_on} until {until}; next {next_on}"

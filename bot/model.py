@@ -39,6 +39,9 @@ class NoticeKind(StrEnum):
     EXPIRED = "expired"
     TRANSFERRED = "transferred"
     RELEASED = "released"
+    ESCALATION = "escalation"  # a direct-message page with an Acknowledge button
+    ACKNOWLEDGED = "acknowledged"
+    PAGE_STEP = "page_step"  # internal: a chain level falls due; expands into pages
 
 
 class NoticeState(StrEnum):
@@ -91,9 +94,13 @@ class Custody:
     closed_at: datetime | None = None
     closed_by: str | None = None
     close_reason: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    # Set at logging when an escalation level has nobody on call for part of the window.
+    coverage_warning: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("arrested_at", "deadline", "logged_at", "closed_at"):
+        for name in ("arrested_at", "deadline", "logged_at", "closed_at", "acknowledged_at"):
             require_utc(name, getattr(self, name))
 
     @property
@@ -124,6 +131,9 @@ class Notice:
     message_ts: str | None = None
     last_error: str | None = None
     may_have_posted: bool = False
+    level: int | None = None  # escalation pages and steps: 1-based level of the chain
+    round: int | None = None  # escalation pages and steps: 1-based run of the chain
+    message_channel: str | None = None  # where Slack says it posted (a DM's D… id)
 
     def __post_init__(self) -> None:
         for name in ("due_at", "next_attempt_at", "attempted_at", "sent_at"):

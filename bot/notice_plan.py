@@ -84,9 +84,11 @@ class Triage:
 def triage(ready: Sequence[Notice]) -> Triage:
     """Decide which ready notices to send and which are superseded.
 
-    Per custody and channel, only the most recent due reminder is worth
+    Per custody and target, only the most recent due reminder is worth
     sending, and none at all once the expiry notice is due: a "1h left" line
-    after the window closed would mislead. Everything else is sent in plan order.
+    after the window closed would mislead. Likewise only the most recent due
+    escalation step runs (after downtime, page the level the chain has reached,
+    not every level at once). Everything else is sent in plan order.
     """
     by_thread: dict[tuple[str, str], list[Notice]] = defaultdict(list)
     for notice in ready:
@@ -94,9 +96,9 @@ def triage(ready: Sequence[Notice]) -> Triage:
     send: list[Notice] = []
     skip: list[Notice] = []
     for thread in by_thread.values():
-        keep, superseded = _supersede_reminders(sorted(thread, key=_plan_order))
-        send.extend(keep)
-        skip.extend(superseded)
+        superseded = _superseded(thread)
+        send.extend(n for n in sorted(thread, key=_plan_order) if n.id not in superseded)
+        skip.extend(n for n in thread if n.id in superseded)
     return Triage(send=tuple(send), skip=tuple(skip))
 
 
@@ -104,13 +106,18 @@ def _plan_order(notice: Notice) -> tuple[int, datetime]:
     return (notice.seq if notice.seq is not None else 0, notice.due_at)
 
 
-def _supersede_reminders(thread: list[Notice]) -> tuple[list[Notice], list[Notice]]:
-    reminders = [notice for notice in thread if notice.kind is NoticeKind.REMINDER]
-    expiry_due = any(notice.kind is NoticeKind.EXPIRED for notice in thread)
-    survivor = None if expiry_due or not reminders else max(reminders, key=lambda n: n.due_at)
-    superseded = [notice for notice in reminders if notice is not survivor]
-    keep = [notice for notice in thread if notice not in superseded]
-    return keep, superseded
+def _superseded(thread: list[Notice]) -> set[str]:
+    reminders = sorted((n for n in thread if n.kind is NoticeKind.REMINDER), key=_plan_order)
+    if any(notice.kind is NoticeKind.EXPIRED for notice in thread):
+        superseded = {n.id for n in reminders}
+    else:
+        superseded = {n.id for n in reminders[:-1]}
+    steps = [n for n in thread if n.kind is NoticeKind.PAGE_STEP]
+    if steps:
+        # Steps due together (a level with "0s") all run; only ones left behind by downtime go.
+        newest = max(step.due_at for step in steps)
+        superseded.update(n.id for n in steps if newest - n.due_at > LATE_AFTER)
+    return superseded
 
 
 def is_late(notice: Notice, now: datetime) -> bool:

@@ -18,6 +18,11 @@ PERMANENT_ERRORS = frozenset(
         "account_inactive",
         "token_revoked",
         "missing_scope",
+        "users_not_found",
+        "pagerduty_invalid_event",
+        "pagerduty_not_configured",
+        "webhook_not_configured",
+        "facility_not_configured",
     }
 )
 
@@ -33,7 +38,8 @@ class SendFailure:
 
     @property
     def is_permanent(self) -> bool:
-        return self.code in PERMANENT_ERRORS
+        """A person must fix this (config, scopes, membership); retrying fast won't help."""
+        return self.code in PERMANENT_ERRORS or self.code.startswith("webhook_http_4xx_")
 
 
 class DeliveryFailed(Exception):

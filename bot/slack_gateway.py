@@ -66,15 +66,41 @@ class SlackGateway:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
 
-    async def post_message(self, channel: str, message: SlackMessage) -> str:
-        """Post and return the message ``ts``; raise ``DeliveryFailed`` otherwise."""
+    async def post_message(self, channel: str, message: SlackMessage) -> tuple[str, str]:
+        """Post; return Slack's (channel, ts). A user id as channel means a DM from the bot."""
         kwargs: dict[str, Any] = {"channel": channel, "text": message.text, "unfurl_links": False}
         if message.blocks:
             kwargs["blocks"] = message.blocks
         if message.metadata:
             kwargs["metadata"] = message.metadata
         response = await self._call(self._client.chat_postMessage, **kwargs)
-        return str(response.get("ts"))
+        return str(response.get("channel") or channel), str(response.get("ts"))
+
+    async def update_message(self, channel: str, ts: str, message: SlackMessage) -> None:
+        """Replace a posted message (an answered page loses its button)."""
+        kwargs: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text}
+        kwargs["blocks"] = message.blocks
+        if message.metadata:
+            kwargs["metadata"] = message.metadata
+        await self._call(self._client.chat_update, **kwargs)
+
+    async def usergroup_members(self, usergroup_id: str) -> list[str]:
+        response = await self._call(self._client.usergroups_users_list, usergroup=usergroup_id)
+        return [str(user) for user in response.get("users") or []]
+
+    async def user_id_for_email(self, email: str) -> str | None:
+        try:
+            response = await self._call(self._client.users_lookupByEmail, email=email)
+        except DeliveryFailed as error:
+            if error.failure.code == "users_not_found":
+                return None
+            raise
+        return str((response.get("user") or {}).get("id") or "") or None
+
+    async def usergroup_ids(self) -> set[str]:
+        """Every user group of the workspace (for checking the config at start-up)."""
+        response = await self._call(self._client.usergroups_list, include_disabled=False)
+        return {str(group.get("id")) for group in response.get("usergroups") or []}
 
     async def find_posted(
         self, channel: str, since: datetime, matches: Callable[[dict[str, Any]], bool]

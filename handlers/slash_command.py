@@ -8,9 +8,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.desk import Invocation
+from bot.slack_ids import SLASH_COMMAND
 from handlers.deps import HandlerDeps
 
-SLASH_COMMAND = "/wso"
 log = logging.getLogger("wso.handlers")
 
 INTERNAL_ERROR_TEXT = (
@@ -20,13 +20,21 @@ INTERNAL_ERROR_TEXT = (
 )
 
 
+def unescape_slack_text(text: str) -> str:
+    """Slack sends ``&``, ``<`` and ``>`` as entities; work on what the person typed.
+
+    Everything echoed back is escaped again on the way out (``bot.mrkdwn``).
+    """
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def register(app: AsyncApp, deps: HandlerDeps) -> None:
     @app.command(SLASH_COMMAND)
     async def on_wso_command(ack: AsyncAck, command: dict[str, Any]) -> None:
         invocation = Invocation(
             user_id=str(command.get("user_id") or ""),
             channel_id=str(command.get("channel_id") or ""),
-            text=str(command.get("text") or ""),
+            text=unescape_slack_text(str(command.get("text") or "")),
         )
         try:
             reply = await deps.desk.handle(invocation)

@@ -8,6 +8,7 @@ suite (``tests/test_store_contract.py``). No SQL lives outside this package.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -32,6 +33,18 @@ class CustodyNotOpen(StoreError):
     def __init__(self, custody: Custody | None) -> None:
         super().__init__("custody is not open")
         self.custody = custody
+
+
+@dataclass(frozen=True)
+class OncallOverrideRecord:
+    """Someone covering an on-call schedule for a while ("/wso oncall override")."""
+
+    schedule_id: str
+    user_id: str
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    created_at: datetime
 
 
 class CustodyStore(Protocol):
@@ -110,7 +123,15 @@ class CustodyStore(Protocol):
         """Record that a send is being attempted now (before the Slack call)."""
         ...
 
-    async def mark_sent(self, notice_id: str, at: datetime, message_ts: str | None) -> None: ...
+    async def mark_sent(
+        self,
+        notice_id: str,
+        at: datetime,
+        message_ts: str | None,
+        message_channel: str | None = None,
+    ) -> None:
+        """Record a delivered notice; ``message_channel`` is where Slack put it (a DM's id)."""
+        ...
 
     async def mark_failed(
         self, notice_id: str, *, error: str, retry_at: datetime, may_have_posted: bool
@@ -131,6 +152,40 @@ class CustodyStore(Protocol):
 
     async def skip_notices(self, notice_ids: Collection[str], reason: str) -> None:
         """Mark notices skipped (superseded); they will never be sent."""
+        ...
+
+    async def expand_step(self, step_id: str, pages: Sequence[Notice], at: datetime) -> bool:
+        """Mark a due escalation step done and store its pages, atomically.
+
+        Returns False (storing nothing) if the step is no longer pending, for
+        example because the custody was acknowledged or closed meanwhile.
+        """
+        ...
+
+    async def acknowledge(
+        self,
+        custody_id: str,
+        *,
+        at: datetime,
+        by: str,
+        cancel_step_ids: Collection[str],
+        new_notices: Sequence[Notice],
+        audit: AuditEntry,
+    ) -> Custody:
+        """Record an acknowledgement atomically.
+
+        Cancels the custody's unsent pages and the given pending steps, stores
+        the new notices (the acknowledged notice, re-planned steps) and the
+        audit entry. Raises ``CustodyNotOpen`` (changing nothing) if closed.
+        """
+        ...
+
+    async def add_oncall_override(
+        self, override: OncallOverrideRecord, audit: AuditEntry
+    ) -> None: ...
+
+    async def oncall_overrides(self, schedule_id: str, now: datetime) -> list[OncallOverrideRecord]:
+        """Overrides of a schedule that have not ended by ``now``, earliest first."""
         ...
 
     async def record_audit(self, entry: AuditEntry) -> None: ...

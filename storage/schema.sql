@@ -19,7 +19,10 @@ CREATE TABLE IF NOT EXISTS custodies (
     state          TEXT NOT NULL CHECK (state IN ('open', 'transferred', 'released')),
     closed_at      TEXT,
     closed_by      TEXT,
-    close_reason   TEXT
+    close_reason   TEXT,
+    acknowledged_at TEXT,
+    acknowledged_by TEXT,
+    coverage_warning TEXT
 );
 
 -- At most one open custody per booking and facility: duplicates are refused by the database itself.
@@ -48,7 +51,10 @@ CREATE TABLE IF NOT EXISTS notices (
     last_error      TEXT,
     -- 1 when an earlier attempt may have reached Slack (timeout, 5xx, crash mid-send):
     -- the next attempt looks for the notice in channel history before posting again.
-    may_have_posted INTEGER NOT NULL DEFAULT 0
+    may_have_posted INTEGER NOT NULL DEFAULT 0,
+    level           INTEGER,
+    round           INTEGER,
+    message_channel TEXT
 );
 
 -- The dispatcher's hot queries: pending notices by the time they become ready.
@@ -66,3 +72,15 @@ CREATE TABLE IF NOT EXISTS audit_log (
     detail     TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS audit_by_custody ON audit_log (custody_id, id);
+
+-- "/wso oncall override": someone covers a schedule for a while.
+CREATE TABLE IF NOT EXISTS oncall_overrides (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    schedule_id TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    starts_at   TEXT NOT NULL,
+    ends_at     TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS oncall_overrides_by_schedule ON oncall_overrides (schedule_id, ends_at);

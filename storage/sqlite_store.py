@@ -29,9 +29,18 @@ from bot.model import (
     NoticeState,
     WarrantForm,
 )
-from storage.interface import CustodyNotOpen, DuplicateOpenCustody
+from storage.interface import CustodyNotOpen, DuplicateOpenCustody, OncallOverrideRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Columns added after version 1, created on databases that predate them.
+_ADDED_COLUMNS = (
+    ("custodies", "acknowledged_at", "TEXT"),
+    ("custodies", "acknowledged_by", "TEXT"),
+    ("custodies", "coverage_warning", "TEXT"),
+    ("notices", "level", "INTEGER"),
+    ("notices", "round", "INTEGER"),
+    ("notices", "message_channel", "TEXT"),
+)
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -70,6 +79,9 @@ def custody_from_row(row: sqlite3.Row) -> Custody:
         closed_at=_maybe_time(row["closed_at"]),
         closed_by=row["closed_by"],
         close_reason=row["close_reason"],
+        acknowledged_at=_maybe_time(row["acknowledged_at"]),
+        acknowledged_by=row["acknowledged_by"],
+        coverage_warning=row["coverage_warning"],
     )
 
 
@@ -90,6 +102,9 @@ def notice_from_row(row: sqlite3.Row) -> Notice:
         message_ts=row["message_ts"],
         last_error=row["last_error"],
         may_have_posted=bool(row["may_have_posted"]),
+        level=row["level"],
+        round=row["round"],
+        message_channel=row["message_channel"],
     )
 
 
@@ -146,20 +161,38 @@ class SqliteCustodyStore:
     async def _migrate(self) -> None:
         schema = resources.files("storage").joinpath("schema.sql").read_text(encoding="utf-8")
         async with self._transaction() as db:
+            version = await self._schema_version(db)
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"database schema version {version} is newer than this bot "
+                    f"({SCHEMA_VERSION}); upgrade the bot"
+                )
+            if 0 < version < SCHEMA_VERSION:
+                await self._add_missing_columns(db)
             for statement in schema.split(";"):
                 if statement.strip():
                     await db.execute(statement)
-            cursor = await db.execute("SELECT version FROM schema_version")
-            row = await cursor.fetchone()
-            if row is None:
-                await db.execute(
-                    "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
-                )
-            elif row["version"] > SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"database schema version {row['version']} is newer than this bot "
-                    f"({SCHEMA_VERSION}); upgrade the bot"
-                )
+            await db.execute("DELETE FROM schema_version")
+            await db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+
+    @staticmethod
+    async def _schema_version(db: aiosqlite.Connection) -> int:
+        cursor = await db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        )
+        if await cursor.fetchone() is None:
+            return 0
+        cursor = await db.execute("SELECT version FROM schema_version")
+        row = await cursor.fetchone()
+        return 0 if row is None else int(row["version"])
+
+    @staticmethod
+    async def _add_missing_columns(db: aiosqlite.Connection) -> None:
+        for table, column, declaration in _ADDED_COLUMNS:
+            cursor = await db.execute(f"PRAGMA table_info({table})")
+            existing = {row["name"] for row in await cursor.fetchall()}
+            if column not in existing:
+                await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -188,8 +221,8 @@ class SqliteCustodyStore:
                 await db.execute(
                     """INSERT INTO custodies (id, facility_id, booking, warrant_form,
                            warrant_number, arrested_at, deadline, counting_rule, logged_by,
-                           logged_at, state)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                           logged_at, state, coverage_warning)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
                         custody.id,
                         custody.facility_id,
@@ -202,6 +235,7 @@ class SqliteCustodyStore:
                         custody.logged_by,
                         to_db_time(custody.logged_at),
                         custody.state.value,
+                        custody.coverage_warning,
                     ),
                 )
                 await self._insert_notices(db, notices)
@@ -238,7 +272,7 @@ class SqliteCustodyStore:
             await db.execute(
                 """UPDATE notices SET state = 'cancelled'
                    WHERE custody_id = ? AND state = 'pending'
-                     AND kind IN ('reminder', 'expired')""",
+                     AND kind IN ('reminder', 'expired', 'page_step', 'escalation')""",
                 (custody_id,),
             )
             await self._insert_notices(db, closing_notices)
@@ -295,10 +329,11 @@ class SqliteCustodyStore:
         # is waiting to be retried.
         await db.executemany(
             """INSERT INTO notices (id, custody_id, kind, channel, due_at, lead_seconds, state,
-                   attempts, next_attempt_at, ready_at)
+                   attempts, next_attempt_at, ready_at, level, round)
                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, max(?10, coalesce(
                    (SELECT max(ready_at) FROM notices
-                    WHERE custody_id = ?2 AND channel = ?4 AND state = 'pending'), ?10)))""",
+                    WHERE custody_id = ?2 AND channel = ?4 AND state = 'pending'), ?10)),
+                   ?11, ?12)""",
             [
                 (
                     notice.id,
@@ -311,6 +346,8 @@ class SqliteCustodyStore:
                     notice.attempts,
                     _maybe_db_time(notice.next_attempt_at),
                     to_db_time(notice.ready_at()),
+                    notice.level,
+                    notice.round,
                 )
                 for notice in notices
             ],
@@ -356,13 +393,19 @@ class SqliteCustodyStore:
                 (to_db_time(at), notice_id),
             )
 
-    async def mark_sent(self, notice_id: str, at: datetime, message_ts: str | None) -> None:
+    async def mark_sent(
+        self,
+        notice_id: str,
+        at: datetime,
+        message_ts: str | None,
+        message_channel: str | None = None,
+    ) -> None:
         async with self._transaction() as db:
             await db.execute(
                 """UPDATE notices SET state = 'sent', sent_at = ?, message_ts = ?,
-                       next_attempt_at = NULL, may_have_posted = 0
+                       message_channel = ?, next_attempt_at = NULL, may_have_posted = 0
                    WHERE id = ? AND state IN ('pending', 'sending')""",
-                (to_db_time(at), message_ts, notice_id),
+                (to_db_time(at), message_ts, message_channel, notice_id),
             )
 
     async def mark_failed(
@@ -407,6 +450,86 @@ class SqliteCustodyStore:
                     WHERE id IN ({_placeholders(len(notice_ids))}) AND state = 'pending'""",
                 (reason, *notice_ids),
             )
+
+    # --- escalation ------------------------------------------------------------
+
+    async def expand_step(self, step_id: str, pages: Sequence[Notice], at: datetime) -> bool:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                """UPDATE notices SET state = 'sent', sent_at = ?, next_attempt_at = NULL
+                   WHERE id = ? AND state IN ('pending', 'sending')""",
+                (to_db_time(at), step_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await self._insert_notices(db, pages)
+            return True
+
+    async def acknowledge(
+        self,
+        custody_id: str,
+        *,
+        at: datetime,
+        by: str,
+        cancel_step_ids: Collection[str],
+        new_notices: Sequence[Notice],
+        audit: AuditEntry,
+    ) -> Custody:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                """UPDATE custodies SET acknowledged_at = ?, acknowledged_by = ?
+                   WHERE id = ? AND state = 'open'""",
+                (to_db_time(at), by, custody_id),
+            )
+            if cursor.rowcount != 1:
+                raise CustodyNotOpen(await self._get_custody(db, custody_id))
+            await db.execute(
+                f"""UPDATE notices SET state = 'cancelled'
+                    WHERE custody_id = ? AND state = 'pending'
+                      AND (kind = 'escalation'
+                           OR id IN ({_placeholders(len(cancel_step_ids))}))""",
+                (custody_id, *cancel_step_ids),
+            )
+            await self._insert_notices(db, new_notices)
+            await self._insert_audit(db, audit)
+            acknowledged = await self._get_custody(db, custody_id)
+        assert acknowledged is not None
+        return acknowledged
+
+    async def add_oncall_override(self, override: OncallOverrideRecord, audit: AuditEntry) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                """INSERT INTO oncall_overrides
+                       (schedule_id, user_id, starts_at, ends_at, created_by, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                (
+                    override.schedule_id,
+                    override.user_id,
+                    to_db_time(override.starts_at),
+                    to_db_time(override.ends_at),
+                    override.created_by,
+                    to_db_time(override.created_at),
+                ),
+            )
+            await self._insert_audit(db, audit)
+
+    async def oncall_overrides(self, schedule_id: str, now: datetime) -> list[OncallOverrideRecord]:
+        rows = await self._fetch_all(
+            """SELECT * FROM oncall_overrides WHERE schedule_id = ? AND ends_at > ?
+               ORDER BY starts_at, id""",
+            (schedule_id, to_db_time(now)),
+        )
+        return [
+            OncallOverrideRecord(
+                schedule_id=row["schedule_id"],
+                user_id=row["user_id"],
+                starts_at=from_db_time(row["starts_at"]),
+                ends_at=from_db_time(row["ends_at"]),
+                created_by=row["created_by"],
+                created_at=from_db_time(row["created_at"]),
+            )
+            for row in rows
+        ]
 
     # --- audit -----------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -106,6 +106,40 @@ async def service(
     await running.start(host="127.0.0.1", port=0)
     yield running
     await running.stop()
+
+
+StartService = Callable[..., Awaitable[tuple[WsoService, SignedSlackClient]]]
+
+
+@pytest.fixture
+async def start_service(
+    fake_slack: FakeSlack, db_path: Path, config: Config, clock: FakeClock
+) -> AsyncIterator[StartService]:
+    """Start (and later stop) services over one database file, as restarts do.
+
+    ``await start_service()`` uses the test's config; ``start_service(config=...)`` another,
+    and ``settings=`` other settings (say, a PagerDuty URL).
+    """
+    started: list[WsoService] = []
+    clients: list[SignedSlackClient] = []
+
+    async def start(
+        *, config: Config = config, settings: Settings | None = None
+    ) -> tuple[WsoService, SignedSlackClient]:
+        service = WsoService(settings or make_settings(fake_slack, db_path), config, clock=clock)
+        await service.start(host="127.0.0.1", port=0)
+        started.append(service)
+        client = SignedSlackClient(f"http://127.0.0.1:{service.port}", SIGNING_SECRET)
+        await client.__aenter__()
+        clients.append(client)
+        return service, client
+
+    yield start
+    for client in clients:
+        await client.__aexit__(None, None, None)
+    for service in started:
+        if service.dispatcher.is_running:
+            await service.stop()
 
 
 @pytest.fixture

@@ -600,6 +600,7 @@ class FakeSlack:
             "views.open": self._views_open,
             "views.update": self._views_update,
             "usergroups.users.list": self._usergroups_users_list,
+            "usergroups.list": self._usergroups_list,
             "users.info": self._users_info,
         }
 
@@ -866,6 +867,12 @@ class FakeSlack:
                     return self._store_view(payload.get("view"), view_id=vid)
             raise _Reply("not_found")
         raise _Reply("invalid_arguments")
+
+    def _usergroups_list(self, payload: dict[str, Any]) -> dict[str, Any]:
+        groups = [
+            {"id": group_id, "users": list(users)} for group_id, users in self.usergroups.items()
+        ]
+        return {"ok": True, "usergroups": groups}
 
     def _usergroups_users_list(self, payload: dict[str, Any]) -> dict[str, Any]:
         group = payload.get("usergroup")

@@ -81,6 +81,38 @@ class SignedSlackClient:
         """Send ``/wso <text>`` and return Slack's view of the HTTP answer."""
         return await self.post(slash_command_body(text, user_id=user_id, channel_id=channel_id))
 
+    async def click(
+        self, *, action_id: str, value: str, user_id: str, channel_id: str, message_ts: str
+    ) -> SlackReply:
+        """A ``block_actions`` interaction: someone pressed a button on a message."""
+        interaction = {
+            "type": "block_actions",
+            "team": {"id": "T0FAKE", "domain": "fake"},
+            "user": {"id": user_id, "username": "someone", "team_id": "T0FAKE"},
+            "api_app_id": "A0WSO",
+            "token": "legacy-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel_id,
+                "is_ephemeral": False,
+            },
+            "trigger_id": "1.2.trigger",
+            "channel": {"id": channel_id, "name": "directmessage"},
+            "message": {"type": "message", "ts": message_ts, "text": "page"},
+            "response_url": "https://hooks.slack.com/actions/T0FAKE/1/xyz",
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "wso_page_actions",
+                    "value": value,
+                    "action_ts": str(time.time()),
+                }
+            ],
+        }
+        return await self.post(urlencode({"payload": json.dumps(interaction)}))
+
     async def event(self, event: dict[str, Any]) -> SlackReply:
         envelope = {
             "token": "legacy",

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from bot.commands import (
     HELP_TEXT,
+    AckCommand,
     ArrestCommand,
     Command,
     CommandError,
     HelpCommand,
     ListCommand,
+    OncallCommand,
+    OncallOverrideCommand,
     ReleaseCommand,
     StatusCommand,
     TransferCommand,
@@ -199,7 +203,7 @@ REFUSED = [
     # Unknown subcommand
     pytest.param(
         "frobnicate B1",
-        "Use one of: arrest, transfer, release, status, list, help",
+        "Use one of: arrest, transfer, release, status, list, ack, oncall, help",
         id="unknown-subcommand",
     ),
     pytest.param("arest B1", "Unknown command `arest`", id="misspelt-subcommand"),
@@ -337,6 +341,8 @@ def test_help_text_examples_parse() -> None:
         ReleaseCommand,
         StatusCommand,
         ListCommand,
+        AckCommand,
+        OncallOverrideCommand,
     }
 
 
@@ -359,3 +365,45 @@ def test_command_error_keeps_message_and_example() -> None:
 
     assert isinstance(error, ValueError)
     assert (str(error), error.message, error.example) == ("bad", "bad", "/wso help")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("ack b-1", AckCommand("B-1"), id="ack"),
+        pytest.param("ACK B-1 facility North", AckCommand("B-1", "north"), id="ack with facility"),
+        pytest.param("oncall", OncallCommand(), id="oncall"),
+        pytest.param(
+            "oncall override Watch-Commanders <@U0LT3|jsmith> 12h",
+            OncallOverrideCommand("watch-commanders", "U0LT3", timedelta(hours=12)),
+            id="override with an escaped mention",
+        ),
+        pytest.param(
+            "oncall override ice-duty U0ICE 1h30m",
+            OncallOverrideCommand("ice-duty", "U0ICE", timedelta(hours=1, minutes=30)),
+            id="override with a member id",
+        ),
+    ],
+)
+def test_ack_and_oncall_commands_parse(text: str, expected: object) -> None:
+    assert parse_command(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        pytest.param("ack", "booking", id="ack without booking"),
+        pytest.param("ack B-1 now", "now", id="ack extra word"),
+        pytest.param("oncall who", "who", id="oncall unknown word"),
+        pytest.param("oncall override watch U0LT3", "three things", id="override missing duration"),
+        pytest.param("oncall override watch @jsmith 2h", "@jsmith", id="unresolved at-name"),
+        pytest.param("oncall override watch U0LT3 soon", "soon", id="bad duration"),
+        pytest.param("oncall override watch U0LT3 30d", "14 days", id="too long"),
+        pytest.param("oncall override watch U0LT3 0s", "more than 0", id="zero"),
+    ],
+)
+def test_bad_ack_and_oncall_commands_explain(text: str, fragment: str) -> None:
+    with pytest.raises(CommandError) as refused:
+        parse_command(text)
+    assert fragment in refused.value.message
+    assert parse_command(refused.value.example.removeprefix("/wso "))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,16 @@ from bot.config import (
     Config,
     ConfigError,
     EscalationLevel,
+    IceEscalationLevel,
     MissingCredentials,
     Reminders,
     Settings,
+    Webhook,
     load_config,
     parse_config,
+    referenced_user_groups,
 )
+from bot.oncall import Override, Rotation, RotationPeriod, on_call
 
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "wso.example.toml"
 
@@ -35,6 +40,9 @@ jail_channel = "C0123JAIL"
 ice_channel = "C0456ICE"
 officers = ["U0AAA", "U0BBB"]
 staff = ["U0DESK"]
+escalation_repeat = 2
+reack_after = "45m"
+pagerduty_routing_key = "R0123456789ABCDEF0123456789ABCDE"
 
 [[facility.escalation]]
 notify = ["U0SGT"]
@@ -44,6 +52,15 @@ after = "0s"
 notify = ["S0SHIFT", "oncall:night-sgt"]
 after = "30m"
 
+[[facility.ice_escalation]]
+notify = ["U0ICEDUTY", "oncall:ice-duty"]
+before = "4h"
+
+[[facility.ice_escalation]]
+notify = ["S0ICE", "S0SHIFT"]
+before = "1h"
+after = "5m"
+
 [[facility]]
 id = "north-annex"
 name = "North Annex"
@@ -51,6 +68,29 @@ timezone = "America/Denver"
 jail_channel = "C0777NORTH"
 ice_channel = "C0777NORTH"
 officers = ["W0CCC"]
+
+[[schedule]]
+id = "night-sgt"
+timezone = "America/Chicago"
+handoff = "07:00"
+rotation = "weekly"
+users = ["U0LT1", "U0LT2"]
+start = "2026-01-05"
+overrides = [
+  { user = "U0LT3", from = "2026-11-28T19:00:00-06:00", to = "2026-11-29 07:00" },
+  { user = "U0LT1", from = "2026-12-24 19:00", to = "2026-12-25 07:00" },
+]
+
+[[schedule]]
+id = "ice-duty"
+timezone = "America/New_York"
+handoff = "08:00"
+rotation = "daily"
+users = ["U0ICE1"]
+
+[[webhook]]
+url = "https://jms.example.org/wso-events"
+secret = "webhook-secret-123"
 """
 
 GOOD_FACILITY_ONLY = GOOD.split("\n\n", 1)[1]
@@ -71,10 +111,15 @@ BAD_CASES: list[tuple[str, str, str, tuple[str, ...]]] = [
     # unknown keys, with the closest known key suggested
     ("unknown top-level key", "reminder = true\n" + GOOD, "reminder", ('"reminders"',)),
     ("unrelated top-level key", "debug = true\n" + GOOD, "debug", ("reminders, facility",)),
-    ("typo in reminders", edited("before =", "befor ="), "reminders.befor", ('"before"',)),
+    (
+        "typo in reminders",
+        edited('before = ["1h"', 'befor = ["1h"'),
+        "reminders.befor",
+        ('"before"',),
+    ),
     (
         "typo in facility key",
-        edited('timezone = "America/Chicago"', 'timezon = "America/Chicago"'),
+        edited('timezone = "America/Chicago"\njail', 'timezon = "America/Chicago"\njail'),
         "facility[0].timezon",
         ('did you mean "timezone"', '"county-jail"'),
     ),
@@ -246,6 +291,403 @@ BAD_CASES: list[tuple[str, str, str, tuple[str, ...]]] = [
 ]
 
 
+ICE_DUTY_ROTATION = 'handoff = "08:00"\nrotation = "daily"\nusers = ["U0ICE1"]\n'
+OVERRIDE_1 = '{ user = "U0LT1", from = "2026-12-24 19:00", to = "2026-12-25 07:00" }'
+
+BAD_CASES += [
+    # unknown keys in the new tables, with the closest known key suggested
+    (
+        "top-level schedules",
+        edited('[[schedule]]\nid = "ice', '[[schedules]]\nid = "ice'),
+        "schedules",
+        ('"schedule"',),
+    ),
+    (
+        "typo in escalation_repeat",
+        edited("escalation_repeat = 2", "escalation_repat = 2"),
+        "facility[0].escalation_repat",
+        ('"escalation_repeat"', '(in facility "county-jail")'),
+    ),
+    (
+        "typo in ice escalation",
+        edited('before = "4h"', 'befor = "4h"'),
+        "facility[0].ice_escalation[0].befor",
+        ('"before"',),
+    ),
+    (
+        "typo in schedule key",
+        edited('handoff = "07:00"', 'handof = "07:00"'),
+        "schedule[0].handof",
+        ('did you mean "handoff"', '(in schedule "night-sgt")'),
+    ),
+    (
+        "typo in override key",
+        edited('{ user = "U0LT3", from', '{ user = "U0LT3", form'),
+        "schedule[0].overrides[0].form",
+        ('"from"',),
+    ),
+    (
+        "typo in webhook key",
+        edited("secret =", "secret_key ="),
+        "webhook[0].secret_key",
+        ('"secret"',),
+    ),
+    # oncall references
+    (
+        "oncall names an unknown schedule",
+        edited('"oncall:night-sgt"', '"oncall:night-sgg"'),
+        "facility[0].escalation[1].notify[1]",
+        ('"night-sgg"', 'did you mean "oncall:night-sgt"', "known schedules: night-sgt, ice-duty"),
+    ),
+    (
+        "ice oncall names an unknown schedule",
+        edited('"oncall:ice-duty"', '"oncall:ice"'),
+        "facility[0].ice_escalation[0].notify[1]",
+        ("known schedules: night-sgt, ice-duty",),
+    ),
+    (
+        "oncall with no schedules at all",
+        GOOD.split("[[schedule]]")[0].replace(', "oncall:ice-duty"', ""),
+        "facility[0].escalation[1].notify[1]",
+        ("no schedules yet",),
+    ),
+    (
+        "bad ice notify entry",
+        edited('["S0ICE", "S0SHIFT"]', '["S0ICE", "#ice"]'),
+        "facility[0].ice_escalation[1].notify[1]",
+        ("oncall:<schedule id>",),
+    ),
+    # escalation_repeat, reack_after, pagerduty_routing_key
+    (
+        "negative repeat",
+        edited("escalation_repeat = 2", "escalation_repeat = -1"),
+        "facility[0].escalation_repeat",
+        ("0 or more",),
+    ),
+    (
+        "bool repeat",
+        edited("escalation_repeat = 2", "escalation_repeat = true"),
+        "facility[0].escalation_repeat",
+        ("whole number", "true/false"),
+    ),
+    (
+        "string repeat",
+        edited("escalation_repeat = 2", 'escalation_repeat = "2"'),
+        "facility[0].escalation_repeat",
+        ("whole number", "a str"),
+    ),
+    (
+        "float repeat",
+        edited("escalation_repeat = 2", "escalation_repeat = 1.5"),
+        "facility[0].escalation_repeat",
+        ("whole number", "a number"),
+    ),
+    ("zero reack_after", edited('"45m"', '"0s"'), "facility[0].reack_after", ("more than 0",)),
+    ("bad reack_after", edited('"45m"', '"soon"'), "facility[0].reack_after", ('"1h30m"',)),
+    ("reack_after a number", edited('"45m"', "45"), "facility[0].reack_after", ("string",)),
+    (
+        "short routing key",
+        edited('"R0123456789ABCDEF0123456789ABCDE"', '"R0123"'),
+        "facility[0].pagerduty_routing_key",
+        ("PagerDuty", "got 5 characters"),
+    ),
+    (
+        "routing key with symbols",
+        edited('"R0123456789ABCDEF0123456789ABCDE"', '"R0123456789-ABCDEF-0123456789"'),
+        "facility[0].pagerduty_routing_key",
+        ("letters and digits",),
+    ),
+    (
+        "empty routing key",
+        edited('"R0123456789ABCDEF0123456789ABCDE"', '""'),
+        "facility[0].pagerduty_routing_key",
+        ("got 0 characters",),
+    ),
+    # ice escalation levels
+    (
+        "ice before 48h",
+        edited('before = "4h"', 'before = "48h"'),
+        "facility[0].ice_escalation[0].before",
+        ("less than 48h",),
+    ),
+    (
+        "ice before 0",
+        edited('before = "4h"', 'before = "0s"'),
+        "facility[0].ice_escalation[0].before",
+        ("more than 0",),
+    ),
+    (
+        "ice before bad",
+        edited('before = "4h"', 'before = "4 hours"'),
+        "facility[0].ice_escalation[0].before",
+        ('"1h30m"',),
+    ),
+    (
+        "ice before missing",
+        edited('before = "4h"\n', ""),
+        "facility[0].ice_escalation[0].before",
+        ("missing", 'before = "4h"'),
+    ),
+    (
+        "ice after bad",
+        edited('after = "5m"', 'after = "later"'),
+        "facility[0].ice_escalation[1].after",
+        ('"1h30m"',),
+    ),
+    (
+        "ice escalation as single table",
+        GOOD.split("[[facility.ice_escalation]]")[0]
+        + '[facility.ice_escalation]\nnotify = ["U0X"]\nbefore = "1h"\n',
+        "facility[0].ice_escalation",
+        ("[[facility.ice_escalation]]",),
+    ),
+    # schedules
+    (
+        "duplicate schedule ids",
+        edited('id = "ice-duty"', 'id = "night-sgt"'),
+        "schedule[1].id",
+        ('duplicate schedule id "night-sgt"', "schedule[0]"),
+    ),
+    (
+        "upper-case schedule id",
+        edited('id = "ice-duty"', 'id = "ICE"'),
+        "schedule[1].id",
+        ('"watch-commanders"',),
+    ),
+    (
+        "missing schedule id",
+        edited('[[schedule]]\nid = "ice-duty"\n', "[[schedule]]\n"),
+        "schedule[1].id",
+        ("missing", 'id = "watch-commanders"'),
+    ),
+    (
+        "missing schedule zone",
+        edited('timezone = "America/New_York"\n', ""),
+        "schedule[1].timezone",
+        ("missing",),
+    ),
+    (
+        "bad schedule zone",
+        edited('"America/New_York"', '"America/NewYork"'),
+        "schedule[1].timezone",
+        ('did you mean "America/New_York"', '(in schedule "ice-duty")'),
+    ),
+    (
+        "monthly rotation",
+        edited('rotation = "daily"', 'rotation = "monthly"'),
+        "schedule[1].rotation",
+        ('"monthly" is not a rotation', '"daily" or "weekly"'),
+    ),
+    (
+        "rotation in capitals",
+        edited('rotation = "daily"', 'rotation = "Daily"'),
+        "schedule[1].rotation",
+        ('"daily"',),
+    ),
+    ("handoff 8am", edited('"08:00"', '"8am"'), "schedule[1].handoff", ("HH:MM",)),
+    ("handoff one digit", edited('"08:00"', '"8:00"'), "schedule[1].handoff", ("HH:MM",)),
+    ("handoff 24:00", edited('"08:00"', '"24:00"'), "schedule[1].handoff", ("HH:MM",)),
+    ("handoff 07:60", edited('"08:00"', '"07:60"'), "schedule[1].handoff", ("HH:MM",)),
+    ("handoff with seconds", edited('"08:00"', '"08:00:00"'), "schedule[1].handoff", ("HH:MM",)),
+    ("handoff a number", edited('"08:00"', "8"), "schedule[1].handoff", ("string",)),
+    (
+        "missing handoff",
+        edited('handoff = "08:00"\n', ""),
+        "schedule[1].handoff",
+        ("missing", 'handoff = "07:00"'),
+    ),
+    ("missing rotation", edited('rotation = "daily"\n', ""), "schedule[1].rotation", ("missing",)),
+    ("missing users", edited('users = ["U0ICE1"]\n', ""), "schedule[1].users", ("missing",)),
+    (
+        "empty users",
+        edited('users = ["U0ICE1"]', "users = []"),
+        "schedule[1].users",
+        ("at least one",),
+    ),
+    (
+        "bad user",
+        edited('users = ["U0ICE1"]', 'users = ["U0ICE1", "ice duty"]'),
+        "schedule[1].users[1]",
+        ("member ID",),
+    ),
+    ("bad start", edited('"2026-01-05"', '"next monday"'), "schedule[0].start", ("YYYY-MM-DD",)),
+    (
+        "impossible start",
+        edited('"2026-01-05"', '"2026-02-30"'),
+        "schedule[0].start",
+        ("YYYY-MM-DD",),
+    ),
+    (
+        "start with time",
+        edited('start = "2026-01-05"', "start = 2026-01-05T07:00:00"),
+        "schedule[0].start",
+        ("string",),
+    ),
+    (
+        "both ical and rotation",
+        edited('id = "ice-duty"\n', 'id = "ice-duty"\nical = "ice.ics"\n'),
+        "schedule[1].ical",
+        ("not both", "handoff, rotation, users"),
+    ),
+    (
+        "neither ical nor rotation",
+        edited(ICE_DUTY_ROTATION, ""),
+        "schedule[1]",
+        ("needs either", "ical ="),
+    ),
+    (
+        "ical missing (relative to the working directory)",
+        edited(ICE_DUTY_ROTATION, 'ical = "no-such-dir/ice-duty.ics"\n'),
+        "schedule[1].ical",
+        ("file not found", "ice-duty.ics"),
+    ),
+    ("ical not a string", edited(ICE_DUTY_ROTATION, "ical = 7\n"), "schedule[1].ical", ("string",)),
+    ("ical empty", edited(ICE_DUTY_ROTATION, 'ical = ""\n'), "schedule[1].ical", (".ics",)),
+    (
+        "schedule as single table",
+        GOOD.split("[[schedule]]")[0] + '[schedule]\nid = "night-sgt"\n',
+        "schedule",
+        ("[[schedule]]",),
+    ),
+    # overrides
+    (
+        "overlapping overrides",
+        edited(
+            OVERRIDE_1, '{ user = "U0LT1", from = "2026-11-29 06:00", to = "2026-11-29 09:00" }'
+        ),
+        "schedule[0].overrides[1]",
+        ("overlaps overrides[0]", "U0LT3", "2026-11-28T19:00-06:00 to 2026-11-29T07:00-06:00"),
+    ),
+    (
+        "override inside another",
+        edited(
+            OVERRIDE_1, '{ user = "U0LT2", from = "2026-11-28 20:00", to = "2026-11-28 21:00" }'
+        ),
+        "schedule[0].overrides[1]",
+        ("overlaps overrides[0]",),
+    ),
+    (
+        "override ends at its start",
+        edited('to = "2026-12-25 07:00"', 'to = "2026-12-24 19:00"'),
+        "schedule[0].overrides[1].to",
+        ("must be after from (2026-12-24T19:00-06:00)",),
+    ),
+    (
+        "override ends before its start",
+        edited('to = "2026-12-25 07:00"', 'to = "2026-12-24T18:00:00-06:00"'),
+        "schedule[0].overrides[1].to",
+        ("must be after from",),
+    ),
+    (
+        "override user a name",
+        edited('{ user = "U0LT1"', '{ user = "lt1"'),
+        "schedule[0].overrides[1].user",
+        ("member ID",),
+    ),
+    (
+        "override user missing",
+        edited('{ user = "U0LT1", ', "{ "),
+        "schedule[0].overrides[1].user",
+        ("missing",),
+    ),
+    (
+        "override to missing",
+        edited(', to = "2026-12-25 07:00"', ""),
+        "schedule[0].overrides[1].to",
+        ("missing",),
+    ),
+    (
+        "override from words",
+        edited('"2026-12-24 19:00"', '"Christmas Eve"'),
+        "schedule[0].overrides[1].from",
+        ("YYYY-MM-DD HH:MM", "offset"),
+    ),
+    (
+        "override from date only",
+        edited('"2026-12-24 19:00"', '"2026-12-24"'),
+        "schedule[0].overrides[1].from",
+        ("YYYY-MM-DD HH:MM",),
+    ),
+    (
+        "override from impossible",
+        edited('"2026-12-24 19:00"', '"2026-12-34 19:00"'),
+        "schedule[0].overrides[1].from",
+        ("not a date and time",),
+    ),
+    (
+        "override from ambiguous",
+        edited(
+            OVERRIDE_1, '{ user = "U0LT1", from = "2026-11-01 01:30", to = "2026-11-01 03:00" }'
+        ),
+        "schedule[0].overrides[1].from",
+        ("happens twice", '"2026-11-01T01:30-05:00" or "2026-11-01T01:30-06:00"'),
+    ),
+    (
+        "override to skipped",
+        edited(
+            OVERRIDE_1, '{ user = "U0LT1", from = "2026-03-07 19:00", to = "2026-03-08 02:30" }'
+        ),
+        "schedule[0].overrides[1].to",
+        (
+            "does not exist",
+            "America/Chicago",
+            '"2026-03-08T02:30-06:00" or "2026-03-08T02:30-05:00"',
+        ),
+    ),
+    ("overrides not tables", edited(OVERRIDE_1, '"U0LT1"'), "schedule[0].overrides", ("{ user =",)),
+    # webhooks
+    (
+        "webhook ftp",
+        edited('"https://jms.example.org/wso-events"', '"ftp://jms.example.org/x"'),
+        "webhook[0].url",
+        ("http(s) URL",),
+    ),
+    (
+        "webhook no scheme",
+        edited('"https://jms.example.org/wso-events"', '"jms.example.org/x"'),
+        "webhook[0].url",
+        ("http(s) URL",),
+    ),
+    (
+        "webhook no host",
+        edited('"https://jms.example.org/wso-events"', '"https:///wso-events"'),
+        "webhook[0].url",
+        ("with a host",),
+    ),
+    (
+        "webhook bad IPv6",
+        edited('"https://jms.example.org/wso-events"', '"https://[::1/x"'),
+        "webhook[0].url",
+        ("http(s) URL",),
+    ),
+    (
+        "webhook url missing",
+        edited('url = "https://jms.example.org/wso-events"\n', ""),
+        "webhook[0].url",
+        ("missing",),
+    ),
+    (
+        "webhook secret empty",
+        edited('"webhook-secret-123"', '"  "'),
+        "webhook[0].secret",
+        ("non-empty",),
+    ),
+    (
+        "webhook secret a number",
+        edited('"webhook-secret-123"', "123"),
+        "webhook[0].secret",
+        ("non-empty",),
+    ),
+    (
+        "webhook secret missing",
+        edited('secret = "webhook-secret-123"\n', ""),
+        "webhook[0].secret",
+        ("missing",),
+    ),
+    ("webhook as single table", edited("[[webhook]]", "[webhook]"), "webhook", ("[[webhook]]",)),
+]
+
+
 @pytest.mark.parametrize(
     ("text", "key", "hints"),
     [case[1:] for case in BAD_CASES],
@@ -322,7 +764,7 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 def test_load_config_reports_its_path_as_source(tmp_path: Path) -> None:
     path = tmp_path / "wso.toml"
-    path.write_text(edited("before =", "befor ="), encoding="utf-8")
+    path.write_text(edited('before = ["1h"', 'befor = ["1h"'), encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert caught.value.source == str(path)
@@ -432,6 +874,272 @@ def test_config_is_frozen() -> None:
         config.facilities[0].name = "Other"  # type: ignore[misc]
 
 
+# --- escalation settings, schedules and webhooks ------------------------------------------
+
+
+def test_new_facility_fields() -> None:
+    county = parse(GOOD).facilities[0]
+    assert county.escalation_repeat == 2
+    assert county.reack_after == timedelta(minutes=45)
+    assert county.pagerduty_routing_key == "R0123456789ABCDEF0123456789ABCDE"
+    assert county.ice_escalation == (
+        IceEscalationLevel(notify=("U0ICEDUTY", "oncall:ice-duty"), before=timedelta(hours=4)),
+        IceEscalationLevel(
+            notify=("S0ICE", "S0SHIFT"), before=timedelta(hours=1), after=timedelta(minutes=5)
+        ),
+    )
+
+
+def test_new_facility_fields_default() -> None:
+    annex = parse(GOOD).facility("north-annex")
+    assert annex is not None
+    assert annex.escalation_repeat == 0
+    assert annex.reack_after == timedelta(minutes=30)
+    assert annex.pagerduty_routing_key is None
+    assert annex.ice_escalation == ()
+
+
+def test_escalation_repeat_zero_is_allowed() -> None:
+    county = parse(edited("escalation_repeat = 2", "escalation_repeat = 0")).facilities[0]
+    assert county.escalation_repeat == 0
+
+
+def test_schedules_parse() -> None:
+    config = parse(GOOD)
+    night = config.schedule("night-sgt")
+    assert night is not None
+    assert night.timezone_name == "America/Chicago"
+    assert night.zone.key == "America/Chicago"
+    assert night.ical is None
+    assert night.rotation == Rotation(
+        period=RotationPeriod.WEEKLY,
+        handoff=time(7, 0),
+        users=("U0LT1", "U0LT2"),
+        start=date(2026, 1, 5),
+    )
+    assert night.overrides == (
+        # an offset is kept; "YYYY-MM-DD HH:MM" is local time in the schedule's zone (CST)
+        Override(
+            "U0LT3", datetime(2026, 11, 29, 1, tzinfo=UTC), datetime(2026, 11, 29, 13, tzinfo=UTC)
+        ),
+        Override(
+            "U0LT1", datetime(2026, 12, 25, 1, tzinfo=UTC), datetime(2026, 12, 25, 13, tzinfo=UTC)
+        ),
+    )
+    ice = config.schedule("ice-duty")
+    assert ice is not None
+    assert ice.rotation is not None
+    assert ice.rotation.period is RotationPeriod.DAILY
+    assert ice.rotation.start == date(2024, 1, 1)
+    assert ice.overrides == ()
+    assert config.schedule("oncall:night-sgt") is None
+    assert config.schedule("nowhere") is None
+    assert [each.id for each in config.schedules] == ["night-sgt", "ice-duty"]
+
+
+def test_schedule_override_applies() -> None:
+    night = parse(GOOD).schedule("night-sgt")
+    assert night is not None
+    assert on_call(night, datetime(2026, 11, 29, 2, tzinfo=UTC)) == ("U0LT3",)
+    assert on_call(night, datetime(2026, 11, 29, 13, tzinfo=UTC)) == ("U0LT1",)
+
+
+def test_toml_native_dates_and_times() -> None:
+    text = edited('start = "2026-01-05"', "start = 2026-01-05").replace(
+        '{ user = "U0LT1", from = "2026-12-24 19:00", to = "2026-12-25 07:00" }',
+        '{ user = "U0LT1", from = 2026-12-24T19:00:00, to = 2026-12-25T13:00:00Z }',
+    )
+    night = parse(text).schedule("night-sgt")
+    assert night is not None
+    assert night.rotation is not None
+    assert night.rotation.start == date(2026, 1, 5)
+    assert night.overrides[1] == Override(
+        "U0LT1", datetime(2026, 12, 25, 1, tzinfo=UTC), datetime(2026, 12, 25, 13, tzinfo=UTC)
+    )
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        '{ user = "U0LT1", from = "2026-11-29 07:00", to = "2026-11-29 09:00" }',
+        '{ user = "U0LT1", from = "2026-11-28 12:00", to = "2026-11-28T19:00-06:00" }',
+        '{ user = "U0LT1", from = "2026-11-01 01:30-06:00", to = "2026-11-01 03:00" }',
+    ],
+    ids=["starts as the other ends", "ends as the other starts", "offset picks a repeated hour"],
+)
+def test_overrides_that_touch_do_not_overlap(second: str) -> None:
+    night = parse(edited(OVERRIDE_1, second)).schedule("night-sgt")
+    assert night is not None
+    assert len(night.overrides) == 2
+
+
+def test_webhooks_parse() -> None:
+    assert parse(GOOD).webhooks == (
+        Webhook(url="https://jms.example.org/wso-events", secret="webhook-secret-123"),
+    )
+    assert parse(GOOD_FACILITY_ONLY.split("[[webhook]]")[0]).webhooks == ()
+
+
+def test_no_schedules_or_webhooks() -> None:
+    text = GOOD.split("[[schedule]]")[0].replace(', "oncall:night-sgt"', "")
+    config = parse(text.replace(', "oncall:ice-duty"', ""))
+    assert config.schedules == ()
+    assert config.webhooks == ()
+
+
+def test_config_still_builds_positionally() -> None:
+    config = parse(GOOD)
+    rebuilt = Config(config.reminders, config.facilities)
+    assert rebuilt.schedules == ()
+    assert rebuilt.webhooks == ()
+    assert rebuilt.facility("county-jail") == config.facility("county-jail")
+
+
+def test_credentials_never_shown() -> None:
+    config = parse(GOOD)
+    for text in (repr(config), str(config), repr(config.webhooks[0]), repr(config.facilities[0])):
+        assert "webhook-secret-123" not in text
+        assert "R0123456789ABCDEF0123456789ABCDE" not in text
+    assert "https://jms.example.org/wso-events" in repr(config.webhooks[0])
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "secret"),
+    [
+        ('"R0123456789ABCDEF0123456789ABCDE"', '"R0123456789ABCDEF-secret"', "secret"),
+        ('"webhook-secret-123"', '["webhook-secret-123"]', "webhook-secret-123"),
+        ('"https://jms.example.org/wso-events"', '"jms.example.org/?token=abc123"', "abc123"),
+    ],
+)
+def test_errors_do_not_quote_credentials(old: str, new: str, secret: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse(edited(old, new))
+    assert secret not in str(caught.value)
+
+
+def test_referenced_user_groups_name_their_first_use() -> None:
+    assert referenced_user_groups(parse(GOOD)) == {
+        "S0SHIFT": "facility[0].escalation[1].notify[0]",
+        "S0ICE": "facility[0].ice_escalation[1].notify[0]",
+    }
+    assert referenced_user_groups(parse(GOOD_FACILITY_ONLY.replace('"S0', '"U0'))) == {}
+
+
+# --- iCalendar schedules through the config file ------------------------------------------
+
+ICS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//wso tests//EN\r\n"
+    "BEGIN:VEVENT\r\nUID:duty-1\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:duty@example.org\r\n"
+    "DTSTART;TZID=America/Chicago:20260302T080000\r\n"
+    "DTEND;TZID=America/Chicago:20260303T080000\r\n"
+    "RRULE:FREQ=WEEKLY\r\nEND:VEVENT\r\n"
+    "END:VCALENDAR\r\n"
+)
+ICAL_CONFIG = edited(ICE_DUTY_ROTATION, 'ical = "oncall/ice-duty.ics"\n')
+
+
+def write_config(folder: Path, ics: str | bytes | None) -> Path:
+    (folder / "oncall").mkdir(parents=True, exist_ok=True)
+    if ics is not None:
+        data = ics.encode() if isinstance(ics, str) else ics
+        (folder / "oncall" / "ice-duty.ics").write_bytes(data)
+    path = folder / "wso.toml"
+    path.write_text(ICAL_CONFIG, encoding="utf-8")
+    return path
+
+
+def test_ical_path_is_relative_to_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_config(tmp_path / "etc", ICS)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    schedule = load_config(path).schedule("ice-duty")
+    assert schedule is not None
+    assert schedule.rotation is None
+    assert schedule.ical is not None
+    assert schedule.ical.source == str(tmp_path / "etc" / "oncall" / "ice-duty.ics")
+    assert schedule.timezone_name == "America/New_York"
+    assert on_call(schedule, datetime(2026, 3, 9, 14, tzinfo=UTC)) == ("duty@example.org",)
+    assert on_call(schedule, datetime(2026, 3, 9, 12, tzinfo=UTC)) == ()
+
+
+def test_parse_config_takes_base_dir(tmp_path: Path) -> None:
+    write_config(tmp_path, ICS)
+    config = parse_config(tomllib.loads(ICAL_CONFIG), source="wso.toml", base_dir=tmp_path)
+    assert config.schedule("ice-duty") is not None
+
+
+@pytest.mark.parametrize(
+    ("ics", "hints"),
+    [
+        (None, ("file not found", "oncall/ice-duty.ics", "config file's folder")),
+        ("this is not a calendar\r\n", ("not an iCalendar file",)),
+        (b"\xff\xfe\x00garbage", ("ice-duty.ics",)),
+        (ICS.replace("RRULE:FREQ=WEEKLY\r\nEND:VEVENT\r\n", "").replace("BEGIN:VEVENT", "X"), ()),
+        (ICS.replace("duty@example.org", "Duty Officer"), ('SUMMARY "Duty Officer"', "event 1")),
+        (ICS.replace("FREQ=WEEKLY", "FREQ=FORTNIGHTLY"), ("bad RRULE",)),
+        (ICS.replace("America/Chicago:20260302", "America/Chicgo:20260302"), ("TZID",)),
+    ],
+    ids=["missing", "not a calendar", "binary", "broken structure", "summary", "rrule", "tzid"],
+)
+def test_bad_ical_file_names_the_key(
+    tmp_path: Path, ics: str | bytes | None, hints: tuple[str, ...]
+) -> None:
+    path = write_config(tmp_path, ics)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.key == "schedule[1].ical"
+    assert caught.value.source == str(path)
+    assert '(in schedule "ice-duty")' in caught.value.message
+    for hint in hints:
+        assert hint in caught.value.message
+
+
+def test_ical_path_is_a_folder(tmp_path: Path) -> None:
+    path = write_config(tmp_path, None)
+    (tmp_path / "oncall" / "ice-duty.ics").mkdir()
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.key == "schedule[1].ical"
+    assert "cannot read" in caught.value.message
+
+
+# --- the example file -------------------------------------------------------------------
+
+
+def test_example_file_oncall_references_resolve() -> None:
+    config = load_config(EXAMPLE_FILE)
+    targets = [
+        target
+        for facility in config.facilities
+        for level in (*facility.escalation, *facility.ice_escalation)
+        for target in level.notify
+        if target.startswith("oncall:")
+    ]
+    assert targets
+    for target in targets:
+        assert config.schedule(target.removeprefix("oncall:")) is not None
+
+
+def test_example_file_with_its_optional_parts_enabled(tmp_path: Path) -> None:
+    # Commented-out settings in the example are written "#key = ..." (no space), prose "# ...".
+    text = EXAMPLE_FILE.read_text(encoding="utf-8")
+    enabled = re.sub(r"^#(?=[\[a-z])", "", text, flags=re.MULTILINE)
+    assert enabled.count("\n#") < text.count("\n#")
+    (tmp_path / "oncall").mkdir()
+    (tmp_path / "oncall" / "ice-duty.ics").write_text(ICS, encoding="utf-8")
+    (tmp_path / "wso.toml").write_text(enabled, encoding="utf-8")
+    config = load_config(tmp_path / "wso.toml")
+    county = config.facility("county-jail")
+    assert county is not None
+    assert county.pagerduty_routing_key is not None
+    assert len(config.webhooks) == 1
+    ice_duty = config.schedule("ice-duty")
+    assert ice_duty is not None
+    assert ice_duty.ical is not None
+
+
 # --- Settings ---------------------------------------------------------------------------
 
 CREDENTIALS = {"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": "signing-secret-123"}
@@ -531,3 +1239,22 @@ def test_api_url_must_be_http() -> None:
     with pytest.raises(ConfigError) as caught:
         settings(SLACK_API_URL="slack.com/api")
     assert caught.value.key == "SLACK_API_URL"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (None, "https://events.pagerduty.com"),
+        ("", "https://events.pagerduty.com"),
+        ("http://127.0.0.1:8124/", "http://127.0.0.1:8124"),
+    ],
+)
+def test_pagerduty_events_url(url: str | None, expected: str) -> None:
+    loaded = settings() if url is None else settings(PAGERDUTY_EVENTS_URL=url)
+    assert loaded.pagerduty_events_url == expected
+
+
+def test_pagerduty_events_url_must_be_http() -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings(PAGERDUTY_EVENTS_URL="events.pagerduty.com")
+    assert caught.value.key == "PAGERDUTY_EVENTS_URL"

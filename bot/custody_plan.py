@@ -1,0 +1,101 @@
+"""Every notice a custody event owes, across all targets. Pure.
+
+A custody event (logged, acknowledged, closed, a page step) is told to the
+facility's channels, and mirrored to PagerDuty and to each webhook where those
+are configured. This module decides the full set; ``notice_plan`` and
+``escalation`` plan the channel notices and the paging on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.config import Config, Facility
+from bot.escalation import AckPlan, Chain, ChainLevel, plan_after_ack, plan_escalation
+from bot.model import Custody, Notice, NoticeKind
+from bot.notice_plan import new_notice_id, plan_closing_notices, plan_notices
+from bot.outbound import PAGERDUTY_TARGET, webhook_target
+
+# What PagerDuty hears about: the expiry opens an incident, these move it on.
+PAGERDUTY_KINDS = frozenset(
+    {NoticeKind.EXPIRED, NoticeKind.ACKNOWLEDGED, NoticeKind.TRANSFERRED, NoticeKind.RELEASED}
+)
+
+
+def chain_for(facility: Facility) -> Chain:
+    """The facility's escalation settings as the core's plain values."""
+    return Chain(
+        expiry_levels=tuple(ChainLevel(lvl.notify, lvl.after) for lvl in facility.escalation),
+        ice_levels=tuple(
+            ChainLevel(lvl.notify, lvl.after, lvl.before) for lvl in facility.ice_escalation
+        ),
+        repeat=facility.escalation_repeat,
+        reack_after=facility.reack_after,
+    )
+
+
+def mirrors(events: Sequence[Notice], facility: Facility, config: Config) -> list[Notice]:
+    """Copies of channel events for PagerDuty and each webhook (one per event, not per channel)."""
+    unique = list({(n.kind, n.lead_seconds, n.level, n.round): n for n in events}.values())
+    copies: list[Notice] = []
+    for event in unique:
+        targets = [webhook_target(index) for index in range(len(config.webhooks))]
+        if facility.pagerduty_routing_key and event.kind in PAGERDUTY_KINDS:
+            targets.append(PAGERDUTY_TARGET)
+        copies.extend(_copy(event, target) for target in targets)
+    return copies
+
+
+def _copy(event: Notice, target: str) -> Notice:
+    return Notice(
+        id=new_notice_id(),
+        custody_id=event.custody_id,
+        kind=event.kind,
+        channel=target,
+        due_at=event.due_at,
+        lead_seconds=event.lead_seconds,
+        level=event.level,
+        round=event.round,
+    )
+
+
+def plan_logged_custody(
+    custody: Custody, facility: Facility, config: Config, now: datetime
+) -> list[Notice]:
+    """Channel notices, their mirrors and the escalation steps of a newly logged custody."""
+    channel_notices = plan_notices(custody, facility.channels(), config.reminders.before, now)
+    steps = plan_escalation(custody, chain_for(facility), now)
+    return channel_notices + mirrors(channel_notices, facility, config) + steps
+
+
+def plan_closed_custody(
+    custody: Custody, kind: NoticeKind, facility: Facility, config: Config, now: datetime
+) -> list[Notice]:
+    """The transfer or release notice for each channel, and its mirrors."""
+    closing = plan_closing_notices(custody, kind, facility.channels(), now)
+    return closing + mirrors(closing, facility, config)
+
+
+def plan_acknowledged_custody(
+    custody: Custody,
+    facility: Facility,
+    config: Config,
+    pending_steps: Sequence[Notice],
+    last_level: int,
+    now: datetime,
+) -> tuple[AckPlan, list[Notice]]:
+    """What an acknowledgement changes, and the notices that tell everyone.
+
+    The acknowledged notice goes to the jail channel only: the ICE channel
+    learns of the transfer or release, not of who is handling the page.
+    """
+    ack_plan = plan_after_ack(custody, chain_for(facility), pending_steps, now, last_level)
+    notice = Notice(
+        id=new_notice_id(),
+        custody_id=custody.id,
+        kind=NoticeKind.ACKNOWLEDGED,
+        channel=facility.jail_channel,
+        due_at=now,
+    )
+    return ack_plan, [notice, *mirrors([notice], facility, config), *ack_plan.add]

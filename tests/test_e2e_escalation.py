@@ -1,0 +1,323 @@
+"""Escalation end to end: pages by DM after expiry, level by level, until someone acknowledges.
+
+Through the real HTTP endpoint with signed slash commands and signed button
+clicks, against the fake Slack (and fake PagerDuty / webhook receiver), with
+a fake clock driving the 48-hour window and the chain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Config, parse_config
+from bot.model import NoticeState
+from bot.slack_ids import ActionId
+from bot.webhooks import SIGNATURE_HEADER
+from tests.conftest import (
+    ICE,
+    JAIL,
+    OFFICER,
+    START,
+    STRANGER,
+    StartService,
+    config_document,
+    make_settings,
+)
+from tests.fake_pagerduty import FakePagerDuty
+from tests.fake_slack import FakeSlack
+from tests.fake_webhook_receiver import FakeWebhookReceiver
+from tests.slack_requests import wso_payload as payload
+
+DEADLINE = START + timedelta(hours=48)
+SERGEANT = "U0SGT"
+LIEUTENANT = "U0LT"
+WATCH = ["U0W1", "U0W2"]
+ICE_DUTY = "U0ICEDUTY"
+
+
+def escalation_document(**facility: Any) -> dict[str, Any]:
+    document = config_document(
+        escalation=[
+            {"notify": [SERGEANT], "after": "0s"},
+            {"notify": [LIEUTENANT, "S0WATCH"], "after": "15m"},
+        ],
+        escalation_repeat=1,
+        reack_after="30m",
+        **facility,
+    )
+    document["reminders"] = {"before": []}
+    return document
+
+
+@pytest.fixture
+def config() -> Config:
+    return parse_config(escalation_document(), source="test")
+
+
+@pytest.fixture(autouse=True)
+def user_groups(fake_slack: FakeSlack) -> None:
+    fake_slack.usergroups["S0WATCH"] = list(WATCH)
+
+
+def pages(fake_slack: FakeSlack) -> list[tuple[str, int, int]]:
+    """(person, level, round) of every page sent, in order."""
+    found = []
+    for post in fake_slack.posts():
+        meta = payload(post)
+        if meta["kind"] == "escalation":
+            found.append((post["channel"], meta["level"], meta["round"]))
+    return found
+
+
+async def settle() -> None:
+    """A short real pause, only to prove that something is NOT sent."""
+    await asyncio.sleep(0.2)
+
+
+async def expire(fake_slack: FakeSlack, clock: Any, start_service: StartService) -> Any:
+    service, slack = await start_service()
+    await slack.command("arrest B-1")
+    await fake_slack.wait_for_posts(2)
+    clock.set(DEADLINE)
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1, what="level 1 page")
+    return service, slack
+
+
+def page_post(fake_slack: FakeSlack, person: str) -> dict[str, Any]:
+    return next(
+        p
+        for p in fake_slack.posts()
+        if p["channel"] == person and payload(p)["kind"] == "escalation"
+    )
+
+
+async def test_levels_page_in_turn_with_user_groups_and_the_chain_repeats(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    await expire(fake_slack, clock, start_service)
+    assert pages(fake_slack) == [(SERGEANT, 1, 1)]
+    page = page_post(fake_slack, SERGEANT)
+    assert "overdue" in page["text"] and f"<#{JAIL}>" in page["text"]
+    [button] = [e for b in page["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert "ack" in button["action_id"]
+
+    clock.set(DEADLINE + timedelta(minutes=15) - timedelta(seconds=1))
+    await settle()
+    assert len(pages(fake_slack)) == 1, "level 2 paged early"
+    clock.set(DEADLINE + timedelta(minutes=15))
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 5, what="level 2 and round 2")
+    assert sorted(pages(fake_slack)[1:]) == sorted(
+        [(LIEUTENANT, 2, 1), (WATCH[0], 2, 1), (WATCH[1], 2, 1), (SERGEANT, 1, 2)]
+    )
+    clock.set(DEADLINE + timedelta(minutes=30))
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 8, what="round 2 level 2")
+    clock.set(DEADLINE + timedelta(hours=5))
+    await settle()
+    assert len(pages(fake_slack)) == 8, "the chain ran more than escalation_repeat + 1 times"
+
+
+async def test_acknowledge_button_stops_paging_updates_the_page_and_repages_later(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    service, slack = await expire(fake_slack, clock, start_service)
+    [page] = fake_slack.messages("D" + SERGEANT)  # as Slack stored it: a DM, with its ts
+    custody_id = payload(page)["custody_id"]
+
+    clock.advance(timedelta(minutes=2))
+    reply = await slack.click(
+        action_id=ActionId.ACKNOWLEDGE.value,
+        value=custody_id,
+        user_id=SERGEANT,
+        channel_id="D" + SERGEANT,
+        message_ts=page["ts"],
+    )
+    assert reply.status == 200
+    await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("chat.update")))
+    update = fake_slack.calls_to("chat.update")[0].payload
+    assert update["ts"] == page["ts"]
+    assert "Acknowledged" in update["text"] and f"<@{SERGEANT}>" in update["text"]
+    assert not [b for b in update["blocks"] if b["type"] == "actions"], "button still there"
+    await fake_slack.wait_for(
+        lambda: any(payload(p)["kind"] == "acknowledged" for p in fake_slack.posts(JAIL)),
+        what="acknowledged notice in the jail channel",
+    )
+    [notice] = [p for p in fake_slack.posts(JAIL) if payload(p)["kind"] == "acknowledged"]
+    assert payload(notice)["acknowledged_by"] == SERGEANT
+    assert not any(payload(p)["kind"] == "acknowledged" for p in fake_slack.posts(ICE))
+
+    clock.set(DEADLINE + timedelta(minutes=31))  # level 2 would have gone at +15m
+    await settle()
+    assert pages(fake_slack) == [(SERGEANT, 1, 1)]
+    clock.set(DEADLINE + timedelta(minutes=32))  # acknowledged at +2m; lapses at +32m
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 2, what="re-page")
+    assert pages(fake_slack)[1] == (SERGEANT, 1, 1)
+    [custody] = await service.store.list_open_custodies()
+    assert custody.acknowledged_by == SERGEANT
+    trail = [entry.action for entry in await service.store.audit_trail(custody.id)]
+    assert "paging_acknowledged" in trail
+
+
+async def test_ack_command_rules(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    _, slack = await start_service()
+    await slack.command("arrest B-2")
+    not_paged = await slack.command("ack B-2")
+    assert "not being paged" in not_paged.text
+    unknown = await slack.command("ack B-404")
+    assert "no open custody" in unknown.text
+
+    clock.set(DEADLINE)
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1)
+    refused = await slack.command("ack B-2", user_id=STRANGER)
+    assert "Nothing was changed" in refused.text
+    by_paged = await slack.command("ack B-2", user_id=SERGEANT, channel_id="D0SGT")
+    assert "Acknowledged" in by_paged.text
+    clock.advance(timedelta(minutes=20))
+    await settle()
+    assert len(pages(fake_slack)) == 1
+    again = await slack.command("ack B-2", user_id=OFFICER)
+    assert "not being paged" in again.text
+
+
+async def test_transfer_ends_the_paging_at_once(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    service, slack = await expire(fake_slack, clock, start_service)
+    await slack.command("transfer B-1")
+    clock.set(DEADLINE + timedelta(hours=3))
+    await settle()
+    assert pages(fake_slack) == [(SERGEANT, 1, 1)]
+    [custody] = await service.store.find_custodies("B-1")
+    pending = [
+        n for n in await service.store.notices_for(custody.id) if n.state is NoticeState.PENDING
+    ]
+    assert pending == []
+
+
+async def test_restart_in_the_middle_of_a_chain_neither_loses_nor_doubles(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    first, _ = await expire(fake_slack, clock, start_service)
+    await first.stop()
+    clock.set(DEADLINE + timedelta(minutes=16))
+    await start_service()
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 5, what="pages after restart")
+    await settle()
+    assert pages(fake_slack).count((SERGEANT, 1, 1)) == 1
+    assert (LIEUTENANT, 2, 1) in pages(fake_slack)
+
+
+async def test_ice_duty_is_paged_before_the_deadline(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    config = parse_config(
+        escalation_document(ice_escalation=[{"notify": [ICE_DUTY], "before": "4h"}])
+    )
+    _, slack = await start_service(config=config)
+    await slack.command("arrest B-3")
+    clock.set(DEADLINE - timedelta(hours=4))
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1)
+    page = page_post(fake_slack, ICE_DUTY)
+    assert payload(page)["lead_seconds"] == 4 * 3600
+    assert "ICE pickup needed" in page["text"]
+
+
+async def test_on_call_schedule_pages_whoever_is_on_call_and_override_command(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    document = escalation_document()
+    document["facility"][0]["escalation"] = [{"notify": ["oncall:night"], "after": "0s"}]
+    document["schedule"] = [
+        {
+            "id": "night",
+            "timezone": "America/Chicago",
+            "handoff": "07:00",
+            "rotation": "daily",
+            "users": ["U0N1", "U0N2"],
+            "start": "2026-11-30",
+        }
+    ]
+    _, slack = await start_service(config=parse_config(document))
+    await slack.command("arrest B-4")
+    listing = await slack.command("oncall")
+    assert "night" in listing.text
+    override = await slack.command("oncall override night <@U0COVER|cover> 3d")
+    assert "U0COVER" in override.text
+    clock.set(DEADLINE)
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1)
+    assert pages(fake_slack) == [("U0COVER", 1, 1)]
+
+
+async def test_coverage_gap_is_named_in_the_logged_notice(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService, tmp_path: Path
+) -> None:
+    ics = tmp_path / "night.ics"
+    ics.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:a@test\r\nDTSTAMP:20261101T000000Z\r\n"
+        "DTSTART:20261128T000000Z\r\nDTEND:20261129T000000Z\r\nSUMMARY:U0N1\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    document = escalation_document()
+    document["facility"][0]["escalation"] = [{"notify": ["oncall:night"], "after": "0s"}]
+    document["schedule"] = [{"id": "night", "timezone": "America/Chicago", "ical": str(ics)}]
+    _, slack = await start_service(config=parse_config(document, source=str(tmp_path / "x")))
+    reply = await slack.command("arrest B-5")
+    assert "Escalation gap" in reply.text
+    [logged] = await fake_slack.wait_for_posts(1, channel=JAIL)
+    assert "Escalation gap" in logged["text"] and "oncall:night" in logged["text"]
+
+
+async def test_pagerduty_incident_is_triggered_acknowledged_and_resolved(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService, db_path: Path
+) -> None:
+    routing_key = "R" * 32
+    async with FakePagerDuty() as pagerduty:
+        config = parse_config(escalation_document(pagerduty_routing_key=routing_key))
+        settings = replace(make_settings(fake_slack, db_path), pagerduty_events_url=pagerduty.url)
+        service, slack = await start_service(config=config, settings=settings)
+        await slack.command("arrest B-6")
+        clock.set(DEADLINE)
+        await pagerduty.wait_for_events(1)
+        [custody] = await service.store.list_open_custodies()
+        assert pagerduty.incidents[custody.id] == "triggered"
+        await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1)
+        await slack.command("ack B-6", user_id=SERGEANT)
+        await pagerduty.wait_for_events(2)
+        assert pagerduty.incidents[custody.id] == "acknowledged"
+        await slack.command("release B-6 window expired")
+        await pagerduty.wait_for_events(3)
+        assert pagerduty.incidents[custody.id] == "resolved"
+        actions = [event["event_action"] for event in pagerduty.events]
+        assert actions == ["trigger", "acknowledge", "resolve"]
+        assert {event["dedup_key"] for event in pagerduty.events} == {custody.id}
+
+
+async def test_webhooks_receive_every_custody_event_signed(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    secret = "webhook-secret"
+    async with FakeWebhookReceiver(secret, wall_time=lambda: clock.now().timestamp()) as receiver:
+        document = escalation_document()
+        document["webhook"] = [{"url": receiver.url, "secret": secret}]
+        _, slack = await start_service(config=parse_config(document))
+        await slack.command("arrest B-7")
+        await receiver.wait_for(1)  # signed at fake time: let it land before time jumps
+        clock.set(DEADLINE)
+        await receiver.wait_for(3)  # logged, expired, escalation
+        await slack.command("transfer B-7")
+        await receiver.wait_for(4)
+        kinds = [request.json["event"]["kind"] for request in receiver.accepted]
+        assert kinds[0] == "logged" and kinds[-1] == "transferred"
+        assert {"expired", "escalation"} <= set(kinds)
+        assert all(request.signature_valid for request in receiver.requests)
+        assert all(
+            request.headers[SIGNATURE_HEADER].startswith("v1=") for request in receiver.requests
+        )
