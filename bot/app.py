@@ -81,6 +81,35 @@ class CachedAuthorization:
         return authorize
 
 
+async def find_unknown_user_group(config: Config, gateway: SlackGateway) -> ConfigError | None:
+    """The first configured user group Slack doesn't know, as a config error naming its key.
+
+    None when all exist, or when Slack could not be asked (logged: the bot must
+    still start during a Slack outage).
+    """
+    referenced = referenced_user_groups(config)
+    if not referenced:
+        return None
+    try:
+        known = await gateway.usergroup_ids()
+    except DeliveryFailed as error:
+        log.warning("config.user_groups_unchecked", extra={"error": error.failure.code})
+        return None
+    for group_id, key in referenced.items():
+        if group_id not in known:
+            return ConfigError(
+                key,
+                f"Slack has no user group {group_id}; check the id (Slack → People → "
+                "User groups → ⋮ → Copy group ID)",
+            )
+    return None
+
+
+async def unknown_user_group(config: Config, token: str, api_url: str) -> ConfigError | None:
+    """``find_unknown_user_group`` with a client of its own (for ``wso-bot check-config``)."""
+    return await find_unknown_user_group(config, SlackGateway(make_web_client(token, api_url)))
+
+
 class WsoService:
     def __init__(
         self,
@@ -196,18 +225,6 @@ class WsoService:
 
     async def _check_user_groups(self) -> None:
         """Refuse to start with a user group Slack doesn't know; go on if Slack is unreachable."""
-        referenced = referenced_user_groups(self.config)
-        if not referenced:
-            return
-        try:
-            known = await self.gateway.usergroup_ids()
-        except DeliveryFailed as error:
-            log.warning("config.user_groups_unchecked", extra={"error": error.failure.code})
-            return
-        for group_id, key in referenced.items():
-            if group_id not in known:
-                raise ConfigError(
-                    key,
-                    f"Slack has no user group {group_id}; check the id (Slack → People → "
-                    "User groups → ⋮ → Copy group ID)",
-                )
+        problem = await find_unknown_user_group(self.config, self.gateway)
+        if problem is not None:
+            raise problem

@@ -13,11 +13,13 @@ from pathlib import Path
 
 from bot.config import (
     DEFAULT_CONFIG_PATH,
+    DEFAULT_SLACK_API_URL,
     Config,
     ConfigError,
     MissingCredentials,
     Settings,
     load_config,
+    referenced_user_groups,
 )
 from bot.durations import format_duration
 from bot.logs import configure_logging
@@ -58,13 +60,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def check_config(path: Path) -> int:
+    """Validate the file; with Slack credentials in the environment, check user groups too."""
     try:
         config = load_config(path)
+        groups_checked = asyncio.run(_check_user_groups(config))
     except ConfigError as error:
         print(f"wso-bot: config error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     print(describe_config(path, config))
+    if referenced_user_groups(config) and not groups_checked:
+        print("user groups: not checked against Slack (set SLACK_BOT_TOKEN to check them)")
     return 0
+
+
+async def _check_user_groups(config: Config) -> bool:
+    """True if the user groups were checked against Slack (and all exist)."""
+    token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
+    if not token or not referenced_user_groups(config):
+        return False
+    from bot.app import unknown_user_group  # Slack libraries only when needed
+
+    api_url = os.environ.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
+    problem = await unknown_user_group(config, token, api_url)
+    if problem is not None:
+        raise problem
+    return True
 
 
 def describe_config(path: Path, config: Config) -> str:
@@ -94,7 +114,11 @@ def serve() -> int:
         print(f"wso-bot: config error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    asyncio.run(_serve_until_signalled(settings, config))
+    try:
+        asyncio.run(_serve_until_signalled(settings, config))
+    except ConfigError as error:  # found at start-up against Slack, e.g. an unknown user group
+        print(f"wso-bot: config error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     return 0
 
 

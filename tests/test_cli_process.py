@@ -246,3 +246,40 @@ async def test_kill_9_then_restart_catches_up_without_doubling(
         ]
     notice_ids = [payload(p)["notice_id"] for p in real_time_slack.posts()]
     assert len(notice_ids) == len(set(notice_ids))
+
+
+async def test_unknown_user_group_is_named_by_check_config_and_stops_serve(
+    tmp_path: Path, real_time_slack: FakeSlack
+) -> None:
+    real_time_slack.usergroups["S0REAL"] = ["U0AAA"]
+    path = tmp_path / "wso.toml"
+    path.write_text(
+        GOOD_CONFIG
+        + '\n[[facility.escalation]]\nnotify = ["S0REAL"]\n'
+        + '\n[[facility.escalation]]\nnotify = ["U0SGT", "S0NOPE"]\nafter = "15m"\n'
+    )
+    slack_env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": real_time_slack.api_url,
+    }
+
+    offline = await asyncio.to_thread(run, wso_bot("check-config", str(path)), tmp_path)
+    checked = await asyncio.to_thread(
+        run, wso_bot("check-config", str(path)), tmp_path, **slack_env
+    )
+    served = await asyncio.to_thread(
+        run,
+        wso_bot("serve"),
+        tmp_path,
+        **slack_env,
+        WSO_CONFIG=str(path),
+        WSO_DB=str(tmp_path / "wso.db"),
+        PORT=str(free_port()),
+    )
+
+    assert offline.returncode == 0 and "not checked against Slack" in offline.stdout
+    for result in (checked, served):
+        assert result.returncode == 2, result.stderr
+        assert "facility[0].escalation[1].notify[1]" in result.stderr
+        assert "S0NOPE" in result.stderr

@@ -321,3 +321,48 @@ async def test_webhooks_receive_every_custody_event_signed(
         assert all(
             request.headers[SIGNATURE_HEADER].startswith("v1=") for request in receiver.requests
         )
+
+
+async def test_http_end_to_end_level_1_then_level_2_then_a_click_stops_it(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    _, slack = await expire(fake_slack, clock, start_service)
+    clock.set(DEADLINE + timedelta(minutes=15))
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 5, what="level 2 pages")
+    [page] = fake_slack.messages("D" + LIEUTENANT)
+
+    reply = await slack.click(
+        action_id=ActionId.ACKNOWLEDGE.value,
+        value=payload(page)["custody_id"],
+        user_id=LIEUTENANT,
+        channel_id="D" + LIEUTENANT,
+        message_ts=page["ts"],
+    )
+
+    assert reply.status == 200
+    await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("chat.update")))
+    clock.set(DEADLINE + timedelta(minutes=40))  # round 2 level 2 was due at +30m
+    await settle()
+    assert len(pages(fake_slack)) == 5
+
+
+async def test_acknowledge_button_from_someone_not_paged_is_refused(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    service, slack = await expire(fake_slack, clock, start_service)
+    [page] = fake_slack.messages("D" + SERGEANT)
+
+    await slack.click(
+        action_id=ActionId.ACKNOWLEDGE.value,
+        value=payload(page)["custody_id"],
+        user_id=STRANGER,
+        channel_id="D" + SERGEANT,
+        message_ts=page["ts"],
+    )
+
+    await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("chat.postEphemeral")))
+    refusal = fake_slack.calls_to("chat.postEphemeral")[0].payload
+    assert refusal["user"] == STRANGER and "Nothing was changed" in refusal["text"]
+    assert fake_slack.calls_to("chat.update") == []
+    [custody] = await service.store.list_open_custodies()
+    assert custody.acknowledged_at is None
