@@ -918,8 +918,11 @@ class FakeSlack:
 # ---------------------------------------------------------------------- CLI
 
 
-async def _serve(port: int, token: str | None, latency: float) -> None:
+async def _serve(
+    port: int, token: str | None, latency: float, usergroups: dict[str, list[str]]
+) -> None:
     fake = FakeSlack(token=token, latency=latency)
+    fake.usergroups.update(usergroups)
 
     def echo(call: RecordedCall) -> None:
         line = {
@@ -948,9 +951,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: random)")
     parser.add_argument("--token", default=None, help="require this bot token")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per call")
+    parser.add_argument(
+        "--usergroup",
+        action="append",
+        default=[],
+        metavar="ID=U1,U2",
+        help="a user group and its members (repeatable), e.g. S0SHIFTLEADS=U0LT1,U0LT2",
+    )
     args = parser.parse_args(argv)
+    usergroups = {
+        group.split("=", 1)[0]: [u for u in group.partition("=")[2].split(",") if u]
+        for group in args.usergroup
+    }
     try:
-        asyncio.run(_serve(args.port, args.token, args.latency))
+        asyncio.run(_serve(args.port, args.token, args.latency, usergroups))
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
     return 0
