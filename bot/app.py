@@ -40,6 +40,22 @@ HEALTH_DB_TIMEOUT_SECONDS = 2.0
 AUTH_TEST_TIMEOUT_SECONDS = 2
 
 
+def is_well_formed(body: object) -> bool:
+    """The shapes Bolt assumes without checking; anything else would make it answer 500."""
+    if not isinstance(body, dict):
+        return False
+    if body.get("type") == "block_actions":
+        actions = body.get("actions")
+        return (
+            isinstance(actions, list)
+            and bool(actions)
+            and all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
+        )
+    if body.get("type") == "event_callback":
+        return isinstance(body.get("event"), dict)
+    return True
+
+
 class CachedAuthorization:
     """Bolt ``authorize`` that asks ``auth.test`` once and never blocks a command on Slack.
 
@@ -128,7 +144,7 @@ class WsoService:
         )
         self.pagerduty = PagerDutyClient(settings.pagerduty_events_url)
         self.webhooks = WebhookClient()
-        outbound = Outbound(config, self.gateway, self.pagerduty, self.webhooks)
+        outbound = Outbound(config, self.gateway, self.pagerduty, self.webhooks, self.store)
         expander = StepExpander(config, RecipientResolver(config, self.store, self.gateway))
         self.dispatcher = Dispatcher(self.store, outbound, self.gateway, expander, self.clock)
         self.desk = CustodyDesk(config, self.store, self.clock, self.dispatcher.wake)
@@ -159,7 +175,10 @@ class WsoService:
     async def _slack_events(self, request: web.Request) -> web.Response:
         try:
             bolt_request = await to_bolt_request(request)
-        except ValueError:  # Bolt parses the body up front; malformed JSON is the sender's fault
+        except (ValueError, TypeError, AttributeError):  # Bolt parses the body up front and
+            # assumes an object; malformed or non-object JSON is the sender's fault
+            bolt_request = None
+        if bolt_request is None or not is_well_formed(bolt_request.body):
             log.warning("request.malformed", extra={"path": request.path})
             return web.json_response({"error": "malformed request body"}, status=400)
         return await to_aiohttp_response(await self.bolt_app.async_dispatch(bolt_request))

@@ -65,9 +65,12 @@ def parse_arrest_time(text: str, zone: ZoneInfo, now: datetime) -> datetime:
     require_utc("now", now)
     today = now.astimezone(zone).date()
     typed = _read_typed_time(text, today)
-    instant = _place_on_time_line(typed, zone)
-    if instant > now:
-        raise _future_error(instant, typed, zone, now)
+    try:
+        instant = _place_on_time_line(typed, zone)
+        if instant > now:
+            raise _future_error(instant, typed, zone, now)
+    except OverflowError:  # year 1 or 9999 with an offset: off the end of the calendar
+        raise _not_real_error(text) from None
     return instant
 
 

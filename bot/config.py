@@ -64,8 +64,9 @@ _HANDOFF = re.compile(r"(?P<hour>\d{2}):(?P<minute>\d{2})")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?P<offset>Z|[+-]\d{2}:\d{2})?")
 
-_TOP_LEVEL_KEYS = ("reminders", "facility", "schedule", "webhook")
-_REMINDER_KEYS = ("before",)
+_TOP_LEVEL_KEYS = ("reminders", "facility", "schedule", "webhook", "heartbeat_url")
+_REMINDER_KEYS = ("before", "backup_grace")
+DEFAULT_BACKUP_GRACE = timedelta(seconds=60)
 _FACILITY_KEYS = (
     "id",
     "name",
@@ -189,6 +190,9 @@ class Reminders:
     """Lead times before the deadline at which to remind; always sorted longest first."""
 
     before: tuple[timedelta, ...] = DEFAULT_REMINDERS
+    # Slack posts a backup expiry notice this long after the deadline unless the bot's own
+    # expiry notice went out first (and deleted it).
+    backup_grace: timedelta = DEFAULT_BACKUP_GRACE
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "before", tuple(sorted(self.before, reverse=True)))
@@ -210,6 +214,8 @@ class Config:
     facilities: tuple[Facility, ...]
     schedules: tuple[Schedule, ...] = ()
     webhooks: tuple[Webhook, ...] = ()
+    # A dead man's switch: pinged every minute while nothing is overdue.
+    heartbeat_url: str | None = field(default=None, repr=False)
 
     def facility(self, facility_id: str) -> Facility | None:
         """The facility with this id, or None."""
@@ -377,19 +383,32 @@ def _parse_document(document: Mapping[str, Any], base_dir: Path | None) -> Confi
         facilities=facilities,
         schedules=schedules,
         webhooks=_parse_webhooks(document.get("webhook", [])),
+        heartbeat_url=_heartbeat_url(document.get("heartbeat_url")),
     )
+
+
+def _heartbeat_url(value: object) -> str | None:
+    if value is None:
+        return None
+    url = _string(value, "heartbeat_url", '"https://hc-ping.com/your-check-uuid"')
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError("heartbeat_url", "must be an http:// or https:// URL")
+    return url
 
 
 def _parse_reminders(table: Mapping[str, Any]) -> Reminders:
     _reject_unknown_keys(table, _REMINDER_KEYS, "reminders")
+    grace = DEFAULT_BACKUP_GRACE
+    if "backup_grace" in table:
+        grace = _duration(table["backup_grace"], "reminders.backup_grace")
     if "before" not in table:
-        return Reminders(DEFAULT_REMINDERS)
+        return Reminders(DEFAULT_REMINDERS, backup_grace=grace)
     path = "reminders.before"
     texts = _string_list(table["before"], path, _EXAMPLES["before"])
     lead_times: list[timedelta] = []
     for index in range(len(texts)):
         lead_times.append(_reminder_lead_time(texts, index, lead_times, path))
-    return Reminders(tuple(lead_times))
+    return Reminders(tuple(lead_times), backup_grace=grace)
 
 
 def _reminder_lead_time(

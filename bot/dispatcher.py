@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.clock import Clock
-from bot.model import Custody, Notice
+from bot.model import Custody, Notice, NoticeKind
 from bot.notice_plan import triage
 from bot.outbound import DeliveryReceipt, TargetKind, target_kind
 from bot.retry import DeliveryFailed, SendFailure, retry_delay
@@ -196,6 +196,10 @@ class Dispatcher:
             return False
         sent_at = self._clock.now()
         await self._store.mark_sent(notice.id, sent_at, receipt.message_ts, receipt.message_channel)
+        if notice.kind is NoticeKind.EXPIRED and target is TargetKind.CHANNEL:
+            # Our own expiry notice is out: Slack's backup copy must not post too.
+            await self._store.bring_forward(custody.id, NoticeKind.BACKUP_DELETE, sent_at)
+            self.wake()
         self.stats.sent += 1
         lateness_ms = int((sent_at - notice.due_at).total_seconds() * 1000)
         log.info("notice.sent", extra={**_notice_fields(notice), "lateness_ms": lateness_ms})

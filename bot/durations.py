@@ -6,8 +6,9 @@ import re
 from datetime import timedelta
 
 _UNIT_SECONDS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$", re.ASCII)
 DURATION_EXAMPLES = '"30s", "15m", "4h", "1h30m"'
+_LONGEST_SECONDS = 100 * 365 * 86_400  # a century: far beyond any real window or shift
 
 
 def parse_duration(text: str) -> timedelta:
@@ -24,6 +25,8 @@ def parse_duration(text: str) -> timedelta:
     for amount, unit in zip(match.groups(), "dhms", strict=True):
         if amount is not None:
             seconds += int(amount) * _UNIT_SECONDS[unit]
+    if seconds > _LONGEST_SECONDS:
+        raise ValueError(f"{text!r} is longer than any duration this bot can count")
     return timedelta(seconds=seconds)
 
 

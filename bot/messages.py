@@ -228,6 +228,17 @@ def _page_text(
     return headline, body
 
 
+def backup_expiry_text(custody: Custody, facility: Facility) -> str:
+    """Slack's own copy of the expiry notice: plain text, no metadata, no bot needed."""
+    deadline = format_local(custody.deadline, facility.zone)
+    return (
+        f":rotating_light: WSO window expired — release required: booking {custody.booking} at "
+        f"{escape_mrkdwn(facility.name)}. The 48-hour window ended {deadline}. "
+        "This backup notice was scheduled with Slack in case the WSO bot could not post; "
+        f"check the bot. (custody {custody.id})"
+    )
+
+
 def _acknowledged_text(
     custody: Custody, notice: Notice, facility: Facility, now: datetime
 ) -> tuple[str, str]:

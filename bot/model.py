@@ -42,6 +42,8 @@ class NoticeKind(StrEnum):
     ESCALATION = "escalation"  # a direct-message page with an Acknowledge button
     ACKNOWLEDGED = "acknowledged"
     PAGE_STEP = "page_step"  # internal: a chain level falls due; expands into pages
+    BACKUP = "backup"  # internal: ask Slack to post a plain expiry notice if the bot is dead
+    BACKUP_DELETE = "backup_delete"  # internal: the bot's own expiry went out; drop the backup
 
 
 class NoticeState(StrEnum):

@@ -7,25 +7,32 @@ A notice's ``channel`` names its target:
 * ``pagerduty`` — the facility's PagerDuty service (Events API v2);
 * ``webhook:<n>`` — the n-th ``[[webhook]]`` (0-based);
 * ``escalation`` / ``ice_escalation`` — a chain step; never delivered itself,
-  the dispatcher expands it into pages (see ``bot.escalation``).
+  the dispatcher expands it into pages (see ``bot.escalation``);
+* ``backup:<channel>`` — Slack's own copy of the expiry notice, scheduled with
+  ``chat.scheduleMessage`` for the deadline plus ``backup_grace`` (kind ``backup``) and
+  deleted once the bot's own expiry notice is out or the custody is closed
+  (kind ``backup_delete``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.config import Config, Facility
 from bot.escalation import CHAIN_TARGETS
-from bot.messages import SlackMessage, custody_metadata, render_notice
+from bot.messages import SlackMessage, backup_expiry_text, custody_metadata, render_notice
 from bot.model import Custody, Notice, NoticeKind
 from bot.pagerduty import PagerDutyAction, PagerDutyEvent
 from bot.retry import DeliveryFailed, SendFailure
 
 PAGERDUTY_TARGET = "pagerduty"
 WEBHOOK_PREFIX = "webhook:"
+BACKUP_PREFIX = "backup:"
+# Slack refuses to schedule a message in the past; too close to now is not worth it either.
+BACKUP_MIN_LEAD = timedelta(seconds=10)
 
 
 class TargetKind(StrEnum):
@@ -34,11 +41,14 @@ class TargetKind(StrEnum):
     PAGERDUTY = "pagerduty"
     WEBHOOK = "webhook"
     CHAIN_STEP = "chain_step"
+    SLACK_BACKUP = "slack_backup"
 
 
 def target_kind(target: str) -> TargetKind:
     if target in CHAIN_TARGETS:
         return TargetKind.CHAIN_STEP
+    if target.startswith(BACKUP_PREFIX):
+        return TargetKind.SLACK_BACKUP
     if target == PAGERDUTY_TARGET:
         return TargetKind.PAGERDUTY
     if target.startswith(WEBHOOK_PREFIX):
@@ -52,6 +62,10 @@ def webhook_target(index: int) -> str:
     return f"{WEBHOOK_PREFIX}{index}"
 
 
+def backup_target(channel: str) -> str:
+    return f"{BACKUP_PREFIX}{channel}"
+
+
 @dataclass(frozen=True)
 class DeliveryReceipt:
     """What the far end said: a Slack message's ts and channel, or nothing."""
@@ -62,6 +76,14 @@ class DeliveryReceipt:
 
 class SlackPoster(Protocol):
     async def post_message(self, channel: str, message: SlackMessage) -> tuple[str, str]: ...
+
+    async def schedule_message(self, channel: str, post_at: int, text: str) -> str: ...
+
+    async def delete_scheduled_message(self, channel: str, scheduled_message_id: str) -> None: ...
+
+
+class BackupLookup(Protocol):
+    async def notices_for(self, custody_id: str) -> list[Notice]: ...
 
 
 class PagerDutySender(Protocol):
@@ -97,8 +119,10 @@ class Outbound:
         slack: SlackPoster,
         pagerduty: PagerDutySender,
         webhooks: WebhookSender,
+        backups: BackupLookup,
     ) -> None:
         self._config = config
+        self._backups = backups
         self._slack = slack
         self._pagerduty = pagerduty
         self._webhooks = webhooks
@@ -122,7 +146,32 @@ class Outbound:
         if kind is TargetKind.WEBHOOK:
             await self._post_webhook(custody, notice, now)
             return DeliveryReceipt()
+        if kind is TargetKind.SLACK_BACKUP:
+            return await self._handle_backup(custody, notice, facility, now)
         raise DeliveryFailed(SendFailure(code=f"not_deliverable:{notice.channel}"))
+
+    async def _handle_backup(
+        self, custody: Custody, notice: Notice, facility: Facility, now: datetime
+    ) -> DeliveryReceipt:
+        channel = notice.channel.removeprefix(BACKUP_PREFIX)
+        if notice.kind is NoticeKind.BACKUP:
+            post_at = custody.deadline + self._config.reminders.backup_grace
+            if post_at - now < BACKUP_MIN_LEAD:
+                return DeliveryReceipt()  # the bot's own expiry notice is due now anyway
+            text = backup_expiry_text(custody, facility)
+            scheduled_id = await self._slack.schedule_message(
+                channel, int(post_at.timestamp()), text
+            )
+            return DeliveryReceipt(message_ts=scheduled_id, message_channel=channel)
+        scheduled = [
+            n
+            for n in await self._backups.notices_for(custody.id)
+            if n.kind is NoticeKind.BACKUP and n.message_ts
+        ]
+        for backup in scheduled:
+            assert backup.message_ts is not None
+            await self._slack.delete_scheduled_message(channel, backup.message_ts)
+        return DeliveryReceipt()
 
     def _pagerduty_event(
         self, custody: Custody, notice: Notice, facility: Facility, now: datetime

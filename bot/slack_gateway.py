@@ -76,6 +76,28 @@ class SlackGateway:
         response = await self._call(self._client.chat_postMessage, **kwargs)
         return str(response.get("channel") or channel), str(response.get("ts"))
 
+    async def schedule_message(self, channel: str, post_at: int, text: str) -> str:
+        """Have Slack post ``text`` at ``post_at`` (Unix seconds); returns its scheduled id.
+
+        No metadata: one report says Slack drops scheduled messages that carry it.
+        """
+        response = await self._call(
+            self._client.chat_scheduleMessage, channel=channel, post_at=post_at, text=text
+        )
+        return str(response.get("scheduled_message_id"))
+
+    async def delete_scheduled_message(self, channel: str, scheduled_message_id: str) -> None:
+        """Delete a scheduled message; one that already fired or is gone counts as deleted."""
+        try:
+            await self._call(
+                self._client.chat_deleteScheduledMessage,
+                channel=channel,
+                scheduled_message_id=scheduled_message_id,
+            )
+        except DeliveryFailed as error:
+            if error.failure.code != "invalid_scheduled_message_id":
+                raise
+
     async def update_message(self, channel: str, ts: str, message: SlackMessage) -> None:
         """Replace a posted message (an answered page loses its button)."""
         kwargs: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.model import AuditEntry, Custody, CustodyState, Notice
+from bot.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind
 
 
 class StoreError(Exception):
@@ -143,6 +143,14 @@ class CustodyStore(Protocol):
 
         Later pending notices of the same custody and channel are held back to
         ``retry_at`` too, so a channel never sees a custody's notices out of order.
+        """
+        ...
+
+    async def bring_forward(self, custody_id: str, kind: NoticeKind, at: datetime) -> None:
+        """Make the custody's pending notices of ``kind`` due at ``at`` if due later.
+
+        Used to delete Slack's backup expiry notice as soon as the bot's own is out.
+        (``close_custody`` does the same for it, and cancels a backup not yet scheduled.)
         """
         ...
 

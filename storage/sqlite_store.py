@@ -272,9 +272,10 @@ class SqliteCustodyStore:
             await db.execute(
                 """UPDATE notices SET state = 'cancelled'
                    WHERE custody_id = ? AND state = 'pending'
-                     AND kind IN ('reminder', 'expired', 'page_step', 'escalation')""",
+                     AND kind IN ('reminder', 'expired', 'page_step', 'escalation', 'backup')""",
                 (custody_id,),
             )
+            await self._bring_forward(db, custody_id, NoticeKind.BACKUP_DELETE, at)
             await self._insert_notices(db, closing_notices)
             await self._insert_audit(db, audit)
             closed = await self._get_custody(db, custody_id)
@@ -326,13 +327,14 @@ class SqliteCustodyStore:
     async def _insert_notices(db: aiosqlite.Connection, notices: Sequence[Notice]) -> None:
         # Inserted in the order given, so seq (the autoincrement key) orders each channel's
         # notices; a new notice never becomes ready before an earlier one of its channel that
-        # is waiting to be retried.
+        # is waiting to be retried (only those: not behind ones that are merely due later).
         await db.executemany(
             """INSERT INTO notices (id, custody_id, kind, channel, due_at, lead_seconds, state,
                    attempts, next_attempt_at, ready_at, level, round)
                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, max(?10, coalesce(
                    (SELECT max(ready_at) FROM notices
-                    WHERE custody_id = ?2 AND channel = ?4 AND state = 'pending'), ?10)),
+                    WHERE custody_id = ?2 AND channel = ?4 AND state = 'pending'
+                      AND next_attempt_at IS NOT NULL), ?10)),
                    ?11, ?12)""",
             [
                 (
@@ -450,6 +452,20 @@ class SqliteCustodyStore:
                     WHERE id IN ({_placeholders(len(notice_ids))}) AND state = 'pending'""",
                 (reason, *notice_ids),
             )
+
+    @staticmethod
+    async def _bring_forward(
+        db: aiosqlite.Connection, custody_id: str, kind: NoticeKind, at: datetime
+    ) -> None:
+        await db.execute(
+            """UPDATE notices SET due_at = ?1, ready_at = max(?1, coalesce(next_attempt_at, ?1))
+               WHERE custody_id = ?2 AND kind = ?3 AND state = 'pending' AND due_at > ?1""",
+            (to_db_time(at), custody_id, kind.value),
+        )
+
+    async def bring_forward(self, custody_id: str, kind: NoticeKind, at: datetime) -> None:
+        async with self._transaction() as db:
+            await self._bring_forward(db, custody_id, kind, at)
 
     # --- escalation ------------------------------------------------------------
 

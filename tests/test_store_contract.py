@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from bot.escalation import EXPIRY_CHAIN, ICE_CHAIN, plan_pages
 from bot.model import (
     CUSTODY_WINDOW,
     AuditEntry,
@@ -31,8 +32,13 @@ from bot.model import (
     WarrantForm,
 )
 from bot.notice_plan import plan_closing_notices, plan_notices
-from storage.interface import CustodyNotOpen, CustodyStore, DuplicateOpenCustody
-from storage.sqlite_store import SqliteCustodyStore, from_db_time, to_db_time
+from storage.interface import (
+    CustodyNotOpen,
+    CustodyStore,
+    DuplicateOpenCustody,
+    OncallOverrideRecord,
+)
+from storage.sqlite_store import SCHEMA_VERSION, SqliteCustodyStore, from_db_time, to_db_time
 
 
 @dataclass(frozen=True)
@@ -969,3 +975,723 @@ def test_sqlite_time_text_is_utc_fixed_width_and_sorts_as_time() -> None:
     assert texts[2] == "2026-11-28T21:00:00.000000Z"
     assert [from_db_time(text) for text in texts] == instants
     assert sorted(texts) == texts and len({len(text) for text in texts}) == 1
+
+
+# --- escalation: steps, pages, acknowledgements ----------------------------------
+
+PAGED = ("U0BBB", "U0CCC")
+RESPONDER = "U0BBB"
+
+
+def make_step(
+    custody: Custody,
+    suffix: str,
+    *,
+    chain: str = EXPIRY_CHAIN,
+    due_at: datetime = T0,
+    level: int = 1,
+    round_: int = 1,
+    lead_seconds: int | None = None,
+) -> Notice:
+    """A ``page_step`` notice: one level of a chain falling due."""
+    step = make_notice(
+        custody,
+        suffix,
+        kind=NoticeKind.PAGE_STEP,
+        channel=chain,
+        due_at=due_at,
+        lead_seconds=lead_seconds,
+    )
+    return replace(step, level=level, round=round_)
+
+
+def make_page(
+    custody: Custody,
+    suffix: str,
+    *,
+    user: str = RESPONDER,
+    due_at: datetime = T0,
+    level: int = 1,
+    round_: int = 1,
+) -> Notice:
+    """An ``escalation`` notice: a direct-message page to one person."""
+    page = make_notice(custody, suffix, kind=NoticeKind.ESCALATION, channel=user, due_at=due_at)
+    return replace(page, level=level, round=round_)
+
+
+async def acknowledge(
+    store: CustodyStore,
+    custody: Custody,
+    *,
+    at: datetime,
+    by: str = RESPONDER,
+    cancel: Collection[str] = (),
+    new: Sequence[Notice] = (),
+) -> Custody:
+    return await store.acknowledge(
+        custody.id,
+        at=at,
+        by=by,
+        cancel_step_ids=cancel,
+        new_notices=new,
+        audit=make_audit(custody.id, "paging_acknowledged", at, by=by),
+    )
+
+
+async def test_notice_level_round_and_lead_round_trip(any_store: CustodyStore) -> None:
+    custody = make_custody()
+    planned = [
+        make_notice(custody, "logged"),
+        make_step(
+            custody,
+            "ice-2",
+            chain=ICE_CHAIN,
+            due_at=custody.deadline - timedelta(hours=2),
+            level=2,
+            lead_seconds=7200,
+        ),
+        make_step(
+            custody, "exp-3", due_at=custody.deadline + timedelta(hours=1), level=3, round_=2
+        ),
+        make_page(custody, "page", level=4, round_=3),
+    ]
+
+    stored = await add(any_store, custody, planned)
+
+    assert stored == [replace(p, seq=s.seq) for p, s in zip(planned, stored, strict=True)]
+    assert [(n.level, n.round) for n in stored] == [(None, None), (2, 1), (3, 2), (4, 3)]
+    assert [n.lead_seconds for n in stored] == [None, 7200, None, None]
+    assert [n.message_channel for n in stored] == [None] * 4
+
+
+async def test_coverage_warning_round_trips_and_acknowledgement_starts_empty(
+    any_store: CustodyStore,
+) -> None:
+    warning = "Level 2 (ice-duty) has nobody on call 02:00-06:00 ✓"
+    warned = make_custody("c1", coverage_warning=warning)
+    plain = make_custody("c2", booking="B-2")
+    await add(any_store, warned)
+    await add(any_store, plain)
+
+    stored = await any_store.get_custody(warned.id)
+
+    assert stored == warned
+    assert stored is not None
+    assert stored.coverage_warning == warning
+    assert (stored.acknowledged_at, stored.acknowledged_by) == (None, None)
+    stored_plain = await any_store.get_custody(plain.id)
+    assert stored_plain == plain
+    assert stored_plain is not None
+    assert stored_plain.coverage_warning is None
+    assert await any_store.list_open_custodies() == [warned, plain]
+    assert await any_store.find_custodies("B-1") == [warned]
+    closed = await close(any_store, warned, at=T0 + timedelta(hours=1))
+    assert closed.coverage_warning == warning
+
+
+@pytest.mark.parametrize("message_channel", ["D0PAGE42", None])
+async def test_mark_sent_records_where_slack_posted(
+    any_store: CustodyStore, message_channel: str | None
+) -> None:
+    custody = make_custody()
+    page = make_page(custody, "page", level=2, round_=1)
+    await add(any_store, custody, [page])
+    await any_store.mark_sending(page.id, T0)
+    sent_at = T0 + timedelta(seconds=1, microseconds=3)
+
+    await any_store.mark_sent(page.id, sent_at, "1700000000.000300", message_channel)
+
+    [stored] = await any_store.notices_for(custody.id)
+    assert stored == replace(
+        page,
+        seq=stored.seq,
+        state=NoticeState.SENT,
+        attempts=1,
+        attempted_at=T0,
+        sent_at=sent_at,
+        message_ts="1700000000.000300",
+        message_channel=message_channel,
+    )
+
+
+async def test_expand_step_marks_the_step_sent_and_stores_its_pages(
+    any_store: CustodyStore,
+) -> None:
+    custody = make_custody()
+    due = custody.deadline - timedelta(hours=2)
+    step = make_step(custody, "ice-2", chain=ICE_CHAIN, due_at=due, level=2, lead_seconds=7200)
+    later = make_step(custody, "exp-1", due_at=custody.deadline + timedelta(minutes=30))
+    stored = await add(any_store, custody, [make_notice(custody, "logged"), step, later])
+    other = make_custody("c2", booking="B-2")
+    await add(any_store, other, [make_step(other, "exp-1"), make_page(other, "page")])
+    other_before = await snapshot(any_store, other)
+    pages = plan_pages(step, PAGED, JAIL)
+    at = due + timedelta(seconds=2, microseconds=9)
+
+    assert await any_store.expand_step(step.id, pages, at) is True
+
+    after = await any_store.notices_for(custody.id)
+    assert after[:3] == [
+        stored[0],
+        replace(stored[1], state=NoticeState.SENT, sent_at=at),
+        stored[2],
+    ]
+    appended = after[3:]
+    assert appended == [replace(p, seq=a.seq) for p, a in zip(pages, appended, strict=True)]
+    assert [(n.kind, n.channel, n.due_at, n.level, n.round, n.lead_seconds) for n in appended] == [
+        (NoticeKind.ESCALATION, user, due, 2, 1, 7200) for user in PAGED
+    ]
+    assert all((n.seq or 0) > max(s.seq or 0 for s in stored) for n in appended)
+    ready = [n.id for n in await any_store.ready_notices(at, 100) if n.custody_id == custody.id]
+    assert ready == [stored[0].id, pages[0].id, pages[1].id]
+    assert await any_store.audit_trail(custody.id) == [make_audit(custody.id)]
+    assert await any_store.get_custody(other.id) == other_before["custodies"][0]
+    assert await any_store.notices_for(other.id) == other_before["notices"][0]
+
+
+async def _expand_first(store: CustodyStore, custody: Custody, step: Notice) -> None:
+    assert await store.expand_step(step.id, plan_pages(step, ["U0FIRST"], JAIL), step.due_at)
+
+
+async def _close_first(store: CustodyStore, custody: Custody, step: Notice) -> None:
+    await close(store, custody, at=step.due_at - timedelta(minutes=1))
+
+
+async def _acknowledge_first(store: CustodyStore, custody: Custody, step: Notice) -> None:
+    await acknowledge(store, custody, at=step.due_at - timedelta(minutes=1), cancel=[step.id])
+
+
+@pytest.mark.parametrize(
+    "first",
+    [_expand_first, _close_first, _acknowledge_first],
+    ids=["already-expanded", "closed", "acknowledged"],
+)
+async def test_expand_step_of_a_step_no_longer_pending_stores_nothing(
+    any_store: CustodyStore,
+    first: Callable[[CustodyStore, Custody, Notice], Awaitable[None]],
+) -> None:
+    custody = make_custody()
+    step = make_step(custody, "exp-1", due_at=custody.deadline + timedelta(minutes=15))
+    await add(any_store, custody, [make_notice(custody, "logged"), step])
+    await first(any_store, custody, step)
+    before = await snapshot(any_store, custody)
+    step_before = (await notices_by_id(any_store, custody.id))[step.id]
+    assert step_before.state is not NoticeState.PENDING
+    pages = plan_pages(step, ["U0LATE"], JAIL)
+
+    expanded = await any_store.expand_step(step.id, pages, step.due_at + timedelta(seconds=1))
+
+    assert expanded is False
+    assert await snapshot(any_store, custody) == before
+    assert pages[0].id not in await notices_by_id(any_store, custody.id)
+
+
+async def test_expand_step_of_an_unknown_step_stores_nothing(any_store: CustodyStore) -> None:
+    custody = make_custody()
+    await add(any_store, custody, [make_step(custody, "exp-1")])
+    before = await snapshot(any_store, custody)
+    pages = plan_pages(make_step(custody, "ghost"), PAGED, JAIL)
+
+    assert await any_store.expand_step("c1-ghost", pages, T0) is False
+
+    assert await snapshot(any_store, custody) == before
+
+
+def _page_ids_twice(custody: Custody, pages: list[Notice]) -> list[Notice]:
+    return [pages[0], replace(pages[1], id=pages[0].id)]
+
+
+def _page_id_of_an_existing_notice(custody: Custody, pages: list[Notice]) -> list[Notice]:
+    return [pages[0], replace(pages[1], id=f"{custody.id}-logged")]
+
+
+@pytest.mark.parametrize("bad_pages", [_page_ids_twice, _page_id_of_an_existing_notice])
+async def test_a_failing_expand_step_leaves_the_step_pending(
+    any_store: CustodyStore,
+    store_factory: StoreFactory,
+    bad_pages: Callable[[Custody, list[Notice]], list[Notice]],
+) -> None:
+    custody = make_custody()
+    step = make_step(custody, "exp-1", level=2, round_=1)
+    await add(any_store, custody, [make_notice(custody, "logged"), step])
+    before = await snapshot(any_store, custody)
+    pages = plan_pages(step, PAGED, JAIL)
+
+    with pytest.raises(store_factory.integrity_error):
+        await any_store.expand_step(step.id, bad_pages(custody, pages), T0 + timedelta(seconds=1))
+
+    assert await snapshot(any_store, custody) == before
+    assert (await notices_by_id(any_store, custody.id))[step.id].state is NoticeState.PENDING
+    assert step.id in await ready_ids(any_store, T0)
+    assert await any_store.expand_step(step.id, pages, T0 + timedelta(seconds=2)) is True
+    assert [n.id for n in await any_store.notices_for(custody.id)][-2:] == [p.id for p in pages]
+
+
+async def test_pages_stored_by_expand_step_are_ready_at_once_in_a_channel_with_later_notices(
+    any_store: CustodyStore,
+) -> None:
+    """A level with nobody on call pages the jail channel instead (``plan_pages``).
+
+    That channel still holds the custody's pending 1-hour reminder and expiry
+    notice, due hours later; the page must not wait for them.
+    """
+    custody = make_custody()
+    deadline = custody.deadline
+    step = make_step(custody, "ice-1", chain=ICE_CHAIN, due_at=deadline - timedelta(hours=4))
+    await add(
+        any_store,
+        custody,
+        [
+            make_notice(custody, "j-1h", kind=NoticeKind.REMINDER, due_at=deadline - LEADS[1]),
+            make_notice(custody, "j-exp", kind=NoticeKind.EXPIRED, due_at=deadline),
+            step,
+        ],
+    )
+    [fallback] = plan_pages(step, [], JAIL)
+    assert fallback.channel == JAIL
+
+    assert await any_store.expand_step(step.id, [fallback], step.due_at) is True
+
+    assert await ready_ids(any_store, step.due_at) == [fallback.id]
+    assert await any_store.next_ready_at() == step.due_at
+
+
+async def test_acknowledge_cancels_pages_and_the_given_steps_and_stores_the_rest(
+    any_store: CustodyStore,
+) -> None:
+    custody = make_custody()
+    deadline = custody.deadline
+    hour = timedelta(hours=1)
+    ice = ICE_CHAIN
+    stored = await add(
+        any_store,
+        custody,
+        [
+            make_notice(custody, "j-logged"),
+            make_notice(custody, "j-exp", kind=NoticeKind.EXPIRED, due_at=deadline),
+            make_notice(custody, "i-exp", kind=NoticeKind.EXPIRED, channel=ICE, due_at=deadline),
+            make_step(custody, "ice-1", chain=ice, due_at=deadline - 4 * hour, level=1),
+            make_step(custody, "ice-2", chain=ice, due_at=deadline - 2 * hour, level=2),
+            make_step(custody, "ice-3", chain=ice, due_at=deadline - hour, level=3),
+            make_step(custody, "exp-1", due_at=deadline + hour / 2),
+        ],
+    )
+    ice_1 = stored[3]
+    pages = plan_pages(ice_1, ("U0BBB", "U0CCC", "U0DDD"), JAIL)
+    assert await any_store.expand_step(ice_1.id, pages, ice_1.due_at)
+    await any_store.mark_sending(pages[0].id, ice_1.due_at)
+    await any_store.mark_sent(pages[0].id, ice_1.due_at, "1.7", "D0BBB")
+    other = make_custody("c2", booking="B-2")
+    await add(
+        any_store,
+        other,
+        [make_step(other, "ice-2", chain=ice, due_at=deadline), make_page(other, "page")],
+    )
+    other_before = await snapshot(any_store, other)
+    before = await any_store.notices_for(custody.id)
+    at = deadline - 3 * hour - timedelta(microseconds=11)
+    new = [
+        make_notice(custody, "j-acked", kind=NoticeKind.ACKNOWLEDGED, due_at=at),
+        make_step(custody, "ice-again", chain=ice, due_at=at + hour / 2, level=1),
+    ]
+
+    acknowledged = await acknowledge(
+        any_store, custody, at=at, by="U0CCC", cancel=["c1-ice-1", "c1-ice-2"], new=new
+    )
+
+    expected = replace(custody, acknowledged_at=at, acknowledged_by="U0CCC")
+    assert acknowledged == expected
+    assert await any_store.get_custody(custody.id) == expected
+    after = await any_store.notices_for(custody.id)
+    cancelled = {"c1-ice-2", pages[1].id, pages[2].id}
+    assert after[: len(before)] == [
+        replace(n, state=NoticeState.CANCELLED) if n.id in cancelled else n for n in before
+    ]
+    appended = after[len(before) :]
+    assert appended == [replace(p, seq=a.seq) for p, a in zip(new, appended, strict=True)]
+    assert all((n.seq or 0) > max(b.seq or 0 for b in before) for n in appended)
+    pending = {n.id for n in after if n.state is NoticeState.PENDING}
+    assert pending == {
+        "c1-j-logged",
+        "c1-j-exp",
+        "c1-i-exp",
+        "c1-ice-3",
+        "c1-exp-1",
+        "c1-j-acked",
+        "c1-ice-again",
+    }
+    assert [e.action for e in await any_store.audit_trail(custody.id)] == [
+        "custody_logged",
+        "paging_acknowledged",
+    ]
+    assert (await any_store.audit_trail(custody.id))[-1] == make_audit(
+        custody.id, "paging_acknowledged", at, by="U0CCC"
+    )
+    assert await any_store.get_custody(other.id) == other_before["custodies"][0]
+    assert await any_store.notices_for(other.id) == other_before["notices"][0]
+    assert await any_store.audit_trail(other.id) == other_before["audit"][0]
+
+
+async def test_notices_stored_by_acknowledge_are_ready_when_due_not_behind_later_ones(
+    any_store: CustodyStore,
+) -> None:
+    """Acknowledged before the deadline: the jail channel still holds the custody's
+    1-hour reminder and expiry notice, and the ICE chain a later level's step.
+
+    The acknowledged notice (due now) and the re-page (due ``reack_after`` from
+    now) must become ready when due, not when those later notices do.
+    """
+    custody = make_custody()
+    deadline = custody.deadline
+    await add(
+        any_store,
+        custody,
+        [
+            make_notice(custody, "j-1h", kind=NoticeKind.REMINDER, due_at=deadline - LEADS[1]),
+            make_notice(custody, "j-exp", kind=NoticeKind.EXPIRED, due_at=deadline),
+            make_step(custody, "ice-2", chain=ICE_CHAIN, due_at=deadline - timedelta(hours=2)),
+        ],
+    )
+    at = deadline - timedelta(hours=5)
+    acked = make_notice(custody, "j-acked", kind=NoticeKind.ACKNOWLEDGED, due_at=at)
+    repage = make_step(custody, "ice-again", chain=ICE_CHAIN, due_at=at + timedelta(minutes=30))
+
+    await acknowledge(any_store, custody, at=at, new=[acked, repage])
+
+    assert await ready_ids(any_store, at) == [acked.id]
+    assert await ready_ids(any_store, repage.due_at) == [acked.id, repage.id]
+
+
+async def test_acknowledging_twice_records_the_latest(any_store: CustodyStore) -> None:
+    custody = make_custody()
+    step = make_step(custody, "exp-2", due_at=custody.deadline + timedelta(hours=1), level=2)
+    await add(any_store, custody, [make_notice(custody, "logged"), step])
+    first_at = custody.deadline + timedelta(minutes=10)
+    second_at = first_at + timedelta(hours=1, microseconds=1)
+    await acknowledge(any_store, custody, at=first_at, by="U0BBB", cancel=[])
+    pages = plan_pages(step, PAGED, JAIL)
+    assert await any_store.expand_step(step.id, pages, step.due_at)
+
+    again = await acknowledge(any_store, custody, at=second_at, by="U0CCC", cancel=[])
+
+    expected = replace(custody, acknowledged_at=second_at, acknowledged_by="U0CCC")
+    assert again == expected
+    assert await any_store.get_custody(custody.id) == expected
+    states = {n.id: n.state for n in await any_store.notices_for(custody.id)}
+    assert states == {
+        "c1-logged": NoticeState.PENDING,
+        step.id: NoticeState.SENT,
+        pages[0].id: NoticeState.CANCELLED,
+        pages[1].id: NoticeState.CANCELLED,
+    }
+    assert [e.action for e in await any_store.audit_trail(custody.id)] == [
+        "custody_logged",
+        "paging_acknowledged",
+        "paging_acknowledged",
+    ]
+
+
+async def test_acknowledging_a_closed_custody_is_refused_and_changes_nothing(
+    any_store: CustodyStore,
+) -> None:
+    custody = make_custody()
+    step = make_step(custody, "exp-1", due_at=custody.deadline + timedelta(minutes=30))
+    await add(any_store, custody, [make_notice(custody, "logged"), step])
+    acked_at = custody.deadline + timedelta(minutes=5)
+    await acknowledge(any_store, custody, at=acked_at)
+    closed = await close(any_store, custody, at=acked_at + timedelta(minutes=1))
+    assert (closed.acknowledged_at, closed.acknowledged_by) == (acked_at, RESPONDER)
+    before = await snapshot(any_store, custody)
+    at = acked_at + timedelta(minutes=2)
+
+    with pytest.raises(CustodyNotOpen) as refused:
+        await acknowledge(
+            any_store,
+            custody,
+            at=at,
+            by="U0CCC",
+            cancel=[step.id],
+            new=[make_notice(custody, "j-acked", kind=NoticeKind.ACKNOWLEDGED, due_at=at)],
+        )
+
+    assert refused.value.custody == closed
+    assert await snapshot(any_store, custody) == before
+
+
+async def test_acknowledging_an_unknown_custody_is_refused_and_stores_nothing(
+    any_store: CustodyStore,
+) -> None:
+    ghost = make_custody("ghost")
+
+    with pytest.raises(CustodyNotOpen) as refused:
+        await acknowledge(
+            any_store, ghost, at=T0, new=[make_notice(ghost, "acked", kind=NoticeKind.ACKNOWLEDGED)]
+        )
+
+    assert refused.value.custody is None
+    assert await any_store.get_custody(ghost.id) is None
+    assert await any_store.notices_for(ghost.id) == []
+    assert await any_store.audit_trail(ghost.id) == []
+
+
+async def test_close_cancels_pending_steps_and_pages_too(any_store: CustodyStore) -> None:
+    custody = make_custody()
+    deadline = custody.deadline
+    await add(
+        any_store,
+        custody,
+        [
+            make_notice(custody, "j-logged"),
+            make_step(custody, "ice-1", chain=ICE_CHAIN, due_at=deadline - timedelta(hours=2)),
+            make_step(custody, "exp-1", due_at=deadline + timedelta(minutes=30)),
+            make_step(custody, "exp-2", due_at=deadline + timedelta(hours=1), level=2),
+            make_page(custody, "page-pending", user="U0BBB"),
+            make_page(custody, "page-sending", user="U0CCC"),
+            make_page(custody, "page-sent", user="U0DDD"),
+        ],
+    )
+    await any_store.mark_sending("c1-page-sending", T0)
+    await any_store.mark_sending("c1-page-sent", T0)
+    await any_store.mark_sent("c1-page-sent", T0, "1.8", "D0DDD")
+    assert await any_store.expand_step("c1-ice-1", [], deadline - timedelta(hours=2))
+    other = make_custody("c2", booking="B-2")
+    await add(any_store, other, [make_step(other, "exp-1"), make_page(other, "page")])
+    other_before = await snapshot(any_store, other)
+    before = await any_store.notices_for(custody.id)
+
+    await close(any_store, custody, at=T0 + timedelta(minutes=5))
+
+    after = await any_store.notices_for(custody.id)
+    cancelled = {"c1-exp-1", "c1-exp-2", "c1-page-pending"}
+    assert after[: len(before)] == [
+        replace(n, state=NoticeState.CANCELLED) if n.id in cancelled else n for n in before
+    ]
+    assert [n.kind for n in after[len(before) :]] == [NoticeKind.RELEASED]
+    assert await any_store.get_custody(other.id) == other_before["custodies"][0]
+    assert await any_store.notices_for(other.id) == other_before["notices"][0]
+
+
+# --- on-call overrides -----------------------------------------------------------
+
+
+def make_override(
+    user_id: str, starts_at: datetime, ends_at: datetime, schedule_id: str = "ice-duty"
+) -> OncallOverrideRecord:
+    return OncallOverrideRecord(
+        schedule_id=schedule_id,
+        user_id=user_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_by=OFFICER,
+        created_at=T0 - timedelta(days=1, microseconds=17),
+    )
+
+
+async def test_oncall_overrides_are_the_unended_ones_of_the_schedule_earliest_first(
+    new_store: Callable[[], CustodyStore],
+) -> None:
+    now = T0
+    hour = timedelta(hours=1)
+    later = make_override("U0LATER", now + 2 * hour, now + 5 * hour)
+    current = make_override("U0NOW", now - hour, now + timedelta(microseconds=1))
+    ended_now = make_override("U0ENDED", now - 3 * hour, now)
+    long_ago = make_override("U0OLD", now - 9 * hour, now - 8 * hour)
+    overlapping = make_override("U0MID", now - hour / 2, now + 3 * hour)
+    elsewhere = make_override("U0ELSE", now - hour, now + hour, schedule_id="jail-duty")
+
+    async with opened(new_store) as store:
+        for override in (later, ended_now, elsewhere, current, long_ago, overlapping):
+            audit = make_audit(None, "oncall_override", now, schedule=override.schedule_id)
+            await store.add_oncall_override(override, audit)
+
+        assert await store.oncall_overrides("ice-duty", now) == [current, overlapping, later]
+        assert await store.oncall_overrides("jail-duty", now) == [elsewhere]
+        assert await store.oncall_overrides("ice-duty", now + hour) == [overlapping, later]
+        assert await store.oncall_overrides("ice-duty", now - 8 * hour - timedelta(seconds=1)) == [
+            long_ago,
+            ended_now,
+            current,
+            overlapping,
+            later,
+        ]
+        assert await store.oncall_overrides("ice-duty", now + 5 * hour) == []
+        assert await store.oncall_overrides("nobody", now) == []
+
+    async with opened(new_store) as reopened:
+        assert await reopened.oncall_overrides("ice-duty", now) == [current, overlapping, later]
+
+
+# --- schema migration (SQLite) ---------------------------------------------------
+
+# storage/schema.sql as of schema version 1: before escalation added columns and overrides.
+_V1_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS custodies (
+    id             TEXT PRIMARY KEY,
+    facility_id    TEXT NOT NULL,
+    booking        TEXT NOT NULL,
+    warrant_form   TEXT,
+    warrant_number TEXT,
+    arrested_at    TEXT NOT NULL,
+    deadline       TEXT NOT NULL,
+    counting_rule  TEXT NOT NULL,
+    logged_by      TEXT NOT NULL,
+    logged_at      TEXT NOT NULL,
+    state          TEXT NOT NULL CHECK (state IN ('open', 'transferred', 'released')),
+    closed_at      TEXT,
+    closed_by      TEXT,
+    close_reason   TEXT
+);
+
+CREATE UNIQUE INDEX IF NOT EXISTS custodies_one_open_per_booking
+    ON custodies (facility_id, booking) WHERE state = 'open';
+CREATE INDEX IF NOT EXISTS custodies_by_booking ON custodies (booking, logged_at);
+CREATE INDEX IF NOT EXISTS custodies_open_by_deadline ON custodies (deadline) WHERE state = 'open';
+
+CREATE TABLE IF NOT EXISTS notices (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL UNIQUE,
+    custody_id      TEXT NOT NULL REFERENCES custodies (id),
+    kind            TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    due_at          TEXT NOT NULL,
+    lead_seconds    INTEGER,
+    state           TEXT NOT NULL
+                    CHECK (state IN ('pending', 'sending', 'sent', 'skipped', 'cancelled')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    ready_at        TEXT NOT NULL,
+    attempted_at    TEXT,
+    sent_at         TEXT,
+    message_ts      TEXT,
+    last_error      TEXT,
+    may_have_posted INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE INDEX IF NOT EXISTS notices_pending_by_ready
+    ON notices (ready_at) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS notices_in_flight ON notices (state) WHERE state = 'sending';
+CREATE INDEX IF NOT EXISTS notices_by_custody ON notices (custody_id, channel, seq);
+
+CREATE TABLE IF NOT EXISTS audit_log (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    custody_id TEXT,
+    detail     TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS audit_by_custody ON audit_log (custody_id, id);
+"""
+
+
+def _create_database(path: Path, version: int, custody: Custody, notice: Notice) -> None:
+    """A database written by a bot at schema ``version`` (with version 1's tables)."""
+    with closing(sqlite3.connect(path)) as raw:
+        raw.executescript(_V1_SCHEMA)
+        raw.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        raw.execute(
+            """INSERT INTO custodies (id, facility_id, booking, warrant_form, warrant_number,
+                   arrested_at, deadline, counting_rule, logged_by, logged_at, state)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')""",
+            (
+                custody.id,
+                custody.facility_id,
+                custody.booking,
+                custody.warrant_form.value if custody.warrant_form else None,
+                custody.warrant_number,
+                to_db_time(custody.arrested_at),
+                to_db_time(custody.deadline),
+                custody.counting_rule.value,
+                custody.logged_by,
+                to_db_time(custody.logged_at),
+            ),
+        )
+        raw.execute(
+            """INSERT INTO notices (id, custody_id, kind, channel, due_at, lead_seconds, state,
+                   ready_at)
+               VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)""",
+            (
+                notice.id,
+                notice.custody_id,
+                notice.kind.value,
+                notice.channel,
+                to_db_time(notice.due_at),
+                notice.lead_seconds,
+                to_db_time(notice.due_at),
+            ),
+        )
+        raw.commit()
+
+
+def _raw_query(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(path)) as raw:
+        return raw.execute(sql).fetchall()
+
+
+async def test_sqlite_migrates_a_version_1_database(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    old = make_custody("c1", warrant_form=WarrantForm.I_200, warrant_number="W-9")
+    old_notice = make_notice(
+        old, "j-1h", kind=NoticeKind.REMINDER, due_at=old.deadline - LEADS[1], lead_seconds=3600
+    )
+    _create_database(path, 1, old, old_notice)
+    build = functools.partial(SqliteCustodyStore, path)
+    at = old.deadline + timedelta(minutes=5)
+
+    async with opened(build) as store:
+        assert await store.get_custody(old.id) == old
+        [notice] = await store.notices_for(old.id)
+        assert notice == replace(old_notice, seq=notice.seq)
+        assert (notice.level, notice.round, notice.message_channel) == (None, None, None)
+
+        step = make_step(old, "exp-1", due_at=at, level=2, round_=1)
+        acked = await acknowledge(store, old, at=at, new=[step])
+        assert (acked.acknowledged_at, acked.acknowledged_by) == (at, RESPONDER)
+        [page] = plan_pages(step, [RESPONDER], JAIL)
+        assert await store.expand_step(step.id, [page], at) is True
+        await store.mark_sending(page.id, at)
+        await store.mark_sent(page.id, at, "1.9", "D0BBB")
+        stored_page = (await notices_by_id(store, old.id))[page.id]
+        assert (stored_page.level, stored_page.round, stored_page.message_channel) == (
+            2,
+            1,
+            "D0BBB",
+        )
+        warned = make_custody("c2", booking="B-2", coverage_warning="nobody on call")
+        await add(store, warned)
+        assert await store.get_custody(warned.id) == warned
+        override = make_override("U0COVER", at, at + timedelta(hours=1))
+        await store.add_oncall_override(override, make_audit(None, "oncall_override", at))
+        assert await store.oncall_overrides("ice-duty", at) == [override]
+
+    assert SCHEMA_VERSION == 2
+    assert _raw_query(path, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+    async with opened(build) as reopened:
+        assert await reopened.get_custody(old.id) == acked
+        assert await reopened.oncall_overrides("ice-duty", at) == [override]
+    assert _raw_query(path, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+
+
+async def test_sqlite_refuses_a_database_newer_than_the_bot(tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    custody = make_custody()
+    _create_database(path, SCHEMA_VERSION + 1, custody, make_notice(custody, "logged"))
+    columns_before = _raw_query(path, "PRAGMA table_info(custodies)")
+    store = SqliteCustodyStore(path)
+
+    try:
+        with pytest.raises(
+            RuntimeError, match=rf"version {SCHEMA_VERSION + 1} is newer than this bot"
+        ):
+            await store.open()
+    finally:
+        await store.close()
+
+    assert _raw_query(path, "SELECT version FROM schema_version") == [(SCHEMA_VERSION + 1,)]
+    assert _raw_query(path, "PRAGMA table_info(custodies)") == columns_before
+    tables = _raw_query(path, "SELECT name FROM sqlite_master WHERE type = 'table'")
+    assert ("oncall_overrides",) not in tables
