@@ -40,20 +40,29 @@ HEALTH_DB_TIMEOUT_SECONDS = 2.0
 AUTH_TEST_TIMEOUT_SECONDS = 2
 
 
+_OBJECT_FIELDS = ("user", "team", "channel", "container", "message", "view", "enterprise")
+
+
 def is_well_formed(body: object) -> bool:
     """The shapes Bolt assumes without checking; anything else would make it answer 500."""
     if not isinstance(body, dict):
         return False
-    if body.get("type") == "block_actions":
+    if any(key in body and not isinstance(body[key], dict) for key in _OBJECT_FIELDS):
+        return False
+    kind = body.get("type")
+    if kind == "url_verification":
+        return isinstance(body.get("challenge"), str)
+    if kind == "event_callback":
+        event = body.get("event")
+        return isinstance(event, dict) and isinstance(event.get("type"), str)
+    if kind == "block_actions":
         actions = body.get("actions")
         return (
             isinstance(actions, list)
             and bool(actions)
             and all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
         )
-    if body.get("type") == "event_callback":
-        return isinstance(body.get("event"), dict)
-    return True
+    return kind is None or isinstance(kind, str)
 
 
 class CachedAuthorization:

@@ -52,6 +52,8 @@ from storage.interface import (
 )
 
 LIST_LIMIT = 50
+# A custody window is 48 hours: an arrest logged weeks later is almost surely a mistyped date.
+OLDEST_ARREST = timedelta(days=30)
 # The same officer sending the same arrest again this soon is a double-submit, not a new arrest.
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
 log = logging.getLogger("wso.desk")
@@ -214,9 +216,20 @@ class CustodyDesk:
         if command.at_text is None:
             return now
         try:
-            return parse_arrest_time(command.at_text, facility.zone, now)
+            arrested_at = parse_arrest_time(command.at_text, facility.zone, now)
         except TimeInputError as error:
             raise Refusal(error_reply(error.message, error.example)) from None
+        if now - arrested_at > OLDEST_ARREST:
+            local = messages.format_local(arrested_at, facility.zone)
+            raise Refusal(
+                error_reply(
+                    f"The arrest time {local} is more than 30 days ago; a WSO custody window is "
+                    "48 hours, so the date is probably mistyped. Nothing was stored.",
+                    f"/wso arrest {command.booking} at "
+                    f"{now.astimezone(facility.zone):%Y-%m-%d %H:%M}",
+                )
+            )
+        return arrested_at
 
     def _facility_for_arrest(self, command: ArrestCommand, invocation: Invocation) -> Facility:
         """Explicit facility, else the only one, the channel's, or the officer's only one."""

@@ -48,7 +48,9 @@ def to_db_time(value: datetime) -> str:
     """UTC instant → fixed-width text whose sort order is time order."""
     if value.utcoffset() is None:
         raise ValueError("naive datetimes are not stored")
-    return value.astimezone(UTC).strftime(_TIME_FORMAT)
+    utc = value.astimezone(UTC)
+    # %Y is not zero-padded for years before 1000 on every platform; the sort order needs it.
+    return f"{utc.year:04d}" + utc.strftime(_TIME_FORMAT.removeprefix("%Y"))
 
 
 def from_db_time(text: str) -> datetime:

@@ -26,6 +26,8 @@ from tests.slack_requests import SignedSlackClient, slack_signature, slash_comma
         pytest.param("arrest B-1 at 25:00", "25:00", id="hour out of range"),
         pytest.param("arrest B-1 at 2026-11-29 09:00", "future", id="time in the future"),
         pytest.param("arrest B-1 at 15:00", "yesterday", id="later today suggests yesterday"),
+        pytest.param("arrest B-1 at 2026-09-01 09:00", "30 days", id="date far in the past"),
+        pytest.param("arrest B-1 at 0001-01-01T00:00Z", "30 days", id="year one"),
         pytest.param("arrest B-1 I-247A", "I-247A", id="unknown warrant form"),
         pytest.param("arrest B-1 facility mars-base", "mars-base", id="unknown facility"),
         pytest.param("arrest <!channel>", "&lt;!channel&gt;", id="booking that would ping"),
