@@ -220,10 +220,11 @@ class CustodyDesk:
         except TimeInputError as error:
             raise Refusal(error_reply(error.message, error.example)) from None
         if now - arrested_at > OLDEST_ARREST:
-            local = messages.format_local(arrested_at, facility.zone)
+            # Shown in UTC: a far-off date cannot always be converted to a local zone.
             raise Refusal(
                 error_reply(
-                    f"The arrest time {local} is more than 30 days ago; a WSO custody window is "
+                    f"The arrest time {arrested_at.date().isoformat()} (UTC) is more than 30 days "
+                    "ago; a WSO custody window is "
                     "48 hours, so the date is probably mistyped. Nothing was stored.",
                     f"/wso arrest {command.booking} at "
                     f"{now.astimezone(facility.zone):%Y-%m-%d %H:%M}",
