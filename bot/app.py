@@ -9,10 +9,12 @@ environment.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -23,10 +25,11 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config, ConfigError, Settings, referenced_user_groups
 from bot.desk import CustodyDesk
 from bot.dispatcher import Dispatcher
+from bot.metrics import Metrics
 from bot.outbound import Outbound
 from bot.pagerduty import PagerDutyClient
 from bot.paging import RecipientResolver, StepExpander
-from bot.retry import DeliveryFailed
+from bot.retry import PERMANENT_ERROR_PREFIXES, PERMANENT_ERRORS, DeliveryFailed
 from bot.slack_gateway import SlackGateway, make_web_client
 from bot.webhooks import WebhookClient
 from handlers import app_home, page_actions, slash_command
@@ -37,6 +40,9 @@ from storage.sqlite_store import SqliteCustodyStore
 log = logging.getLogger("wso.app")
 
 HEALTH_DB_TIMEOUT_SECONDS = 2.0
+MAX_HEALTHY_LAG_SECONDS = 60.0
+HEARTBEAT_INTERVAL_SECONDS = 60.0
+HEARTBEAT_MAX_LAG_SECONDS = 5.0
 AUTH_TEST_TIMEOUT_SECONDS = 2
 
 
@@ -155,7 +161,11 @@ class WsoService:
         self.webhooks = WebhookClient()
         outbound = Outbound(config, self.gateway, self.pagerduty, self.webhooks, self.store)
         expander = StepExpander(config, RecipientResolver(config, self.store, self.gateway))
-        self.dispatcher = Dispatcher(self.store, outbound, self.gateway, expander, self.clock)
+        self.metrics = Metrics()
+        self.dispatcher = Dispatcher(
+            self.store, outbound, self.gateway, expander, self.clock, self.metrics
+        )
+        self._heartbeat: asyncio.Task[None] | None = None
         self.desk = CustodyDesk(config, self.store, self.clock, self.dispatcher.wake)
         self._authorization = CachedAuthorization(settings.slack_bot_token, settings.slack_api_url)
         self.bolt_app = self._build_bolt_app()
@@ -179,6 +189,7 @@ class WsoService:
         web_app = web.Application()
         web_app.router.add_post("/slack/events", self._slack_events)
         web_app.router.add_get("/healthz", self._healthz)
+        web_app.router.add_get("/metrics", self._metrics_page)
         return web_app
 
     async def _slack_events(self, request: web.Request) -> web.Response:
@@ -196,26 +207,61 @@ class WsoService:
         report = await self.health()
         return web.json_response(report, status=200 if report["ok"] else 503)
 
+    async def _metrics_page(self, request: web.Request) -> web.Response:
+        report = await self.health()
+        body = self.metrics.render(
+            open_custodies=int(report.get("open_custodies", 0)),
+            lag_seconds=float(report.get("lag_seconds", 0.0)),
+            undeliverable=int(report.get("undeliverable_notices", 0)),
+        )
+        return web.Response(body=body, content_type="text/plain", charset="utf-8")
+
     async def health(self) -> dict[str, Any]:
-        """Database reachable and dispatcher running, plus the delivery lag."""
+        """Database reachable, dispatcher running, delivery lag at most 60 s; plus failures."""
         report: dict[str, Any] = {
             "dispatcher": "running" if self.dispatcher.is_running else "stopped"
         }
         try:
             await asyncio.wait_for(self.store.ping(), HEALTH_DB_TIMEOUT_SECONDS)
             now = self.clock.now()
-            oldest = await self.store.oldest_ready_due_at(now)
+            oldest = await self.store.oldest_overdue_due_at(now)
             report["database"] = "ok"
             report["open_custodies"] = await self.store.count_open_custodies()
             report["lag_seconds"] = (
                 0.0 if oldest is None else round((now - oldest).total_seconds(), 3)
             )
+            report["undeliverable_notices"] = await self.store.count_failing_notices(
+                PERMANENT_ERRORS, PERMANENT_ERROR_PREFIXES
+            )
         except Exception as error:
             report["database"] = f"error: {type(error).__name__}"
-        report["ok"] = report["database"] == "ok" and self.dispatcher.is_running
+        report["ok"] = (
+            report["database"] == "ok"
+            and self.dispatcher.is_running
+            and report.get("lag_seconds", 0.0) <= MAX_HEALTHY_LAG_SECONDS
+        )
         report["notices_sent"] = self.dispatcher.stats.sent
         report["last_slack_error"] = self.dispatcher.stats.last_error
         return report
+
+    async def _heartbeat_loop(self, url: str) -> None:
+        """Ping the dead man's switch every minute, but only while nothing is overdue."""
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            while True:
+                if await self.heartbeat_due():
+                    try:
+                        async with session.get(url) as response:
+                            await response.read()
+                    except (aiohttp.ClientError, TimeoutError) as error:
+                        log.warning("heartbeat.failed", extra={"error": type(error).__name__})
+                else:
+                    log.warning("heartbeat.withheld")
+                await asyncio.sleep(HEARTBEAT_INTERVAL_SECONDS)
+
+    async def heartbeat_due(self) -> bool:
+        """Healthy and nothing overdue: the dead man's switch may be told all is well."""
+        report = await self.health()
+        return bool(report["ok"]) and report.get("lag_seconds", 0.0) <= HEARTBEAT_MAX_LAG_SECONDS
 
     async def start(self, host: str | None = None, port: int | None = None) -> int:
         """Open the store, start the dispatcher and listen. Returns the bound port.
@@ -226,6 +272,8 @@ class WsoService:
         await self.store.open()
         await self._authorization.warm_up()
         self.dispatcher.start()
+        if self.config.heartbeat_url:
+            self._heartbeat = asyncio.create_task(self._heartbeat_loop(self.config.heartbeat_url))
         self._runner = web.AppRunner(self.web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(
@@ -245,6 +293,10 @@ class WsoService:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
         await self.dispatcher.stop()
         await self.store.close()
         await self.pagerduty.close()

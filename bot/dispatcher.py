@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.clock import Clock
+from bot.metrics import Metrics
 from bot.model import Custody, Notice, NoticeKind
 from bot.notice_plan import triage
 from bot.outbound import DeliveryReceipt, TargetKind, target_kind
@@ -77,7 +78,9 @@ class Dispatcher:
         history: ChannelHistory,
         expansion: StepExpansion,
         clock: Clock,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._store = store
         self._delivery = delivery
         self._history = history
@@ -201,6 +204,8 @@ class Dispatcher:
             await self._store.bring_forward(custody.id, NoticeKind.BACKUP_DELETE, sent_at)
             self.wake()
         self.stats.sent += 1
+        if self._metrics is not None:
+            self._metrics.notice_sent(notice, sent_at - notice.due_at)
         lateness_ms = int((sent_at - notice.due_at).total_seconds() * 1000)
         log.info("notice.sent", extra={**_notice_fields(notice), "lateness_ms": lateness_ms})
         return True
@@ -263,6 +268,8 @@ class Dispatcher:
             may_have_posted=failure.may_have_posted or notice.may_have_posted,
         )
         self.stats.failed_attempts += 1
+        if self._metrics is not None:
+            self._metrics.delivery_failed(failure.code)
         self.stats.last_error = failure.code
         level = logging.ERROR if failure.is_permanent else logging.WARNING
         log.log(

@@ -27,6 +27,10 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
+# Error codes with these prefixes are permanent too (the code carries the HTTP status).
+PERMANENT_ERROR_PREFIXES = ("webhook_http_4xx_",)
+
+
 @dataclass(frozen=True)
 class SendFailure:
     """Why one Slack call failed, as the dispatcher needs to know it."""
@@ -39,7 +43,7 @@ class SendFailure:
     @property
     def is_permanent(self) -> bool:
         """A person must fix this (config, scopes, membership); retrying fast won't help."""
-        return self.code in PERMANENT_ERRORS or self.code.startswith("webhook_http_4xx_")
+        return self.code in PERMANENT_ERRORS or self.code.startswith(PERMANENT_ERROR_PREFIXES)
 
 
 class DeliveryFailed(Exception):

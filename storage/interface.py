@@ -111,6 +111,12 @@ class CustodyStore(Protocol):
         """When the earliest pending notice becomes ready, or None if none is pending."""
         ...
 
+    async def count_failing_notices(
+        self, error_codes: Collection[str], error_prefixes: Collection[str] = ()
+    ) -> int:
+        """Unsent notices whose last attempt failed with one of these errors (or prefixes)."""
+        ...
+
     async def notices_in_flight(self) -> list[Notice]:
         """Notices marked ``sending``: a crash may have cut their send short."""
         ...
@@ -202,6 +208,9 @@ class CustodyStore(Protocol):
         """Audit entries of one custody, oldest first."""
         ...
 
-    async def oldest_ready_due_at(self, now: datetime) -> datetime | None:
-        """Due time of the oldest unsent (pending or sending) notice that is ready now (lag)."""
+    async def oldest_overdue_due_at(self, now: datetime) -> datetime | None:
+        """Due time of the oldest unsent (pending or sending) notice due by ``now`` (lag).
+
+        Notices waiting for a retry count: a notice Slack keeps refusing is overdue.
+        """
         ...

@@ -61,6 +61,9 @@ CREATE TABLE IF NOT EXISTS notices (
 CREATE INDEX IF NOT EXISTS notices_pending_by_ready
     ON notices (ready_at) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS notices_in_flight ON notices (state) WHERE state = 'sending';
+-- Health: how long the oldest unsent, due notice has waited (retries included).
+CREATE INDEX IF NOT EXISTS notices_unsent_by_due
+    ON notices (due_at) WHERE state IN ('pending', 'sending');
 CREATE INDEX IF NOT EXISTS notices_by_custody ON notices (custody_id, channel, seq);
 
 CREATE TABLE IF NOT EXISTS audit_log (

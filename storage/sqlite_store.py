@@ -371,13 +371,27 @@ class SqliteCustodyStore:
         )
         return _maybe_time(rows[0]["ready_at"])
 
-    async def oldest_ready_due_at(self, now: datetime) -> datetime | None:
+    async def oldest_overdue_due_at(self, now: datetime) -> datetime | None:
         rows = await self._fetch_all(
             """SELECT min(due_at) AS due_at FROM notices
-               WHERE state IN ('pending', 'sending') AND ready_at <= ?""",
+               WHERE state IN ('pending', 'sending') AND due_at <= ?""",
             (to_db_time(now),),
         )
         return _maybe_time(rows[0]["due_at"])
+
+    async def count_failing_notices(
+        self, error_codes: Collection[str], error_prefixes: Collection[str] = ()
+    ) -> int:
+        conditions = [f"last_error IN ({_placeholders(len(error_codes))})"] if error_codes else []
+        conditions += ["last_error LIKE ?" for _ in error_prefixes]
+        if not conditions:
+            return 0
+        rows = await self._fetch_all(
+            f"""SELECT count(*) AS n FROM notices
+                WHERE state = 'pending' AND ({" OR ".join(conditions)})""",
+            (*error_codes, *(prefix + "%" for prefix in error_prefixes)),
+        )
+        return int(rows[0]["n"])
 
     async def notices_in_flight(self) -> list[Notice]:
         rows = await self._fetch_all("SELECT * FROM notices WHERE state = 'sending' ORDER BY seq")

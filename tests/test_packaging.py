@@ -6,6 +6,7 @@ the package registry), then imported from its own folder, not from this checkout
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,15 @@ REPO = Path(__file__).resolve().parent.parent
 def test_wheel_ships_schema_and_console_script_and_runs_outside_the_checkout(
     tmp_path: Path,
 ) -> None:
+    # Build from a copy: setuptools leaves build/ behind, and a stale one would leak old files.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    for package in ("bot", "handlers", "storage"):
+        shutil.copytree(
+            REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     wheel_dir = tmp_path / "wheel"
     subprocess.run(
         [
@@ -29,7 +39,7 @@ def test_wheel_ships_schema_and_console_script_and_runs_outside_the_checkout(
             "--quiet",
             "-w",
             str(wheel_dir),
-            str(REPO),
+            str(source),
         ],
         check=True,
         capture_output=True,

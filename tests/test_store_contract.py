@@ -207,7 +207,7 @@ async def snapshot(store: CustodyStore, *custodies: Custody) -> dict[str, Any]:
         "ready": await store.ready_notices(FAR_FUTURE, 1000),
         "next_ready_at": await store.next_ready_at(),
         "in_flight": sorted(await store.notices_in_flight(), key=lambda n: n.id),
-        "oldest_due": await store.oldest_ready_due_at(FAR_FUTURE),
+        "oldest_due": await store.oldest_overdue_due_at(FAR_FUTURE),
     }
 
 
@@ -222,7 +222,7 @@ async def test_an_empty_store_answers_every_query(any_store: CustodyStore) -> No
     assert await any_store.count_open_custodies() == 0
     assert await any_store.ready_notices(FAR_FUTURE, 10) == []
     assert await any_store.next_ready_at() is None
-    assert await any_store.oldest_ready_due_at(FAR_FUTURE) is None
+    assert await any_store.oldest_overdue_due_at(FAR_FUTURE) is None
     assert await any_store.notices_in_flight() == []
     assert await any_store.notices_for("missing") == []
     assert await any_store.audit_trail("missing") == []
@@ -802,7 +802,7 @@ async def test_skip_notices_skips_only_pending_ones(any_store: CustodyStore) -> 
     assert await any_store.next_ready_at() is None
 
 
-async def test_oldest_ready_due_at_is_the_due_time_of_the_oldest_ready_notice(
+async def test_oldest_overdue_due_at_is_the_due_time_of_the_oldest_unsent_due_notice(
     any_store: CustodyStore,
 ) -> None:
     custody = make_custody()
@@ -817,17 +817,22 @@ async def test_oldest_ready_due_at_is_the_due_time_of_the_oldest_ready_notice(
         ],
     )
 
-    assert await any_store.oldest_ready_due_at(T0 - minute) is None
-    assert await any_store.oldest_ready_due_at(T0 + minute * 5) == T0
+    assert await any_store.oldest_overdue_due_at(T0 - minute) is None
+    assert await any_store.oldest_overdue_due_at(T0 + minute * 5) == T0
     await any_store.mark_sending("c1-old", T0)
     await any_store.mark_sent("c1-old", T0, "1.4")
-    assert await any_store.oldest_ready_due_at(T0 + minute * 5) == T0 + minute
+    assert await any_store.oldest_overdue_due_at(T0 + minute * 5) == T0 + minute
     await any_store.mark_sending("c1-newer", T0 + minute)
     await any_store.mark_failed(
         "c1-newer", error="timeout", retry_at=T0 + minute * 10, may_have_posted=True
     )
-    assert await any_store.oldest_ready_due_at(T0 + minute * 5) is None
-    assert await any_store.oldest_ready_due_at(T0 + minute * 10) == T0 + minute
+    # Waiting for a retry is still overdue: a notice Slack keeps refusing is lag.
+    assert await any_store.oldest_overdue_due_at(T0 + minute * 5) == T0 + minute
+    assert await any_store.oldest_overdue_due_at(T0 + minute * 10) == T0 + minute
+    await any_store.mark_sending("c1-newer", T0 + minute * 10)
+    await any_store.mark_sent("c1-newer", T0 + minute * 10, "1.5")
+    assert await any_store.oldest_overdue_due_at(T0 + minute * 10) is None
+    assert await any_store.oldest_overdue_due_at(T0 + minute * 30) == T0 + minute * 30
 
 
 # --- audit ---------------------------------------------------------------------
@@ -930,7 +935,7 @@ StoreCall = Callable[[CustodyStore, Notice], Awaitable[object]]
     "call",
     [
         lambda store, notice: store.ready_notices(NAIVE, 10),
-        lambda store, notice: store.oldest_ready_due_at(NAIVE),
+        lambda store, notice: store.oldest_overdue_due_at(NAIVE),
         lambda store, notice: store.mark_sending(notice.id, NAIVE),
         lambda store, notice: store.mark_sent(notice.id, NAIVE, "1.6"),
         lambda store, notice: store.mark_failed(
@@ -946,7 +951,7 @@ StoreCall = Callable[[CustodyStore, Notice], Awaitable[object]]
             audit=make_audit(notice.custody_id, "custody_released"),
         ),
     ],
-    ids=["ready_notices", "oldest_ready_due_at", "sending", "sent", "failed", "close"],
+    ids=["ready_notices", "oldest_overdue_due_at", "sending", "sent", "failed", "close"],
 )
 async def test_the_store_rejects_naive_datetimes_and_changes_nothing(
     any_store: CustodyStore, call: StoreCall
