@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -23,9 +24,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock, SystemClock
 from bot.config import Config, ConfigError, Settings, referenced_user_groups
+from bot.custody_plan import plan_delivery_alert
 from bot.desk import CustodyDesk
 from bot.dispatcher import Dispatcher
 from bot.metrics import Metrics
+from bot.model import Custody, Notice
 from bot.outbound import Outbound
 from bot.pagerduty import PagerDutyClient
 from bot.paging import RecipientResolver, StepExpander
@@ -163,7 +166,13 @@ class WsoService:
         expander = StepExpander(config, RecipientResolver(config, self.store, self.gateway))
         self.metrics = Metrics()
         self.dispatcher = Dispatcher(
-            self.store, outbound, self.gateway, expander, self.clock, self.metrics
+            self.store,
+            outbound,
+            self.gateway,
+            expander,
+            self.clock,
+            self.metrics,
+            alerts=self._delivery_alerts,
         )
         self._heartbeat: asyncio.Task[None] | None = None
         self.desk = CustodyDesk(config, self.store, self.clock, self.dispatcher.wake)
@@ -172,6 +181,14 @@ class WsoService:
         self.web_app = self._build_web_app()
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+
+    def _delivery_alerts(
+        self, custody: Custody, failed: Notice, error: str, now: datetime
+    ) -> list[Notice]:
+        facility = self.config.facility(custody.facility_id)
+        if facility is None:
+            return []
+        return plan_delivery_alert(custody, facility, failed, error, now)
 
     def _build_bolt_app(self) -> AsyncApp:
         bolt_app = AsyncApp(

@@ -106,6 +106,25 @@ def plan_closed_custody(
     return closing + mirrors(closing, facility, config)
 
 
+def plan_delivery_alert(
+    custody: Custody, facility: Facility, failed: Notice, error: str, now: datetime
+) -> list[Notice]:
+    """Tell people that a notice is stuck on an error a person must fix.
+
+    The alert takes a path that does not depend on the failing one: the jail
+    channel, or, when the jail channel itself is failing, each officer by DM.
+    """
+    if failed.kind in (NoticeKind.DELIVERY_PROBLEM, NoticeKind.PAGE_STEP):
+        return []
+    failing_jail = failed.channel in (facility.jail_channel, backup_target(facility.jail_channel))
+    targets = sorted(facility.officers) if failing_jail else [facility.jail_channel]
+    detail = {"failed_target": failed.channel, "failed_kind": failed.kind.value, "error": error}
+    return [
+        Notice(new_notice_id(), custody.id, NoticeKind.DELIVERY_PROBLEM, target, now, detail=detail)
+        for target in targets
+    ]
+
+
 def plan_acknowledged_custody(
     custody: Custody,
     facility: Facility,

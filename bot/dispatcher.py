@@ -52,6 +52,10 @@ class ChannelHistory(Protocol):
     ) -> str | None: ...
 
 
+# Plans the alert for a notice stuck on an error a person must fix (custody_plan).
+DeliveryAlerts = Callable[[Custody, Notice, str, datetime], list[Notice]]
+
+
 class StepExpansion(Protocol):
     """Turns a due escalation step into pages (``bot.paging.StepExpander``)."""
 
@@ -79,8 +83,10 @@ class Dispatcher:
         expansion: StepExpansion,
         clock: Clock,
         metrics: Metrics | None = None,
+        alerts: DeliveryAlerts | None = None,
     ) -> None:
         self._metrics = metrics
+        self._alerts = alerts
         self._store = store
         self._delivery = delivery
         self._history = history
@@ -196,6 +202,7 @@ class Dispatcher:
             receipt = await self._delivery.deliver(custody, notice, now)
         except DeliveryFailed as error:
             await self._record_failure(notice, error.failure)
+            await self._alert_if_stuck(custody, notice, error.failure)
             return False
         sent_at = self._clock.now()
         await self._store.mark_sent(notice.id, sent_at, receipt.message_ts, receipt.message_channel)
@@ -226,6 +233,19 @@ class Dispatcher:
             )
             self.wake()
         return True
+
+    async def _alert_if_stuck(self, custody: Custody, notice: Notice, failure: SendFailure) -> None:
+        """The first time a notice fails for a reason a person must fix, say so elsewhere."""
+        if self._alerts is None or not failure.is_permanent or notice.attempts > 0:
+            return
+        alerts = self._alerts(custody, notice, failure.code, self._clock.now())
+        if alerts:
+            await self._store.add_notices(alerts)
+            log.error(
+                "notice.undeliverable_alerted",
+                extra={**_notice_fields(notice), "error": failure.code, "alerts": len(alerts)},
+            )
+            self.wake()
 
     async def _found_in_history(self, notice: Notice) -> bool:
         """Like ``_already_posted``, but a history we may not read means "post anyway".

@@ -253,6 +253,22 @@ def _acknowledged_text(
     return headline, body
 
 
+def _delivery_problem_text(
+    custody: Custody, notice: Notice, facility: Facility, now: datetime
+) -> tuple[str, str]:
+    failed = notice.detail.get("failed_target", "?")
+    shown = f"<#{failed}>" if failed[:1] in ("C", "G") else f"`{escape_mrkdwn(failed)}`"
+    error = escape_mrkdwn(notice.detail.get("error", "unknown error"))
+    kind = escape_mrkdwn(notice.detail.get("failed_kind", "a"))
+    headline = f":warning: *The WSO bot cannot deliver to {shown}* — {_who(custody, facility)}"
+    body = (
+        f"The {kind} notice is stuck: Slack answers `{error}`. It is retried every 5 minutes "
+        "and is not lost, but nobody there sees it until this is fixed: invite the bot to the "
+        "channel, or check the channel id in the config and the bot's token."
+    )
+    return headline, body
+
+
 _NOTICE_TEXT = {
     NoticeKind.LOGGED: _logged_text,
     NoticeKind.REMINDER: _reminder_text,
@@ -261,6 +277,7 @@ _NOTICE_TEXT = {
     NoticeKind.RELEASED: _closed_text,
     NoticeKind.ESCALATION: _page_text,
     NoticeKind.ACKNOWLEDGED: _acknowledged_text,
+    NoticeKind.DELIVERY_PROBLEM: _delivery_problem_text,
 }
 
 

@@ -44,6 +44,7 @@ class NoticeKind(StrEnum):
     PAGE_STEP = "page_step"  # internal: a chain level falls due; expands into pages
     BACKUP = "backup"  # internal: ask Slack to post a plain expiry notice if the bot is dead
     BACKUP_DELETE = "backup_delete"  # internal: the bot's own expiry went out; drop the backup
+    DELIVERY_PROBLEM = "delivery_problem"  # a notice is stuck on an error a person must fix
 
 
 class NoticeState(StrEnum):
@@ -136,6 +137,8 @@ class Notice:
     level: int | None = None  # escalation pages and steps: 1-based level of the chain
     round: int | None = None  # escalation pages and steps: 1-based run of the chain
     message_channel: str | None = None  # where Slack says it posted (a DM's D… id)
+    # Facts needed at send time beyond the custody, e.g. which delivery failed and why.
+    detail: dict[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         for name in ("due_at", "next_attempt_at", "attempted_at", "sent_at"):

@@ -103,6 +103,10 @@ class CustodyStore(Protocol):
 
     async def count_open_custodies(self) -> int: ...
 
+    async def add_notices(self, notices: Sequence[Notice]) -> None:
+        """Store extra notices for existing custodies (e.g. a delivery-problem alert)."""
+        ...
+
     async def ready_notices(self, now: datetime, limit: int) -> list[Notice]:
         """Pending notices whose due time and retry time have both come, oldest first."""
         ...

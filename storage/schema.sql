@@ -54,7 +54,9 @@ CREATE TABLE IF NOT EXISTS notices (
     may_have_posted INTEGER NOT NULL DEFAULT 0,
     level           INTEGER,
     round           INTEGER,
-    message_channel TEXT
+    message_channel TEXT,
+    -- facts a notice needs at send time beyond its custody (e.g. which delivery failed)
+    detail          TEXT
 );
 
 -- The dispatcher's hot queries: pending notices by the time they become ready.

@@ -40,6 +40,7 @@ _ADDED_COLUMNS = (
     ("notices", "level", "INTEGER"),
     ("notices", "round", "INTEGER"),
     ("notices", "message_channel", "TEXT"),
+    ("notices", "detail", "TEXT"),
 )
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -107,6 +108,7 @@ def notice_from_row(row: sqlite3.Row) -> Notice:
         level=row["level"],
         round=row["round"],
         message_channel=row["message_channel"],
+        detail=json.loads(row["detail"]) if row["detail"] else {},
     )
 
 
@@ -332,12 +334,12 @@ class SqliteCustodyStore:
         # is waiting to be retried (only those: not behind ones that are merely due later).
         await db.executemany(
             """INSERT INTO notices (id, custody_id, kind, channel, due_at, lead_seconds, state,
-                   attempts, next_attempt_at, ready_at, level, round)
+                   attempts, next_attempt_at, ready_at, level, round, detail)
                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, max(?10, coalesce(
                    (SELECT max(ready_at) FROM notices
                     WHERE custody_id = ?2 AND channel = ?4 AND state = 'pending'
                       AND next_attempt_at IS NOT NULL), ?10)),
-                   ?11, ?12)""",
+                   ?11, ?12, ?13)""",
             [
                 (
                     notice.id,
@@ -352,10 +354,15 @@ class SqliteCustodyStore:
                     to_db_time(notice.ready_at()),
                     notice.level,
                     notice.round,
+                    json.dumps(notice.detail, sort_keys=True) if notice.detail else None,
                 )
                 for notice in notices
             ],
         )
+
+    async def add_notices(self, notices: Sequence[Notice]) -> None:
+        async with self._transaction() as db:
+            await self._insert_notices(db, notices)
 
     async def ready_notices(self, now: datetime, limit: int) -> list[Notice]:
         rows = await self._fetch_all(

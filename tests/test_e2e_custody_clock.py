@@ -7,12 +7,25 @@ runs in milliseconds and nothing here sleeps for the clock.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 from bot.app import WsoService
 from bot.clock import FakeClock
+from bot.config import Config
 from bot.model import CustodyState, NoticeKind, NoticeState
-from tests.conftest import DESK_STAFF, ICE, JAIL, OFFICER, START, STRANGER
+from storage.sqlite_store import SqliteCustodyStore
+from tests.conftest import (
+    DESK_STAFF,
+    ICE,
+    JAIL,
+    OFFICER,
+    SIGNING_SECRET,
+    START,
+    STRANGER,
+    make_settings,
+)
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SignedSlackClient
 from tests.slack_requests import wso_payload as payload
@@ -258,12 +271,30 @@ async def test_healthz_reports_database_and_dispatcher(
     assert stopped.json["dispatcher"] == "stopped"
 
 
+class UnreachableStore(SqliteCustodyStore):
+    """A real SQLite store whose health check can be made to fail, as a dead disk would."""
+
+    reachable = True
+
+    async def ping(self) -> None:
+        if not self.reachable:
+            raise sqlite3.OperationalError("disk I/O error")
+        await super().ping()
+
+
 async def test_healthz_is_503_when_the_database_is_unreachable(
-    slack: SignedSlackClient, service: WsoService
+    fake_slack: FakeSlack, db_path: Path, config: Config, clock: FakeClock
 ) -> None:
-    await service.store.close()
-    unreachable = await slack.get_json("/healthz")
-    await service.store.open()  # so the fixture can shut down normally
+    store = UnreachableStore(db_path)
+    service = WsoService(make_settings(fake_slack, db_path), config, clock=clock, store=store)
+    await service.start(host="127.0.0.1", port=0)
+    try:
+        async with SignedSlackClient(f"http://127.0.0.1:{service.port}", SIGNING_SECRET) as slack:
+            assert (await slack.get_json("/healthz")).status == 200
+            store.reachable = False
+            unreachable = await slack.get_json("/healthz")
+    finally:
+        await service.stop()
 
     assert unreachable.status == 503
     assert unreachable.json["ok"] is False

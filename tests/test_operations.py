@@ -200,3 +200,35 @@ async def test_heartbeat_pings_while_healthy_and_holds_back_while_late(
     await fake_slack.wait_for_posts(2)
     await settle()
     assert await service.heartbeat_due() is True
+
+
+async def test_a_channel_the_bot_cannot_post_to_is_reported_in_the_jail_channel(
+    slack: SignedSlackClient, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail_channel(ICE, "not_in_channel")
+    await slack.command("arrest B-8")
+
+    await fake_slack.wait_for(
+        lambda: any(payload(p)["kind"] == "delivery_problem" for p in fake_slack.posts(JAIL)),
+        what="delivery problem alert in the jail channel",
+    )
+    [alert] = [p for p in fake_slack.posts(JAIL) if payload(p)["kind"] == "delivery_problem"]
+    assert f"<#{ICE}>" in alert["text"] and "not_in_channel" in alert["text"]
+    await settle()
+    alerts = [p for p in fake_slack.posts(JAIL) if payload(p)["kind"] == "delivery_problem"]
+    assert len(alerts) == 1, "one alert per stuck notice, not one per retry"
+
+
+async def test_a_jail_channel_the_bot_cannot_post_to_is_reported_to_the_officers(
+    slack: SignedSlackClient, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail_channel(JAIL, "channel_not_found")
+    await slack.command("arrest B-9")
+
+    await fake_slack.wait_for(
+        lambda: (
+            {p["channel"] for p in fake_slack.posts() if payload(p)["kind"] == "delivery_problem"}
+            == {"U0AAA", "U0BBB"}
+        ),
+        what="delivery problem alerts to each officer by DM",
+    )
