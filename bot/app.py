@@ -27,6 +27,7 @@ from bot.config import Config, ConfigError, Settings, referenced_user_groups
 from bot.custody_plan import plan_delivery_alert
 from bot.desk import CustodyDesk
 from bot.dispatcher import Dispatcher
+from bot.faults import FaultInjector
 from bot.metrics import Metrics
 from bot.model import Custody, Notice
 from bot.outbound import Outbound
@@ -156,7 +157,10 @@ class WsoService:
         self.settings = settings
         self.config = config
         self.clock: Clock = clock or SystemClock()
-        self.store: CustodyStore = store or SqliteCustodyStore(settings.db_path)
+        faults = FaultInjector(settings.fault_point)
+        self.store: CustodyStore = store or SqliteCustodyStore(
+            settings.db_path, before_commit=faults.reached if settings.fault_point else None
+        )
         self.gateway = SlackGateway(
             make_web_client(settings.slack_bot_token, settings.slack_api_url)
         )
@@ -173,6 +177,7 @@ class WsoService:
             self.clock,
             self.metrics,
             alerts=self._delivery_alerts,
+            faults=faults,
         )
         self._heartbeat: asyncio.Task[None] | None = None
         self.desk = CustodyDesk(config, self.store, self.clock, self.dispatcher.wake)

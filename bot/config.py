@@ -1005,6 +1005,9 @@ class Settings:
     port: int = DEFAULT_PORT
     host: str = DEFAULT_HOST
     pagerduty_events_url: str = DEFAULT_PAGERDUTY_EVENTS_URL
+    # Fault tests only: "after_claim", "after_post" or "mid_commit", optionally ":N" for
+    # the N-th time; the process SIGKILLs itself there (see bot/faults.py).
+    fault_point: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -1031,6 +1034,7 @@ class Settings:
             port=_port(_env(environ, "PORT")),
             host=_env(environ, "HOST") or DEFAULT_HOST,
             pagerduty_events_url=_pagerduty_events_url(_env(environ, "PAGERDUTY_EVENTS_URL")),
+            fault_point=_env(environ, "WSO_FAULT_POINT"),
         )
 
 

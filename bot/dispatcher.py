@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.clock import Clock
+from bot.faults import FaultInjector
 from bot.metrics import Metrics
 from bot.model import Custody, Notice, NoticeKind
 from bot.notice_plan import triage
@@ -84,7 +85,9 @@ class Dispatcher:
         clock: Clock,
         metrics: Metrics | None = None,
         alerts: DeliveryAlerts | None = None,
+        faults: FaultInjector | None = None,
     ) -> None:
+        self._faults = faults or FaultInjector(None)
         self._metrics = metrics
         self._alerts = alerts
         self._store = store
@@ -199,7 +202,9 @@ class Dispatcher:
                 return True
             now = self._clock.now()
             await self._store.mark_sending(notice.id, now)
+            self._faults.reached("after_claim")
             receipt = await self._delivery.deliver(custody, notice, now)
+            self._faults.reached("after_post")
         except DeliveryFailed as error:
             await self._record_failure(notice, error.failure)
             await self._alert_if_stuck(custody, notice, error.failure)

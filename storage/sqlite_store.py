@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -129,8 +129,12 @@ def _placeholders(count: int) -> str:
 class SqliteCustodyStore:
     """A ``CustodyStore`` over one SQLite file."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(
+        self, path: Path | str, *, before_commit: Callable[[str], None] | None = None
+    ) -> None:
         self._path = str(path)
+        # Fault tests: called inside a write transaction just before COMMIT, with its name.
+        self._before_commit = before_commit
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
 
@@ -432,6 +436,8 @@ class SqliteCustodyStore:
                    WHERE id = ? AND state IN ('pending', 'sending')""",
                 (to_db_time(at), message_ts, message_channel, notice_id),
             )
+            if self._before_commit is not None:
+                self._before_commit("mid_commit")
 
     async def mark_failed(
         self, notice_id: str, *, error: str, retry_at: datetime, may_have_posted: bool

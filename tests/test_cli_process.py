@@ -138,7 +138,7 @@ def test_serve_without_credentials_explains_how_to_set_up_slack(tmp_path: Path) 
 class BotProcess:
     """One ``wso-bot serve`` process against the fake Slack."""
 
-    def __init__(self, workdir: Path, config: Path, api_url: str) -> None:
+    def __init__(self, workdir: Path, config: Path, api_url: str, **extra_env: str) -> None:
         self.port = free_port()
         self.log_path = workdir / f"bot-{self.port}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in kill()
@@ -153,6 +153,7 @@ class BotProcess:
                 WSO_DB=str(workdir / "wso.db"),
                 PORT=str(self.port),
                 HOST="127.0.0.1",
+                **extra_env,
             ),
             stdout=subprocess.DEVNULL,
             stderr=self._log,
@@ -283,3 +284,46 @@ async def test_unknown_user_group_is_named_by_check_config_and_stops_serve(
         assert result.returncode == 2, result.stderr
         assert "facility[0].escalation[1].notify[1]" in result.stderr
         assert "S0NOPE" in result.stderr
+
+
+@pytest.mark.parametrize("point", ["after_claim", "after_post", "mid_commit"])
+async def test_kill_9_at_each_injected_point_delivers_every_notice_exactly_once(
+    tmp_path: Path,
+    config_path: Path,
+    real_time_slack: FakeSlack,
+    processes: list[BotProcess],
+    point: str,
+) -> None:
+    crashing = BotProcess(
+        tmp_path, config_path, real_time_slack.api_url, WSO_FAULT_POINT=f"{point}:1"
+    )
+    processes.append(crashing)
+    await crashing.wait_healthy()
+    async with SignedSlackClient(crashing.url, SIGNING_SECRET) as slack:
+        try:
+            reply = await slack.command("arrest B-300")
+            assert "Logged" in reply.text
+        except aiohttp.ServerDisconnectedError:
+            pass  # killed before the answer went out: the custody was committed before it
+    assert await asyncio.to_thread(crashing.process.wait, 10) == -signal.SIGKILL
+    crashing.kill()  # closes its log
+
+    restarted = BotProcess(tmp_path, config_path, real_time_slack.api_url)
+    processes.append(restarted)
+    await restarted.wait_healthy()
+    await real_time_slack.wait_for(
+        lambda: {m["channel"] for m in real_time_slack.posts()} >= {JAIL, ICE},
+        timeout=10,
+        what="the logged notice in both channels",
+    )
+    await asyncio.sleep(0.5)
+    notice_ids = [
+        payload(m)["notice_id"]
+        for channel in (JAIL, ICE)
+        for m in real_time_slack.messages(channel)
+    ]
+    assert len(notice_ids) == 2, f"{point}: expected one logged notice per channel"
+    assert len(set(notice_ids)) == 2, f"{point}: a notice was posted twice"
+    async with SignedSlackClient(restarted.url, SIGNING_SECRET) as slack:
+        status = await slack.command("status B-300")
+    assert "open" in status.text
