@@ -29,6 +29,7 @@ from bot.metrics import Metrics
 from bot.model import Custody, Notice, NoticeKind
 from bot.notice_plan import triage
 from bot.outbound import DeliveryReceipt, TargetKind, target_kind
+from bot.rate_limit import ChannelRateLimiter, send_priority
 from bot.retry import DeliveryFailed, SendFailure, retry_delay
 from storage.interface import CustodyStore
 
@@ -86,8 +87,11 @@ class Dispatcher:
         metrics: Metrics | None = None,
         alerts: DeliveryAlerts | None = None,
         faults: FaultInjector | None = None,
+        limiter: ChannelRateLimiter | None = None,
     ) -> None:
         self._faults = faults or FaultInjector(None)
+        self._limiter = limiter or ChannelRateLimiter()
+        self._throttled_until: datetime | None = None
         self._metrics = metrics
         self._alerts = alerts
         self._store = store
@@ -142,10 +146,13 @@ class Dispatcher:
                 await self._sleep(await self._time_to_next())
 
     async def _time_to_next(self) -> timedelta:
+        now = self._clock.now()
         next_ready = await self._store.next_ready_at()
-        if next_ready is None:
-            return MAX_SLEEP
-        return min(max(next_ready - self._clock.now(), timedelta(0)), MAX_SLEEP)
+        wait = MAX_SLEEP if next_ready is None else next_ready - now
+        if self._throttled_until is not None and wait <= timedelta(0):
+            # What is ready now is waiting for a congested channel's next token.
+            wait = self._throttled_until - now
+        return min(max(wait, timedelta(0)), MAX_SLEEP)
 
     async def _sleep(self, delay: timedelta) -> None:
         if self._stopping or delay <= timedelta(0):
@@ -162,6 +169,7 @@ class Dispatcher:
         await self.recover_in_flight()
         now = self._clock.now()
         self.stats.last_tick_at = now
+        self._throttled_until = None
         ready = await self._store.ready_notices(now, BATCH_SIZE)
         if not ready:
             return False
@@ -179,11 +187,25 @@ class Dispatcher:
 
     async def _send_channel(self, notices: Sequence[Notice]) -> None:
         held_back: set[str] = set()
-        for notice in notices:
+        for notice in sorted(notices, key=send_priority):
             if notice.custody_id in held_back:
                 continue  # an earlier notice of this custody failed: keep the channel in order
+            if not self._may_post_now(notice):
+                return  # the channel is congested: the rest waits for the next token
             if not await self._deliver(notice):
                 held_back.add(notice.custody_id)
+
+    def _may_post_now(self, notice: Notice) -> bool:
+        """Stay under Slack's ~1 message/second per channel; wake when a token is free."""
+        if target_kind(notice.channel) not in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
+            return True
+        now = self._clock.now()
+        if self._limiter.try_acquire(notice.channel, now):
+            return True
+        free_at = self._limiter.free_at(notice.channel, now)
+        if self._throttled_until is None or free_at < self._throttled_until:
+            self._throttled_until = free_at
+        return False
 
     async def _deliver(self, notice: Notice) -> bool:
         custody = await self._store.get_custody(notice.custody_id)

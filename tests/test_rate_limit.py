@@ -1,0 +1,80 @@
+"""The per-channel limiter (pure) and congestion through the real endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.model import Notice, NoticeKind
+from bot.rate_limit import ChannelRateLimiter, send_priority
+from tests.conftest import ICE, JAIL
+from tests.fake_slack import FakeSlack
+from tests.slack_requests import SignedSlackClient
+
+T0 = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
+
+
+def seconds(n: float) -> datetime:
+    return T0 + timedelta(seconds=n)
+
+
+@pytest.mark.parametrize(
+    ("attempts", "expected"),
+    [
+        pytest.param([0, 0, 0, 0, 0], [True, True, True, True, False], id="burst of 4 then wait"),
+        pytest.param([0, 0, 0, 0, 1.0], [True, True, True, True, True], id="a token a second"),
+        pytest.param([0, 0, 0, 0, 0.5, 1.0], [True] * 4 + [False, True], id="half a token"),
+        pytest.param([0, 100, 100, 100, 100, 100], [True] * 5 + [False], id="refill caps at 4"),
+    ],
+)
+def test_token_bucket(attempts: list[float], expected: list[bool]) -> None:
+    limiter = ChannelRateLimiter(rate_per_second=1.0, burst=4)
+    assert [limiter.try_acquire("C1", seconds(at)) for at in attempts] == expected
+
+
+def test_channels_are_independent_and_free_at_says_when() -> None:
+    limiter = ChannelRateLimiter(rate_per_second=1.0, burst=1)
+    assert limiter.try_acquire("C1", T0)
+    assert not limiter.try_acquire("C1", T0)
+    assert limiter.try_acquire("C2", T0)
+    assert limiter.free_at("C1", seconds(0.25)) == seconds(1.0)
+    assert limiter.free_at("C3", T0) == T0
+
+
+def test_urgent_notices_go_before_routine_reminders() -> None:
+    def notice(kind: NoticeKind, due: float, seq: int) -> Notice:
+        return Notice(f"n{seq}", f"c{seq}", kind, JAIL, seconds(due), seq=seq)
+
+    reminder = notice(NoticeKind.REMINDER, 0, 1)
+    expired = notice(NoticeKind.EXPIRED, 5, 2)
+    page = notice(NoticeKind.ESCALATION, 3, 3)
+    older_reminder = notice(NoticeKind.REMINDER, -5, 4)
+    ordered = sorted([reminder, expired, page, older_reminder], key=send_priority)
+    assert [n.kind for n in ordered] == [
+        NoticeKind.ESCALATION,
+        NoticeKind.EXPIRED,
+        NoticeKind.REMINDER,
+        NoticeKind.REMINDER,
+    ]
+    assert ordered[2] is older_reminder
+
+
+async def test_a_burst_of_arrests_is_paced_per_channel_and_nothing_is_lost(
+    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    for number in range(7):
+        await slack.command(f"arrest B-{number}")
+    await fake_slack.wait_for_posts(4, channel=JAIL)
+    await asyncio.sleep(0.2)
+    assert len(fake_slack.posts(JAIL)) == 4, "more than the burst went out at once"
+    assert fake_slack.calls_to("chat.postMessage")[-1].status == 200
+
+    for expected in (5, 6, 7):
+        clock.advance(timedelta(seconds=1))
+        await fake_slack.wait_for_posts(expected, channel=JAIL)
+        await fake_slack.wait_for_posts(expected, channel=ICE)
+    bookings = sorted(post["text"].split("*")[3] for post in fake_slack.posts(JAIL))
+    assert bookings == [f"B-{n}" for n in range(7)]
