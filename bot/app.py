@@ -22,6 +22,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.backups import reconcile_backups
 from bot.clock import Clock, SystemClock
 from bot.config import Config, ConfigError, Settings, referenced_user_groups
 from bot.custody_plan import plan_delivery_alert
@@ -45,6 +46,7 @@ log = logging.getLogger("wso.app")
 
 HEALTH_DB_TIMEOUT_SECONDS = 2.0
 MAX_HEALTHY_LAG_SECONDS = 60.0
+BACKUP_RECONCILE_SECONDS = 3.0
 HEARTBEAT_INTERVAL_SECONDS = 60.0
 HEARTBEAT_MAX_LAG_SECONDS = 5.0
 AUTH_TEST_TIMEOUT_SECONDS = 2
@@ -293,6 +295,15 @@ class WsoService:
         await self._check_user_groups()
         await self.store.open()
         await self._authorization.warm_up()
+        # Before the dispatcher starts (it would race the listing), and bounded in time:
+        # a slow Slack must not hold up catching up on overdue notices.
+        try:
+            await asyncio.wait_for(
+                reconcile_backups(self.store, self.gateway, self.config, self.clock.now()),
+                BACKUP_RECONCILE_SECONDS,
+            )
+        except TimeoutError:
+            log.warning("backups.reconcile_timed_out")
         self.dispatcher.start()
         if self.config.heartbeat_url:
             self._heartbeat = asyncio.create_task(self._heartbeat_loop(self.config.heartbeat_url))

@@ -98,6 +98,20 @@ class SlackGateway:
             if error.failure.code != "invalid_scheduled_message_id":
                 raise
 
+    async def scheduled_messages(self) -> list[dict[str, Any]]:
+        """Every message the bot has scheduled that Slack has not posted yet."""
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(HISTORY_MAX_PAGES):
+            response = await self._call(
+                self._client.chat_scheduledMessages_list, limit=100, cursor=cursor
+            )
+            found.extend(response.get("scheduled_messages") or [])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return found
+
     async def update_message(self, channel: str, ts: str, message: SlackMessage) -> None:
         """Replace a posted message (an answered page loses its button)."""
         kwargs: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text}

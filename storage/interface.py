@@ -103,6 +103,10 @@ class CustodyStore(Protocol):
 
     async def count_open_custodies(self) -> int: ...
 
+    async def scheduled_backups(self) -> list[tuple[Custody, Notice]]:
+        """Every backup expiry notice Slack has scheduled for us, with its custody."""
+        ...
+
     async def add_notices(self, notices: Sequence[Notice]) -> None:
         """Store extra notices for existing custodies (e.g. a delivery-problem alert)."""
         ...

@@ -364,6 +364,23 @@ class SqliteCustodyStore:
             ],
         )
 
+    async def scheduled_backups(self) -> list[tuple[Custody, Notice]]:
+        rows = await self._fetch_all(
+            """SELECT n.*, c.id AS c_id FROM notices n JOIN custodies c ON c.id = n.custody_id
+               WHERE n.kind = 'backup' AND n.state = 'sent' AND n.message_ts IS NOT NULL
+               ORDER BY n.seq"""
+        )
+        custodies: dict[str, Custody] = {}
+        found: list[tuple[Custody, Notice]] = []
+        for row in rows:
+            custody_id = row["custody_id"]
+            if custody_id not in custodies:
+                custody = await self.get_custody(custody_id)
+                assert custody is not None
+                custodies[custody_id] = custody
+            found.append((custodies[custody_id], notice_from_row(row)))
+        return found
+
     async def add_notices(self, notices: Sequence[Notice]) -> None:
         async with self._transaction() as db:
             await self._insert_notices(db, notices)

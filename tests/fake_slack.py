@@ -528,6 +528,18 @@ class FakeSlack:
             payload["metadata"] = metadata
         return copy.deepcopy(self._store_message(channel, self._next_ts(), payload))
 
+    def inject_scheduled(self, channel: str, *, post_at: int, text: str) -> str:
+        """A scheduled message Slack holds that no recorded call made (say, a crash left it)."""
+        return str(
+            self._chat_schedule_message({"channel": channel, "post_at": post_at, "text": text})[
+                "scheduled_message_id"
+            ]
+        )
+
+    def forget_scheduled(self) -> None:
+        """Slack loses every scheduled message (deleted by hand, say)."""
+        self._scheduled.clear()
+
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08d}FAKE"
 

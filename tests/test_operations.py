@@ -232,3 +232,22 @@ async def test_a_jail_channel_the_bot_cannot_post_to_is_reported_to_the_officers
         ),
         what="delivery problem alerts to each officer by DM",
     )
+
+
+async def test_restart_recreates_a_lost_backup_and_deletes_an_orphan(
+    fake_slack: FakeSlack, clock: FakeClock, start_service: StartService
+) -> None:
+    first, slack = await start_service()
+    await slack.command("arrest B-10")
+    await fake_slack.wait_for(lambda: len(fake_slack.scheduled(JAIL)) == 1)
+    await first.stop()
+    [lost] = fake_slack.scheduled(JAIL)
+    fake_slack.forget_scheduled()
+    orphan_text = "WSO window expired — release required: booking B-0 (custody c_0123456789abcdef)"
+    fake_slack.inject_scheduled(JAIL, post_at=BACKUP_AT, text=orphan_text)
+
+    await start_service()
+    await fake_slack.wait_for(
+        lambda: [s["text"] for s in fake_slack.scheduled(JAIL)] == [lost["text"]],
+        what="the lost backup re-created and the orphan deleted",
+    )
