@@ -17,7 +17,12 @@ from typing import Any
 
 import aiohttp
 
-from bot.retry import DeliveryFailed, SendFailure
+from bot.http_failures import http_exception_failure
+from bot.retry import (
+    DeliveryFailed,
+    SendFailure,
+    retry_after_seconds,
+)
 
 DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com"
 ENQUEUE_PATH = "/v2/enqueue"
@@ -89,27 +94,7 @@ def failure_from_status(status: int, headers: Mapping[str, str]) -> SendFailure:
 
 def failure_from_exception(error: BaseException) -> SendFailure:
     """Classify a call that got no HTTP answer."""
-    if isinstance(error, aiohttp.ConnectionTimeoutError):
-        return SendFailure("pagerduty_connect_timeout")
-    if isinstance(error, TimeoutError):
-        return SendFailure("pagerduty_timeout", may_have_posted=True)
-    if isinstance(error, aiohttp.ClientConnectorError):
-        # Refused (or DNS/TLS failed) before a byte of the event was sent.
-        return SendFailure("pagerduty_connect_failed")
-    if isinstance(error, aiohttp.ClientError):
-        return SendFailure("pagerduty_connection_error", may_have_posted=True)
-    return SendFailure(f"pagerduty_unexpected:{type(error).__name__}", may_have_posted=True)
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """``Retry-After`` in seconds, or ``None`` when absent or not a number of seconds."""
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        return None
+    return http_exception_failure("pagerduty", error)
 
 
 def _dedup_key_from(answer: bytes) -> str | None:

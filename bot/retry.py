@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -52,6 +53,17 @@ class DeliveryFailed(Exception):
     def __init__(self, failure: SendFailure) -> None:
         super().__init__(failure.code)
         self.failure = failure
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """``Retry-After`` in seconds, or ``None`` when absent or not a number of seconds."""
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None
 
 
 def retry_delay(failure: SendFailure, attempts: int) -> timedelta:

@@ -26,7 +26,12 @@ from typing import Any
 
 import aiohttp
 
-from bot.retry import DeliveryFailed, SendFailure
+from bot.http_failures import http_exception_failure
+from bot.retry import (
+    DeliveryFailed,
+    SendFailure,
+    retry_after_seconds,
+)
 
 SIGNATURE_HEADER = "X-WSO-Signature"
 TIMESTAMP_HEADER = "X-WSO-Timestamp"
@@ -71,7 +76,7 @@ def verify(
 def failure_from_status(status: int, headers: Mapping[str, str]) -> SendFailure:
     """Classify a non-2xx answer from a receiver."""
     if status == 429:
-        return SendFailure("webhook_ratelimited", retry_after=_retry_after_seconds(headers))
+        return SendFailure("webhook_ratelimited", retry_after=retry_after_seconds(headers))
     if status >= 500:
         return SendFailure(f"webhook_http_{status}", may_have_posted=True)
     if 400 <= status < 500:
@@ -83,26 +88,7 @@ def failure_from_status(status: int, headers: Mapping[str, str]) -> SendFailure:
 
 def failure_from_exception(error: BaseException) -> SendFailure:
     """Classify a delivery that got no HTTP answer."""
-    if isinstance(error, aiohttp.ConnectionTimeoutError):
-        return SendFailure("webhook_connect_timeout")
-    if isinstance(error, TimeoutError):
-        return SendFailure("webhook_timeout", may_have_posted=True)
-    if isinstance(error, aiohttp.ClientConnectorError):
-        # Refused (or DNS/TLS failed) before a byte of the body was sent.
-        return SendFailure("webhook_connect_failed")
-    if isinstance(error, aiohttp.ClientError):
-        return SendFailure("webhook_connection_error", may_have_posted=True)
-    return SendFailure(f"webhook_unexpected:{type(error).__name__}", may_have_posted=True)
-
-
-def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        return None
+    return http_exception_failure("webhook", error)
 
 
 class WebhookClient:
