@@ -17,8 +17,10 @@ from typing import Any
 from bot.app import WsoService
 from bot.clock import FakeClock, SystemClock
 from bot.config import Config
+from bot.messages import SlackMessage
 from bot.model import NoticeKind, NoticeState
-from tests.conftest import ICE, JAIL, SIGNING_SECRET, START, make_settings
+from bot.slack_gateway import SlackGateway, make_web_client
+from tests.conftest import BOT_TOKEN, ICE, JAIL, SIGNING_SECRET, START, make_settings
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SignedSlackClient
 from tests.slack_requests import wso_payload as payload
@@ -258,3 +260,40 @@ async def test_notices_go_out_within_a_second_of_due_on_the_real_clock(
         assert all(at is not None and at >= deadline for at in sent_at), "sent before the deadline"
     finally:
         await service.stop()
+
+
+async def test_a_429_storm_is_ridden_out_without_loss_or_doubles(
+    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=2, times=12)
+    for number in range(3):
+        await slack.command(f"arrest B-{number}")
+    for _ in range(20):
+        clock.advance(timedelta(seconds=1))
+        await asyncio.sleep(0.02)
+    await fake_slack.wait_for_posts(6)
+    await settle()
+    assert len(fake_slack.calls_to("chat.postMessage")) >= 18  # 12 refused, 6 delivered
+    assert sorted(notice_counts(fake_slack).values()) == [1] * 6
+
+
+async def test_history_shows_a_posted_message_at_once_against_the_fake(
+    fake_slack: FakeSlack,
+) -> None:
+    """The measurement the README quotes: how late conversations.history shows a post."""
+    gateway = SlackGateway(make_web_client(BOT_TOKEN, fake_slack.api_url))
+    message = SlackMessage(
+        text="probe",
+        metadata={"event_type": "wso_custody", "event_payload": {"notice_id": "n_probe"}},
+    )
+    posted_at = datetime.now(UTC)
+    _, ts = await gateway.post_message(JAIL, message)
+    started = time.monotonic()
+    found = await gateway.find_posted(
+        JAIL,
+        posted_at - timedelta(seconds=30),
+        lambda m: (m.get("metadata") or {}).get("event_payload", {}).get("notice_id") == "n_probe",
+    )
+    delay = time.monotonic() - started
+    assert found == ts
+    assert delay < 0.5
