@@ -347,7 +347,9 @@ def arrest_receipt(
         else "*the window has already expired — release required.*"
     )
     opening = (
-        ":white_check_mark: Already logged a moment ago (nothing new stored): WSO arrest of "
+        f":white_check_mark: Booking *{custody.booking}* already has an open custody: this "
+        "looks like the same arrest sent twice, so nothing new was stored. Already logged: "
+        "WSO arrest of "
         if repeated
         else ":white_check_mark: Logged WSO arrest of "
     )
