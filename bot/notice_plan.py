@@ -13,8 +13,12 @@ from datetime import datetime, timedelta
 
 from bot.model import Custody, Notice, NoticeKind
 
-# A notice sent more than this after its due time says that it is late.
-LATE_AFTER = timedelta(seconds=60)
+# A notice sent more than this after its due time says that it is late: the dispatcher
+# promises 1 s, so anything later (a restart, a Slack outage, congestion) is reported.
+LATE_AFTER = timedelta(seconds=1)
+# Chain steps due within this of the newest due step all run (levels with "0s", rounds);
+# older ones were left behind by downtime and are superseded.
+STEP_CATCH_UP_WINDOW = timedelta(seconds=60)
 
 
 def new_notice_id() -> str:
@@ -116,7 +120,7 @@ def _superseded(thread: list[Notice]) -> set[str]:
     if steps:
         # Steps due together (a level with "0s") all run; only ones left behind by downtime go.
         newest = max(step.due_at for step in steps)
-        superseded.update(n.id for n in steps if newest - n.due_at > LATE_AFTER)
+        superseded.update(n.id for n in steps if newest - n.due_at > STEP_CATCH_UP_WINDOW)
     return superseded
 
 
