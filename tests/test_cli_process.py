@@ -245,6 +245,8 @@ async def test_kill_9_then_restart_catches_up_without_doubling(
             "logged",
             "reminder",
         ]
+        late = real_time_slack.posts(channel)[-1]
+        assert payload(late)["late"] is True and "Late reminder" in late["text"]
     notice_ids = [payload(p)["notice_id"] for p in real_time_slack.posts()]
     assert len(notice_ids) == len(set(notice_ids))
 
