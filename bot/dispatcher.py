@@ -49,6 +49,8 @@ class NoticeDelivery(Protocol):
 
 
 class ChannelHistory(Protocol):
+    async def direct_message_channel(self, user_id: str) -> str: ...
+
     async def find_posted(
         self, channel: str, since: datetime, matches: Callable[[dict[str, Any]], bool]
     ) -> str | None: ...
@@ -170,6 +172,7 @@ class Dispatcher:
         now = self._clock.now()
         self.stats.last_tick_at = now
         self._throttled_until = None
+        self.stats.skipped += await self._store.skip_superseded_reminders(now)
         ready = await self._store.ready_notices(now, BATCH_SIZE)
         if not ready:
             return False
@@ -217,7 +220,7 @@ class Dispatcher:
             if target is TargetKind.CHAIN_STEP:
                 return await self._expand(custody, notice)
             if (
-                target is TargetKind.CHANNEL
+                target in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE)
                 and notice.may_have_posted
                 and await self._found_in_history(notice)
             ):
@@ -295,12 +298,15 @@ class Dispatcher:
     async def _already_posted(self, notice: Notice) -> bool:
         """Look for the notice in channel history; mark it sent if it is there."""
         since = (notice.attempted_at or notice.due_at) - HISTORY_SKEW
+        channel = notice.channel
+        if target_kind(channel) is TargetKind.DIRECT_MESSAGE:
+            channel = await self._history.direct_message_channel(channel)  # U… → its D…
         ts = await self._history.find_posted(
-            notice.channel, since, lambda message: _carries_notice(message, notice.id)
+            channel, since, lambda message: _carries_notice(message, notice.id)
         )
         if ts is None:
             return False
-        await self._store.mark_sent(notice.id, self._clock.now(), ts)
+        await self._store.mark_sent(notice.id, self._clock.now(), ts, channel)
         self.stats.recovered += 1
         log.info("notice.found_in_history", extra=_notice_fields(notice))
         return True
@@ -336,9 +342,9 @@ class Dispatcher:
     async def recover_in_flight(self) -> None:
         """Settle notices a crash left ``sending``: sent if Slack has them, else pending."""
         for notice in await self._store.notices_in_flight():
-            if target_kind(notice.channel) is not TargetKind.CHANNEL:
+            if target_kind(notice.channel) not in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
                 # No history to search: resend. PagerDuty de-duplicates by dedup_key and
-                # webhook receivers by event id; a DM page may, rarely, arrive twice.
+                # webhook receivers by event id.
                 await self._store.mark_pending(notice.id, may_have_posted=False)
                 continue
             try:

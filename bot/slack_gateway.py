@@ -112,6 +112,11 @@ class SlackGateway:
                 break
         return found
 
+    async def direct_message_channel(self, user_id: str) -> str:
+        """The bot's DM channel (``D…``) with a person, whose history holds their pages."""
+        response = await self._call(self._client.conversations_open, users=user_id)
+        return str((response.get("channel") or {}).get("id") or user_id)
+
     async def update_message(self, channel: str, ts: str, message: SlackMessage) -> None:
         """Replace a posted message (an answered page loses its button)."""
         kwargs: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text}

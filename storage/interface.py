@@ -111,6 +111,15 @@ class CustodyStore(Protocol):
         """Store extra notices for existing custodies (e.g. a delivery-problem alert)."""
         ...
 
+    async def skip_superseded_reminders(self, now: datetime) -> int:
+        """Skip every due reminder that a later due reminder or expiry of its channel supersedes.
+
+        The same rule as ``bot.notice_plan.triage``, applied to the whole backlog at
+        once: after long downtime the due notices of one custody span many batches.
+        Returns how many were skipped.
+        """
+        ...
+
     async def ready_notices(self, now: datetime, limit: int) -> list[Notice]:
         """Pending notices whose due time and retry time have both come, oldest first."""
         ...

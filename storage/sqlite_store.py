@@ -385,6 +385,24 @@ class SqliteCustodyStore:
         async with self._transaction() as db:
             await self._insert_notices(db, notices)
 
+    async def skip_superseded_reminders(self, now: datetime) -> int:
+        now_text = to_db_time(now)
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                """UPDATE notices SET state = 'skipped', last_error = 'superseded'
+                   WHERE state = 'pending' AND kind = 'reminder' AND ready_at <= ?1
+                     AND EXISTS (
+                         SELECT 1 FROM notices later
+                         WHERE later.custody_id = notices.custody_id
+                           AND later.channel = notices.channel
+                           AND later.state = 'pending'
+                           AND later.kind IN ('reminder', 'expired')
+                           AND later.due_at > notices.due_at
+                           AND later.due_at <= ?1)""",
+                (now_text,),
+            )
+            return int(cursor.rowcount)
+
     async def ready_notices(self, now: datetime, limit: int) -> list[Notice]:
         rows = await self._fetch_all(
             """SELECT * FROM notices WHERE state = 'pending' AND ready_at <= ?

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.config import Config, parse_config
-from bot.model import NoticeState
+from bot.model import Notice, NoticeKind, NoticeState
 from bot.slack_ids import ActionId
 from bot.webhooks import SIGNATURE_HEADER
 from tests.conftest import (
@@ -366,3 +366,33 @@ async def test_acknowledge_button_from_someone_not_paged_is_refused(
     assert fake_slack.calls_to("chat.update") == []
     [custody] = await service.store.list_open_custodies()
     assert custody.acknowledged_at is None
+
+
+async def test_a_page_cut_short_by_a_crash_is_found_in_the_dm_and_not_sent_again(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    first, _ = await expire(fake_slack, clock, start_service)
+    await first.stop()
+    # Replay a crash mid-page: the page to the lieutenant reached Slack, then the bot died.
+    await first.store.open()
+    [custody] = await first.store.list_open_custodies()
+    page = Notice(
+        "n_crashed_page", custody.id, NoticeKind.ESCALATION, LIEUTENANT, DEADLINE, level=2, round=1
+    )
+    await first.store.add_notices([page])
+    await first.store.mark_sending(page.id, DEADLINE)
+    await first.store.close()
+    fake_slack.inject_message(
+        "D" + LIEUTENANT,
+        text="page",
+        metadata={"event_type": "wso_custody", "event_payload": {"notice_id": page.id}},
+    )
+
+    service, _ = await start_service()
+    await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("conversations.history")))
+    await settle()
+    assert [
+        c for c in fake_slack.calls_to("chat.postMessage") if c.payload["channel"] == LIEUTENANT
+    ] == []
+    [stored] = [n for n in await service.store.notices_for(custody.id) if n.id == page.id]
+    assert stored.state is NoticeState.SENT

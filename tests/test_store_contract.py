@@ -1700,3 +1700,30 @@ async def test_sqlite_refuses_a_database_newer_than_the_bot(tmp_path: Path) -> N
     assert _raw_query(path, "PRAGMA table_info(custodies)") == columns_before
     tables = _raw_query(path, "SELECT name FROM sqlite_master WHERE type = 'table'")
     assert ("oncall_overrides",) not in tables
+
+
+async def test_skip_superseded_reminders_skips_across_the_whole_backlog(
+    any_store: CustodyStore,
+) -> None:
+    custody = make_custody()
+    minute = timedelta(minutes=1)
+    await add(
+        any_store,
+        custody,
+        [
+            make_notice(custody, "r24", kind=NoticeKind.REMINDER, due_at=T0),
+            make_notice(custody, "r12", kind=NoticeKind.REMINDER, due_at=T0 + minute),
+            make_notice(custody, "r12-ice", kind=NoticeKind.REMINDER, channel=ICE, due_at=T0),
+            make_notice(custody, "expired", kind=NoticeKind.EXPIRED, due_at=T0 + 2 * minute),
+        ],
+    )
+
+    assert await any_store.skip_superseded_reminders(T0 + 90 * timedelta(seconds=1)) == 1
+    states = {n.id: n.state for n in await any_store.notices_for(custody.id)}
+    assert states["c1-r24"] is NoticeState.SKIPPED
+    assert states["c1-r12"] is NoticeState.PENDING
+    assert states["c1-r12-ice"] is NoticeState.PENDING  # nothing later in its channel
+    assert await any_store.skip_superseded_reminders(T0 + 5 * minute) == 1
+    states = {n.id: n.state for n in await any_store.notices_for(custody.id)}
+    assert states["c1-r12"] is NoticeState.SKIPPED
+    assert states["c1-expired"] is NoticeState.PENDING
