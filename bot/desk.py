@@ -385,8 +385,8 @@ class CustodyDesk:
         )
         custodies = await self._store.list_open_custodies(scope, limit=LIST_LIMIT)
         total = len(custodies)
-        if total == LIST_LIMIT:
-            total = await self._store.count_open_custodies() if scope is None else total
+        if total == LIST_LIMIT:  # there may be more than the list shows
+            total = await self._store.count_open_custodies(scope)
         rows = [(c, self._facility_of(c)) for c in custodies]
         return messages.open_custody_list(rows, self._clock.now(), total)
 

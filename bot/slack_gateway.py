@@ -117,14 +117,6 @@ class SlackGateway:
         response = await self._call(self._client.conversations_open, users=user_id)
         return str((response.get("channel") or {}).get("id") or user_id)
 
-    async def update_message(self, channel: str, ts: str, message: SlackMessage) -> None:
-        """Replace a posted message (an answered page loses its button)."""
-        kwargs: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text}
-        kwargs["blocks"] = message.blocks
-        if message.metadata:
-            kwargs["metadata"] = message.metadata
-        await self._call(self._client.chat_update, **kwargs)
-
     async def usergroup_members(self, usergroup_id: str) -> list[str]:
         response = await self._call(self._client.usergroups_users_list, usergroup=usergroup_id)
         return [str(user) for user in response.get("users") or []]

@@ -101,7 +101,9 @@ class CustodyStore(Protocol):
         """Open custodies, soonest deadline first."""
         ...
 
-    async def count_open_custodies(self) -> int: ...
+    async def count_open_custodies(self, facility_ids: Collection[str] | None = None) -> int:
+        """Open custodies, of the given facilities only when ``facility_ids`` is set."""
+        ...
 
     async def scheduled_backups(self) -> list[tuple[Custody, Notice]]:
         """Every backup expiry notice Slack has scheduled for us, with its custody."""

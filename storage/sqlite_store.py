@@ -325,8 +325,13 @@ class SqliteCustodyStore:
         params.append(limit)
         return [custody_from_row(row) for row in await self._fetch_all(sql, params)]
 
-    async def count_open_custodies(self) -> int:
-        rows = await self._fetch_all("SELECT count(*) AS n FROM custodies WHERE state = 'open'")
+    async def count_open_custodies(self, facility_ids: Collection[str] | None = None) -> int:
+        sql = "SELECT count(*) AS n FROM custodies WHERE state = 'open'"
+        params: list[Any] = []
+        if facility_ids is not None:
+            sql += f" AND facility_id IN ({_placeholders(len(facility_ids))})"
+            params.extend(facility_ids)
+        rows = await self._fetch_all(sql, params)
         return int(rows[0]["n"])
 
     # --- notices ---------------------------------------------------------------

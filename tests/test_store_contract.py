@@ -1727,3 +1727,11 @@ async def test_skip_superseded_reminders_skips_across_the_whole_backlog(
     states = {n.id: n.state for n in await any_store.notices_for(custody.id)}
     assert states["c1-r12"] is NoticeState.SKIPPED
     assert states["c1-expired"] is NoticeState.PENDING
+
+
+async def test_count_open_custodies_by_facility(any_store: CustodyStore) -> None:
+    await add(any_store, make_custody())
+    await add(any_store, make_custody("c2", booking="B-2", facility_id="annex"))
+    assert await any_store.count_open_custodies() == 2
+    assert await any_store.count_open_custodies(["annex"]) == 1
+    assert await any_store.count_open_custodies([]) == 0
