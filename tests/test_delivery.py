@@ -278,7 +278,7 @@ async def test_a_429_storm_is_ridden_out_without_loss_or_doubles(
 
 
 async def test_history_shows_a_posted_message_at_once_against_the_fake(
-    fake_slack: FakeSlack,
+    fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
     """The measurement the README quotes: how late conversations.history shows a post."""
     gateway = SlackGateway(make_web_client(BOT_TOKEN, fake_slack.api_url))
@@ -286,7 +286,8 @@ async def test_history_shows_a_posted_message_at_once_against_the_fake(
         text="probe",
         metadata={"event_type": "wso_custody", "event_payload": {"notice_id": "n_probe"}},
     )
-    posted_at = datetime.now(UTC)
+    # The fake stamps ts by the test clock, as Slack stamps by its own: search from that clock.
+    posted_at = clock.now()
     _, ts = await gateway.post_message(JAIL, message)
     started = time.monotonic()
     found = await gateway.find_posted(
