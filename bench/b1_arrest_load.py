@@ -10,6 +10,11 @@ the two ``logged`` notices to the fake Slack meanwhile: that load is part of it.
 Latency is measured at the client, from writing the request to reading the
 whole answer, over loopback; it includes the bot's queueing, not the network.
 A warm-up (not counted) precedes the measured window.
+
+Probes: before the load, a second facility (its own channels, its own
+sergeant) gets a few backdated arrests whose 48-hour windows end during the
+measured window. Their expiry notices and pages are timed at the fake Slack:
+a burst of commands in one facility must not make another facility's expiry late.
 """
 
 from __future__ import annotations
@@ -18,11 +23,14 @@ import asyncio
 import contextlib
 import itertools
 import math
+import sqlite3
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import aiohttp
 
 from bench.common import (
     JAIL,
@@ -36,8 +44,10 @@ from bench.common import (
     at_most,
     count_unsettled,
     cpu_seconds,
-    facility_toml,
+    db_time_to_epoch,
+    facilities_toml,
     percentile,
+    read_notices,
     start_profile,
     summarize_profile,
     workdir,
@@ -51,6 +61,9 @@ DEFAULT_RUNS = 3
 CONNECTIONS = 64
 REQUEST_TIMEOUT = 10.0
 OK_PREFIX = ":white_check_mark: Logged WSO arrest"
+LOAD_JAIL = f"{JAIL}000"  # facility fac-000 takes the load
+PROBE_FACILITY = "fac-001"  # ... and fac-001 the probes
+PROBE_KINDS = ("expired", "escalation")
 
 
 def sizes(quick: bool) -> tuple[float, float]:
@@ -113,7 +126,9 @@ async def _connection(
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
             assert reader is not None
             booking = f"{prefix}-{next(counter)}"
-            body = slash_command_body(f"arrest {booking} I-200", user_id=OFFICER, channel_id=JAIL)
+            body = slash_command_body(
+                f"arrest {booking} I-200", user_id=OFFICER, channel_id=LOAD_JAIL
+            )
             stamp = str(int(time.time()))
             request = (
                 "POST /slack/events HTTP/1.1\r\n"
@@ -170,13 +185,22 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
     result = RunResult()
     with workdir("b1") as tmp:
         config = tmp / "wso.toml"
-        config.write_text(facility_toml(escalation=[(SERGEANT, "0s")]))
+        config.write_text(facilities_toml(2, escalation=[(SERGEANT + "{n}", "0s")]))
         db = tmp / "wso.db"
         fake = FakeSlackProcess(tmp)
         bot: BotProcess | None = None
         try:
             bot = BotProcess(tmp, config, db, fake.api_url)
             await bot.wait_healthy()
+            probes = 5 if quick else 20
+            # The probes' own "logged" notices go out first (a burst of 4, then a token
+            # a second per channel) and the load starts after them, so that only the
+            # load can delay the probes' expiries, which fall in the measured window.
+            load_starts_at = time.time() + probes
+            probe_window_start = load_starts_at + warmup
+            await log_probe_arrests(bot.port, probe_window_start, seconds, probes)
+            await _wait_for_logged_posts(fake, 2 * probes, within=probes)
+            await asyncio.sleep(max(load_starts_at - time.time(), 0.0))
             profiler = None
             if profile_dir is not None:
                 profiler = start_profile(bot.pid, warmup + seconds, profile_dir / "b1.raw")
@@ -191,6 +215,9 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
             cpu_fake = cpu_seconds(fake.pid) - cpu_fake
             health = await bot.health()
             backlog = count_unsettled(db, to_db_time(datetime.now(UTC)))
+            await asyncio.sleep(2.0)  # let the last probes' posts land
+            await fake.poll_posts()
+            probe_lateness = _probe_lateness(db, fake.rows, probe_window_start)
             if profiler is not None:
                 profiler.wait(timeout=warmup + seconds + 60)
                 result.profile = summarize_profile(profile_dir / "b1.raw")
@@ -209,6 +236,17 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
     result.add("errors", stats.errors, "", at_most(0, "0"))
     result.add("bot CPU during load", cpu_bot / wall, "cores")
     result.add("load core CPU (generator + fake)", (cpu_load + cpu_fake) / wall, "cores")
+    result.add(
+        "other facility's expiries/pages during load: lateness p50",
+        percentile(probe_lateness, 50),
+        "ms",
+    )
+    result.add(
+        "other facility's expiries/pages during load: lateness max",
+        max(probe_lateness, default=math.nan),
+        "ms",
+        at_most(1000),
+    )
     result.add("dispatcher lag at end of load", float(health.get("lag_seconds") or 0.0), "s")
     result.add("notices due but unsent at end of load", backlog)
     if stats.error_kinds:
@@ -218,6 +256,67 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
     if (cpu_load + cpu_fake) / wall > 0.9:
         result.note("B1 load core was saturated: figures may be bounded by the load generator")
     return result
+
+
+async def _wait_for_logged_posts(fake: FakeSlackProcess, count: int, within: float) -> None:
+    give_up_at = time.monotonic() + within
+    while time.monotonic() < give_up_at:
+        await fake.poll_posts()
+        if sum(1 for row in fake.rows if row[1] == "logged") >= count:
+            return
+        await asyncio.sleep(0.2)
+    raise RuntimeError("the probe arrests' logged notices did not go out")
+
+
+async def log_probe_arrests(port: int, window_start: float, seconds: float, count: int) -> None:
+    """Backdated arrests in the probe facility whose windows end inside the measured window."""
+    url = f"http://127.0.0.1:{port}/slack/events"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        for number in range(count):
+            ends_at = window_start + seconds * (number + 1) / (count + 1)
+            arrested = datetime.fromtimestamp(ends_at, UTC) - timedelta(hours=48)
+            at = f"{arrested:%Y-%m-%dT%H:%M:%SZ}"
+            text = f"arrest P-{number} I-200 at {at} facility {PROBE_FACILITY}"
+            body = slash_command_body(text, user_id=OFFICER, channel_id=LOAD_JAIL)
+            stamp = str(int(time.time()))
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": slack_signature(SIGNING_SECRET, stamp, body),
+            }
+            async with session.post(url, data=body.encode(), headers=headers) as response:
+                answer = await response.text()
+            if response.status != 200 or OK_PREFIX not in answer:
+                raise RuntimeError(f"probe arrest refused: {response.status} {answer[:300]}")
+
+
+def _probe_lateness(db: Path, rows: list[list[object]], window_start: float) -> list[float]:
+    """Lateness (ms) of the probe facility's expiry notices and pages, from arrival at the fake."""
+    arrived: dict[str, float] = {}
+    for notice_id, _kind, _channel, when, _ts in rows:
+        arrived.setdefault(str(notice_id), float(str(when)))
+    probe_custodies = _probe_custody_ids(db)
+    lateness = []
+    for notice in read_notices(db):
+        if notice["custody_id"] not in probe_custodies or notice["kind"] not in PROBE_KINDS:
+            continue
+        due = db_time_to_epoch(notice["due_at"])
+        if due < window_start:
+            continue
+        when = arrived.get(notice["id"])
+        lateness.append(math.inf if when is None else (when - due) * 1000)
+    return lateness
+
+
+def _probe_custody_ids(db: Path) -> set[str]:
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        rows = connection.execute(
+            "SELECT id FROM custodies WHERE facility_id = ?", (PROBE_FACILITY,)
+        ).fetchall()
+        return {str(row[0]) for row in rows}
+    finally:
+        connection.close()
 
 
 def _self_cpu() -> float:

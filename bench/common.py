@@ -596,4 +596,7 @@ def workdir(prefix: str) -> Any:
     try:
         yield path
     finally:
-        shutil.rmtree(path, ignore_errors=True)
+        if os.environ.get("WSO_BENCH_KEEP"):  # keep logs and database to look into
+            print(f"[{prefix}] kept {path}", file=sys.stderr)
+        else:
+            shutil.rmtree(path, ignore_errors=True)

@@ -50,6 +50,8 @@ BACKUP_RECONCILE_SECONDS = 3.0
 HEARTBEAT_INTERVAL_SECONDS = 60.0
 HEARTBEAT_MAX_LAG_SECONDS = 5.0
 AUTH_TEST_TIMEOUT_SECONDS = 2
+# Slack requests handled at once; the rest wait their turn (see ``_slack_events``).
+MAX_CONCURRENT_REQUESTS = 8
 
 
 _OBJECT_FIELDS = ("user", "team", "channel", "container", "message", "view", "enterprise")
@@ -182,9 +184,10 @@ class WsoService:
             faults=faults,
         )
         self._heartbeat: asyncio.Task[None] | None = None
-        self.desk = CustodyDesk(config, self.store, self.clock, self.dispatcher.wake)
+        self.desk = CustodyDesk(config, self.store, self.clock, self.dispatcher)
         self._authorization = CachedAuthorization(settings.slack_bot_token, settings.slack_api_url)
         self.bolt_app = self._build_bolt_app()
+        self._requests_in_progress = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
         self.web_app = self._build_web_app()
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -217,6 +220,13 @@ class WsoService:
         return web_app
 
     async def _slack_events(self, request: web.Request) -> web.Response:
+        # Requests beyond the first few wait here, parked, instead of each taking a
+        # share of every turn of the event loop: under a burst, the dispatcher's turns
+        # come round quickly enough to post due notices on time.
+        async with self._requests_in_progress:
+            return await self._handle_slack_request(request)
+
+    async def _handle_slack_request(self, request: web.Request) -> web.Response:
         try:
             bolt_request = await to_bolt_request(request)
         except (ValueError, TypeError, AttributeError):  # Bolt parses the body up front and
@@ -265,6 +275,7 @@ class WsoService:
             and report.get("lag_seconds", 0.0) <= MAX_HEALTHY_LAG_SECONDS
         )
         report["notices_sent"] = self.dispatcher.stats.sent
+        report["dispatcher_ticks"] = self.dispatcher.stats.ticks
         report["last_slack_error"] = self.dispatcher.stats.last_error
         return report
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot import messages
 from bot.arrest_time import TimeInputError, parse_arrest_time
@@ -41,7 +42,7 @@ from bot.custody_plan import (
 )
 from bot.deadline import custody_deadline
 from bot.messages import Reply, SlackMessage, answered_page, error_reply, oncall_summary
-from bot.model import AuditEntry, Custody, CustodyState, NoticeKind, NoticeState
+from bot.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind, NoticeState
 from bot.oncall import coverage_gaps, current_and_next
 from bot.paging import as_overrides
 from storage.interface import (
@@ -103,18 +104,28 @@ def is_double_submission(existing: Custody, attempted: Custody) -> bool:
     )
 
 
+class NoticeListener(Protocol):
+    """Told when stored notices change (the dispatcher)."""
+
+    def notices_added(self, notices: Sequence[Notice]) -> None:
+        """New notices were stored; nothing else changed."""
+
+    def wake(self) -> None:
+        """Notices were added, cancelled or moved: re-read them."""
+
+
 class CustodyDesk:
     def __init__(
         self,
         config: Config,
         store: CustodyStore,
         clock: Clock,
-        on_notices_changed: Callable[[], None],
+        listener: NoticeListener,
     ) -> None:
         self._config = config
         self._store = store
         self._clock = clock
-        self._on_notices_changed = on_notices_changed
+        self._listener = listener
 
     async def handle(self, invocation: Invocation) -> Reply:
         """Run one command; every outcome, good or bad, is a reply for the user."""
@@ -207,7 +218,7 @@ class CustodyDesk:
             if is_double_submission(duplicate.existing, custody):
                 return messages.arrest_receipt(duplicate.existing, facility, now, repeated=True)
             raise Refusal(_duplicate_reply(duplicate.existing, facility, now)) from None
-        self._on_notices_changed()
+        self._listener.notices_added(notices)
         return messages.arrest_receipt(custody, facility, now)
 
     def _arrest_instant(
@@ -309,7 +320,7 @@ class CustodyDesk:
                     f"See `/wso status {booking}`."
                 )
             ) from None
-        self._on_notices_changed()
+        self._listener.wake()
         what = "transferred to ICE" if state is CustodyState.TRANSFERRED else "released"
         return Reply(
             text=(
@@ -470,7 +481,7 @@ class CustodyDesk:
             raise Refusal(
                 error_reply(f"Booking {custody.booking} was just closed; nothing to acknowledge.")
             ) from None
-        self._on_notices_changed()
+        self._listener.wake()
         resumes = messages.format_local(ack_plan.resumes_at, facility.zone)
         reply = Reply(
             text=(

@@ -1,10 +1,19 @@
 """The loop that posts due notices on time, and never loses or doubles one.
 
 Each tick reads the clock once, asks the store for ready notices, lets the pure
-``triage`` drop superseded reminders, and sends the rest: channels in
-parallel, each channel's notices in plan order. Between ticks it sleeps until
-the next notice is ready, or until it is woken (a custody logged or closed, a
-fake clock moved). There is no polling interval.
+``triage`` drop superseded reminders, and hands the rest to one sender task per
+target (a channel, a person's DM, PagerDuty, a chain's steps), which posts
+them in priority order as that channel's rate limit allows. The tick does not
+wait for its senders: a page planned while the expiry is still in flight goes
+out at once, and one slow or congested channel holds up nobody else. A channel
+whose sender is busy, or whose rate limit is spent, is left out of the next
+reads, so the oldest backlog cannot crowd other channels out of a batch.
+Between ticks the loop sleeps until the next notice is ready, a congested
+channel has a token again, a sender finishes, or it is woken (a custody logged
+or closed, a fake clock moved). There is no polling interval.
+
+All of it runs in the store's delivery lane (``storage.lanes``): a burst of
+commands cannot hold back a due notice.
 
 Delivery is effectively once: a notice is marked ``sending`` before the Slack
 call and ``sent`` after it. A notice whose earlier attempt may have reached
@@ -16,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -29,9 +39,10 @@ from bot.metrics import Metrics
 from bot.model import Custody, Notice, NoticeKind
 from bot.notice_plan import triage
 from bot.outbound import DeliveryReceipt, TargetKind, target_kind
-from bot.rate_limit import ChannelRateLimiter, send_priority
+from bot.rate_limit import ChannelRateLimiter, SlidingWindowLimiter, send_priority
 from bot.retry import DeliveryFailed, SendFailure, retry_delay
 from storage.interface import CustodyStore
+from storage.lanes import delivery_lane
 
 log = logging.getLogger("wso.dispatcher")
 
@@ -71,6 +82,7 @@ class DispatcherStats:
     """What the dispatcher has done since start; read by /healthz."""
 
     sent: int = 0
+    ticks: int = 0
     failed_attempts: int = 0
     skipped: int = 0
     recovered: int = 0
@@ -93,7 +105,7 @@ class Dispatcher:
     ) -> None:
         self._faults = faults or FaultInjector(None)
         self._limiter = limiter or ChannelRateLimiter()
-        self._throttled_until: datetime | None = None
+        self._backup_limiter = SlidingWindowLimiter()
         self._metrics = metrics
         self._alerts = alerts
         self._store = store
@@ -103,6 +115,10 @@ class Dispatcher:
         self._clock = clock
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # One sender task per target while it has notices in hand.
+        self._senders: dict[str, asyncio.Task[None]] = {}
+        # When the loop will next read the store by itself (None: it is reading now).
+        self._next_read_at: datetime | None = None
         self._stopping = False
         self.stats = DispatcherStats()
         clock.subscribe(self.wake)
@@ -110,20 +126,21 @@ class Dispatcher:
     # --- lifecycle -------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="wso-dispatcher")
+        with delivery_lane():
+            self._task = asyncio.create_task(self._run(), name="wso-dispatcher")
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
-        """Finish the tick in progress (up to ``grace_seconds``), then stop."""
+        """Let sends in progress finish (up to ``grace_seconds`` in all), then stop.
+
+        A send cut short stays ``sending`` and is settled from history at the next start.
+        """
         self._stopping = True
         self.wake()
-        if self._task is None:
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + grace_seconds
+        if self._task is not None:
+            await _finish_or_cancel([self._task], give_up_at - loop.time())
+        await _finish_or_cancel(list(self._senders.values()), give_up_at - loop.time())
 
     @property
     def is_running(self) -> bool:
@@ -133,27 +150,55 @@ class Dispatcher:
         """Re-read the store now: something was added, closed, or time moved."""
         self._wake.set()
 
+    def notices_added(self, notices: Sequence[Notice]) -> None:
+        """New notices were stored: wake only if one could go out before the next read.
+
+        Under a burst of arrests into one facility, its channels are congested and
+        their senders busy: re-reading the store for every arrest would only take
+        turns on the database from the arrests themselves.
+        """
+        if self._next_read_at is None:
+            self.wake()  # a read is under way and may have missed them
+            return
+        now = self._clock.now()
+        held = {**self._held_channels(now), **self._backup_limiter.congested(now)}
+        for notice in notices:
+            if notice.channel in held:
+                continue  # read again when its sender finishes or its next token is free
+            if (notice.next_attempt_at or notice.due_at) < self._next_read_at:
+                self.wake()
+                return
+
     async def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
+            self._next_read_at = None
             try:
-                sent_full_batch = await self.tick()
+                more_ready = await self.tick()
+                if not more_ready:
+                    wait = await self._time_to_next()
+                    self._next_read_at = self._clock.now() + wait
+                    await self._sleep(wait)
             except Exception as error:  # keep the loop alive: a dead dispatcher loses notices
                 log.exception("dispatcher.tick_failed")
                 self.stats.last_error = repr(error)
-                sent_full_batch = False
                 await self._sleep(timedelta(seconds=1))
-                continue
-            if not sent_full_batch:
-                await self._sleep(await self._time_to_next())
+
+    def _held_channels(self, now: datetime) -> dict[str, datetime | None]:
+        """Targets not to read for now: busy senders (None) and spent rate limits (free at)."""
+        held: dict[str, datetime | None] = dict(self._limiter.congested(now))
+        held.update(dict.fromkeys(self._senders))
+        return held
 
     async def _time_to_next(self) -> timedelta:
         now = self._clock.now()
-        next_ready = await self._store.next_ready_at()
+        held = self._held_channels(now)
+        next_ready = await self._store.next_ready_at(exclude_channels=held.keys())
         wait = MAX_SLEEP if next_ready is None else next_ready - now
-        if self._throttled_until is not None and wait <= timedelta(0):
-            # What is ready now is waiting for a congested channel's next token.
-            wait = self._throttled_until - now
+        token_times = [free_at for free_at in held.values() if free_at is not None]
+        if token_times:
+            # A congested channel may have notices waiting for its next token.
+            wait = min(wait, min(token_times) - now)
         return min(max(wait, timedelta(0)), MAX_SLEEP)
 
     async def _sleep(self, delay: timedelta) -> None:
@@ -165,16 +210,17 @@ class Dispatcher:
     # --- one tick --------------------------------------------------------------
 
     async def tick(self) -> bool:
-        """Send what is ready now. Returns True if the batch was full (more may wait)."""
-        # Ticks never overlap, so anything still ``sending`` here was cut short by a crash
-        # or a forced stop; settling it first also makes a restart catch up at once.
+        """Hand what is ready now to senders. Returns True if more may be ready at once."""
+        # A notice ``sending`` outside a live sender was cut short by a crash, a forced
+        # stop or an error; settling it first also makes a restart catch up at once.
         await self.recover_in_flight()
         now = self._clock.now()
+        self.stats.ticks += 1
         self.stats.last_tick_at = now
-        self._throttled_until = None
         self.stats.skipped += await self._store.skip_superseded_reminders(now)
-        ready = await self._store.ready_notices(now, BATCH_SIZE)
-        if not ready:
+        held = self._held_channels(now)
+        ready = await self._store.ready_notices(now, BATCH_SIZE, exclude_channels=held.keys())
+        if not ready or self._stopping:
             return False
         plan = triage(ready)
         if plan.skip:
@@ -185,30 +231,64 @@ class Dispatcher:
         by_channel: dict[str, list[Notice]] = defaultdict(list)
         for notice in plan.send:
             by_channel[notice.channel].append(notice)
-        await asyncio.gather(*(self._send_channel(notices) for notices in by_channel.values()))
+        for channel, notices in by_channel.items():
+            sender = asyncio.create_task(self._send_channel(notices), name=f"wso-send-{channel}")
+            self._senders[channel] = sender
+            sender.add_done_callback(functools.partial(self._sender_done, channel))
         return len(ready) == BATCH_SIZE
+
+    def _sender_done(self, channel: str, sender: asyncio.Task[None]) -> None:
+        if self._senders.get(channel) is sender:
+            del self._senders[channel]
+        if not sender.cancelled() and (error := sender.exception()) is not None:
+            log.error("dispatcher.send_failed", exc_info=error, extra={"channel": channel})
+            self.stats.last_error = repr(error)
+        self.wake()  # the channel may have more ready, or a token again
 
     async def _send_channel(self, notices: Sequence[Notice]) -> None:
         held_back: set[str] = set()
-        for notice in sorted(notices, key=send_priority):
+        backups_queued = False
+        in_order = sorted(notices, key=send_priority)
+        for position, notice in enumerate(in_order):
             if notice.custody_id in held_back:
                 continue  # an earlier notice of this custody failed: keep the channel in order
+            if notice.kind is NoticeKind.BACKUP and backups_queued:
+                continue
+            if self._is_backup_over_slack_limit(notice):
+                await self._queue_backups(in_order[position:])
+                backups_queued = True
+                continue  # deleting backups is not limited: those go on
             if not self._may_post_now(notice):
                 return  # the channel is congested: the rest waits for the next token
             if not await self._deliver(notice):
                 held_back.add(notice.custody_id)
 
+    def _is_backup_over_slack_limit(self, notice: Notice) -> bool:
+        if notice.kind is not NoticeKind.BACKUP:
+            return False
+        return not self._backup_limiter.try_acquire(notice.channel, self._clock.now())
+
+    async def _queue_backups(self, notices: Sequence[Notice]) -> None:
+        """Slack takes 30 scheduled messages per channel per 5 minutes: the rest wait."""
+        backups = [n for n in notices if n.kind is NoticeKind.BACKUP]
+        if not backups:
+            return
+        free_at = self._backup_limiter.free_at(backups[0].channel, self._clock.now())
+        await self._store.defer_notices([n.id for n in backups], free_at)
+        log.info(
+            "backup.queued",
+            extra={
+                "channel": backups[0].channel,
+                "count": len(backups),
+                "until": free_at.isoformat(),
+            },
+        )
+
     def _may_post_now(self, notice: Notice) -> bool:
-        """Stay under Slack's ~1 message/second per channel; wake when a token is free."""
+        """Stay under Slack's ~1 message/second per channel."""
         if target_kind(notice.channel) not in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
             return True
-        now = self._clock.now()
-        if self._limiter.try_acquire(notice.channel, now):
-            return True
-        free_at = self._limiter.free_at(notice.channel, now)
-        if self._throttled_until is None or free_at < self._throttled_until:
-            self._throttled_until = free_at
-        return False
+        return self._limiter.try_acquire(notice.channel, self._clock.now())
 
     async def _deliver(self, notice: Notice) -> bool:
         custody = await self._store.get_custody(notice.custody_id)
@@ -342,6 +422,8 @@ class Dispatcher:
     async def recover_in_flight(self) -> None:
         """Settle notices a crash left ``sending``: sent if Slack has them, else pending."""
         for notice in await self._store.notices_in_flight():
+            if notice.channel in self._senders:
+                continue  # its sender is still at work on it
             if target_kind(notice.channel) not in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
                 # No history to search: resend. PagerDuty de-duplicates by dedup_key and
                 # webhook receivers by event id.
@@ -358,6 +440,15 @@ class Dispatcher:
                 continue
             if not found:
                 await self._store.mark_pending(notice.id, may_have_posted=False)
+
+
+async def _finish_or_cancel(tasks: Sequence[asyncio.Task[None]], seconds_left: float) -> None:
+    if not tasks:
+        return
+    _, unfinished = await asyncio.wait(tasks, timeout=max(seconds_left, 0.0))
+    for task in unfinished:
+        task.cancel()
+    await asyncio.gather(*unfinished, return_exceptions=True)
 
 
 def _carries_notice(message: dict[str, Any], notice_id: str) -> bool:

@@ -1,12 +1,15 @@
-"""A token bucket per Slack channel: about one message a second, with short bursts. Pure.
+"""Pacing to Slack's limits, per channel. Pure.
 
-Slack allows roughly one ``chat.postMessage`` per second per channel. Staying
-under it avoids 429s; when a channel is congested, the dispatcher sends the
-notices that matter most first (``send_priority``).
+Slack allows roughly one ``chat.postMessage`` per second per channel (a token
+bucket here, with short bursts) and 30 ``chat.scheduleMessage`` per channel per
+5 minutes (a sliding window). Staying under them avoids refusals; when a
+channel is congested, the dispatcher sends the notices that matter most first
+(``send_priority``) and the rest wait their turn.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,9 +17,13 @@ from bot.model import Notice, NoticeKind
 
 DEFAULT_RATE_PER_SECOND = 1.0
 DEFAULT_BURST = 4
+# chat.scheduleMessage: at most 30 per channel per 5 minutes.
+SCHEDULED_PER_WINDOW = 30
+SCHEDULE_WINDOW = timedelta(minutes=5)
 
-# Lower goes first. Routine reminders yield to everything that says "act now".
-_ROUTINE = frozenset({NoticeKind.REMINDER})
+# Lower goes first. Routine reminders, and scheduling Slack's backup copies (which
+# fire only a minute after the deadline), yield to everything that says "act now".
+_ROUTINE = frozenset({NoticeKind.REMINDER, NoticeKind.BACKUP})
 
 
 def send_priority(notice: Notice) -> tuple[int, datetime, int]:
@@ -53,6 +60,21 @@ class ChannelRateLimiter:
         missing = max(1.0 - bucket.tokens, 0.0)
         return now + timedelta(seconds=missing / self._rate)
 
+    def congested(self, now: datetime) -> dict[str, datetime]:
+        """Channels with no token free at ``now``, and when their next one will be.
+
+        Buckets that have refilled are forgotten (a new bucket starts full), so the
+        limiter stays as small as the set of channels posted to in the last few seconds.
+        """
+        spent: dict[str, datetime] = {}
+        for channel in list(self._buckets):
+            bucket = self._refilled(channel, now)
+            if bucket.tokens >= self._burst:
+                del self._buckets[channel]
+            elif bucket.tokens < 1.0:
+                spent[channel] = now + timedelta(seconds=(1.0 - bucket.tokens) / self._rate)
+        return spent
+
     def _refilled(self, channel: str, now: datetime) -> _Bucket:
         bucket = self._buckets.get(channel)
         if bucket is None:
@@ -61,3 +83,47 @@ class ChannelRateLimiter:
         bucket.tokens = min(self._burst, bucket.tokens + elapsed * self._rate)
         bucket.updated = now
         return bucket
+
+
+class SlidingWindowLimiter:
+    """At most ``limit`` actions per target in any ``window`` (Slack's limit on
+    ``chat.scheduleMessage``: 30 per channel per 5 minutes). Same interface as
+    ``ChannelRateLimiter``."""
+
+    def __init__(
+        self,
+        limit: int = SCHEDULED_PER_WINDOW,
+        window: timedelta = SCHEDULE_WINDOW,
+    ) -> None:
+        self._limit = limit
+        self._window = window
+        self._taken: dict[str, deque[datetime]] = {}
+
+    def try_acquire(self, target: str, now: datetime) -> bool:
+        taken = self._recent(target, now)
+        if len(taken) >= self._limit:
+            return False
+        taken.append(now)
+        return True
+
+    def free_at(self, target: str, now: datetime) -> datetime:
+        taken = self._recent(target, now)
+        if len(taken) < self._limit:
+            return now
+        return taken[len(taken) - self._limit] + self._window
+
+    def congested(self, now: datetime) -> dict[str, datetime]:
+        spent: dict[str, datetime] = {}
+        for target in list(self._taken):
+            taken = self._recent(target, now)
+            if not taken:
+                del self._taken[target]
+            elif len(taken) >= self._limit:
+                spent[target] = self.free_at(target, now)
+        return spent
+
+    def _recent(self, target: str, now: datetime) -> deque[datetime]:
+        taken = self._taken.setdefault(target, deque())
+        while taken and taken[0] + self._window <= now:
+            taken.popleft()
+        return taken

@@ -122,11 +122,16 @@ class CustodyStore(Protocol):
         """
         ...
 
-    async def ready_notices(self, now: datetime, limit: int) -> list[Notice]:
-        """Pending notices whose due time and retry time have both come, oldest first."""
+    async def ready_notices(
+        self, now: datetime, limit: int, exclude_channels: Collection[str] = ()
+    ) -> list[Notice]:
+        """Pending notices whose due time and retry time have both come, oldest first.
+
+        Notices for ``exclude_channels`` (busy or congested targets) are left out.
+        """
         ...
 
-    async def next_ready_at(self) -> datetime | None:
+    async def next_ready_at(self, exclude_channels: Collection[str] = ()) -> datetime | None:
         """When the earliest pending notice becomes ready, or None if none is pending."""
         ...
 
@@ -185,6 +190,14 @@ class CustodyStore(Protocol):
 
     async def skip_notices(self, notice_ids: Collection[str], reason: str) -> None:
         """Mark notices skipped (superseded); they will never be sent."""
+        ...
+
+    async def defer_notices(self, notice_ids: Collection[str], until: datetime) -> None:
+        """Pending notices that must wait (a Slack limit): not ready before ``until``.
+
+        Attempts and errors are untouched: nothing failed. A notice already waiting
+        longer keeps its later time.
+        """
         ...
 
     async def expand_step(self, step_id: str, pages: Sequence[Notice], at: datetime) -> bool:

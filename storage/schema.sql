@@ -60,8 +60,13 @@ CREATE TABLE IF NOT EXISTS notices (
 );
 
 -- The dispatcher's hot queries: pending notices by the time they become ready.
-CREATE INDEX IF NOT EXISTS notices_pending_by_ready
-    ON notices (ready_at) WHERE state = 'pending';
+-- The channel rides along so busy or congested channels are skipped inside the index.
+DROP INDEX IF EXISTS notices_pending_by_ready;
+CREATE INDEX IF NOT EXISTS notices_pending_by_ready_channel
+    ON notices (ready_at, seq, channel) WHERE state = 'pending';
+-- Catch-up: the superseded-reminder sweep reads only reminders, not a backlog of others.
+CREATE INDEX IF NOT EXISTS notices_pending_reminders
+    ON notices (ready_at) WHERE state = 'pending' AND kind = 'reminder';
 CREATE INDEX IF NOT EXISTS notices_in_flight ON notices (state) WHERE state = 'sending';
 -- Health: how long the oldest unsent, due notice has waited (retries included).
 CREATE INDEX IF NOT EXISTS notices_unsent_by_due

@@ -1,13 +1,14 @@
 """SQLite implementation of ``CustodyStore`` (aiosqlite, WAL, synchronous=FULL).
 
-One connection, one asyncio lock: SQLite has a single writer anyway, and the
-lock keeps one coroutine's transaction from interleaving with another's.
+One connection, one lock: SQLite has a single writer anyway, and the lock
+keeps one coroutine's transaction from interleaving with another's. Callers in
+the delivery lane (``storage.lanes``: the dispatcher) are served before queued
+command transactions, so a burst of commands cannot hold back due notices.
 Write transactions use ``BEGIN IMMEDIATE`` so they take the write lock up front.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
@@ -30,6 +31,7 @@ from bot.model import (
     WarrantForm,
 )
 from storage.interface import CustodyNotOpen, DuplicateOpenCustody, OncallOverrideRecord
+from storage.lanes import LaneLock
 
 SCHEMA_VERSION = 2
 # Columns added after version 1, created on databases that predate them.
@@ -126,6 +128,15 @@ def _placeholders(count: int) -> str:
     return ", ".join("?" for _ in range(count))
 
 
+# Exclusion lists are a courtesy (a sender finding no token just stops); keep them
+# well inside SQLite's limit on bound parameters.
+_MAX_EXCLUDED = 500
+
+
+def _bounded(values: Collection[str]) -> tuple[str, ...]:
+    return tuple(sorted(values))[:_MAX_EXCLUDED]
+
+
 class SqliteCustodyStore:
     """A ``CustodyStore`` over one SQLite file."""
 
@@ -136,7 +147,7 @@ class SqliteCustodyStore:
         # Fault tests: called inside a write transaction just before COMMIT, with its name.
         self._before_commit = before_commit
         self._db: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
+        self._lock = LaneLock()
 
     async def open(self) -> None:
         if self._path != ":memory:":
@@ -408,19 +419,28 @@ class SqliteCustodyStore:
             )
             return int(cursor.rowcount)
 
-    async def ready_notices(self, now: datetime, limit: int) -> list[Notice]:
+    async def ready_notices(
+        self, now: datetime, limit: int, exclude_channels: Collection[str] = ()
+    ) -> list[Notice]:
+        excluded = _bounded(exclude_channels)
         rows = await self._fetch_all(
-            """SELECT * FROM notices WHERE state = 'pending' AND ready_at <= ?
-               ORDER BY ready_at, seq LIMIT ?""",
-            (to_db_time(now), limit),
+            f"""SELECT * FROM notices WHERE state = 'pending' AND ready_at <= ?
+                AND channel NOT IN ({_placeholders(len(excluded))})
+                ORDER BY ready_at, seq LIMIT ?""",
+            (to_db_time(now), *excluded, limit),
         )
         return [notice_from_row(row) for row in rows]
 
-    async def next_ready_at(self) -> datetime | None:
+    async def next_ready_at(self, exclude_channels: Collection[str] = ()) -> datetime | None:
+        excluded = _bounded(exclude_channels)
         rows = await self._fetch_all(
-            "SELECT min(ready_at) AS ready_at FROM notices WHERE state = 'pending'"
+            # ORDER BY … LIMIT 1 stops at the first match in the index; min() would read it all.
+            f"""SELECT ready_at FROM notices WHERE state = 'pending'
+                AND channel NOT IN ({_placeholders(len(excluded))})
+                ORDER BY ready_at LIMIT 1""",
+            excluded,
         )
-        return _maybe_time(rows[0]["ready_at"])
+        return _maybe_time(rows[0]["ready_at"]) if rows else None
 
     async def oldest_overdue_due_at(self, now: datetime) -> datetime | None:
         rows = await self._fetch_all(
@@ -520,6 +540,17 @@ class SqliteCustodyStore:
                 f"""UPDATE notices SET state = 'skipped', last_error = ?
                     WHERE id IN ({_placeholders(len(notice_ids))}) AND state = 'pending'""",
                 (reason, *notice_ids),
+            )
+
+    async def defer_notices(self, notice_ids: Collection[str], until: datetime) -> None:
+        if not notice_ids:
+            return
+        async with self._transaction() as db:
+            await db.execute(
+                f"""UPDATE notices SET next_attempt_at = ?1, ready_at = max(due_at, ?1)
+                    WHERE id IN ({_placeholders(len(notice_ids))}) AND state = 'pending'
+                      AND ready_at < ?1""",
+                (to_db_time(until), *notice_ids),
             )
 
     @staticmethod

@@ -53,6 +53,10 @@ TEAM_ID = "T0FAKE"
 _JSON_KEYS = frozenset({"blocks", "attachments", "metadata", "view", "unfurls", "user_auth_blocks"})
 
 # Top-level message fields copied from a chat.postMessage / chat.update payload.
+# chat.scheduleMessage: at most this many per channel in any window of this many seconds.
+SCHEDULED_PER_WINDOW = 30
+SCHEDULE_WINDOW = 300.0
+
 _MESSAGE_FIELDS = ("text", "blocks", "attachments", "metadata", "thread_ts", "reply_broadcast")
 
 
@@ -186,6 +190,8 @@ class FakeSlack:
 
         self._history: dict[str, list[dict[str, Any]]] = {}
         self._scheduled: dict[str, _Scheduled] = {}
+        # chat.scheduleMessage calls per channel (wall time), for Slack's 30 per 5 minutes.
+        self._schedule_times: dict[str, list[float]] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._channel_faults: dict[str, tuple[str, frozenset[str]]] = {}
         self._down = False
@@ -325,6 +331,7 @@ class FakeSlack:
         self.calls.clear()
         self._history.clear()
         self._scheduled.clear()
+        self._schedule_times.clear()
         self.views.clear()
         self.clear_faults()
 
@@ -691,6 +698,11 @@ class FakeSlack:
             raise _Reply("invalid_time")
         post_at = _int_param(payload, "post_at", 0)
         self._require_content(payload)
+        now = self.wall_time()
+        recent = [t for t in self._schedule_times.get(channel, []) if t > now - SCHEDULE_WINDOW]
+        if len(recent) >= SCHEDULED_PER_WINDOW:
+            raise _Reply("restricted_too_many")  # Slack: 30 per channel per 5 minutes
+        self._schedule_times[channel] = [*recent, now]
         sched = _Scheduled(
             id=self._new_id("Q"),
             channel=channel,

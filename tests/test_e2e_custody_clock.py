@@ -191,7 +191,9 @@ async def test_each_channel_sees_a_custody_in_plan_order(
 ) -> None:
     await slack.command("arrest B-6 at 2026-11-26T19:00:00Z")  # expired an hour ago
     await slack.command("release B-6 window expired")
-    await fake_slack.wait_for_posts(6)
+    for channel in (JAIL, ICE):
+        await fake_slack.wait_for_posts(3, channel=channel)
+    await settle()
     for channel in (JAIL, ICE):
         assert kinds(fake_slack, channel) == ["logged", "expired", "released"]
 

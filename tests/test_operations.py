@@ -251,3 +251,23 @@ async def test_restart_recreates_a_lost_backup_and_deletes_an_orphan(
         lambda: [s["text"] for s in fake_slack.scheduled(JAIL)] == [lost["text"]],
         what="the lost backup re-created and the orphan deleted",
     )
+
+
+async def test_backups_past_slacks_30_per_5_minutes_wait_and_deletes_do_not(
+    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    for number in range(33):
+        await slack.command(f"arrest B-{number}")
+    await fake_slack.wait_for(lambda: len(fake_slack.scheduled(JAIL)) == 30, what="30 backups")
+    await settle()
+    assert len(fake_slack.scheduled(JAIL)) == 30, "went past Slack's limit"
+    refused = [c for c in fake_slack.calls_to("chat.scheduleMessage") if not c.ok]
+    assert refused == [], "the bot should queue backups, not have Slack refuse them"
+
+    # Deleting is not limited: closing a custody drops its backup at once.
+    await slack.command("release B-0")
+    await fake_slack.wait_for(lambda: len(fake_slack.scheduled(JAIL)) == 29, what="deleted")
+
+    clock.advance(timedelta(minutes=5))
+    await fake_slack.wait_for(lambda: len(fake_slack.scheduled(JAIL)) == 32, what="the rest")
+    assert [c for c in fake_slack.calls_to("chat.scheduleMessage") if not c.ok] == []

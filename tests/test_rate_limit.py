@@ -9,7 +9,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.model import Notice, NoticeKind
-from bot.rate_limit import ChannelRateLimiter, send_priority
+from bot.rate_limit import ChannelRateLimiter, SlidingWindowLimiter, send_priority
 from tests.conftest import ICE, JAIL
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SignedSlackClient
@@ -78,3 +78,35 @@ async def test_a_burst_of_arrests_is_paced_per_channel_and_nothing_is_lost(
         await fake_slack.wait_for_posts(expected, channel=ICE)
     bookings = sorted(post["text"].split("*")[3] for post in fake_slack.posts(JAIL))
     assert bookings == [f"B-{n}" for n in range(7)]
+
+
+def test_congested_names_spent_channels_and_forgets_refilled_ones() -> None:
+    limiter = ChannelRateLimiter(rate_per_second=1.0, burst=2)
+    for channel in ("C1", "C1", "C2"):
+        assert limiter.try_acquire(channel, T0)
+    assert limiter.congested(T0) == {"C1": seconds(1.0)}
+    assert limiter.congested(seconds(0.5)) == {"C1": seconds(1.0)}
+    assert limiter.congested(seconds(1.0)) == {}
+    # Both buckets are full again after 2 s and are dropped; a new one starts full.
+    assert limiter.congested(seconds(2.0)) == {}
+    assert limiter.try_acquire("C1", seconds(2.0))
+    assert limiter.try_acquire("C1", seconds(2.0))
+    assert not limiter.try_acquire("C1", seconds(2.0))
+
+
+def test_sliding_window_allows_30_schedules_per_5_minutes_per_channel() -> None:
+    limiter = SlidingWindowLimiter(limit=3, window=timedelta(minutes=5))
+    assert [limiter.try_acquire("backup:C1", seconds(n)) for n in (0, 10, 20, 30)] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert limiter.try_acquire("backup:C2", seconds(30)), "channels are independent"
+    # The first of the three leaves the window at 300 s.
+    assert limiter.free_at("backup:C1", seconds(30)) == seconds(300)
+    assert limiter.congested(seconds(30)) == {"backup:C1": seconds(300)}
+    assert not limiter.try_acquire("backup:C1", seconds(299.9))
+    assert limiter.try_acquire("backup:C1", seconds(300))
+    assert not limiter.try_acquire("backup:C1", seconds(300))
+    assert limiter.congested(seconds(1000)) == {}

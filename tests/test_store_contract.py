@@ -583,6 +583,69 @@ async def test_ready_notices_keep_plan_order_for_equal_due_times(any_store: Cust
     assert await ready_ids(any_store, T0) == [n.id for n in planned]
 
 
+async def test_ready_notices_and_next_ready_at_leave_out_excluded_channels(
+    any_store: CustodyStore,
+) -> None:
+    custody = make_custody()
+    await add(
+        any_store,
+        custody,
+        [
+            make_notice(custody, "jail-1", due_at=T0),
+            make_notice(custody, "jail-2", due_at=T0 + timedelta(seconds=1)),
+            make_notice(custody, "ice", channel=ICE, due_at=T0 + timedelta(seconds=2)),
+            make_notice(custody, "dm", channel="U0SGT", due_at=T0 + timedelta(seconds=3)),
+        ],
+    )
+    later = T0 + timedelta(minutes=1)
+
+    ready = await any_store.ready_notices(later, 100, exclude_channels=[JAIL])
+    assert [n.id for n in ready] == ["c1-ice", "c1-dm"]
+    ready = await any_store.ready_notices(later, 100, exclude_channels={JAIL, "U0SGT"})
+    assert [n.id for n in ready] == ["c1-ice"]
+    assert await any_store.ready_notices(later, 100, exclude_channels=[JAIL, ICE, "U0SGT"]) == []
+    assert await any_store.next_ready_at(exclude_channels=[JAIL]) == T0 + timedelta(seconds=2)
+    assert await any_store.next_ready_at(exclude_channels=[JAIL, ICE, "U0SGT"]) is None
+    assert await any_store.next_ready_at(exclude_channels=[]) == T0
+    # A long exclusion list is accepted (a store may apply only part of it).
+    many = [f"C{i:08d}" for i in range(5000)]
+    assert len(await any_store.ready_notices(later, 100, exclude_channels=many)) == 4
+
+
+async def test_deferred_notices_are_not_ready_until_then_and_nothing_else_changes(
+    any_store: CustodyStore,
+) -> None:
+    custody = make_custody()
+    await add(
+        any_store,
+        custody,
+        [
+            make_notice(custody, "backup", due_at=T0),
+            make_notice(custody, "already-later", due_at=T0),
+            make_notice(custody, "sent", due_at=T0),
+        ],
+    )
+    await any_store.defer_notices(["c1-already-later"], T0 + timedelta(minutes=10))
+    await any_store.mark_sending("c1-sent", T0)
+    await any_store.mark_sent("c1-sent", T0, "1.2")
+    until = T0 + timedelta(minutes=5)
+
+    await any_store.defer_notices(["c1-backup", "c1-already-later", "c1-sent", "nope"], until)
+
+    assert await ready_ids(any_store, until - timedelta(microseconds=1)) == []
+    assert await ready_ids(any_store, until) == ["c1-backup"]
+    assert await ready_ids(any_store, T0 + timedelta(minutes=10)) == [
+        "c1-backup",
+        "c1-already-later",
+    ]
+    notices = await notices_by_id(any_store, custody.id)
+    assert notices["c1-backup"].attempts == 0
+    assert notices["c1-backup"].last_error is None
+    assert notices["c1-backup"].due_at == T0
+    assert notices["c1-sent"].state is NoticeState.SENT
+    await any_store.defer_notices([], until)  # nothing to do is fine
+
+
 async def test_next_ready_at_is_the_earliest_pending_ready_time(any_store: CustodyStore) -> None:
     custody = make_custody()
     await add(
