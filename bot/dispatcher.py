@@ -49,6 +49,8 @@ log = logging.getLogger("wso.dispatcher")
 # A safety net, not a poll: re-read the store at least this often in case time jumped.
 MAX_SLEEP = timedelta(seconds=30)
 BATCH_SIZE = 500
+# After a sender died of an unexpected error (not a Slack failure), wait this long.
+SENDER_RETRY_SECONDS = 1.0
 # History is searched from a little before the attempt, to allow for clock skew with Slack.
 HISTORY_SKEW = timedelta(seconds=30)
 
@@ -241,8 +243,12 @@ class Dispatcher:
         if self._senders.get(channel) is sender:
             del self._senders[channel]
         if not sender.cancelled() and (error := sender.exception()) is not None:
+            # Not a Slack failure (those are recorded per notice): the store or a bug.
+            # Try again in a second, as a failed tick does, rather than at once.
             log.error("dispatcher.send_failed", exc_info=error, extra={"channel": channel})
             self.stats.last_error = repr(error)
+            asyncio.get_running_loop().call_later(SENDER_RETRY_SECONDS, self.wake)
+            return
         self.wake()  # the channel may have more ready, or a token again
 
     async def _send_channel(self, notices: Sequence[Notice]) -> None:

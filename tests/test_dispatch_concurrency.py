@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from bot.app import WsoService
 from bot.clock import FakeClock
-from bot.model import Notice, NoticeKind
-from tests.conftest import JAIL
+from bot.dispatcher import Dispatcher
+from bot.model import AuditEntry, Custody, Notice, NoticeKind, NoticeState
+from bot.outbound import DeliveryReceipt
+from storage.sqlite_store import SqliteCustodyStore
+from tests.conftest import JAIL, START
 from tests.fake_slack import FakeSlack, RecordedCall
 from tests.slack_requests import SignedSlackClient
 from tests.slack_requests import wso_payload as payload
@@ -62,3 +69,85 @@ async def test_a_backlogged_channel_does_not_hold_up_another_channels_notice(
     assert len(fake_slack.posts(JAIL)) == 4, "the jail channel went past its burst"
     clock.advance(timedelta(seconds=1))
     await fake_slack.wait_for_posts(5, channel=JAIL)  # and it drains a token a second
+
+
+class _StoreThatFailsOnce(SqliteCustodyStore):
+    """A real store whose first ``mark_sent`` fails, as a full disk would."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.failures_left = 1
+
+    async def mark_sent(self, *args: Any, **kwargs: Any) -> None:
+        if self.failures_left:
+            self.failures_left -= 1
+            raise sqlite3.OperationalError("disk I/O error")
+        await super().mark_sent(*args, **kwargs)
+
+
+class _RecordingDelivery:
+    def __init__(self) -> None:
+        self.delivered: list[str] = []
+
+    async def deliver(self, custody: Custody, notice: Notice, now: datetime) -> DeliveryReceipt:
+        self.delivered.append(notice.id)
+        return DeliveryReceipt(message_ts=f"1.{len(self.delivered)}", message_channel=JAIL)
+
+
+class _History:
+    """Slack history as the delivery above left it."""
+
+    def __init__(self, delivery: _RecordingDelivery) -> None:
+        self._delivery = delivery
+
+    async def direct_message_channel(self, user_id: str) -> str:
+        return user_id
+
+    async def find_posted(
+        self, channel: str, since: datetime, matches: Callable[[dict[str, Any]], bool]
+    ) -> str | None:
+        for number, notice_id in enumerate(self._delivery.delivered, start=1):
+            message = {"metadata": {"event_payload": {"notice_id": notice_id}}}
+            if matches(message):
+                return f"1.{number}"
+        return None
+
+
+class _NoPages:
+    async def pages_for(self, custody: Custody, step: Notice, now: datetime) -> list[Notice]:
+        return []
+
+
+async def test_a_sender_that_dies_of_a_database_error_is_retried_and_nothing_doubles(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(START)
+    store = _StoreThatFailsOnce(tmp_path / "flaky.db")
+    await store.open()
+    delivery = _RecordingDelivery()
+    dispatcher = Dispatcher(store, delivery, _History(delivery), _NoPages(), clock)
+    custody = Custody(
+        id="c_1",
+        facility_id="county-jail",
+        booking="B-1",
+        arrested_at=START,
+        deadline=START + timedelta(hours=48),
+        logged_by="U0AAA",
+        logged_at=START,
+    )
+    notice = Notice("n_1", custody.id, NoticeKind.LOGGED, JAIL, START)
+    await store.add_custody(custody, [notice], AuditEntry(at=START, actor="U0AAA", action="t"))
+    dispatcher.start()
+    try:
+        for _ in range(100):  # the retry comes after a second of real time
+            [stored] = await store.notices_for(custody.id)
+            if stored.state is NoticeState.SENT:
+                break
+            await asyncio.sleep(0.05)
+        assert stored.state is NoticeState.SENT
+        assert delivery.delivered == ["n_1"], "posted again although Slack had it"
+        assert dispatcher.is_running
+        assert "disk I/O error" in (dispatcher.stats.last_error or "")
+    finally:
+        await dispatcher.stop()
+        await store.close()
