@@ -304,6 +304,7 @@ class WsoService:
         Raises ``ConfigError`` if Slack says a configured user group does not exist.
         """
         await self._check_user_groups()
+        await self.gateway.open_session()
         await self.store.open()
         await self._authorization.warm_up()
         # Before the dispatcher starts (it would race the listing), and bounded in time:
@@ -342,6 +343,7 @@ class WsoService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
         await self.dispatcher.stop()
+        await self.gateway.close()
         await self.store.close()
         await self.pagerduty.close()
         await self.webhooks.close()

@@ -9,7 +9,6 @@ channel messages are notices that the dispatcher delivers.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -41,6 +40,7 @@ from bot.custody_plan import (
     plan_logged_custody,
 )
 from bot.deadline import custody_deadline
+from bot.ids import time_ordered_hex
 from bot.messages import Reply, SlackMessage, answered_page, error_reply, oncall_summary
 from bot.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind, NoticeState
 from bot.oncall import coverage_gaps, current_and_next
@@ -86,7 +86,7 @@ class Refusal(Exception):
 
 
 def new_custody_id() -> str:
-    return "c_" + uuid.uuid4().hex
+    return "c_" + time_ordered_hex()
 
 
 def is_double_submission(existing: Custody, attempted: Custody) -> bool:

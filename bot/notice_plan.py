@@ -5,12 +5,12 @@ Pure functions: they take plain values (and ``now``) and return plain values.
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.ids import time_ordered_hex
 from bot.model import Custody, Notice, NoticeKind
 
 # A notice sent more than this after its due time says that it is late: the dispatcher
@@ -22,7 +22,7 @@ STEP_CATCH_UP_WINDOW = timedelta(seconds=60)
 
 
 def new_notice_id() -> str:
-    return "n_" + uuid.uuid4().hex
+    return "n_" + time_ordered_hex()
 
 
 def plan_notices(

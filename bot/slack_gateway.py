@@ -66,6 +66,23 @@ class SlackGateway:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
 
+    async def open_session(self) -> None:
+        """Keep one pool of connections for every call.
+
+        Without a session, slack_sdk opens a new one (and a new TCP connection) per
+        call. With one, it applies no timeout of its own, so the session carries it.
+        """
+        if self._client.session is None or self._client.session.closed:
+            self._client.session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=SLACK_CALL_TIMEOUT_SECONDS)
+            )
+
+    async def close(self) -> None:
+        session = self._client.session
+        self._client.session = None
+        if session is not None and not session.closed:
+            await session.close()
+
     async def post_message(self, channel: str, message: SlackMessage) -> tuple[str, str]:
         """Post; return Slack's (channel, ts). A user id as channel means a DM from the bot."""
         kwargs: dict[str, Any] = {"channel": channel, "text": message.text, "unfurl_links": False}

@@ -70,6 +70,8 @@ class RecordedCall:
     status: int = 0
     response: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
+    # The client's (host, port): calls over one kept-alive connection share it.
+    peer: tuple[str, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -410,6 +412,9 @@ class FakeSlack:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         call = RecordedCall(method=method, payload={}, headers=dict(request.headers))
+        if request.transport is not None:
+            peer = request.transport.get_extra_info("peername")
+            call.peer = (str(peer[0]), int(peer[1])) if peer else None
         self.calls.append(call)
         try:
             call.payload = await self._read_payload(request)

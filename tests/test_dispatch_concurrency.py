@@ -151,3 +151,21 @@ async def test_a_sender_that_dies_of_a_database_error_is_retried_and_nothing_dou
     finally:
         await dispatcher.stop()
         await store.close()
+
+
+async def test_slack_calls_share_kept_alive_connections(
+    slack: SignedSlackClient, fake_slack: FakeSlack
+) -> None:
+    for number in range(3):
+        await slack.command(f"arrest B-{number}")
+    await fake_slack.wait_for_posts(6)
+    await fake_slack.wait_for(lambda: len(fake_slack.scheduled(JAIL)) == 3, what="3 backups")
+    delivery_calls = [
+        call
+        for call in fake_slack.calls
+        if call.method in ("chat.postMessage", "chat.scheduleMessage")
+    ]
+    connections = {call.peer for call in delivery_calls}
+    assert None not in connections
+    # Senders run side by side, so a few connections are open at once; not one per call.
+    assert len(connections) < len(delivery_calls) / 2

@@ -139,6 +139,8 @@ async def test_metrics_count_notices_by_kind_and_open_custodies(
 ) -> None:
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=1)
     await slack.command("arrest B-6")
+    await fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) >= 2)
+    await settle()  # the bot has recorded the 429 and its retry time
     clock.advance(timedelta(seconds=2))
     await fake_slack.wait_for_posts(2)
     await settle()

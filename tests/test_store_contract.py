@@ -8,6 +8,7 @@ mocked: every assertion reads back what the store really wrote.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
@@ -299,6 +300,61 @@ async def test_a_second_open_custody_for_the_booking_is_refused_and_nothing_stor
     assert await any_store.notices_for(second.id) == []
     assert await any_store.audit_trail(second.id) == []
     assert await snapshot(any_store, first) == before
+
+
+async def test_arrests_added_at_once_each_get_their_own_outcome(any_store: CustodyStore) -> None:
+    """Concurrent adds (a store may write them together) are refused or stored one by one."""
+    already_open = make_custody("c_open", booking="B-OPEN")
+    await add(any_store, already_open)
+    fresh = [make_custody(f"c{n}", booking=f"B-{n}") for n in range(20)]
+    twice = make_custody("c_twice", booking="B-3", logged_at=T0 + timedelta(seconds=1))
+    again = make_custody("c_again", booking="B-OPEN", logged_at=T0 + timedelta(seconds=1))
+    elsewhere = make_custody("c_north", booking="B-3", facility_id=NORTH)
+    everyone = [*fresh, twice, again, elsewhere]
+
+    outcomes = await asyncio.gather(
+        *(add(any_store, custody) for custody in everyone), return_exceptions=True
+    )
+
+    by_id = dict(zip([c.id for c in everyone], outcomes, strict=True))
+    assert isinstance(by_id["c_again"], DuplicateOpenCustody)
+    assert by_id["c_again"].existing == already_open
+    assert isinstance(by_id["c_twice"], DuplicateOpenCustody)
+    assert by_id["c_twice"].existing == fresh[3]
+    for custody in [*fresh, elsewhere]:
+        assert by_id[custody.id] == await any_store.notices_for(custody.id)
+        assert len(by_id[custody.id]) == len(plan(custody))
+        assert await any_store.get_custody(custody.id) == custody
+        assert len(await any_store.audit_trail(custody.id)) == 1
+    for refused in (twice, again):
+        assert await any_store.get_custody(refused.id) is None
+        assert await any_store.notices_for(refused.id) == []
+        assert await any_store.audit_trail(refused.id) == []
+    assert await any_store.count_open_custodies() == 22
+
+
+async def test_an_arrest_that_breaks_a_constraint_fails_alone(
+    any_store: CustodyStore, store_factory: StoreFactory
+) -> None:
+    first = make_custody("c1", booking="B-1")
+    await add(any_store, first)
+    taken_id = (await any_store.notices_for(first.id))[0].id
+    others = [make_custody(f"c{n}", booking=f"B-{n}") for n in range(2, 12)]
+    broken = make_custody("c_broken", booking="B-BROKEN")
+    clash = replace(plan(broken)[0], id=taken_id)  # a notice id that is already stored
+
+    outcomes = await asyncio.gather(
+        *(add(any_store, custody) for custody in others[:5]),
+        add(any_store, broken, [clash]),  # in the middle, so it may share a transaction
+        *(add(any_store, custody) for custody in others[5:]),
+        return_exceptions=True,
+    )
+
+    assert isinstance(outcomes.pop(5), store_factory.integrity_error)
+    assert await any_store.get_custody(broken.id) is None
+    for custody, outcome in zip(others, outcomes, strict=True):
+        assert not isinstance(outcome, BaseException), outcome
+        assert await any_store.get_custody(custody.id) == custody
 
 
 async def test_the_same_booking_may_be_open_at_another_facility(any_store: CustodyStore) -> None:
