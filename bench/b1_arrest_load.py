@@ -248,6 +248,7 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
         at_most(1000),
     )
     result.add("dispatcher lag at end of load", float(health.get("lag_seconds") or 0.0), "s")
+    result.add("dispatcher ticks per second", float(health.get("dispatcher_ticks") or 0) / wall)
     result.add("notices due but unsent at end of load", backlog)
     if stats.error_kinds:
         result.note(f"B1 errors by kind: {stats.error_kinds}")

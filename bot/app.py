@@ -51,7 +51,7 @@ HEARTBEAT_INTERVAL_SECONDS = 60.0
 HEARTBEAT_MAX_LAG_SECONDS = 5.0
 AUTH_TEST_TIMEOUT_SECONDS = 2
 # Slack requests handled at once; the rest wait their turn (see ``_slack_events``).
-MAX_CONCURRENT_REQUESTS = 8
+MAX_CONCURRENT_REQUESTS = 32
 
 
 _OBJECT_FIELDS = ("user", "team", "channel", "container", "message", "view", "enterprise")

@@ -121,6 +121,10 @@ class Dispatcher:
         self._senders: dict[str, asyncio.Task[None]] = {}
         # When the loop will next read the store by itself (None: it is reading now).
         self._next_read_at: datetime | None = None
+        # True while a tick runs: the read that follows it will see anything added now.
+        self._read_follows = False
+        # The earliest ready time of notices added while the loop read when to wake next.
+        self._added_while_reading: datetime | None = None
         self._stopping = False
         self.stats = DispatcherStats()
         clock.subscribe(self.wake)
@@ -159,22 +163,27 @@ class Dispatcher:
         their senders busy: re-reading the store for every arrest would only take
         turns on the database from the arrests themselves.
         """
-        if self._next_read_at is None:
-            self.wake()  # a read is under way and may have missed them
-            return
+        if self._read_follows:
+            return  # the loop reads the queue again before it sleeps
         now = self._clock.now()
         held = {**self._held_channels(now), **self._backup_limiter.congested(now)}
-        for notice in notices:
-            if notice.channel in held:
-                continue  # read again when its sender finishes or its next token is free
-            if (notice.next_attempt_at or notice.due_at) < self._next_read_at:
-                self.wake()
-                return
+        # A held channel is read again when its sender finishes or its next token is free.
+        ready_times = [n.ready_at() for n in notices if n.channel not in held]
+        if not ready_times:
+            return
+        earliest = min(ready_times)
+        if self._next_read_at is None:
+            # The loop is reading when to wake next and may have missed these.
+            if self._added_while_reading is None or earliest < self._added_while_reading:
+                self._added_while_reading = earliest
+        elif earliest < self._next_read_at:
+            self.wake()
 
     async def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
             self._next_read_at = None
+            self._read_follows = True
             try:
                 more_ready = await self.tick()
                 if not more_ready:
@@ -193,14 +202,22 @@ class Dispatcher:
         return held
 
     async def _time_to_next(self) -> timedelta:
+        self._read_follows = False
+        self._next_read_at = None
+        self._added_while_reading = None
         now = self._clock.now()
-        held = self._held_channels(now)
+        # Backups for a channel at Slack's scheduling limit are queued by the next read
+        # after the limit frees up, or by any read before (a backup deleted, a custody
+        # logged elsewhere); they are no reason to read again now.
+        held = {**self._held_channels(now), **self._backup_limiter.congested(now)}
         next_ready = await self._store.next_ready_at(exclude_channels=held.keys())
         wait = MAX_SLEEP if next_ready is None else next_ready - now
         token_times = [free_at for free_at in held.values() if free_at is not None]
         if token_times:
             # A congested channel may have notices waiting for its next token.
             wait = min(wait, min(token_times) - now)
+        if self._added_while_reading is not None:
+            wait = min(wait, self._added_while_reading - now)
         return min(max(wait, timedelta(0)), MAX_SLEEP)
 
     async def _sleep(self, delay: timedelta) -> None:
@@ -224,6 +241,8 @@ class Dispatcher:
         ready = await self._store.ready_notices(now, BATCH_SIZE, exclude_channels=held.keys())
         if not ready or self._stopping:
             return False
+        full_batch = len(ready) == BATCH_SIZE
+        ready = await self._queue_backups_past_limit(ready, now)
         plan = triage(ready)
         if plan.skip:
             await self._store.skip_notices([n.id for n in plan.skip], "superseded")
@@ -237,7 +256,22 @@ class Dispatcher:
             sender = asyncio.create_task(self._send_channel(notices), name=f"wso-send-{channel}")
             self._senders[channel] = sender
             sender.add_done_callback(functools.partial(self._sender_done, channel))
-        return len(ready) == BATCH_SIZE
+        return full_batch
+
+    async def _queue_backups_past_limit(
+        self, ready: Sequence[Notice], now: datetime
+    ) -> list[Notice]:
+        """Backups for a channel at Slack's scheduling limit wait until it frees up."""
+        congested = self._backup_limiter.congested(now)
+        if not congested:
+            return list(ready)
+        waiting: dict[str, list[Notice]] = defaultdict(list)
+        for notice in ready:
+            if notice.kind is NoticeKind.BACKUP and notice.channel in congested:
+                waiting[notice.channel].append(notice)
+        for backups in waiting.values():
+            await self._queue_backups(backups)
+        return [n for n in ready if not (n.kind is NoticeKind.BACKUP and n.channel in waiting)]
 
     def _sender_done(self, channel: str, sender: asyncio.Task[None]) -> None:
         if self._senders.get(channel) is sender:
