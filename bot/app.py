@@ -54,7 +54,7 @@ AUTH_TEST_TIMEOUT_SECONDS = 2
 MAX_CONCURRENT_REQUESTS = 32
 
 
-_OBJECT_FIELDS = ("user", "team", "channel", "container", "message", "view", "enterprise")
+_OBJECT_FIELDS = ("user", "team", "channel", "container", "message", "view", "enterprise", "event")
 
 
 def is_well_formed(body: object) -> bool:

@@ -346,7 +346,10 @@ class Dispatcher:
             ):
                 return True
             now = self._clock.now()
-            await self._store.mark_sending(notice.id, now)
+            if not await self._store.mark_sending(notice.id, now):
+                # Skipped as superseded or cancelled by a closure since it was read.
+                log.info("notice.no_longer_pending", extra=_notice_fields(notice))
+                return True
             self._faults.reached("after_claim")
             receipt = await self._delivery.deliver(custody, notice, now)
             self._faults.reached("after_post")

@@ -149,8 +149,12 @@ class CustodyStore(Protocol):
         """All notices of one custody, in plan order."""
         ...
 
-    async def mark_sending(self, notice_id: str, at: datetime) -> None:
-        """Record that a send is being attempted now (before the Slack call)."""
+    async def mark_sending(self, notice_id: str, at: datetime) -> bool:
+        """Claim a pending notice for a send attempted now (before the Slack call).
+
+        False if it is no longer pending (skipped as superseded, cancelled by a
+        closure, or sent meanwhile): then it must not be sent.
+        """
         ...
 
     async def mark_sent(
@@ -160,7 +164,11 @@ class CustodyStore(Protocol):
         message_ts: str | None,
         message_channel: str | None = None,
     ) -> None:
-        """Record a delivered notice; ``message_channel`` is where Slack put it (a DM's id)."""
+        """Record a delivered notice; ``message_channel`` is where Slack put it (a DM's id).
+
+        Slack having it is the truth: a notice found in history after it was skipped
+        or cancelled is recorded as sent too. One already sent keeps its record.
+        """
         ...
 
     async def mark_failed(

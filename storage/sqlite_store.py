@@ -593,13 +593,14 @@ class SqliteCustodyStore:
         )
         return [notice_from_row(row) for row in rows]
 
-    async def mark_sending(self, notice_id: str, at: datetime) -> None:
+    async def mark_sending(self, notice_id: str, at: datetime) -> bool:
         async with self._transaction() as db:
-            await db.execute(
+            cursor = await db.execute(
                 """UPDATE notices SET state = 'sending', attempted_at = ?, attempts = attempts + 1
                    WHERE id = ? AND state = 'pending'""",
                 (to_db_time(at), notice_id),
             )
+            return cursor.rowcount == 1
 
     async def mark_sent(
         self,
@@ -611,8 +612,10 @@ class SqliteCustodyStore:
         async with self._transaction() as db:
             await db.execute(
                 """UPDATE notices SET state = 'sent', sent_at = ?, message_ts = ?,
-                       message_channel = ?, next_attempt_at = NULL, may_have_posted = 0
-                   WHERE id = ? AND state IN ('pending', 'sending')""",
+                       message_channel = ?, next_attempt_at = NULL, may_have_posted = 0,
+                       last_error = CASE WHEN state IN ('skipped', 'cancelled')
+                                         THEN NULL ELSE last_error END
+                   WHERE id = ? AND state != 'sent'""",
                 (to_db_time(at), message_ts, message_channel, notice_id),
             )
             if self._before_commit is not None:

@@ -479,6 +479,7 @@ def malformed_request(draw: st.DrawFn) -> tuple[str, str, str | None]:
 @example(request=(urlencode({"payload": '{"type": "block_actions", "actions": [{}]}'}), FORM, None))
 @example(request=('{"type": "event_callback", "event": "x"}', JSON, None))
 @example(request=('{"type": "event_callback", "event": {"type": "app_home_opened"}}', JSON, None))
+@example(request=('{"type": "url_verification", "event": null, "challenge": ""}', JSON, None))
 async def test_malformed_signed_payloads_never_get_a_500_or_store_anything_unexpected(
     service: WsoService,
     slack: SignedSlackClient,

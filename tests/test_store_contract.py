@@ -737,6 +737,47 @@ async def test_mark_sending_puts_the_notice_in_flight(any_store: CustodyStore) -
     assert planned.id not in await ready_ids(any_store, FAR_FUTURE)
 
 
+async def test_mark_sending_claims_only_a_pending_notice(any_store: CustodyStore) -> None:
+    custody = make_custody()
+    await add(
+        any_store,
+        custody,
+        [make_notice(custody, name) for name in ("pending", "skipped", "sent", "sending")],
+    )
+    await any_store.skip_notices(["c1-skipped"], "superseded")
+    await any_store.mark_sending("c1-sent", T0)
+    await any_store.mark_sent("c1-sent", T0, "1.1")
+    assert await any_store.mark_sending("c1-sending", T0)
+    before = await notices_by_id(any_store, custody.id)
+
+    assert await any_store.mark_sending("c1-pending", T0)
+    for lost_race in ("c1-skipped", "c1-sent", "c1-sending"):
+        assert not await any_store.mark_sending(lost_race, T0 + timedelta(seconds=1))
+    after = await notices_by_id(any_store, custody.id)
+    for unchanged in ("c1-skipped", "c1-sent", "c1-sending"):
+        assert after[unchanged] == before[unchanged]
+    assert not await any_store.mark_sending("no-such-notice", T0)
+
+
+async def test_a_notice_slack_has_is_recorded_sent_even_if_skipped_meanwhile(
+    any_store: CustodyStore,
+) -> None:
+    custody = make_custody()
+    await add(any_store, custody, [make_notice(custody, "r"), make_notice(custody, "done")])
+    await any_store.skip_notices(["c1-r"], "superseded")
+    await any_store.mark_sending("c1-done", T0)
+    await any_store.mark_sent("c1-done", T0, "1.1")
+
+    await any_store.mark_sent("c1-r", T0 + timedelta(seconds=1), "1.2")
+    await any_store.mark_sent("c1-done", T0 + timedelta(seconds=2), "9.9")
+
+    stored = await notices_by_id(any_store, custody.id)
+    assert stored["c1-r"].state is NoticeState.SENT
+    assert stored["c1-r"].message_ts == "1.2"
+    assert stored["c1-r"].last_error is None
+    assert stored["c1-done"].message_ts == "1.1", "a sent notice keeps its first record"
+
+
 @pytest.mark.parametrize("message_ts", ["1700000000.000200", None])
 async def test_mark_sent_records_the_message(
     any_store: CustodyStore, message_ts: str | None
