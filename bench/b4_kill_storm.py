@@ -16,6 +16,10 @@ SIGKILLs itself. Without that hook in the bot, every kill is random.
 40 facilities, so that Slack's one post per second per channel, which the
 bot keeps to, is not what bounds the storm.
 
+The storm runs twice: as shipped (the goals), and with ``WSO_HISTORY_LOOKUP=off``
+(notices a crash left in doubt are resent without looking in Slack's history first;
+reported without goals, to show what the lookup is worth).
+
 Then, per notice id, Slack's copy (the fake's record of successful
 ``chat.postMessage`` calls) is compared with the database (``accounting``).
 The fake answers every call after 20 ms, so a kill often lands between Slack
@@ -83,9 +87,21 @@ async def _startup_seconds(tmp: Path, config: Path, api_url: str) -> float:
 
 
 async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
+    """The storm with history lookup (the goals), then again without it (figures only)."""
+    result = await _storm(quick, history_lookup=True)
+    without = await _storm(quick, history_lookup=False)
+    for measurement in without.measurements:
+        if measurement.metric in ("lost", "duplicates (channel notices)", "duplicates (DM pages)"):
+            result.add(f"{measurement.metric}, history lookup off", measurement.value)
+    result.notes += [f"(history lookup off) {note}" for note in without.notes]
+    return result
+
+
+async def _storm(quick: bool, *, history_lookup: bool) -> RunResult:
     notices_wanted, kills = sizes(quick)
     result = RunResult()
     rng = random.Random()
+    lookup_env = {} if history_lookup else {"WSO_HISTORY_LOOKUP": "off"}
     injected = bot_mentions("WSO_FAULT_POINT")
     with workdir("b4") as tmp:
         config_path = tmp / "wso.toml"
@@ -132,7 +148,7 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
                     config_path,
                     db,
                     fake.api_url,
-                    extra_env={"WSO_FAULT_POINT": point} if point else None,
+                    extra_env={**lookup_env, **({"WSO_FAULT_POINT": point} if point else {})},
                 )
                 if downs:
                     downs[-1] = (downs[-1][0], bot.started_wall)
@@ -157,7 +173,7 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
                 recovered += bot.log_events().get("info:notice.found_in_history", 0)
             storm_seconds = time.monotonic() - storm_started
             # The last process: run until everything due by the last deadline is settled.
-            bot = BotProcess(tmp, config_path, db, fake.api_url)
+            bot = BotProcess(tmp, config_path, db, fake.api_url, extra_env=lookup_env)
             downs[-1] = (downs[-1][0], bot.started_wall)
             await bot.wait_healthy(60)
             wait_until = max(time.time(), last_due.timestamp()) + FINAL_DRAIN_LIMIT

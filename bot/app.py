@@ -182,6 +182,7 @@ class WsoService:
             self.metrics,
             alerts=self._delivery_alerts,
             faults=faults,
+            history_lookup=settings.history_lookup,
         )
         self._heartbeat: asyncio.Task[None] | None = None
         self.desk = CustodyDesk(config, self.store, self.clock, self.dispatcher)

@@ -1008,6 +1008,9 @@ class Settings:
     # Fault tests only: "after_claim", "after_post" or "mid_commit", optionally ":N" for
     # the N-th time; the process SIGKILLs itself there (see bot/faults.py).
     fault_point: str | None = None
+    # Benchmarks only (B4 "with reconciliation off"): False resends whatever a crash or
+    # a timeout left in doubt without looking in Slack's history first.
+    history_lookup: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -1035,7 +1038,16 @@ class Settings:
             host=_env(environ, "HOST") or DEFAULT_HOST,
             pagerduty_events_url=_pagerduty_events_url(_env(environ, "PAGERDUTY_EVENTS_URL")),
             fault_point=_env(environ, "WSO_FAULT_POINT"),
+            history_lookup=_history_lookup(_env(environ, "WSO_HISTORY_LOOKUP")),
         )
+
+
+def _history_lookup(text: str | None) -> bool:
+    if text is None or text.lower() == "on":
+        return True
+    if text.lower() == "off":
+        return False
+    raise ConfigError("WSO_HISTORY_LOOKUP", f'must be "on" or "off" (got "{text}")')
 
 
 def _env(environ: Mapping[str, str], name: str) -> str | None:

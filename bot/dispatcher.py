@@ -104,10 +104,13 @@ class Dispatcher:
         alerts: DeliveryAlerts | None = None,
         faults: FaultInjector | None = None,
         limiter: ChannelRateLimiter | None = None,
+        history_lookup: bool = True,
     ) -> None:
         self._faults = faults or FaultInjector(None)
         self._limiter = limiter or ChannelRateLimiter()
         self._backup_limiter = SlidingWindowLimiter()
+        # Off only to measure what it is worth (benchmark B4): resend without looking.
+        self._history_lookup = history_lookup
         self._metrics = metrics
         self._alerts = alerts
         self._store = store
@@ -341,6 +344,7 @@ class Dispatcher:
                 return await self._expand(custody, notice)
             if (
                 target in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE)
+                and self._history_lookup
                 and notice.may_have_posted
                 and await self._found_in_history(notice)
             ):
@@ -467,7 +471,11 @@ class Dispatcher:
         for notice in await self._store.notices_in_flight():
             if notice.channel in self._senders:
                 continue  # its sender is still at work on it
-            if target_kind(notice.channel) not in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
+            searchable = target_kind(notice.channel) in (
+                TargetKind.CHANNEL,
+                TargetKind.DIRECT_MESSAGE,
+            )
+            if not searchable or not self._history_lookup:
                 # No history to search: resend. PagerDuty de-duplicates by dedup_key and
                 # webhook receivers by event id.
                 await self._store.mark_pending(notice.id, may_have_posted=False)

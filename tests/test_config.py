@@ -1258,3 +1258,13 @@ def test_pagerduty_events_url_must_be_http() -> None:
     with pytest.raises(ConfigError) as caught:
         settings(PAGERDUTY_EVENTS_URL="events.pagerduty.com")
     assert caught.value.key == "PAGERDUTY_EVENTS_URL"
+
+
+def test_history_lookup_is_on_unless_a_benchmark_turns_it_off() -> None:
+    assert settings().history_lookup is True
+    assert settings(WSO_HISTORY_LOOKUP="on").history_lookup is True
+    assert settings(WSO_HISTORY_LOOKUP="OFF").history_lookup is False
+    with pytest.raises(ConfigError) as caught:
+        settings(WSO_HISTORY_LOOKUP="no")
+    assert caught.value.key == "WSO_HISTORY_LOOKUP"
+    assert '"on" or "off"' in str(caught.value)

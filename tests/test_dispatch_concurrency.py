@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.app import WsoService
 from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher
@@ -169,3 +171,41 @@ async def test_slack_calls_share_kept_alive_connections(
     assert None not in connections
     # Senders run side by side, so a few connections are open at once; not one per call.
     assert len(connections) < len(delivery_calls) / 2
+
+
+@pytest.mark.parametrize(
+    ("history_lookup", "posts"), [(True, ["n_1"]), (False, ["n_1", "n_1"])], ids=["on", "off"]
+)
+async def test_a_notice_left_in_doubt_is_looked_up_unless_the_lookup_is_off(
+    tmp_path: Path, history_lookup: bool, posts: list[str]
+) -> None:
+    """The benchmark switch (B4 "reconciliation off"): the duplicate it measures is real."""
+    clock = FakeClock(START)
+    store = SqliteCustodyStore(tmp_path / "off.db")
+    await store.open()
+    delivery = _RecordingDelivery()
+    history = _History(delivery)
+    custody = Custody(
+        id="c_1",
+        facility_id="county-jail",
+        booking="B-1",
+        arrested_at=START,
+        deadline=START + timedelta(hours=48),
+        logged_by="U0AAA",
+        logged_at=START,
+    )
+    notice = Notice("n_1", custody.id, NoticeKind.LOGGED, JAIL, START)
+    await store.add_custody(custody, [notice], AuditEntry(at=START, actor="U0AAA", action="t"))
+    delivery.delivered.append(notice.id)  # Slack has it ...
+    await store.mark_sending(notice.id, START)  # ... but a crash came before it was marked
+    dispatcher = Dispatcher(
+        store, delivery, history, _NoPages(), clock, history_lookup=history_lookup
+    )
+    try:
+        await dispatcher.tick()
+        await dispatcher.stop()
+        assert delivery.delivered == posts
+        [stored] = await store.notices_for(custody.id)
+        assert stored.state is NoticeState.SENT
+    finally:
+        await store.close()
