@@ -64,6 +64,9 @@ CREATE TABLE IF NOT EXISTS notices (
 DROP INDEX IF EXISTS notices_pending_by_ready;
 CREATE INDEX IF NOT EXISTS notices_pending_by_ready_channel
     ON notices (ready_at, seq, channel) WHERE state = 'pending';
+-- Health: notices stuck on an error (a handful), without reading every pending notice.
+CREATE INDEX IF NOT EXISTS notices_pending_failing
+    ON notices (last_error) WHERE state = 'pending' AND last_error IS NOT NULL;
 -- Catch-up: the superseded-reminder sweep reads only reminders, not a backlog of others.
 CREATE INDEX IF NOT EXISTS notices_pending_reminders
     ON notices (ready_at) WHERE state = 'pending' AND kind = 'reminder';

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -34,6 +36,8 @@ from bot.model import (
 )
 from storage.interface import CustodyNotOpen, DuplicateOpenCustody, OncallOverrideRecord
 from storage.lanes import LaneLock
+
+log = logging.getLogger("wso.store")
 
 SCHEMA_VERSION = 2
 # Columns added after version 1, created on databases that predate them.
@@ -209,6 +213,25 @@ class _QueuedArrest:
     outcome: asyncio.Future[None]
 
 
+# A database call slower than this is logged (``store.slow``): it holds up everything
+# queued behind the store's lock, due notices included.
+SLOW_CALL_SECONDS = 0.2
+
+
+def _log_if_slow(
+    what: str, started: float, committing: float | None = None, sql: str | None = None
+) -> None:
+    finished = time.monotonic()
+    if finished - started < SLOW_CALL_SECONDS:
+        return
+    fields: dict[str, Any] = {"what": what, "ms": round((finished - started) * 1000)}
+    if sql is not None:
+        fields["sql"] = " ".join(sql.split())[:120]
+    if committing is not None:
+        fields["commit_ms"] = round((finished - committing) * 1000)
+    log.warning("store.slow", extra=fields)
+
+
 def _placeholders(count: int) -> str:
     return ", ".join("?" for _ in range(count))
 
@@ -308,18 +331,24 @@ class SqliteCustodyStore:
     async def _open_transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction; the caller holds ``self._lock``."""
         db = self._conn
+        started = time.monotonic()
         await db.execute("BEGIN IMMEDIATE")
         try:
             yield db
         except BaseException:
             await db.execute("ROLLBACK")
             raise
+        committing = time.monotonic()
         await db.execute("COMMIT")
+        _log_if_slow("transaction", started, committing)
 
     async def _fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         async with self._lock:
+            started = time.monotonic()
             cursor = await self._conn.execute(sql, tuple(params))
-            return list(await cursor.fetchall())
+            rows = list(await cursor.fetchall())
+            _log_if_slow("query", started, sql=sql)
+            return rows
 
     # --- custodies -------------------------------------------------------------
 
@@ -578,7 +607,8 @@ class SqliteCustodyStore:
             return 0
         rows = await self._fetch_all(
             f"""SELECT count(*) AS n FROM notices
-                WHERE state = 'pending' AND ({" OR ".join(conditions)})""",
+                WHERE state = 'pending' AND last_error IS NOT NULL
+                  AND ({" OR ".join(conditions)})""",
             (*error_codes, *(prefix + "%" for prefix in error_prefixes)),
         )
         return int(rows[0]["n"])
