@@ -217,7 +217,7 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
             backlog = count_unsettled(db, to_db_time(datetime.now(UTC)))
             await asyncio.sleep(2.0)  # let the last probes' posts land
             await fake.poll_posts()
-            probe_lateness = _probe_lateness(db, fake.rows, probe_window_start)
+            probe_lateness = _probe_lateness(db, fake.first_arrivals(), probe_window_start)
             if profiler is not None:
                 profiler.wait(timeout=warmup + seconds + 60)
                 result.profile = summarize_profile(profile_dir / "b1.raw")
@@ -291,11 +291,8 @@ async def log_probe_arrests(port: int, window_start: float, seconds: float, coun
                 raise RuntimeError(f"probe arrest refused: {response.status} {answer[:300]}")
 
 
-def _probe_lateness(db: Path, rows: list[list[object]], window_start: float) -> list[float]:
+def _probe_lateness(db: Path, arrived: dict[str, float], window_start: float) -> list[float]:
     """Lateness (ms) of the probe facility's expiry notices and pages, from arrival at the fake."""
-    arrived: dict[str, float] = {}
-    for notice_id, _kind, _channel, when, _ts in rows:
-        arrived.setdefault(str(notice_id), float(str(when)))
     probe_custodies = _probe_custody_ids(db)
     lateness = []
     for notice in read_notices(db):

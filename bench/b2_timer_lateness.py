@@ -130,9 +130,7 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
                 bot.kill9()
             await fake.close()
             fake.stop()
-        arrived: dict[str, float] = {}
-        for notice_id, _kind, _channel, when, _ts in fake.rows:
-            arrived.setdefault(str(notice_id), float(when))
+        arrived = fake.first_arrivals()
         lateness: list[float] = []
         missing = 0
         missing_examples: list[str] = []

@@ -333,6 +333,13 @@ class FakeSlackProcess:
         self.rows.extend(new)
         return new
 
+    def first_arrivals(self) -> dict[str, float]:
+        """When each notice id first reached the fake (wall clock), from the rows polled."""
+        arrived: dict[str, float] = {}
+        for notice_id, _kind, _channel, when, _ts in self.rows:
+            arrived.setdefault(str(notice_id), float(when))
+        return arrived
+
     async def stats(self) -> dict[str, Any]:
         return await self._get("bench.stats")
 

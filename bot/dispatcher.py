@@ -168,8 +168,7 @@ class Dispatcher:
         """
         if self._read_follows:
             return  # the loop reads the queue again before it sleeps
-        now = self._clock.now()
-        held = {**self._held_channels(now), **self._backup_limiter.congested(now)}
+        held = self._not_worth_reading(self._clock.now())
         # A held channel is read again when its sender finishes or its next token is free.
         ready_times = [n.ready_at() for n in notices if n.channel not in held]
         if not ready_times:
@@ -204,15 +203,21 @@ class Dispatcher:
         held.update(dict.fromkeys(self._senders))
         return held
 
+    def _not_worth_reading(self, now: datetime) -> dict[str, datetime | None]:
+        """Held targets, plus backup targets at Slack's scheduling limit.
+
+        Such backups are queued by the next read after the limit frees up, or by any
+        read before (a backup deleted, a custody logged elsewhere); they are no reason
+        to read again now.
+        """
+        return {**self._held_channels(now), **self._backup_limiter.congested(now)}
+
     async def _time_to_next(self) -> timedelta:
         self._read_follows = False
         self._next_read_at = None
         self._added_while_reading = None
         now = self._clock.now()
-        # Backups for a channel at Slack's scheduling limit are queued by the next read
-        # after the limit frees up, or by any read before (a backup deleted, a custody
-        # logged elsewhere); they are no reason to read again now.
-        held = {**self._held_channels(now), **self._backup_limiter.congested(now)}
+        held = self._not_worth_reading(now)
         next_ready = await self._store.next_ready_at(exclude_channels=held.keys())
         wait = MAX_SLEEP if next_ready is None else next_ready - now
         token_times = [free_at for free_at in held.values() if free_at is not None]

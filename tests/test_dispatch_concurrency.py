@@ -115,6 +115,22 @@ class _History:
         return None
 
 
+async def _store_one_notice(store: SqliteCustodyStore) -> tuple[Custody, Notice]:
+    """A custody with one ``logged`` notice for the jail channel, due at START."""
+    custody = Custody(
+        id="c_1",
+        facility_id="county-jail",
+        booking="B-1",
+        arrested_at=START,
+        deadline=START + timedelta(hours=48),
+        logged_by="U0AAA",
+        logged_at=START,
+    )
+    notice = Notice("n_1", custody.id, NoticeKind.LOGGED, JAIL, START)
+    await store.add_custody(custody, [notice], AuditEntry(at=START, actor="U0AAA", action="t"))
+    return custody, notice
+
+
 class _NoPages:
     async def pages_for(self, custody: Custody, step: Notice, now: datetime) -> list[Notice]:
         return []
@@ -128,17 +144,7 @@ async def test_a_sender_that_dies_of_a_database_error_is_retried_and_nothing_dou
     await store.open()
     delivery = _RecordingDelivery()
     dispatcher = Dispatcher(store, delivery, _History(delivery), _NoPages(), clock)
-    custody = Custody(
-        id="c_1",
-        facility_id="county-jail",
-        booking="B-1",
-        arrested_at=START,
-        deadline=START + timedelta(hours=48),
-        logged_by="U0AAA",
-        logged_at=START,
-    )
-    notice = Notice("n_1", custody.id, NoticeKind.LOGGED, JAIL, START)
-    await store.add_custody(custody, [notice], AuditEntry(at=START, actor="U0AAA", action="t"))
+    custody, _ = await _store_one_notice(store)
     dispatcher.start()
     try:
         for _ in range(100):  # the retry comes after a second of real time
@@ -185,17 +191,7 @@ async def test_a_notice_left_in_doubt_is_looked_up_unless_the_lookup_is_off(
     await store.open()
     delivery = _RecordingDelivery()
     history = _History(delivery)
-    custody = Custody(
-        id="c_1",
-        facility_id="county-jail",
-        booking="B-1",
-        arrested_at=START,
-        deadline=START + timedelta(hours=48),
-        logged_by="U0AAA",
-        logged_at=START,
-    )
-    notice = Notice("n_1", custody.id, NoticeKind.LOGGED, JAIL, START)
-    await store.add_custody(custody, [notice], AuditEntry(at=START, actor="U0AAA", action="t"))
+    custody, notice = await _store_one_notice(store)
     delivery.delivered.append(notice.id)  # Slack has it ...
     await store.mark_sending(notice.id, START)  # ... but a crash came before it was marked
     dispatcher = Dispatcher(
