@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,7 @@ from bot.pagerduty import PagerDutyClient
 from bot.paging import RecipientResolver, StepExpander
 from bot.retry import PERMANENT_ERROR_PREFIXES, PERMANENT_ERRORS, DeliveryFailed
 from bot.slack_gateway import SlackGateway, make_web_client
+from bot.slack_web_api import SlackWebApi
 from bot.webhooks import WebhookClient
 from handlers import app_home, page_actions, slash_command
 from handlers.deps import HandlerDeps
@@ -50,6 +52,8 @@ BACKUP_RECONCILE_SECONDS = 3.0
 HEARTBEAT_INTERVAL_SECONDS = 60.0
 HEARTBEAT_MAX_LAG_SECONDS = 5.0
 AUTH_TEST_TIMEOUT_SECONDS = 2
+# A failed auth.test is not tried again on every command: at most this often.
+AUTH_TEST_RETRY_SECONDS = 60.0
 # Slack requests handled at once; the rest wait their turn (see ``_slack_events``).
 MAX_CONCURRENT_REQUESTS = 32
 
@@ -84,28 +88,33 @@ class CachedAuthorization:
 
     Bolt's default single-team authorization calls ``auth.test`` on the first
     request and answers with an error if Slack's Web API is down. A custody must
-    be recordable even then, so a failed lookup falls back to the bare token.
+    be recordable even then, so a failed lookup falls back to the bare token and
+    is tried again at most once a minute. A token Slack refuses is remembered
+    (``refused``) so that ``/healthz`` can say so.
     """
 
     def __init__(self, token: str, api_url: str) -> None:
         self._token = token
-        self._client = AsyncWebClient(
-            token=token, base_url=api_url, timeout=AUTH_TEST_TIMEOUT_SECONDS, retry_handlers=[]
-        )
+        self._api = SlackWebApi(token, api_url, timeout=AUTH_TEST_TIMEOUT_SECONDS)
         self._result: AuthorizeResult | None = None
+        self._next_try = 0.0
+        self.refused: str | None = None
 
     async def warm_up(self) -> None:
+        self._next_try = time.monotonic() + AUTH_TEST_RETRY_SECONDS
         try:
-            response = await self._client.auth_test()
-        except Exception as error:
-            log.warning("slack.auth_test_failed", extra={"error": type(error).__name__})
+            response = await self._api.call("auth.test", body={})
+        except DeliveryFailed as error:
+            self.refused = error.failure.code if error.failure.is_auth_error else None
+            log.warning("slack.auth_test_failed", extra={"error": error.failure.code})
             return
+        self.refused = None
         self._result = AuthorizeResult.from_auth_test_response(
             bot_token=self._token, auth_test_response=response
         )
 
     async def authorize(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-        if self._result is None:
+        if self._result is None and time.monotonic() >= self._next_try:
             await self.warm_up()
         if self._result is not None:
             return self._result
@@ -253,9 +262,8 @@ class WsoService:
 
     async def health(self) -> dict[str, Any]:
         """Database reachable, dispatcher running, delivery lag at most 60 s; plus failures."""
-        report: dict[str, Any] = {
-            "dispatcher": "running" if self.dispatcher.is_running else "stopped"
-        }
+        stats = self.dispatcher.stats
+        report: dict[str, Any] = {"dispatcher": self.dispatcher.status}
         try:
             await asyncio.wait_for(self.store.ping(), HEALTH_DB_TIMEOUT_SECONDS)
             now = self.clock.now()
@@ -270,14 +278,25 @@ class WsoService:
             )
         except Exception as error:
             report["database"] = f"error: {type(error).__name__}"
+        slack_auth = self._authorization.refused or stats.slack_auth_error
+        report["slack_auth"] = slack_auth or "ok"
         report["ok"] = (
             report["database"] == "ok"
-            and self.dispatcher.is_running
+            and self.dispatcher.status == "running"
+            and slack_auth is None
             and report.get("lag_seconds", 0.0) <= MAX_HEALTHY_LAG_SECONDS
         )
-        report["notices_sent"] = self.dispatcher.stats.sent
-        report["dispatcher_ticks"] = self.dispatcher.stats.ticks
-        report["last_slack_error"] = self.dispatcher.stats.last_error
+        report["notices_sent"] = stats.sent
+        report["dispatcher_ticks"] = stats.ticks
+        report["last_slack_error"] = stats.last_slack_error
+        if stats.last_loop_error is not None:
+            report["dispatcher_error"] = stats.last_loop_error
+            report["dispatcher_failures"] = {
+                "ticks": stats.tick_failures,
+                "senders": stats.sender_failures,
+                "ticks_in_a_row": stats.ticks_failed_in_a_row,
+                "senders_in_a_row": stats.senders_failed_in_a_row,
+            }
         return report
 
     async def _heartbeat_loop(self, url: str) -> None:

@@ -18,7 +18,16 @@ commands cannot hold back a due notice.
 Delivery is effectively once: a notice is marked ``sending`` before the Slack
 call and ``sent`` after it. A notice whose earlier attempt may have reached
 Slack (crash mid-send, timeout, 5xx) is first looked for in channel history by
-its ``notice_id`` metadata, and only posted if it is not there.
+its ``notice_id`` metadata, and only posted if it is not there. A notice a
+crash left ``sending`` goes back to its target's queue marked "may have
+posted", so that lookup happens in its own target's sender, beside every other
+target's, never in front of them.
+
+A fault belongs to the smallest thing it touched. Whatever goes wrong while
+one notice is sent (a Slack answer of any shape, a bug) is recorded on that
+notice, with its attempt and next attempt, and the sender goes on with the
+next; a 429 pauses its target only. Only a failing store can stop a tick or a
+sender, and three of those in a row turn ``/healthz`` to ``degraded``.
 """
 
 from __future__ import annotations
@@ -36,10 +45,15 @@ from typing import Any, Protocol
 from bot.clock import Clock
 from bot.faults import FaultInjector
 from bot.metrics import Metrics
-from bot.model import Custody, Notice, NoticeKind
+from bot.model import URGENT_KINDS, Custody, Notice, NoticeKind
 from bot.notice_plan import triage
-from bot.outbound import DeliveryReceipt, TargetKind, target_kind
-from bot.rate_limit import ChannelRateLimiter, SlidingWindowLimiter, send_priority
+from bot.outbound import URGENT_CALL_TIMEOUT_SECONDS, DeliveryReceipt, TargetKind, target_kind
+from bot.rate_limit import (
+    ChannelRateLimiter,
+    SlidingWindowLimiter,
+    TargetPauses,
+    send_priority,
+)
 from bot.retry import DeliveryFailed, SendFailure, retry_delay
 from storage.interface import CustodyStore
 from storage.lanes import delivery_lane
@@ -53,6 +67,11 @@ BATCH_SIZE = 500
 SENDER_RETRY_SECONDS = 1.0
 # History is searched from a little before the attempt, to allow for clock skew with Slack.
 HISTORY_SKEW = timedelta(seconds=30)
+# This many failed ticks, or failed senders, in a row make the loop an alarm in /healthz.
+FAILURES_BEFORE_DEGRADED = 3
+# A target that keeps failing this long (5xx, timeouts) is reported to people, as a refusal
+# that needs a person (channel_not_found, invalid_auth) is at once.
+DELIVERY_ALERT_AFTER = timedelta(seconds=30)
 
 
 class NoticeDelivery(Protocol):
@@ -65,7 +84,12 @@ class ChannelHistory(Protocol):
     async def direct_message_channel(self, user_id: str) -> str: ...
 
     async def find_posted(
-        self, channel: str, since: datetime, matches: Callable[[dict[str, Any]], bool]
+        self,
+        channel: str,
+        since: datetime,
+        matches: Callable[[dict[str, Any]], bool],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-call budget
     ) -> str | None: ...
 
 
@@ -81,7 +105,7 @@ class StepExpansion(Protocol):
 
 @dataclass
 class DispatcherStats:
-    """What the dispatcher has done since start; read by /healthz."""
+    """What the dispatcher has done since start; read by /healthz and /metrics."""
 
     sent: int = 0
     ticks: int = 0
@@ -89,7 +113,24 @@ class DispatcherStats:
     skipped: int = 0
     recovered: int = 0
     last_tick_at: datetime | None = None
-    last_error: str | None = None
+    # The last delivery failure (a Slack answer, PagerDuty, a webhook); cleared by a success.
+    last_slack_error: str | None = None
+    # A refusal of the bot's token (invalid_auth, …); cleared by a successful Slack call.
+    slack_auth_error: str | None = None
+    tick_failures: int = 0
+    sender_failures: int = 0
+    ticks_failed_in_a_row: int = 0
+    senders_failed_in_a_row: int = 0
+    # The last exception that stopped a tick or a sender (a store error or a bug).
+    last_loop_error: str | None = None
+
+    @property
+    def degraded(self) -> bool:
+        """The loop keeps failing: ticks or senders, three or more times in a row."""
+        return (
+            self.ticks_failed_in_a_row >= FAILURES_BEFORE_DEGRADED
+            or self.senders_failed_in_a_row >= FAILURES_BEFORE_DEGRADED
+        )
 
 
 class Dispatcher:
@@ -109,6 +150,7 @@ class Dispatcher:
         self._faults = faults or FaultInjector(None)
         self._limiter = limiter or ChannelRateLimiter()
         self._backup_limiter = SlidingWindowLimiter()
+        self._pauses = TargetPauses()
         # Off only to measure what it is worth (benchmark B4): resend without looking.
         self._history_lookup = history_lookup
         self._metrics = metrics
@@ -122,6 +164,11 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         # One sender task per target while it has notices in hand.
         self._senders: dict[str, asyncio.Task[None]] = {}
+        # Targets failing now: since when, and whether people were told (one alert per outage).
+        self._failing_since: dict[str, datetime] = {}
+        self._alerted: set[str] = set()
+        # The last error of each failing target, latest last.
+        self._last_failure: dict[str, str] = {}
         # When the loop will next read the store by itself (None: it is reading now).
         self._next_read_at: datetime | None = None
         # True while a tick runs: the read that follows it will see anything added now.
@@ -154,6 +201,13 @@ class Dispatcher:
     @property
     def is_running(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    @property
+    def status(self) -> str:
+        """``running``, ``degraded`` (the loop keeps failing) or ``stopped``."""
+        if not self.is_running:
+            return "stopped"
+        return "degraded" if self.stats.degraded else "running"
 
     def wake(self) -> None:
         """Re-read the store now: something was added, closed, or time moved."""
@@ -193,13 +247,25 @@ class Dispatcher:
                     self._next_read_at = self._clock.now() + wait
                     await self._sleep(wait)
             except Exception as error:  # keep the loop alive: a dead dispatcher loses notices
-                log.exception("dispatcher.tick_failed")
-                self.stats.last_error = repr(error)
+                self._tick_failed(error)
                 await self._sleep(timedelta(seconds=1))
+            else:
+                self.stats.ticks_failed_in_a_row = 0
+
+    def _tick_failed(self, error: Exception) -> None:
+        log.exception(
+            "dispatcher.tick_failed", extra={"in_a_row": self.stats.ticks_failed_in_a_row + 1}
+        )
+        self.stats.tick_failures += 1
+        self.stats.ticks_failed_in_a_row += 1
+        self.stats.last_loop_error = _explain(error)
+        if self._metrics is not None:
+            self._metrics.tick_failed()
 
     def _held_channels(self, now: datetime) -> dict[str, datetime | None]:
-        """Targets not to read for now: busy senders (None) and spent rate limits (free at)."""
+        """Targets not to read for now: busy senders (None), spent rate limits and pauses."""
         held: dict[str, datetime | None] = dict(self._limiter.congested(now))
+        held.update(self._pauses.paused(now))
         held.update(dict.fromkeys(self._senders))
         return held
 
@@ -222,7 +288,7 @@ class Dispatcher:
         wait = MAX_SLEEP if next_ready is None else next_ready - now
         token_times = [free_at for free_at in held.values() if free_at is not None]
         if token_times:
-            # A congested channel may have notices waiting for its next token.
+            # A congested or paused channel may have notices waiting for its next turn.
             wait = min(wait, min(token_times) - now)
         if self._added_while_reading is not None:
             wait = min(wait, self._added_while_reading - now)
@@ -237,9 +303,12 @@ class Dispatcher:
     # --- one tick --------------------------------------------------------------
 
     async def tick(self) -> bool:
-        """Hand what is ready now to senders. Returns True if more may be ready at once."""
+        """Hand what is ready now to senders. Returns True if more may be ready at once.
+
+        Only store calls happen here: every call to Slack is made by a sender.
+        """
         # A notice ``sending`` outside a live sender was cut short by a crash, a forced
-        # stop or an error; settling it first also makes a restart catch up at once.
+        # stop or an error; returned to its queue, it goes out (or is found) at once.
         await self.recover_in_flight()
         now = self._clock.now()
         self.stats.ticks += 1
@@ -284,14 +353,22 @@ class Dispatcher:
     def _sender_done(self, channel: str, sender: asyncio.Task[None]) -> None:
         if self._senders.get(channel) is sender:
             del self._senders[channel]
-        if not sender.cancelled() and (error := sender.exception()) is not None:
-            # Not a Slack failure (those are recorded per notice): the store or a bug.
-            # Try again in a second, as a failed tick does, rather than at once.
-            log.error("dispatcher.send_failed", exc_info=error, extra={"channel": channel})
-            self.stats.last_error = repr(error)
-            asyncio.get_running_loop().call_later(SENDER_RETRY_SECONDS, self.wake)
+        if sender.cancelled():
             return
-        self.wake()  # the channel may have more ready, or a token again
+        error = sender.exception()
+        if error is None:
+            self.stats.senders_failed_in_a_row = 0
+            self.wake()  # the channel may have more ready, or a token again
+            return
+        # Not a delivery failure (those are recorded per notice): the store failed while
+        # recording one. Try again in a second, as a failed tick does, rather than at once.
+        log.error("dispatcher.send_failed", exc_info=error, extra={"channel": channel})
+        self.stats.sender_failures += 1
+        self.stats.senders_failed_in_a_row += 1
+        self.stats.last_loop_error = _explain(error)
+        if self._metrics is not None:
+            self._metrics.sender_failed()
+        asyncio.get_running_loop().call_later(SENDER_RETRY_SECONDS, self.wake)
 
     async def _send_channel(self, notices: Sequence[Notice]) -> None:
         held_back: set[str] = set()
@@ -307,7 +384,7 @@ class Dispatcher:
                 backups_queued = True
                 continue  # deleting backups is not limited: those go on
             if not self._may_post_now(notice):
-                return  # the channel is congested: the rest waits for the next token
+                return  # congested or paused: the rest waits for the next turn
             if not await self._deliver(notice):
                 held_back.add(notice.custody_id)
 
@@ -333,42 +410,74 @@ class Dispatcher:
         )
 
     def _may_post_now(self, notice: Notice) -> bool:
-        """Stay under Slack's ~1 message/second per channel."""
+        """Not paused by a 429, and under Slack's ~1 message/second per channel."""
+        now = self._clock.now()
+        if self._pauses.is_paused(notice.channel, now):
+            return False
         if target_kind(notice.channel) not in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
             return True
-        return self._limiter.try_acquire(notice.channel, self._clock.now())
+        return self._limiter.try_acquire(notice.channel, now)
+
+    # --- one notice ------------------------------------------------------------
 
     async def _deliver(self, notice: Notice) -> bool:
+        """Send one notice; any failure is recorded on it. True if it needs nothing more.
+
+        Raises only if the store fails while recording what happened.
+        """
         custody = await self._store.get_custody(notice.custody_id)
         if custody is None:
             await self._store.skip_notices([notice.id], "custody missing")
             return True
-        target = target_kind(notice.channel)
         try:
-            if target is TargetKind.CHAIN_STEP:
-                return await self._expand(custody, notice)
-            if (
-                target in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE)
-                and self._history_lookup
-                and notice.may_have_posted
-                and await self._found_in_history(notice)
-            ):
-                return True
-            now = self._clock.now()
-            if not await self._store.mark_sending(notice.id, now):
-                # Skipped as superseded or cancelled by a closure since it was read.
-                log.info("notice.no_longer_pending", extra=_notice_fields(notice))
-                return True
-            self._faults.reached("after_claim")
-            receipt = await self._delivery.deliver(custody, notice, now)
-            self._faults.reached("after_post")
+            receipt, answered = await self._attempt(custody, notice)
         except DeliveryFailed as error:
-            await self._record_failure(notice, error.failure)
-            await self._alert_if_stuck(custody, notice, error.failure)
+            await self._failed(custody, notice, error.failure)
             return False
+        except Exception as error:  # a bug or a store error, met while sending this one
+            log.exception("notice.send_raised", extra=_notice_fields(notice))
+            failure = SendFailure(_describe(error), may_have_posted=True)
+            await self._failed(custody, notice, failure)
+            return False
+        if receipt is not None:
+            await self._sent(custody, notice, receipt)
+        if answered:
+            self._target_recovered(notice.channel)
+        return True
+
+    async def _attempt(
+        self, custody: Custody, notice: Notice
+    ) -> tuple[DeliveryReceipt | None, bool]:
+        """Expand, find in history, or send.
+
+        Returns the receipt to record (None when there is nothing to record) and
+        whether the target answered this time (it is not failing any more).
+        """
+        target = target_kind(notice.channel)
+        if target is TargetKind.CHAIN_STEP:
+            await self._expand(custody, notice)
+            return None, False
+        if (
+            target in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE)
+            and self._history_lookup
+            and notice.may_have_posted
+            and await self._found_in_history(notice)
+        ):
+            return None, True
+        now = self._clock.now()
+        if not await self._store.mark_sending(notice.id, now):
+            # Skipped as superseded or cancelled by a closure since it was read.
+            log.info("notice.no_longer_pending", extra=_notice_fields(notice))
+            return None, False
+        self._faults.reached("after_claim")
+        receipt = await self._delivery.deliver(custody, notice, now)
+        self._faults.reached("after_post")
+        return receipt, True
+
+    async def _sent(self, custody: Custody, notice: Notice, receipt: DeliveryReceipt) -> None:
         sent_at = self._clock.now()
         await self._store.mark_sent(notice.id, sent_at, receipt.message_ts, receipt.message_channel)
-        if notice.kind is NoticeKind.EXPIRED and target is TargetKind.CHANNEL:
+        if notice.kind is NoticeKind.EXPIRED and target_kind(notice.channel) is TargetKind.CHANNEL:
             # Our own expiry notice is out: Slack's backup copy must not post too.
             await self._store.bring_forward(custody.id, NoticeKind.BACKUP_DELETE, sent_at)
             self.wake()
@@ -377,9 +486,19 @@ class Dispatcher:
             self._metrics.notice_sent(notice, sent_at - notice.due_at)
         lateness_ms = int((sent_at - notice.due_at).total_seconds() * 1000)
         log.info("notice.sent", extra={**_notice_fields(notice), "lateness_ms": lateness_ms})
-        return True
 
-    async def _expand(self, custody: Custody, step: Notice) -> bool:
+    def _target_recovered(self, target: str) -> None:
+        """A delivery to ``target`` went through: its outage, if any, is over."""
+        if target_kind(target) in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
+            self.stats.slack_auth_error = None  # Slack took the token
+        if self._failing_since.pop(target, None) is not None:
+            self._alerted.discard(target)
+            self._last_failure.pop(target, None)
+            # The error shown is that of a target still failing, if any is.
+            self.stats.last_slack_error = next(reversed(self._last_failure.values()), None)
+            log.info("target.recovered", extra={"channel": target})
+
+    async def _expand(self, custody: Custody, step: Notice) -> None:
         """A chain level fell due: resolve who to page now and store their pages."""
         now = self._clock.now()
         pages = await self._expansion.pages_for(custody, step, now)
@@ -394,13 +513,23 @@ class Dispatcher:
                 },
             )
             self.wake()
-        return True
 
-    async def _alert_if_stuck(self, custody: Custody, notice: Notice, failure: SendFailure) -> None:
-        """The first time a notice fails for a reason a person must fix, say so elsewhere."""
-        if self._alerts is None or not failure.is_permanent or notice.attempts > 0:
+    async def _failed(self, custody: Custody, notice: Notice, failure: SendFailure) -> None:
+        """Record the failure on the notice, pause its target on a 429, tell people if stuck."""
+        retry_at = await self._record_failure(notice, failure)
+        if failure.is_rate_limit:
+            self._pauses.pause(notice.channel, retry_at)
+        now = self._clock.now()
+        since = self._failing_since.setdefault(notice.channel, now)
+        if failure.is_permanent or now - since >= DELIVERY_ALERT_AFTER:
+            await self._alert_once(custody, notice, failure)
+
+    async def _alert_once(self, custody: Custody, notice: Notice, failure: SendFailure) -> None:
+        """Tell people a target is failing: once per outage, on a path that avoids it."""
+        if self._alerts is None or notice.channel in self._alerted:
             return
         alerts = self._alerts(custody, notice, failure.code, self._clock.now())
+        self._alerted.add(notice.channel)
         if alerts:
             await self._store.add_notices(alerts)
             log.error(
@@ -412,14 +541,14 @@ class Dispatcher:
     async def _found_in_history(self, notice: Notice) -> bool:
         """Like ``_already_posted``, but a history we may not read means "post anyway".
 
-        A transient failure (rate limit, 5xx) is raised so the notice is retried;
-        any other (say, a missing ``channels:history`` scope) must not block the
-        notice forever: a possible duplicate beats a lost expiry notice.
+        A failure that may pass (a rate limit, a 5xx, a timeout) is raised so the
+        notice is retried; a refusal (say, a missing ``channels:history`` scope)
+        must not block the notice forever: a possible duplicate beats a lost expiry.
         """
         try:
             return await self._already_posted(notice)
         except DeliveryFailed as error:
-            if error.failure.retry_after is not None or error.failure.may_have_posted:
+            if not error.failure.is_permanent:
                 raise
             log.warning(
                 "notice.history_unreadable",
@@ -434,7 +563,10 @@ class Dispatcher:
         if target_kind(channel) is TargetKind.DIRECT_MESSAGE:
             channel = await self._history.direct_message_channel(channel)  # U… → its D…
         ts = await self._history.find_posted(
-            channel, since, lambda message: _carries_notice(message, notice.id)
+            channel,
+            since,
+            lambda message: _carries_notice(message, notice.id),
+            timeout=URGENT_CALL_TIMEOUT_SECONDS if notice.kind in URGENT_KINDS else None,
         )
         if ts is None:
             return False
@@ -443,7 +575,7 @@ class Dispatcher:
         log.info("notice.found_in_history", extra=_notice_fields(notice))
         return True
 
-    async def _record_failure(self, notice: Notice, failure: SendFailure) -> None:
+    async def _record_failure(self, notice: Notice, failure: SendFailure) -> datetime:
         attempts = notice.attempts + 1
         retry_at = self._clock.now() + retry_delay(failure, attempts)
         await self._store.mark_failed(
@@ -455,7 +587,11 @@ class Dispatcher:
         self.stats.failed_attempts += 1
         if self._metrics is not None:
             self._metrics.delivery_failed(failure.code)
-        self.stats.last_error = failure.code
+        self._last_failure.pop(notice.channel, None)
+        self._last_failure[notice.channel] = failure.code
+        self.stats.last_slack_error = failure.code
+        if failure.is_auth_error:
+            self.stats.slack_auth_error = failure.code
         level = logging.ERROR if failure.is_permanent else logging.WARNING
         log.log(
             level,
@@ -468,11 +604,18 @@ class Dispatcher:
             },
         )
         self.wake()  # the retry time may be sooner than the sleep already computed
+        return retry_at
 
     # --- restart ---------------------------------------------------------------
 
     async def recover_in_flight(self) -> None:
-        """Settle notices a crash left ``sending``: sent if Slack has them, else pending."""
+        """Return notices a crash left ``sending`` to their targets' queues.
+
+        One that may be in a Slack channel or DM is marked "may have posted": its
+        target's sender looks for it in history before posting, beside every other
+        target's sender. Elsewhere there is no history to search: it is sent again
+        (PagerDuty de-duplicates by ``dedup_key``, webhook receivers by event id).
+        """
         for notice in await self._store.notices_in_flight():
             if notice.channel in self._senders:
                 continue  # its sender is still at work on it
@@ -480,22 +623,10 @@ class Dispatcher:
                 TargetKind.CHANNEL,
                 TargetKind.DIRECT_MESSAGE,
             )
-            if not searchable or not self._history_lookup:
-                # No history to search: resend. PagerDuty de-duplicates by dedup_key and
-                # webhook receivers by event id.
-                await self._store.mark_pending(notice.id, may_have_posted=False)
-                continue
-            try:
-                found = await self._already_posted(notice)
-            except DeliveryFailed as error:
-                log.warning(
-                    "notice.history_lookup_failed",
-                    extra={**_notice_fields(notice), "error": error.failure.code},
-                )
-                await self._store.mark_pending(notice.id, may_have_posted=True)
-                continue
-            if not found:
-                await self._store.mark_pending(notice.id, may_have_posted=False)
+            await self._store.mark_pending(
+                notice.id, may_have_posted=searchable and self._history_lookup
+            )
+            log.info("notice.recovered_in_flight", extra=_notice_fields(notice))
 
 
 async def _finish_or_cancel(tasks: Sequence[asyncio.Task[None]], seconds_left: float) -> None:
@@ -508,9 +639,19 @@ async def _finish_or_cancel(tasks: Sequence[asyncio.Task[None]], seconds_left: f
 
 
 def _carries_notice(message: dict[str, Any], notice_id: str) -> bool:
-    metadata = message.get("metadata") or {}
-    payload = metadata.get("event_payload") or {}
-    return bool(payload.get("notice_id") == notice_id)
+    metadata = message.get("metadata")
+    payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+    return isinstance(payload, dict) and payload.get("notice_id") == notice_id
+
+
+def _describe(error: BaseException) -> str:
+    """An exception as a short code: a notice's last error, or the loop's in /healthz."""
+    return f"unexpected:{type(error).__name__}"
+
+
+def _explain(error: BaseException) -> str:
+    """An exception that stopped a tick or a sender, with its message, for /healthz."""
+    return f"{type(error).__name__}: {str(error)[:200]}"
 
 
 def _notice_fields(notice: Notice) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""How an outbound HTTP call without an answer failed (shared by PagerDuty and webhooks)."""
+"""How an outbound HTTP call without an answer failed (Slack, PagerDuty and webhooks)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,23 @@ from bot.retry import SendFailure
 
 
 def http_exception_failure(prefix: str, error: BaseException) -> SendFailure:
-    """Classify an HTTP call that got no answer, naming codes ``<prefix>_…``.
+    """Classify an HTTP call that got no answer, naming codes ``<prefix>_…`` (or bare).
 
     Nothing can have arrived if the connection was never made; after that, a
-    timeout or a dropped connection may have delivered the request.
+    timeout or a dropped connection may have delivered the request. Never raises.
     """
     if isinstance(error, aiohttp.ConnectionTimeoutError):
-        return SendFailure(f"{prefix}_connect_timeout")
+        return SendFailure(_named(prefix, "connect_timeout"))
     if isinstance(error, TimeoutError):
-        return SendFailure(f"{prefix}_timeout", may_have_posted=True)
+        return SendFailure(_named(prefix, "timeout"), may_have_posted=True)
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        return SendFailure(_named(prefix, "dns_failed"))  # nothing sent
     if isinstance(error, aiohttp.ClientConnectorError):
-        return SendFailure(f"{prefix}_connect_failed")  # refused, DNS or TLS: nothing sent
+        return SendFailure(_named(prefix, "connect_failed"))  # refused or TLS: nothing sent
     if isinstance(error, aiohttp.ClientError):
-        return SendFailure(f"{prefix}_connection_error", may_have_posted=True)
-    return SendFailure(f"{prefix}_unexpected:{type(error).__name__}", may_have_posted=True)
+        return SendFailure(_named(prefix, "connection_error"), may_have_posted=True)
+    return SendFailure(_named(prefix, f"unexpected:{type(error).__name__}"), may_have_posted=True)
+
+
+def _named(prefix: str, what: str) -> str:
+    return f"{prefix}_{what}" if prefix else what

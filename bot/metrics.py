@@ -36,6 +36,16 @@ class Metrics:
         self.rate_limited = Counter(
             "wso_slack_ratelimited", "Answers of HTTP 429 from Slack", registry=self.registry
         )
+        self.tick_failures = Counter(
+            "wso_dispatcher_tick_failures",
+            "Dispatcher ticks that failed (the store or a bug, not a delivery)",
+            registry=self.registry,
+        )
+        self.sender_failures = Counter(
+            "wso_sender_failures",
+            "Senders that died recording a notice (the store or a bug, not a delivery)",
+            registry=self.registry,
+        )
         self.open_custodies = Gauge(
             "wso_open_custodies",
             "Custodies not yet transferred or released",
@@ -60,6 +70,12 @@ class Metrics:
         self.slack_errors.labels(code=code).inc()
         if code == "ratelimited":
             self.rate_limited.inc()
+
+    def tick_failed(self) -> None:
+        self.tick_failures.inc()
+
+    def sender_failed(self) -> None:
+        self.sender_failures.inc()
 
     def render(self, *, open_custodies: int, lag_seconds: float, undeliverable: int) -> bytes:
         self.open_custodies.set(open_custodies)

@@ -56,6 +56,8 @@ class NoticeState(StrEnum):
 
 
 CLOSING_KINDS = frozenset({NoticeKind.TRANSFERRED, NoticeKind.RELEASED})
+# Notices that say "act now": a send of one that hangs is cut short sooner, and retried.
+URGENT_KINDS = frozenset({NoticeKind.EXPIRED, NoticeKind.ESCALATION, NoticeKind.DELIVERY_PROBLEM})
 
 
 # Zones that are UTC all year. A zone that is merely at offset 0 today (Europe/London in

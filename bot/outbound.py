@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from bot.config import Config, Facility
 from bot.escalation import CHAIN_TARGETS
 from bot.messages import SlackMessage, backup_expiry_text, custody_metadata, render_notice
-from bot.model import Custody, Notice, NoticeKind
+from bot.model import URGENT_KINDS, Custody, Notice, NoticeKind
 from bot.pagerduty import PagerDutyAction, PagerDutyEvent
 from bot.retry import DeliveryFailed, SendFailure
 
@@ -33,6 +33,9 @@ WEBHOOK_PREFIX = "webhook:"
 BACKUP_PREFIX = "backup:"
 # Slack refuses to schedule a message in the past; too close to now is not worth it either.
 BACKUP_MIN_LEAD = timedelta(seconds=10)
+# A post of an urgent notice that hangs longer than this is cut short and retried (after a
+# look in history): one hung connection must not hold an expiry back for the full 10 s.
+URGENT_CALL_TIMEOUT_SECONDS = 3.0
 
 
 class TargetKind(StrEnum):
@@ -75,7 +78,13 @@ class DeliveryReceipt:
 
 
 class SlackPoster(Protocol):
-    async def post_message(self, channel: str, message: SlackMessage) -> tuple[str, str]: ...
+    async def post_message(
+        self,
+        channel: str,
+        message: SlackMessage,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-call budget
+    ) -> tuple[str, str]: ...
 
     async def schedule_message(self, channel: str, post_at: int, text: str) -> str: ...
 
@@ -138,7 +147,8 @@ class Outbound:
         kind = target_kind(notice.channel)
         if kind in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
             message = render_notice(custody, notice, facility, now)
-            channel, ts = await self._slack.post_message(notice.channel, message)
+            timeout = URGENT_CALL_TIMEOUT_SECONDS if notice.kind in URGENT_KINDS else None
+            channel, ts = await self._slack.post_message(notice.channel, message, timeout=timeout)
             return DeliveryReceipt(message_ts=ts, message_channel=channel)
         if kind is TargetKind.PAGERDUTY:
             await self._pagerduty.send(self._pagerduty_event(custody, notice, facility, now))

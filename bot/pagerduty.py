@@ -82,7 +82,9 @@ class PagerDutyEvent:
 def failure_from_status(status: int, headers: Mapping[str, str]) -> SendFailure:
     """Classify a non-202 answer from the Events API."""
     if status == 429:
-        return SendFailure("pagerduty_ratelimited", retry_after=retry_after_seconds(headers))
+        return SendFailure(
+            "pagerduty_ratelimited", retry_after=retry_after_seconds(headers.get("Retry-After"))
+        )
     if status >= 500:
         # The event may have been enqueued before the error; dedup_key makes a repeat harmless.
         return SendFailure(f"pagerduty_http_{status}", may_have_posted=True)

@@ -127,3 +127,31 @@ class SlidingWindowLimiter:
         while taken and taken[0] + self._window <= now:
             taken.popleft()
         return taken
+
+
+class TargetPauses:
+    """Targets that asked us to stop for a while (a 429), and until when. Pure.
+
+    A rate limit is about the channel, not the one message that met it: while a
+    target is paused, none of its notices is tried, so a long queue cannot spend
+    the pause knocking on a closed door and every other target carries on.
+    """
+
+    def __init__(self) -> None:
+        self._until: dict[str, datetime] = {}
+
+    def pause(self, target: str, until: datetime) -> None:
+        """Hold ``target`` until ``until`` (a later pause already in place is kept)."""
+        current = self._until.get(target)
+        if current is None or until > current:
+            self._until[target] = until
+
+    def is_paused(self, target: str, now: datetime) -> bool:
+        until = self._until.get(target)
+        return until is not None and now < until
+
+    def paused(self, now: datetime) -> dict[str, datetime]:
+        """Targets paused at ``now``, and when each may go again; ended pauses are forgotten."""
+        for target in [t for t, until in self._until.items() if until <= now]:
+            del self._until[target]
+        return dict(self._until)

@@ -1,183 +1,180 @@
 """The bot's outgoing Slack calls, with every failure turned into a ``SendFailure``.
 
-The client has no retry handlers of its own: retrying is the dispatcher's job,
-because only the dispatcher persists attempts and can tell a retry that might
-double-post from one that cannot.
+Each method is one Web API call (or one paginated read) over ``SlackWebApi``,
+which reads every answer defensively and raises only ``DeliveryFailed``. The
+gateway has no retry of its own: retrying is the dispatcher's job, because only
+the dispatcher persists attempts and can tell a retry that might double-post
+from one that cannot.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.messages import SlackMessage
 from bot.retry import DeliveryFailed, SendFailure
+from bot.slack_web_api import SLACK_CALL_TIMEOUT_SECONDS, SlackWebApi
 
-# Don't let one hung Slack call hold up the dispatcher for long.
-SLACK_CALL_TIMEOUT_SECONDS = 10
+__all__ = ["SLACK_CALL_TIMEOUT_SECONDS", "SlackGateway", "make_web_client"]
+
 HISTORY_PAGE_LIMIT = 200
 HISTORY_MAX_PAGES = 10
+SCHEDULED_PAGE_LIMIT = 100
+# chat.scheduledMessages.list pages of 100: this many is 100,000 scheduled messages, far past
+# any jail's open custodies. Reaching it means the listing cannot be trusted as complete.
+SCHEDULED_MAX_PAGES = 1_000
 
 
-def make_web_client(token: str, api_url: str) -> AsyncWebClient:
+def make_web_client(token: str, api_url: str) -> SlackWebApi:
     """A Web API client that never retries on its own."""
-    return AsyncWebClient(
-        token=token, base_url=api_url, timeout=SLACK_CALL_TIMEOUT_SECONDS, retry_handlers=[]
-    )
-
-
-def failure_from_exception(error: BaseException) -> SendFailure:
-    """Classify a failed Slack call: rate limit, refusal, or an unknown outcome."""
-    if isinstance(error, SlackApiError):
-        status = error.response.status_code
-        code = str(error.response.get("error") or f"http_{status}")
-        if status == 429:
-            return SendFailure(code="ratelimited", retry_after=_retry_after(error))
-        if status >= 500:
-            return SendFailure(code=f"http_{status}", may_have_posted=True)
-        return SendFailure(code=code)
-    if isinstance(error, asyncio.TimeoutError | TimeoutError):
-        return SendFailure(code="timeout", may_have_posted=True)
-    if isinstance(error, aiohttp.ClientConnectionError):
-        # Refused before anything was sent cannot have posted; anything later might have.
-        refused = isinstance(error, aiohttp.ClientConnectorError)
-        return SendFailure(code="connection_error", may_have_posted=not refused)
-    return SendFailure(code=f"unexpected:{type(error).__name__}", may_have_posted=True)
-
-
-def _retry_after(error: SlackApiError) -> float:
-    headers = error.response.headers or {}
-    value = headers.get("Retry-After") or headers.get("retry-after")
-    try:
-        return max(float(value), 0.0) if value is not None else 1.0
-    except (TypeError, ValueError):
-        return 1.0
+    return SlackWebApi(token, api_url)
 
 
 class SlackGateway:
     """Posts channel messages and looks for them in channel history."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
-        self._client = client
+    def __init__(self, api: SlackWebApi) -> None:
+        self._api = api
 
     async def open_session(self) -> None:
-        """Keep one pool of connections for every call.
-
-        Without a session, slack_sdk opens a new one (and a new TCP connection) per
-        call. With one, it applies no timeout of its own, so the session carries it.
-        """
-        if self._client.session is None or self._client.session.closed:
-            self._client.session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=SLACK_CALL_TIMEOUT_SECONDS)
-            )
+        """Keep one pool of connections for every call."""
+        await self._api.open()
 
     async def close(self) -> None:
-        session = self._client.session
-        self._client.session = None
-        if session is not None and not session.closed:
-            await session.close()
+        await self._api.close()
 
-    async def post_message(self, channel: str, message: SlackMessage) -> tuple[str, str]:
+    async def auth_test(self) -> dict[str, Any]:
+        """Who the token belongs to; ``DeliveryFailed`` with ``invalid_auth`` if nobody."""
+        return await self._api.call("auth.test", body={})
+
+    async def post_message(
+        self,
+        channel: str,
+        message: SlackMessage,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-call budget
+    ) -> tuple[str, str]:
         """Post; return Slack's (channel, ts). A user id as channel means a DM from the bot."""
-        kwargs: dict[str, Any] = {"channel": channel, "text": message.text, "unfurl_links": False}
+        body: dict[str, Any] = {"channel": channel, "text": message.text, "unfurl_links": False}
         if message.blocks:
-            kwargs["blocks"] = message.blocks
+            body["blocks"] = message.blocks
         if message.metadata:
-            kwargs["metadata"] = message.metadata
-        response = await self._call(self._client.chat_postMessage, **kwargs)
-        return str(response.get("channel") or channel), str(response.get("ts"))
+            body["metadata"] = message.metadata
+        response = await self._api.call("chat.postMessage", body=body, timeout=timeout)
+        ts = response.get("ts")
+        if not isinstance(ts, str) or not ts:
+            # Slack said ok but not where: it posted, and history will tell us the ts.
+            raise DeliveryFailed(SendFailure("unreadable_answer", may_have_posted=True))
+        return str(response.get("channel") or channel), ts
 
     async def schedule_message(self, channel: str, post_at: int, text: str) -> str:
         """Have Slack post ``text`` at ``post_at`` (Unix seconds); returns its scheduled id.
 
         No metadata: one report says Slack drops scheduled messages that carry it.
         """
-        response = await self._call(
-            self._client.chat_scheduleMessage, channel=channel, post_at=post_at, text=text
+        response = await self._api.call(
+            "chat.scheduleMessage", body={"channel": channel, "post_at": post_at, "text": text}
         )
         return str(response.get("scheduled_message_id"))
 
     async def delete_scheduled_message(self, channel: str, scheduled_message_id: str) -> None:
         """Delete a scheduled message; one that already fired or is gone counts as deleted."""
         try:
-            await self._call(
-                self._client.chat_deleteScheduledMessage,
-                channel=channel,
-                scheduled_message_id=scheduled_message_id,
+            await self._api.call(
+                "chat.deleteScheduledMessage",
+                body={"channel": channel, "scheduled_message_id": scheduled_message_id},
             )
         except DeliveryFailed as error:
             if error.failure.code != "invalid_scheduled_message_id":
                 raise
 
     async def scheduled_messages(self) -> list[dict[str, Any]]:
-        """Every message the bot has scheduled that Slack has not posted yet."""
+        """Every message the bot has scheduled that Slack has not posted yet, every page.
+
+        Raises ``DeliveryFailed`` if any page cannot be read: a partial list must
+        never be taken for the whole one (what is missing from it would be
+        scheduled again, twice).
+        """
         found: list[dict[str, Any]] = []
         cursor: str | None = None
-        for _ in range(HISTORY_MAX_PAGES):
-            response = await self._call(
-                self._client.chat_scheduledMessages_list, limit=100, cursor=cursor
+        for _ in range(SCHEDULED_MAX_PAGES):
+            response = await self._api.call(
+                "chat.scheduledMessages.list",
+                query={"limit": SCHEDULED_PAGE_LIMIT, "cursor": cursor},
             )
-            found.extend(response.get("scheduled_messages") or [])
-            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                break
-        return found
+            found.extend(_dicts(response.get("scheduled_messages")))
+            cursor = _next_cursor(response)
+            if cursor is None:
+                return found
+        raise DeliveryFailed(SendFailure("scheduled_list_too_long"))
 
     async def direct_message_channel(self, user_id: str) -> str:
         """The bot's DM channel (``D…``) with a person, whose history holds their pages."""
-        response = await self._call(self._client.conversations_open, users=user_id)
-        return str((response.get("channel") or {}).get("id") or user_id)
+        response = await self._api.call("conversations.open", body={"users": user_id})
+        channel = response.get("channel")
+        channel_id = channel.get("id") if isinstance(channel, dict) else None
+        return str(channel_id or user_id)
 
     async def usergroup_members(self, usergroup_id: str) -> list[str]:
-        response = await self._call(self._client.usergroups_users_list, usergroup=usergroup_id)
-        return [str(user) for user in response.get("users") or []]
+        response = await self._api.call("usergroups.users.list", query={"usergroup": usergroup_id})
+        users = response.get("users")
+        return [str(user) for user in users] if isinstance(users, list) else []
 
     async def user_id_for_email(self, email: str) -> str | None:
         try:
-            response = await self._call(self._client.users_lookupByEmail, email=email)
+            response = await self._api.call("users.lookupByEmail", query={"email": email})
         except DeliveryFailed as error:
             if error.failure.code == "users_not_found":
                 return None
             raise
-        return str((response.get("user") or {}).get("id") or "") or None
+        user = response.get("user")
+        user_id = user.get("id") if isinstance(user, dict) else None
+        return str(user_id) if user_id else None
 
     async def usergroup_ids(self) -> set[str]:
         """Every user group of the workspace (for checking the config at start-up)."""
-        response = await self._call(self._client.usergroups_list, include_disabled=False)
-        return {str(group.get("id")) for group in response.get("usergroups") or []}
+        response = await self._api.call("usergroups.list", query={"include_disabled": False})
+        return {str(group.get("id")) for group in _dicts(response.get("usergroups"))}
 
     async def find_posted(
-        self, channel: str, since: datetime, matches: Callable[[dict[str, Any]], bool]
+        self,
+        channel: str,
+        since: datetime,
+        matches: Callable[[dict[str, Any]], bool],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-page budget
     ) -> str | None:
         """Look through channel history since ``since`` for a message; return its ts."""
         cursor: str | None = None
         for _ in range(HISTORY_MAX_PAGES):
-            response = await self._call(
-                self._client.conversations_history,
-                channel=channel,
-                oldest=f"{since.timestamp():.6f}",
-                include_all_metadata=True,
-                limit=HISTORY_PAGE_LIMIT,
-                cursor=cursor,
+            response = await self._api.call(
+                "conversations.history",
+                query={
+                    "channel": channel,
+                    "oldest": f"{since.timestamp():.6f}",
+                    "include_all_metadata": True,
+                    "limit": HISTORY_PAGE_LIMIT,
+                    "cursor": cursor,
+                },
+                timeout=timeout,
             )
-            for message in response.get("messages") or []:
+            for message in _dicts(response.get("messages")):
                 if matches(message):
                     return str(message.get("ts"))
-            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
+            cursor = _next_cursor(response)
+            if cursor is None:
                 return None
         return None
 
-    async def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
-        try:
-            return await method(**kwargs)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            raise DeliveryFailed(failure_from_exception(error)) from error
+
+def _dicts(value: object) -> list[dict[str, Any]]:
+    """The objects of a list in an answer; anything else in it is ignored."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _next_cursor(response: dict[str, Any]) -> str | None:
+    metadata = response.get("response_metadata")
+    cursor = metadata.get("next_cursor") if isinstance(metadata, dict) else None
+    return cursor if isinstance(cursor, str) and cursor else None

@@ -76,7 +76,9 @@ def verify(
 def failure_from_status(status: int, headers: Mapping[str, str]) -> SendFailure:
     """Classify a non-2xx answer from a receiver."""
     if status == 429:
-        return SendFailure("webhook_ratelimited", retry_after=retry_after_seconds(headers))
+        return SendFailure(
+            "webhook_ratelimited", retry_after=retry_after_seconds(headers.get("Retry-After"))
+        )
     if status >= 500:
         return SendFailure(f"webhook_http_{status}", may_have_posted=True)
     if 400 <= status < 500:

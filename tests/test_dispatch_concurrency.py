@@ -106,7 +106,12 @@ class _History:
         return user_id
 
     async def find_posted(
-        self, channel: str, since: datetime, matches: Callable[[dict[str, Any]], bool]
+        self,
+        channel: str,
+        since: datetime,
+        matches: Callable[[dict[str, Any]], bool],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - the protocol's per-call budget
     ) -> str | None:
         for number, notice_id in enumerate(self._delivery.delivered, start=1):
             message = {"metadata": {"event_payload": {"notice_id": notice_id}}}
@@ -155,7 +160,7 @@ async def test_a_sender_that_dies_of_a_database_error_is_retried_and_nothing_dou
         assert stored.state is NoticeState.SENT
         assert delivery.delivered == ["n_1"], "posted again although Slack had it"
         assert dispatcher.is_running
-        assert "disk I/O error" in (dispatcher.stats.last_error or "")
+        assert "disk I/O error" in (dispatcher.stats.last_loop_error or "")
     finally:
         await dispatcher.stop()
         await store.close()

@@ -7,10 +7,12 @@ from datetime import timedelta
 import pytest
 
 from bot.retry import (
+    MAX_RETRY_AFTER_SECONDS,
     MAX_TRANSIENT_BACKOFF,
     PERMANENT_ERRORS,
     PERMANENT_RETRY_INTERVAL,
     SendFailure,
+    retry_after_seconds,
     retry_delay,
 )
 
@@ -30,7 +32,7 @@ FIVE_MINUTES = timedelta(minutes=5)
             SendFailure("ratelimited", retry_after=1.5), 1, 1.5 * S, id="retry-after-fractional"
         ),
         pytest.param(
-            SendFailure("ratelimited", retry_after=120), 1, 120 * S, id="retry-after-over-cap-kept"
+            SendFailure("ratelimited", retry_after=120), 1, 60 * S, id="retry-after-capped-at-60s"
         ),
         pytest.param(SendFailure("ratelimited", retry_after=0), 1, 1 * S, id="retry-after-0-is-1s"),
         pytest.param(
@@ -114,3 +116,39 @@ def test_backoff_never_shrinks_and_never_exceeds_the_cap(attempts: int) -> None:
     this = retry_delay(failure, attempts)
     following = retry_delay(failure, attempts + 1)
     assert S <= this <= following <= MAX_TRANSIENT_BACKOFF
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        pytest.param("7", 7.0, id="whole-seconds"),
+        pytest.param(" 1.5 ", 1.5, id="fraction-with-spaces"),
+        pytest.param("0", 0.0, id="zero"),
+        pytest.param("-3", 0.0, id="negative-is-now"),
+        pytest.param("60", 60.0, id="at-the-cap"),
+        pytest.param("3600", 60.0, id="an-hour-is-capped"),
+        pytest.param("1e12", 60.0, id="huge-is-capped"),
+        pytest.param("inf", None, id="infinity-is-unreadable"),
+        pytest.param("-inf", None, id="minus-infinity"),
+        pytest.param("nan", None, id="nan-is-unreadable"),
+        pytest.param("soon", None, id="words"),
+        pytest.param("Wed, 21 Oct 2026 07:28:00 GMT", None, id="http-date-left-to-backoff"),
+        pytest.param("", None, id="empty"),
+        pytest.param(None, None, id="absent"),
+    ],
+)
+def test_retry_after_is_a_finite_number_of_seconds_at_most_a_minute(
+    header: str | None, seconds: float | None
+) -> None:
+    assert retry_after_seconds(header) == seconds
+    if seconds is not None:
+        assert retry_delay(SendFailure("ratelimited", retry_after=seconds), 1) <= timedelta(
+            seconds=MAX_RETRY_AFTER_SECONDS
+        )
+
+
+@pytest.mark.parametrize(
+    "code", ["invalid_blocks", "msg_too_long", "invalid_auth", "token_revoked", "no_text"]
+)
+def test_a_message_slack_refuses_for_its_content_or_token_needs_a_person(code: str) -> None:
+    assert SendFailure(code).is_permanent
