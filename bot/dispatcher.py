@@ -47,7 +47,13 @@ from bot.faults import FaultInjector
 from bot.metrics import Metrics
 from bot.model import URGENT_KINDS, Custody, Notice, NoticeKind
 from bot.notice_plan import triage
-from bot.outbound import URGENT_CALL_TIMEOUT_SECONDS, DeliveryReceipt, TargetKind, target_kind
+from bot.outbound import (
+    URGENT_CALL_TIMEOUT_SECONDS,
+    DeliveryReceipt,
+    TargetKind,
+    outage_place,
+    target_kind,
+)
 from bot.rate_limit import (
     ChannelRateLimiter,
     SlidingWindowLimiter,
@@ -164,7 +170,8 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         # One sender task per target while it has notices in hand.
         self._senders: dict[str, asyncio.Task[None]] = {}
-        # Targets failing now: since when, and whether people were told (one alert per outage).
+        # Places failing now (a channel, a DM, PagerDuty…: ``outage_place``): since when, and
+        # whether people were told (one alert per outage).
         self._failing_since: dict[str, datetime] = {}
         self._alerted: set[str] = set()
         # The last error of each failing target, latest last.
@@ -242,6 +249,7 @@ class Dispatcher:
             self._read_follows = True
             try:
                 more_ready = await self.tick()
+                self.stats.ticks_failed_in_a_row = 0
                 if not more_ready:
                     wait = await self._time_to_next()
                     self._next_read_at = self._clock.now() + wait
@@ -249,8 +257,6 @@ class Dispatcher:
             except Exception as error:  # keep the loop alive: a dead dispatcher loses notices
                 self._tick_failed(error)
                 await self._sleep(timedelta(seconds=1))
-            else:
-                self.stats.ticks_failed_in_a_row = 0
 
     def _tick_failed(self, error: Exception) -> None:
         log.exception(
@@ -491,9 +497,10 @@ class Dispatcher:
         """A delivery to ``target`` went through: its outage, if any, is over."""
         if target_kind(target) in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
             self.stats.slack_auth_error = None  # Slack took the token
-        if self._failing_since.pop(target, None) is not None:
-            self._alerted.discard(target)
-            self._last_failure.pop(target, None)
+        place = outage_place(target)
+        if self._failing_since.pop(place, None) is not None:
+            self._alerted.discard(place)
+            self._last_failure.pop(place, None)
             # The error shown is that of a target still failing, if any is.
             self.stats.last_slack_error = next(reversed(self._last_failure.values()), None)
             log.info("target.recovered", extra={"channel": target})
@@ -520,16 +527,17 @@ class Dispatcher:
         if failure.is_rate_limit:
             self._pauses.pause(notice.channel, retry_at)
         now = self._clock.now()
-        since = self._failing_since.setdefault(notice.channel, now)
+        since = self._failing_since.setdefault(outage_place(notice.channel), now)
         if failure.is_permanent or now - since >= DELIVERY_ALERT_AFTER:
             await self._alert_once(custody, notice, failure)
 
     async def _alert_once(self, custody: Custody, notice: Notice, failure: SendFailure) -> None:
         """Tell people a target is failing: once per outage, on a path that avoids it."""
-        if self._alerts is None or notice.channel in self._alerted:
+        place = outage_place(notice.channel)
+        if self._alerts is None or place in self._alerted:
             return
         alerts = self._alerts(custody, notice, failure.code, self._clock.now())
-        self._alerted.add(notice.channel)
+        self._alerted.add(place)
         if alerts:
             await self._store.add_notices(alerts)
             log.error(
@@ -583,12 +591,14 @@ class Dispatcher:
             error=failure.code,
             retry_at=retry_at,
             may_have_posted=failure.may_have_posted or notice.may_have_posted,
+            attempts=attempts,
         )
         self.stats.failed_attempts += 1
         if self._metrics is not None:
             self._metrics.delivery_failed(failure.code)
-        self._last_failure.pop(notice.channel, None)
-        self._last_failure[notice.channel] = failure.code
+        place = outage_place(notice.channel)
+        self._last_failure.pop(place, None)
+        self._last_failure[place] = failure.code
         self.stats.last_slack_error = failure.code
         if failure.is_auth_error:
             self.stats.slack_auth_error = failure.code

@@ -61,6 +61,11 @@ def target_kind(target: str) -> TargetKind:
     return TargetKind.CHANNEL
 
 
+def outage_place(target: str) -> str:
+    """Where a target's failures happen: a backup's channel is that channel (one outage)."""
+    return target.removeprefix(BACKUP_PREFIX)
+
+
 def webhook_target(index: int) -> str:
     return f"{WEBHOOK_PREFIX}{index}"
 

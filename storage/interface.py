@@ -172,12 +172,21 @@ class CustodyStore(Protocol):
         ...
 
     async def mark_failed(
-        self, notice_id: str, *, error: str, retry_at: datetime, may_have_posted: bool
+        self,
+        notice_id: str,
+        *,
+        error: str,
+        retry_at: datetime,
+        may_have_posted: bool,
+        attempts: int | None = None,
     ) -> None:
         """Put a notice back to pending, to be retried no earlier than ``retry_at``.
 
         ``may_have_posted`` says the failed attempt may still have reached Slack
         (a timeout or 5xx), so the next attempt must look before it posts.
+        ``attempts`` is how many attempts have failed so far, this one included:
+        an attempt that failed before its claim (a history lookup, say) counts too.
+        The stored count never goes down.
 
         Later pending notices of the same custody and channel are held back to
         ``retry_at`` too, so a channel never sees a custody's notices out of order.

@@ -652,7 +652,13 @@ class SqliteCustodyStore:
                 self._before_commit("mid_commit")
 
     async def mark_failed(
-        self, notice_id: str, *, error: str, retry_at: datetime, may_have_posted: bool
+        self,
+        notice_id: str,
+        *,
+        error: str,
+        retry_at: datetime,
+        may_have_posted: bool,
+        attempts: int | None = None,
     ) -> None:
         retry_text = to_db_time(retry_at)
         async with self._transaction() as db:
@@ -666,9 +672,10 @@ class SqliteCustodyStore:
                 return  # already sent, skipped or cancelled: a late failure report changes nothing
             await db.execute(
                 """UPDATE notices SET state = 'pending', last_error = ?, next_attempt_at = ?,
-                       ready_at = max(due_at, ?), may_have_posted = ?
+                       ready_at = max(due_at, ?), may_have_posted = ?,
+                       attempts = max(attempts, coalesce(?, 0))
                    WHERE id = ?""",
-                (error, retry_text, retry_text, int(may_have_posted), notice_id),
+                (error, retry_text, retry_text, int(may_have_posted), attempts, notice_id),
             )
             await db.execute(
                 """UPDATE notices SET ready_at = max(ready_at, ?)

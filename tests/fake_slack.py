@@ -8,6 +8,20 @@ faults can be injected per method (429 / 5xx / ``{"ok": false}``), per channel, 
 globally (``set_down``). Channel history is kept in memory so that reconciliation
 code using ``conversations.history`` sees what the bot posted.
 
+Outages (``outage()``) answer the way Slack and its edge proxy do during an
+incident, for every method or some, for one channel or all, for a number of
+calls (``times=``) or a while (``seconds=``, on the fake's ``wall_time``), until
+``Outage.end()``. The answer is an ``Answer``, in any shape: a JSON error with any
+status, ``text/plain`` (``upstream connect error …``), an HTML page, an empty
+body, invalid JSON under ``application/json``, a non-JSON 200, ``"ok": false``,
+a redirect, a 429 with or without ``Retry-After``, a raw answer with any status,
+content type, bytes and delay, a hang (no answer until the outage ends), or a
+reset (the connection is dropped). ``answer.after_posting()`` carries the call
+out first (a post lands in history) and then answers so: the "may have posted"
+cases. ``ANSWER_SHAPES`` names one of each. Connections refused and names that
+do not resolve are not the fake's to give: point a client at a closed port or a
+``.invalid`` host for those.
+
 How ``slack_sdk`` 3.48 sends requests (the fake accepts every form, merged):
 
 * ``json=`` methods (``chat.postMessage``, ``chat.update``, ``chat.postEphemeral``,
@@ -36,12 +50,12 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiohttp import web
 
-__all__ = ["FakeSlack", "RecordedCall"]
+__all__ = ["ANSWER_SHAPES", "Answer", "FakeSlack", "Outage", "RecordedCall"]
 
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
@@ -104,6 +118,169 @@ class _Scheduled:
     post_at: int
     date_created: int
     payload: dict[str, Any]
+
+
+EDGE_RESET_TEXT = (
+    "upstream connect error or disconnect/reset before headers. "
+    "reset reason: connection termination"
+)
+_EDGE_HTML = (
+    b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
+)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One way Slack, or the proxy in front of it, can answer a call.
+
+    ``mode`` is ``respond`` (status, content type, body, after ``delay`` seconds),
+    ``hang`` (no answer while the outage lasts) or ``reset`` (drop the connection).
+    With ``process`` the call is carried out first, so a post lands in history.
+    """
+
+    mode: str = "respond"
+    status: int = 200
+    content_type: str | None = "application/json"
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+    delay: float = 0.0
+    process: bool = False
+
+    @classmethod
+    def json_error(cls, status: int, error: str, retry_after: str | None = None) -> Answer:
+        headers = (("Retry-After", retry_after),) if retry_after is not None else ()
+        body = json.dumps({"ok": False, "error": error}).encode()
+        return cls(status=status, body=body, headers=headers)
+
+    @classmethod
+    def plain_text(cls, status: int = 503, text: str = EDGE_RESET_TEXT) -> Answer:
+        return cls(status=status, content_type="text/plain", body=text.encode())
+
+    @classmethod
+    def html(cls, status: int = 502) -> Answer:
+        return cls(status=status, content_type="text/html", body=_EDGE_HTML)
+
+    @classmethod
+    def empty(cls, status: int = 503) -> Answer:
+        return cls(status=status, content_type=None, body=b"")
+
+    @classmethod
+    def invalid_json(cls, status: int = 200) -> Answer:
+        return cls(status=status, body=b'{"ok": true, "ts": ')
+
+    @classmethod
+    def not_ok(cls, error: str) -> Answer:
+        return cls.json_error(200, error)
+
+    @classmethod
+    def redirect(cls, status: int = 302, location: str = "https://status.slack.com/") -> Answer:
+        return cls(status=status, content_type=None, headers=(("Location", location),))
+
+    @classmethod
+    def ratelimited(cls, retry_after: str | None = "1") -> Answer:
+        return cls.json_error(429, "ratelimited", retry_after)
+
+    @classmethod
+    def raw(cls, status: int, content_type: str | None, body: bytes, delay: float = 0.0) -> Answer:
+        return cls(status=status, content_type=content_type, body=body, delay=delay)
+
+    @classmethod
+    def hang(cls) -> Answer:
+        return cls(mode="hang")
+
+    @classmethod
+    def reset(cls) -> Answer:
+        return cls(mode="reset")
+
+    def after_posting(self) -> Answer:
+        """The same answer, given after the call was carried out (a post lands)."""
+        return replace(self, process=True)
+
+
+# One of each shape the bot must classify, by name (tests run tables over these).
+ANSWER_SHAPES: dict[str, Answer] = {
+    "json_500": Answer.json_error(500, "internal_error"),
+    "json_503_fatal": Answer.json_error(503, "fatal_error"),
+    "json_400": Answer.json_error(400, "invalid_arguments"),
+    "json_404_unknown_method": Answer.json_error(404, "unknown_method"),
+    "plain_503": Answer.plain_text(503),
+    "plain_502": Answer.plain_text(502, "Bad Gateway"),
+    "plain_200": Answer.plain_text(200, "ok"),
+    "html_502": Answer.html(502),
+    "html_200": Answer.html(200),
+    "empty_503": Answer.empty(503),
+    "empty_200": Answer.empty(200),
+    "invalid_json_200": Answer.invalid_json(200),
+    "invalid_json_503": Answer.invalid_json(503),
+    "json_list_200": Answer.raw(200, "application/json", b"[1, 2]"),
+    "ok_false": Answer.not_ok("channel_not_found"),
+    "ok_false_odd_error": Answer.not_ok("<!channel> " * 20),
+    "redirect_302": Answer.redirect(302),
+    "redirect_307": Answer.redirect(307),
+    "ratelimited_retry_after": Answer.ratelimited("7"),
+    "ratelimited_no_retry_after": Answer.ratelimited(None),
+    "ratelimited_retry_after_inf": Answer.ratelimited("inf"),
+    "ratelimited_retry_after_huge": Answer.ratelimited("3600"),
+    "hang": Answer.hang(),
+    "reset": Answer.reset(),
+    "plain_503_after_posting": Answer.plain_text(503).after_posting(),
+    "html_200_after_posting": Answer.html(200).after_posting(),
+    "reset_after_posting": Answer.reset().after_posting(),
+    "hang_after_posting": Answer.hang().after_posting(),
+}
+
+
+class Outage:
+    """An answer given instead of Slack's for matching calls, until it ends."""
+
+    def __init__(
+        self,
+        answer: Answer,
+        *,
+        methods: frozenset[str] | None,
+        channel: str | None,
+        remaining: int | None,
+        until: float | None,
+    ) -> None:
+        self.answer = answer
+        self.methods = methods
+        self.channel = channel
+        self.remaining = remaining
+        self.until = until
+        self.answered = 0
+        self._used_up = False  # answered ``times`` calls: no more, but hung ones stay hung
+        self._ended = asyncio.Event()
+
+    @property
+    def ended(self) -> bool:
+        return self._ended.is_set()
+
+    @property
+    def used_up(self) -> bool:
+        return self._used_up
+
+    def end(self) -> None:
+        """Slack is well again for these calls; hung ones get their real answer now."""
+        self._ended.set()
+
+    async def wait_ended(self) -> None:
+        await self._ended.wait()
+
+    def matches(self, method: str, channels: tuple[str, ...], now: float) -> bool:
+        if self.ended or self._used_up:
+            return False
+        if self.until is not None and now >= self.until:
+            self.end()
+            return False
+        if self.methods is not None and method not in self.methods:
+            return False
+        return self.channel is None or self.channel in channels
+
+    def take(self) -> None:
+        self.answered += 1
+        if self.remaining is not None:
+            self.remaining -= 1
+            self._used_up = self.remaining <= 0
 
 
 class _Reply(Exception):
@@ -196,6 +373,8 @@ class FakeSlack:
         self._schedule_times: dict[str, list[float]] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._channel_faults: dict[str, tuple[str, frozenset[str]]] = {}
+        self._outages: list[Outage] = []
+        self._all_outages: list[Outage] = []
         self._down = False
         self._last_ts_micros = 0
         self._ids = itertools.count(1)
@@ -224,6 +403,7 @@ class FakeSlack:
         self._port = int(address[1])
 
     async def stop(self) -> None:
+        self.end_outages()  # hung calls answer, so the server can shut down at once
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -319,9 +499,45 @@ class FakeSlack:
         200 ``{"ok": false, "error": error}`` until ``clear_faults()``."""
         self._channel_faults[channel] = (error, frozenset(methods))
 
+    def outage(
+        self,
+        answer: Answer,
+        *,
+        methods: Iterable[str] | None = None,
+        channel: str | None = None,
+        times: int | None = None,
+        seconds: float | None = None,
+    ) -> Outage:
+        """Answer matching calls with ``answer`` until the outage ends.
+
+        ``methods`` (default: all) and ``channel`` (the call's ``channel``, or a
+        DM's user, default: any) select the calls; ``times`` ends it after that
+        many answers, ``seconds`` after that long on ``wall_time``. Outages added
+        later are checked first.
+        """
+        if times is not None and times < 1:
+            raise ValueError("times must be >= 1")
+        outage = Outage(
+            answer,
+            methods=frozenset(methods) if methods is not None else None,
+            channel=channel,
+            remaining=times,
+            until=self.wall_time() + seconds if seconds is not None else None,
+        )
+        self._outages.insert(0, outage)
+        self._all_outages.append(outage)  # ended with the fake, hung calls included
+        return outage
+
+    def end_outages(self) -> None:
+        for outage in self._all_outages:
+            outage.end()
+        self._outages.clear()
+        self._all_outages.clear()
+
     def clear_faults(self) -> None:
         self._faults.clear()
         self._channel_faults.clear()
+        self.end_outages()
         self._down = False
 
     def set_down(self, down: bool) -> None:
@@ -409,7 +625,7 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ HTTP
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         call = RecordedCall(method=method, payload={}, headers=dict(request.headers))
         if request.transport is not None:
@@ -424,6 +640,10 @@ class FakeSlack:
 
         if self.latency > 0:
             await asyncio.sleep(self.latency)
+
+        outage = self._outage_for(method, call.payload)
+        if outage is not None:
+            return await self._answer_as(outage, request, call)
 
         if self._down:
             return self._finish(call, 503, {"ok": False, "error": "service_unavailable"})
@@ -455,6 +675,58 @@ class FakeSlack:
         except _Reply as reply:
             return self._finish(call, reply.status, {"ok": False, "error": reply.error})
         return self._finish(call, 200, body)
+
+    def _outage_for(self, method: str, payload: dict[str, Any]) -> Outage | None:
+        channels = tuple(
+            str(value)
+            for key in ("channel", "users", "channel_id")
+            if isinstance(value := payload.get(key), str) and value
+        )
+        channels += tuple(self._resolve_channel(c) for c in channels)
+        now = self.wall_time()
+        self._outages = [o for o in self._outages if not (o.ended or o.used_up)]
+        for outage in self._outages:
+            if outage.matches(method, channels, now):
+                outage.take()
+                return outage
+        return None
+
+    async def _answer_as(
+        self, outage: Outage, request: web.Request, call: RecordedCall
+    ) -> web.StreamResponse:
+        answer = outage.answer
+        if answer.process:
+            handler = self._handlers().get(call.method)
+            if handler is not None:
+                with contextlib.suppress(_Reply):
+                    handler(call.payload)
+        if answer.delay > 0:
+            await asyncio.sleep(answer.delay)
+        if answer.mode == "hang":
+            await outage.wait_ended()
+        if answer.mode == "reset" or (answer.mode == "hang" and request.transport is None):
+            if request.transport is not None:
+                request.transport.abort()
+            call.status = -1
+            self._notify()
+            return web.Response(status=500)  # never sent: the connection is gone
+        if answer.mode == "hang":
+            # The outage ended while the call hung: answer it as Slack would have.
+            call.status = 504
+            call.response = {"ok": False, "error": "hung until the outage ended"}
+            self._notify()
+            return web.Response(status=504, text="upstream request timeout")
+        call.status = answer.status
+        call.response = {"ok": False, "error": f"outage:{answer.status}"}
+        self._notify()
+        if self.on_call is not None:
+            self.on_call(call)
+        response = web.Response(status=answer.status, body=answer.body)
+        if answer.content_type is not None:
+            response.content_type = answer.content_type
+        for name, value in answer.headers:
+            response.headers[name] = value
+        return response
 
     def _finish(
         self,

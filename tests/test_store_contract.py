@@ -830,6 +830,25 @@ async def test_mark_failed_returns_the_notice_to_pending_until_retry_at(
     assert await any_store.next_ready_at() == retry_at
 
 
+async def test_mark_failed_counts_an_attempt_that_failed_before_its_claim(
+    any_store: CustodyStore,
+) -> None:
+    """A history lookup that fails is an attempt too: its back-off must grow."""
+    custody = make_custody()
+    [planned, *_] = await add(any_store, custody, [make_notice(custody, "logged")])
+    for attempts in (1, 2, 3):
+        await any_store.mark_failed(
+            planned.id, error="http_503", retry_at=T0, may_have_posted=True, attempts=attempts
+        )
+        [stored] = await any_store.notices_for(custody.id)
+        assert stored.attempts == attempts
+    await any_store.mark_failed(
+        planned.id, error="http_503", retry_at=T0, may_have_posted=True, attempts=1
+    )
+    [stored] = await any_store.notices_for(custody.id)
+    assert stored.attempts == 3, "the count never goes down"
+
+
 async def test_mark_failed_holds_back_later_notices_of_the_same_custody_and_channel(
     any_store: CustodyStore,
 ) -> None:
