@@ -476,6 +476,7 @@ class CustodyDesk:
                 cancel_step_ids=[s.id for s in ack_plan.cancel],
                 new_notices=new_notices,
                 audit=audit,
+                expected_acknowledged_at=custody.acknowledged_at,
             )
         except CustodyNotOpen:
             raise Refusal(
