@@ -41,7 +41,14 @@ from bot.custody_plan import (
 )
 from bot.deadline import custody_deadline
 from bot.ids import time_ordered_hex
-from bot.messages import Reply, SlackMessage, answered_page, error_reply, oncall_summary
+from bot.messages import (
+    Reply,
+    SlackMessage,
+    answered_page,
+    error_reply,
+    facility_name,
+    oncall_summary,
+)
 from bot.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind, NoticeState
 from bot.oncall import coverage_gaps, current_and_next
 from bot.paging import as_overrides
@@ -177,8 +184,8 @@ class CustodyDesk:
         if not facility.may_log_arrest(invocation.user_id):
             raise Refusal(
                 error_reply(
-                    f"Only the WSO officers listed for {facility.name} may log arrests there, and "
-                    f"<@{invocation.user_id}> is not one of them. Nothing was stored. "
+                    f"Only the WSO officers listed for {facility_name(facility)} may log arrests "
+                    f"there, and <@{invocation.user_id}> is not one of them. Nothing was stored. "
                     f"An administrator can add your Slack user id `{invocation.user_id}` "
                     "to `officers` in the config."
                 )
@@ -286,9 +293,9 @@ class CustodyDesk:
         if not facility.may_close(invocation.user_id):
             raise Refusal(
                 error_reply(
-                    f"Only officers and staff listed for {facility.name} may record a {verb}. "
-                    f"Nothing was changed. An administrator can add `{invocation.user_id}` to "
-                    "`officers` or `staff` in the config."
+                    f"Only officers and staff listed for {facility_name(facility)} may record a "
+                    f"{verb}. Nothing was changed. An administrator can add "
+                    f"`{invocation.user_id}` to `officers` or `staff` in the config."
                 )
             )
         now = self._clock.now()
@@ -324,8 +331,9 @@ class CustodyDesk:
         what = "transferred to ICE" if state is CustodyState.TRANSFERRED else "released"
         return Reply(
             text=(
-                f":white_check_mark: Recorded: booking *{closed.booking}* at {facility.name} "
-                f"{what}. The custody clock is stopped and both channels are told."
+                f":white_check_mark: Recorded: booking *{closed.booking}* at "
+                f"{facility_name(facility)} {what}. The custody clock is stopped and both "
+                "channels are told."
             )
         )
 
@@ -445,7 +453,7 @@ class CustodyDesk:
             raise Refusal(
                 error_reply(
                     f"Only the people paged about booking {custody.booking} and the officers of "
-                    f"{facility.name} may acknowledge it. Nothing was changed."
+                    f"{facility_name(facility)} may acknowledge it. Nothing was changed."
                 )
             )
         now = self._clock.now()
@@ -487,8 +495,8 @@ class CustodyDesk:
         reply = Reply(
             text=(
                 f":white_check_mark: Acknowledged: paging for booking *{custody.booking}* at "
-                f"{facility.name} has stopped. The custody is still open; paging starts again at "
-                f"{resumes} unless it is transferred or released."
+                f"{facility_name(facility)} has stopped. The custody is still open; paging "
+                f"starts again at {resumes} unless it is transferred or released."
             )
         )
         return AckOutcome(reply, answered_page(acknowledged, facility, user_id, now))
@@ -610,7 +618,7 @@ def _audit(
 def _duplicate_reply(existing: Custody, facility: Facility, now: datetime) -> Reply:
     deadline = messages.format_local(existing.deadline, facility.zone)
     return error_reply(
-        f"Booking {existing.booking} already has an open custody at {facility.name} "
+        f"Booking {existing.booking} already has an open custody at {facility_name(facility)} "
         f"(logged by <@{existing.logged_by}>, deadline {deadline}, custody `{existing.id}`). "
         "Nothing new was stored.",
         f"/wso status {existing.booking}",
@@ -620,7 +628,7 @@ def _duplicate_reply(existing: Custody, facility: Facility, now: datetime) -> Re
 def _which_facility_reply(
     example_prefix: str, options: tuple[Facility, ...], command: ArrestCommand
 ) -> Reply:
-    names = ", ".join(f"`{f.id}` ({f.name})" for f in options)
+    names = ", ".join(f"`{f.id}` ({facility_name(f)})" for f in options)
     at = f" at {command.at_text}" if command.at_text else ""
     return error_reply(
         f"Which facility? Nothing was stored. Add `facility ID`, one of: {names}.",
