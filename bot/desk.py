@@ -44,6 +44,7 @@ from bot.ids import time_ordered_hex
 from bot.messages import (
     Reply,
     SlackMessage,
+    already_acknowledged,
     answered_page,
     error_reply,
     facility_name,
@@ -51,8 +52,10 @@ from bot.messages import (
 )
 from bot.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind, NoticeState
 from bot.oncall import coverage_gaps, current_and_next
+from bot.outbound import TargetKind, target_kind
 from bot.paging import as_overrides
 from storage.interface import (
+    AlreadyAcknowledged,
     CustodyNotOpen,
     CustodyStore,
     DuplicateOpenCustody,
@@ -77,11 +80,26 @@ class Invocation:
 
 
 @dataclass(frozen=True)
+class MessageLocation:
+    """Where Slack put a message the bot sent: its channel (a DM's ``D…``) and ``ts``."""
+
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
 class AckOutcome:
-    """The answer to an acknowledgement, and what the page it came from should become."""
+    """The answer to an acknowledgement, and what the pages it came from should become.
+
+    Locations come from the store (where the bot sent the pages), never from the
+    click: ``pages`` are replaced with ``answered_page``; ``reply_channel`` is where
+    the clicker is answered privately (None: the bot never wrote to them there).
+    """
 
     reply: Reply
     answered_page: SlackMessage | None = None
+    pages: tuple[MessageLocation, ...] = ()
+    reply_channel: str | None = None
 
 
 class Refusal(Exception):
@@ -416,8 +434,15 @@ class CustodyDesk:
         return (await self.acknowledge(custody, invocation.user_id, invocation.channel_id)).reply
 
     async def acknowledge_by_id(self, custody_id: str, user_id: str) -> AckOutcome:
-        """The Acknowledge button: the page carries the custody id."""
+        """The Acknowledge button: the page carries the custody id.
+
+        The answer goes where the bot paged this person (their stored pages),
+        whatever channel and message the click claims to come from.
+        """
         custody = await self._store.get_custody(custody_id)
+        notices = await self._store.notices_for(custody_id) if custody is not None else []
+        seen = pages_seen_by(user_id, notices)
+        reply_channel = seen[-1].channel if seen else None
         try:
             if custody is None or not custody.is_open:
                 raise Refusal(
@@ -426,22 +451,28 @@ class CustodyDesk:
                         "there is nothing to acknowledge."
                     )
                 )
-            return await self.acknowledge(custody, user_id, "")
+            outcome = await self._acknowledge(custody, notices, user_id, "")
         except Refusal as refusal:
-            return AckOutcome(refusal.reply)
+            return AckOutcome(refusal.reply, reply_channel=reply_channel)
+        active = pages_seen_by(user_id, active_pages(custody, notices))
+        return replace(outcome, pages=tuple(active), reply_channel=reply_channel)
 
     async def acknowledge(self, custody: Custody, user_id: str, channel_id: str) -> AckOutcome:
         """Stop the paging of an open custody; it resumes ``reack_after`` later if still open."""
-        facility = self._facility_of(custody)
         notices = await self._store.notices_for(custody.id)
+        return await self._acknowledge(custody, notices, user_id, channel_id)
+
+    async def _acknowledge(
+        self, custody: Custody, notices: list[Notice], user_id: str, channel_id: str
+    ) -> AckOutcome:
+        """Acknowledge what was read (``custody`` and its ``notices``), or answer why not.
+
+        The store's compare-and-set on ``acknowledged_at`` makes a second click, or a
+        second ``/wso ack`` racing the first, a no-op that says who was first.
+        """
+        facility = self._facility_of(custody)
         paged = [n for n in notices if n.kind is NoticeKind.ESCALATION and n.sent_at]
-        active = [
-            n
-            for n in paged
-            if custody.acknowledged_at is None
-            or (n.sent_at and n.sent_at > custody.acknowledged_at)
-        ]
-        if not active:
+        if not paged:
             raise Refusal(
                 error_reply(
                     f"Booking {custody.booking} is not being paged right now, so there is nothing "
@@ -456,6 +487,9 @@ class CustodyDesk:
                     f"{facility_name(facility)} may acknowledge it. Nothing was changed."
                 )
             )
+        active = active_pages(custody, paged)
+        if not active:  # every page went out before the latest acknowledgement
+            raise Refusal(already_acknowledged(custody, facility))
         now = self._clock.now()
         pending_steps = [
             n for n in notices if n.kind is NoticeKind.PAGE_STEP and n.state is NoticeState.PENDING
@@ -490,6 +524,9 @@ class CustodyDesk:
             raise Refusal(
                 error_reply(f"Booking {custody.booking} was just closed; nothing to acknowledge.")
             ) from None
+        except AlreadyAcknowledged as first:
+            log.info("ack.already_acknowledged", extra={"custody_id": custody.id})
+            raise Refusal(already_acknowledged(first.custody, facility)) from None
         self._listener.wake()
         resumes = messages.format_local(ack_plan.resumes_at, facility.zone)
         reply = Reply(
@@ -634,3 +671,28 @@ def _which_facility_reply(
         f"Which facility? Nothing was stored. Add `facility ID`, one of: {names}.",
         f"{example_prefix}{at} facility {options[0].id}",
     )
+
+
+def active_pages(custody: Custody, notices: Sequence[Notice]) -> list[Notice]:
+    """Pages sent since the custody was last acknowledged: what an acknowledgement answers."""
+    return [
+        n
+        for n in notices
+        if n.kind is NoticeKind.ESCALATION
+        and n.sent_at is not None
+        and (custody.acknowledged_at is None or n.sent_at > custody.acknowledged_at)
+    ]
+
+
+def pages_seen_by(user_id: str, notices: Sequence[Notice]) -> list[MessageLocation]:
+    """Where the bot put the pages ``user_id`` can see, oldest first.
+
+    Their own direct-message pages; failing those, pages that went to a channel
+    because a level resolved to nobody (anyone there may press the button).
+    """
+    sent = [n for n in notices if n.kind is NoticeKind.ESCALATION and n.message_ts]
+    own = [n for n in sent if n.channel == user_id]
+    shared = [n for n in sent if target_kind(n.channel) is TargetKind.CHANNEL]
+    return [
+        MessageLocation(n.message_channel or n.channel, n.message_ts or "") for n in (own or shared)
+    ]

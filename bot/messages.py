@@ -318,6 +318,20 @@ def answered_page(custody: Custody, facility: Facility, by: str, at: datetime) -
     )
 
 
+def already_acknowledged(custody: Custody, facility: Facility) -> Reply:
+    """A second acknowledgement (a double click, a race): nothing changes; say who was first."""
+    at = custody.acknowledged_at or custody.logged_at  # always set when this is said
+    who = f"<@{custody.acknowledged_by}>" if custody.acknowledged_by else "someone"
+    resumes = format_local(at + facility.reack_after, facility.zone)
+    return Reply(
+        text=(
+            f":information_source: Booking *{custody.booking}* at {facility_name(facility)} was "
+            f"already acknowledged by {who} at {format_local(at, facility.zone)}. "
+            f"Nothing was changed. Paging starts again at {resumes} if the custody is still open."
+        )
+    )
+
+
 def _warrant_phrase(custody: Custody) -> str:
     if custody.warrant_form is None and custody.warrant_number is None:
         return ""
