@@ -53,6 +53,7 @@ from bot.messages import (
 from bot.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind, NoticeState
 from bot.oncall import coverage_gaps, current_and_next
 from bot.outbound import TargetKind, target_kind
+from bot.override_policy import override_refusal
 from bot.paging import as_overrides
 from storage.interface import (
     AlreadyAcknowledged,
@@ -563,12 +564,11 @@ class CustodyDesk:
                     "/wso oncall",
                 )
             )
-        if not self._config.facilities_for_officer(invocation.user_id):
-            raise Refusal(
-                error_reply(
-                    "Only facility officers may change who is on call. Nothing was changed."
-                )
-            )
+        refusal = override_refusal(
+            self._config, schedule, invocation.user_id, command.user_id, command.duration
+        )
+        if refusal is not None:
+            raise Refusal(error_reply(refusal.message, refusal.example))
         now = self._clock.now()
         record = OncallOverrideRecord(
             schedule_id=schedule.id,

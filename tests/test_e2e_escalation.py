@@ -8,6 +8,7 @@ a fake clock driving the 48-hour window and the chain.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
@@ -22,6 +23,7 @@ from bot.outbound import PAGERDUTY_TARGET
 from bot.slack_ids import ActionId
 from bot.webhooks import SIGNATURE_HEADER
 from tests.conftest import (
+    DESK_STAFF,
     ICE,
     JAIL,
     OFFICER,
@@ -250,11 +252,11 @@ async def test_on_call_schedule_pages_whoever_is_on_call_and_override_command(
     await slack.command("arrest B-4")
     listing = await slack.command("oncall")
     assert "night" in listing.text
-    override = await slack.command("oncall override night <@U0COVER|cover> 3d")
-    assert "U0COVER" in override.text
+    override = await slack.command(f"oncall override night <@{DESK_STAFF}|desk> 3d")
+    assert f"<@{DESK_STAFF}> is on call for `night`" in override.text
     clock.set(DEADLINE)
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1)
-    assert pages(fake_slack) == [("U0COVER", 1, 1)]
+    assert pages(fake_slack) == [(DESK_STAFF, 1, 1)]
 
 
 async def test_coverage_gap_is_named_in_the_logged_notice(
@@ -604,3 +606,69 @@ async def test_a_page_that_fell_back_to_the_jail_channel_is_updated_there(
     await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("chat.update")))
     [update] = fake_slack.calls_to("chat.update")
     assert (update.payload["channel"], update.payload["ts"]) == (JAIL, page["ts"])
+
+
+# --- who may change who is on call ------------------------------------------------------
+
+
+def two_jails_with_schedules() -> Config:
+    document = escalation_document()
+    document["facility"][0]["escalation"] = [{"notify": ["oncall:night"], "after": "0s"}]
+    document["facility"].append(
+        {
+            "id": "north-annex",
+            "name": "North Annex",
+            "timezone": "America/New_York",
+            "jail_channel": "C0NJAIL",
+            "ice_channel": "C0NICE",
+            "officers": [NORTH_OFFICER],
+            "escalation": [{"notify": ["oncall:north"], "after": "0s"}],
+        }
+    )
+    rotation = {"timezone": "America/Chicago", "handoff": "07:00", "rotation": "daily"}
+    document["schedule"] = [
+        {"id": "night", "users": ["U0N1", "U0N2"], "start": "2026-11-30", **rotation},
+        {"id": "north", "users": ["U0X1"], **rotation},
+    ]
+    return parse_config(document)
+
+
+NORTH_OFFICER = "U0NORTH"
+
+
+def override_audit_rows(db_path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(db_path) as db:
+        rows = db.execute(
+            "SELECT actor, detail FROM audit_log WHERE action = 'oncall_override' ORDER BY id"
+        ).fetchall()
+    return [(str(actor), str(detail)) for actor, detail in rows]
+
+
+async def test_an_officer_cannot_put_themselves_on_another_jails_on_call(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService, db_path: Path
+) -> None:
+    service, slack = await start_service(config=two_jails_with_schedules())
+    await slack.command("arrest B-1 facility county-jail")
+
+    hijack = await slack.command(
+        "oncall override night <@U0NORTH|north> 14d", user_id=NORTH_OFFICER
+    )
+    outsider = await slack.command("oncall override night U0NORTH 12h", user_id=OFFICER)
+
+    assert "Only the officers of County Jail" in hijack.text
+    assert "For example: `/wso oncall override north U0NORTH 14d`" in hijack.text
+    assert "<@U0NORTH> cannot be put on call for `night`" in outsider.text
+    assert "For example: `/wso oncall override night U0AAA 12h`" in outsider.text
+    assert await service.store.oncall_overrides("night", clock.now()) == []
+    assert override_audit_rows(db_path) == []
+
+    accepted = await slack.command("oncall override night U0N2 3d", user_id=OFFICER)
+    assert "<@U0N2> is on call for `night`" in accepted.text
+    [row] = override_audit_rows(db_path)
+    assert row[0] == OFFICER and "U0N2" in row[1]
+    [override] = await service.store.oncall_overrides("night", clock.now())
+    assert (override.user_id, override.created_by) == ("U0N2", OFFICER)
+
+    clock.set(DEADLINE)  # the rotation would page U0N1; the override pages U0N2, never U0NORTH
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1, what="the page")
+    assert pages(fake_slack) == [("U0N2", 1, 1)]
