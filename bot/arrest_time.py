@@ -15,10 +15,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.model import require_utc
-from bot.mrkdwn import code
+from bot.mrkdwn import code, echo
 
 SAMPLE_BOOKING = "B-2026-0412"
-_MAX_ECHO_CHARS = 40
 
 _CLOCK = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
 _CLOCK_ONLY = re.compile(_CLOCK, re.ASCII)
@@ -136,14 +135,14 @@ def _unreadable_error(text: str) -> TimeInputError:
             _example("14:05"),
         )
     return TimeInputError(
-        f"{_quote(text)} is not a time I can read. Use {_ACCEPTED_FORMS}.",
+        f"{echo(text)} is not a time I can read. Use {_ACCEPTED_FORMS}.",
         _example("14:05"),
     )
 
 
 def _not_real_error(text: str) -> TimeInputError:
     return TimeInputError(
-        f"{_quote(text)} is not a real date and time: check that the day exists in that "
+        f"{echo(text)} is not a real date and time: check that the day exists in that "
         "month, the hour is 00-23, the minutes and seconds 00-59, and any offset is valid.",
         _example("2026-11-28 14:05"),
     )
@@ -189,12 +188,6 @@ def _future_error(
 
 def _example(time_text: str) -> str:
     return f"/wso arrest {SAMPLE_BOOKING} at {time_text}"
-
-
-def _quote(text: str) -> str:
-    """User text, shortened and escaped: it may hold ``<!channel>``."""
-    shown = text if len(text) <= _MAX_ECHO_CHARS else text[:_MAX_ECHO_CHARS] + "…"
-    return code(shown)
 
 
 def _clock_text(wall: datetime) -> str:

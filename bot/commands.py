@@ -2,8 +2,10 @@
 
 Pure: no Slack, HTTP or database imports. The arrest time is kept as the raw
 text typed after ``at``; ``bot.arrest_time`` turns it into an instant once the
-facility zone and ``now`` are known. Any user text echoed in an error message
-goes through ``bot.mrkdwn.code`` so it can never ping a channel.
+facility zone and ``now`` are known. Control, bidi and zero-width characters
+are dropped before anything is read (``bot.mrkdwn.clean_text``), so they are
+never stored or logged; any user text echoed in an error message goes through
+``bot.mrkdwn.echo`` so it can never ping a channel.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import timedelta
 
 from bot.durations import parse_duration
 from bot.model import WarrantForm
-from bot.mrkdwn import code
+from bot.mrkdwn import clean_text, echo
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,6 @@ SUBCOMMANDS = ("arrest", "transfer", "release", "status", "list", "ack", "oncall
 MAX_OVERRIDE = timedelta(days=14)
 MAX_REASON_CHARS = 500
 SAMPLE_BOOKING = "B-2026-0412"
-_MAX_ECHO_CHARS = 40
 
 _BOOKING = re.compile(r"[A-Za-z0-9-]{1,32}")
 _WARRANT_NUMBER = re.compile(r"[A-Za-z0-9-]{1,40}")
@@ -183,16 +184,17 @@ def parse_command(text: str) -> Command:
     """Parse everything after ``/wso`` into a command value.
 
     Words may be separated by any Unicode whitespace; subcommands and keywords
-    are case-insensitive. Empty text means help. Raises ``CommandError`` with
-    a plain-English message and a correct example command line.
+    are case-insensitive. Empty text means help. Control, bidi and zero-width
+    characters are dropped first. Raises ``CommandError`` with a plain-English
+    message and a correct example command line.
     """
-    words = text.split()
+    words = clean_text(text).split()
     if not words:
         return HelpCommand()
     parse_subcommand = _PARSERS.get(words[0].lower())
     if parse_subcommand is None:
         raise CommandError(
-            f"Unknown command {_quote(words[0])}. Use one of: {', '.join(SUBCOMMANDS)}.",
+            f"Unknown command {echo(words[0])}. Use one of: {', '.join(SUBCOMMANDS)}.",
             _EXAMPLES["help"],
         )
     return parse_subcommand(words[1:])
@@ -233,7 +235,7 @@ def _read_arrest_option(words: list[str], position: int, booking: str) -> tuple[
         return "form", _WARRANT_FORMS[word.upper()].value, position + 1
     if _FORM_LIKE.fullmatch(word):
         raise CommandError(
-            f"Unknown warrant form {_quote(word)}: use I-200 or I-205.",
+            f"Unknown warrant form {echo(word)}: use I-200 or I-205.",
             _example_line("arrest", booking, "I-200"),
         )
     if keyword not in _OPTION_KEYWORDS:
@@ -259,7 +261,7 @@ def _read_time_text(words: list[str], start: int) -> tuple[str, int]:
 
 def _unknown_arrest_word(word: str, booking: str) -> CommandError:
     return CommandError(
-        f"I don't understand {_quote(word)} in `/wso arrest`. After the booking number you "
+        f"I don't understand {echo(word)} in `/wso arrest`. After the booking number you "
         "can add `I-200` or `I-205`, `warrant NUMBER`, `at TIME` and `facility ID`.",
         _example_line("arrest", booking, "I-200", _OPTION_SAMPLES["at"]),
     )
@@ -315,7 +317,7 @@ def _read_only_facility(words: list[str], subcommand: str, booking: str | None) 
 def _extra_word_error(word: str, subcommand: str, example: str) -> CommandError:
     takes = "a booking number and" if subcommand != "list" else "only"
     return CommandError(
-        f"Unexpected {_quote(word)} after `/wso {subcommand}`: it takes {takes} "
+        f"Unexpected {echo(word)} after `/wso {subcommand}`: it takes {takes} "
         "an optional `facility ID`.",
         example,
     )
@@ -324,7 +326,7 @@ def _extra_word_error(word: str, subcommand: str, example: str) -> CommandError:
 def _take_booking(words: list[str], subcommand: str) -> tuple[str, list[str]]:
     """The booking number (upper-cased) that must follow the subcommand, and the rest."""
     if not words or _is_reserved(words[0]):
-        got = f" (got {_quote(words[0])})" if words else ""
+        got = f" (got {echo(words[0])})" if words else ""
         raise CommandError(
             f"`/wso {subcommand}` needs the booking number right after `{subcommand}`{got}.",
             _EXAMPLES[subcommand],
@@ -337,7 +339,7 @@ def _validate_booking(word: str, subcommand: str) -> str:
         return word.upper()
     length = f" (it is {len(word)} characters)" if len(word) > 32 else ""
     raise CommandError(
-        f"{_quote(word)} is not a booking number{length}: use 1-32 letters, digits "
+        f"{echo(word)} is not a booking number{length}: use 1-32 letters, digits "
         f"and `-`, e.g. `{SAMPLE_BOOKING}`.",
         _EXAMPLES[subcommand],
     )
@@ -347,7 +349,7 @@ def _validate_warrant_number(word: str, example: str) -> str:
     if _WARRANT_NUMBER.fullmatch(word):
         return word.upper()
     raise CommandError(
-        f"{_quote(word)} is not a warrant number: use 1-40 letters, digits and `-`.",
+        f"{echo(word)} is not a warrant number: use 1-40 letters, digits and `-`.",
         example,
     )
 
@@ -356,7 +358,7 @@ def _validate_facility_id(word: str, example: str) -> str:
     if _FACILITY_ID.fullmatch(word):
         return word.lower()
     raise CommandError(
-        f"{_quote(word)} is not a facility id: use 1-64 letters, digits, `-` and `_`.",
+        f"{echo(word)} is not a facility id: use 1-64 letters, digits, `-` and `_`.",
         example,
     )
 
@@ -379,12 +381,6 @@ def _example_line(subcommand: str, booking: str | None, *options: str) -> str:
     return " ".join(parts)
 
 
-def _quote(text: str) -> str:
-    """User text, shortened and escaped: it may hold ``<!channel>``."""
-    shown = text if len(text) <= _MAX_ECHO_CHARS else text[:_MAX_ECHO_CHARS] + "…"
-    return code(shown)
-
-
 def _parse_ack(words: list[str]) -> AckCommand:
     booking, rest = _take_booking(words, "ack")
     return AckCommand(booking, _read_only_facility(rest, "ack", booking))
@@ -396,7 +392,7 @@ def _parse_oncall(words: list[str]) -> OncallCommand | OncallOverrideCommand:
     example = _EXAMPLES["oncall"]
     if words[0].lower() != "override":
         raise CommandError(
-            f"Unexpected {_quote(words[0])} after `/wso oncall`: use `/wso oncall` alone, "
+            f"Unexpected {echo(words[0])} after `/wso oncall`: use `/wso oncall` alone, "
             "or `/wso oncall override SCHEDULE @person DURATION`.",
             example,
         )
@@ -416,7 +412,7 @@ def _parse_oncall(words: list[str]) -> OncallCommand | OncallOverrideCommand:
 def _validate_schedule_id(word: str, example: str) -> str:
     if _SCHEDULE_ID.fullmatch(word.lower()):
         return word.lower()
-    raise CommandError(f"{_quote(word)} is not a schedule id.", example)
+    raise CommandError(f"{echo(word)} is not a schedule id.", example)
 
 
 def _validate_user(word: str, example: str) -> str:
@@ -424,7 +420,7 @@ def _validate_user(word: str, example: str) -> str:
     if match:
         return match.group(1) or match.group(2)
     raise CommandError(
-        f"{_quote(word)} is not a Slack member: @mention them, or give their member ID "
+        f"{echo(word)} is not a Slack member: @mention them, or give their member ID "
         "(profile → ⋮ → Copy member ID), e.g. `U0LT3`.",
         example,
     )
@@ -435,7 +431,7 @@ def _validate_override_duration(word: str, example: str) -> timedelta:
         duration = parse_duration(word)
     except ValueError:
         raise CommandError(
-            f"{_quote(word)} is not a duration: use forms like `30m`, `12h`, `1d`.", example
+            f"{echo(word)} is not a duration: use forms like `30m`, `12h`, `1d`.", example
         ) from None
     if not timedelta(0) < duration <= MAX_OVERRIDE:
         raise CommandError("An override must last more than 0 and at most 14 days.", example)

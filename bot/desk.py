@@ -41,11 +41,22 @@ from bot.custody_plan import (
 )
 from bot.deadline import custody_deadline
 from bot.ids import time_ordered_hex
-from bot.messages import Reply, SlackMessage, answered_page, error_reply, oncall_summary
+from bot.messages import (
+    Reply,
+    SlackMessage,
+    already_acknowledged,
+    answered_page,
+    error_reply,
+    facility_name,
+    oncall_summary,
+)
 from bot.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind, NoticeState
 from bot.oncall import coverage_gaps, current_and_next
+from bot.outbound import TargetKind, target_kind
+from bot.override_policy import override_refusal
 from bot.paging import as_overrides
 from storage.interface import (
+    AlreadyAcknowledged,
     CustodyNotOpen,
     CustodyStore,
     DuplicateOpenCustody,
@@ -70,11 +81,26 @@ class Invocation:
 
 
 @dataclass(frozen=True)
+class MessageLocation:
+    """Where Slack put a message the bot sent: its channel (a DM's ``D…``) and ``ts``."""
+
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
 class AckOutcome:
-    """The answer to an acknowledgement, and what the page it came from should become."""
+    """The answer to an acknowledgement, and what the pages it came from should become.
+
+    Locations come from the store (where the bot sent the pages), never from the
+    click: ``pages`` are replaced with ``answered_page``; ``reply_channel`` is where
+    the clicker is answered privately (None: the bot never wrote to them there).
+    """
 
     reply: Reply
     answered_page: SlackMessage | None = None
+    pages: tuple[MessageLocation, ...] = ()
+    reply_channel: str | None = None
 
 
 class Refusal(Exception):
@@ -177,8 +203,8 @@ class CustodyDesk:
         if not facility.may_log_arrest(invocation.user_id):
             raise Refusal(
                 error_reply(
-                    f"Only the WSO officers listed for {facility.name} may log arrests there, and "
-                    f"<@{invocation.user_id}> is not one of them. Nothing was stored. "
+                    f"Only the WSO officers listed for {facility_name(facility)} may log arrests "
+                    f"there, and <@{invocation.user_id}> is not one of them. Nothing was stored. "
                     f"An administrator can add your Slack user id `{invocation.user_id}` "
                     "to `officers` in the config."
                 )
@@ -286,9 +312,9 @@ class CustodyDesk:
         if not facility.may_close(invocation.user_id):
             raise Refusal(
                 error_reply(
-                    f"Only officers and staff listed for {facility.name} may record a {verb}. "
-                    f"Nothing was changed. An administrator can add `{invocation.user_id}` to "
-                    "`officers` or `staff` in the config."
+                    f"Only officers and staff listed for {facility_name(facility)} may record a "
+                    f"{verb}. Nothing was changed. An administrator can add "
+                    f"`{invocation.user_id}` to `officers` or `staff` in the config."
                 )
             )
         now = self._clock.now()
@@ -324,8 +350,9 @@ class CustodyDesk:
         what = "transferred to ICE" if state is CustodyState.TRANSFERRED else "released"
         return Reply(
             text=(
-                f":white_check_mark: Recorded: booking *{closed.booking}* at {facility.name} "
-                f"{what}. The custody clock is stopped and both channels are told."
+                f":white_check_mark: Recorded: booking *{closed.booking}* at "
+                f"{facility_name(facility)} {what}. The custody clock is stopped and both "
+                "channels are told."
             )
         )
 
@@ -408,8 +435,15 @@ class CustodyDesk:
         return (await self.acknowledge(custody, invocation.user_id, invocation.channel_id)).reply
 
     async def acknowledge_by_id(self, custody_id: str, user_id: str) -> AckOutcome:
-        """The Acknowledge button: the page carries the custody id."""
+        """The Acknowledge button: the page carries the custody id.
+
+        The answer goes where the bot paged this person (their stored pages),
+        whatever channel and message the click claims to come from.
+        """
         custody = await self._store.get_custody(custody_id)
+        notices = await self._store.notices_for(custody_id) if custody is not None else []
+        seen = pages_seen_by(user_id, notices)
+        reply_channel = seen[-1].channel if seen else None
         try:
             if custody is None or not custody.is_open:
                 raise Refusal(
@@ -418,22 +452,28 @@ class CustodyDesk:
                         "there is nothing to acknowledge."
                     )
                 )
-            return await self.acknowledge(custody, user_id, "")
+            outcome = await self._acknowledge(custody, notices, user_id, "")
         except Refusal as refusal:
-            return AckOutcome(refusal.reply)
+            return AckOutcome(refusal.reply, reply_channel=reply_channel)
+        active = pages_seen_by(user_id, active_pages(custody, notices))
+        return replace(outcome, pages=tuple(active), reply_channel=reply_channel)
 
     async def acknowledge(self, custody: Custody, user_id: str, channel_id: str) -> AckOutcome:
         """Stop the paging of an open custody; it resumes ``reack_after`` later if still open."""
-        facility = self._facility_of(custody)
         notices = await self._store.notices_for(custody.id)
+        return await self._acknowledge(custody, notices, user_id, channel_id)
+
+    async def _acknowledge(
+        self, custody: Custody, notices: list[Notice], user_id: str, channel_id: str
+    ) -> AckOutcome:
+        """Acknowledge what was read (``custody`` and its ``notices``), or answer why not.
+
+        The store's compare-and-set on ``acknowledged_at`` makes a second click, or a
+        second ``/wso ack`` racing the first, a no-op that says who was first.
+        """
+        facility = self._facility_of(custody)
         paged = [n for n in notices if n.kind is NoticeKind.ESCALATION and n.sent_at]
-        active = [
-            n
-            for n in paged
-            if custody.acknowledged_at is None
-            or (n.sent_at and n.sent_at > custody.acknowledged_at)
-        ]
-        if not active:
+        if not paged:
             raise Refusal(
                 error_reply(
                     f"Booking {custody.booking} is not being paged right now, so there is nothing "
@@ -445,9 +485,12 @@ class CustodyDesk:
             raise Refusal(
                 error_reply(
                     f"Only the people paged about booking {custody.booking} and the officers of "
-                    f"{facility.name} may acknowledge it. Nothing was changed."
+                    f"{facility_name(facility)} may acknowledge it. Nothing was changed."
                 )
             )
+        active = active_pages(custody, paged)
+        if not active:  # every page went out before the latest acknowledgement
+            raise Refusal(already_acknowledged(custody, facility))
         now = self._clock.now()
         pending_steps = [
             n for n in notices if n.kind is NoticeKind.PAGE_STEP and n.state is NoticeState.PENDING
@@ -476,18 +519,22 @@ class CustodyDesk:
                 cancel_step_ids=[s.id for s in ack_plan.cancel],
                 new_notices=new_notices,
                 audit=audit,
+                expected_acknowledged_at=custody.acknowledged_at,
             )
         except CustodyNotOpen:
             raise Refusal(
                 error_reply(f"Booking {custody.booking} was just closed; nothing to acknowledge.")
             ) from None
+        except AlreadyAcknowledged as first:
+            log.info("ack.already_acknowledged", extra={"custody_id": custody.id})
+            raise Refusal(already_acknowledged(first.custody, facility)) from None
         self._listener.wake()
         resumes = messages.format_local(ack_plan.resumes_at, facility.zone)
         reply = Reply(
             text=(
                 f":white_check_mark: Acknowledged: paging for booking *{custody.booking}* at "
-                f"{facility.name} has stopped. The custody is still open; paging starts again at "
-                f"{resumes} unless it is transferred or released."
+                f"{facility_name(facility)} has stopped. The custody is still open; paging "
+                f"starts again at {resumes} unless it is transferred or released."
             )
         )
         return AckOutcome(reply, answered_page(acknowledged, facility, user_id, now))
@@ -517,12 +564,11 @@ class CustodyDesk:
                     "/wso oncall",
                 )
             )
-        if not self._config.facilities_for_officer(invocation.user_id):
-            raise Refusal(
-                error_reply(
-                    "Only facility officers may change who is on call. Nothing was changed."
-                )
-            )
+        refusal = override_refusal(
+            self._config, schedule, invocation.user_id, command.user_id, command.duration
+        )
+        if refusal is not None:
+            raise Refusal(error_reply(refusal.message, refusal.example))
         now = self._clock.now()
         record = OncallOverrideRecord(
             schedule_id=schedule.id,
@@ -609,7 +655,7 @@ def _audit(
 def _duplicate_reply(existing: Custody, facility: Facility, now: datetime) -> Reply:
     deadline = messages.format_local(existing.deadline, facility.zone)
     return error_reply(
-        f"Booking {existing.booking} already has an open custody at {facility.name} "
+        f"Booking {existing.booking} already has an open custody at {facility_name(facility)} "
         f"(logged by <@{existing.logged_by}>, deadline {deadline}, custody `{existing.id}`). "
         "Nothing new was stored.",
         f"/wso status {existing.booking}",
@@ -619,9 +665,34 @@ def _duplicate_reply(existing: Custody, facility: Facility, now: datetime) -> Re
 def _which_facility_reply(
     example_prefix: str, options: tuple[Facility, ...], command: ArrestCommand
 ) -> Reply:
-    names = ", ".join(f"`{f.id}` ({f.name})" for f in options)
+    names = ", ".join(f"`{f.id}` ({facility_name(f)})" for f in options)
     at = f" at {command.at_text}" if command.at_text else ""
     return error_reply(
         f"Which facility? Nothing was stored. Add `facility ID`, one of: {names}.",
         f"{example_prefix}{at} facility {options[0].id}",
     )
+
+
+def active_pages(custody: Custody, notices: Sequence[Notice]) -> list[Notice]:
+    """Pages sent since the custody was last acknowledged: what an acknowledgement answers."""
+    return [
+        n
+        for n in notices
+        if n.kind is NoticeKind.ESCALATION
+        and n.sent_at is not None
+        and (custody.acknowledged_at is None or n.sent_at > custody.acknowledged_at)
+    ]
+
+
+def pages_seen_by(user_id: str, notices: Sequence[Notice]) -> list[MessageLocation]:
+    """Where the bot put the pages ``user_id`` can see, oldest first.
+
+    Their own direct-message pages; failing those, pages that went to a channel
+    because a level resolved to nobody (anyone there may press the button).
+    """
+    sent = [n for n in notices if n.kind is NoticeKind.ESCALATION and n.message_ts]
+    own = [n for n in sent if n.channel == user_id]
+    shared = [n for n in sent if target_kind(n.channel) is TargetKind.CHANNEL]
+    return [
+        MessageLocation(n.message_channel or n.channel, n.message_ts or "") for n in (own or shared)
+    ]

@@ -1,8 +1,10 @@
 """Everything the bot says, rendered from plain values. Pure: no Slack client here.
 
 Channel messages carry the ``wso_custody`` metadata contract. Booking numbers
-are validated before they get here; free text (a release reason) is escaped,
-so nothing a user typed can ping ``@channel``.
+are validated before they get here; free text (a release reason) is shown as a
+quotation attributed to whoever typed it (``bot.mrkdwn.quoted``), so nothing a
+user typed can ping ``@channel`` or pass for the bot's own words. Config text
+(a facility name) is escaped.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Facility
 from bot.durations import format_duration, format_time_left
 from bot.model import Custody, CustodyState, Notice, NoticeKind
-from bot.mrkdwn import escape_mrkdwn
+from bot.mrkdwn import code, escape_mrkdwn, quoted
 from bot.notice_plan import is_late
 from bot.oncall import Schedule, Shift
 from bot.slack_ids import METADATA_EVENT_TYPE, ActionId, BlockId
@@ -117,8 +119,13 @@ def format_lead(seconds: int) -> str:
     )
 
 
+def facility_name(facility: Facility) -> str:
+    """The facility's configured name, escaped: config text is not trusted mrkdwn."""
+    return escape_mrkdwn(facility.name)
+
+
 def _who(custody: Custody, facility: Facility) -> str:
-    return f"booking *{custody.booking}* at {escape_mrkdwn(facility.name)}"
+    return f"booking *{custody.booking}* at {facility_name(facility)}"
 
 
 def _logged_text(
@@ -193,7 +200,7 @@ def _closed_text(
         headline = f":white_check_mark: *Custody transferred to ICE* — {_who(custody, facility)}"
     else:
         headline = f":white_check_mark: *Released* — {_who(custody, facility)}"
-    reason = f" Reason: {escape_mrkdwn(custody.close_reason)}." if custody.close_reason else ""
+    reason = f" {_reason(custody)}." if custody.close_reason else ""
     body = f"Recorded {closed_at}{by}.{reason} The custody clock is stopped; no more notices."
     return headline, body
 
@@ -233,7 +240,7 @@ def backup_expiry_text(custody: Custody, facility: Facility) -> str:
     deadline = format_local(custody.deadline, facility.zone)
     return (
         f":rotating_light: WSO window expired — release required: booking {custody.booking} at "
-        f"{escape_mrkdwn(facility.name)}. The 48-hour window ended {deadline}. "
+        f"{facility_name(facility)}. The 48-hour window ended {deadline}. "
         "This backup notice was scheduled with Slack in case the WSO bot could not post; "
         f"check the bot. (custody {custody.id})"
     )
@@ -311,6 +318,20 @@ def answered_page(custody: Custody, facility: Facility, by: str, at: datetime) -
     )
 
 
+def already_acknowledged(custody: Custody, facility: Facility) -> Reply:
+    """A second acknowledgement (a double click, a race): nothing changes; say who was first."""
+    at = custody.acknowledged_at or custody.logged_at  # always set when this is said
+    who = f"<@{custody.acknowledged_by}>" if custody.acknowledged_by else "someone"
+    resumes = format_local(at + facility.reack_after, facility.zone)
+    return Reply(
+        text=(
+            f":information_source: Booking *{custody.booking}* at {facility_name(facility)} was "
+            f"already acknowledged by {who} at {format_local(at, facility.zone)}. "
+            f"Nothing was changed. Paging starts again at {resumes} if the custody is still open."
+        )
+    )
+
+
 def _warrant_phrase(custody: Custody) -> str:
     if custody.warrant_form is None and custody.warrant_number is None:
         return ""
@@ -320,7 +341,7 @@ def _warrant_phrase(custody: Custody) -> str:
 
 
 def _context_line(custody: Custody, facility: Facility) -> str:
-    return f"WSO custody `{custody.id}` · {escape_mrkdwn(facility.name)} · 48 elapsed hours"
+    return f"WSO custody `{custody.id}` · {facility_name(facility)} · 48 elapsed hours"
 
 
 # --- ephemeral replies -----------------------------------------------------------
@@ -329,8 +350,8 @@ def _context_line(custody: Custody, facility: Facility) -> str:
 def error_reply(message: str, example: str | None = None) -> Reply:
     """A refusal: what was wrong, and (when useful) a command that would work."""
     text = f":warning: {message}"
-    if example:
-        text += f"\nFor example: `{example}`"
+    if example:  # examples may carry what the user typed (an arrest time): escaped
+        text += f"\nFor example: {code(example)}"
     return Reply(text=text)
 
 
@@ -356,7 +377,7 @@ def arrest_receipt(
     return Reply(
         text=(
             f"{opening}booking *{custody.booking}* at "
-            f"{escape_mrkdwn(facility.name)}, arrested {arrested}{_warrant_phrase(custody)}.\n"
+            f"{facility_name(facility)}, arrested {arrested}{_warrant_phrase(custody)}.\n"
             f"ICE custody deadline: *{deadline}* — {status}\n"
             f"Notices go to {_channel_list(facility)}. "
             f"Custody id `{custody.id}`."
@@ -380,17 +401,22 @@ def custody_status(custody: Custody, facility: Facility, now: datetime) -> Reply
     deadline = format_local(custody.deadline, facility.zone)
     arrested = format_local(custody.arrested_at, facility.zone)
     lines = [
-        f"*Booking {custody.booking}* at {escape_mrkdwn(facility.name)} — "
+        f"*Booking {custody.booking}* at {facility_name(facility)} — "
         f"*{_state_label(custody, now)}*",
         f"Arrested {arrested}{_warrant_phrase(custody)}, logged by <@{custody.logged_by}>.",
         f"Deadline {deadline}" + _time_left_suffix(custody, now),
     ]
     if not custody.is_open and custody.closed_at is not None:
-        reason = f" — {escape_mrkdwn(custody.close_reason)}" if custody.close_reason else ""
+        reason = f" — {_reason(custody)}" if custody.close_reason else ""
         by = f" by <@{custody.closed_by}>" if custody.closed_by else ""
         lines.append(f"Closed {format_local(custody.closed_at, facility.zone)}{by}{reason}.")
     lines.append(f"Custody id `{custody.id}`.")
     return Reply(text="\n".join(lines))
+
+
+def _reason(custody: Custody) -> str:
+    """The release reason as a quotation of whoever recorded it, never as the bot's words."""
+    return quoted(custody.close_reason or "", typed_by=custody.closed_by)
 
 
 def _state_label(custody: Custody, now: datetime) -> str:
@@ -421,7 +447,7 @@ def open_custody_list(
         left = custody.deadline - now
         flag = ":rotating_light: " if left <= timedelta(0) else ""
         lines.append(
-            f"• {flag}*{custody.booking}* — {escape_mrkdwn(facility.name)} — deadline "
+            f"• {flag}*{custody.booking}* — {facility_name(facility)} — deadline "
             f"{format_local(custody.deadline, facility.zone)} — {format_time_left(left)}"
             + (" left" if left > timedelta(0) else "")
         )

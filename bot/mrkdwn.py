@@ -1,11 +1,58 @@
-"""Make user-typed text safe to echo into Slack mrkdwn.
+"""Make user-typed text safe to show in Slack mrkdwn: the one home of that rule.
 
 Slack treats ``<...>`` as control sequences (``<!channel>``, ``<@U123>``,
 links), so any text a user typed must have ``&``, ``<`` and ``>`` escaped
-before it is echoed; otherwise a field could ping a whole channel.
+before it is echoed; otherwise a field could ping a whole channel. Escaping is
+not enough for free text shown in a channel: a newline followed by
+``*WSO window expired*`` would look like a second headline from the bot, and a
+bidi override or zero-width character can make text read differently from what
+is stored. So free text is also cleaned of invisible and control characters,
+stripped of mrkdwn emphasis and broadcast words, and shown as a quotation
+attributed to whoever typed it (:func:`quoted`).
+
+Pure: no Slack imports.
 """
 
 from __future__ import annotations
+
+import re
+
+# Line and tab characters become one space each: a reason stays on one line.
+_TO_SPACE = "\t\n\v\f\r\x85\u2028\u2029"
+# Bidi embeddings, overrides, isolates and marks: they reorder what the reader sees.
+_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+# Zero-width characters and the byte-order mark: invisible, so they hide differences.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_CONTROLS = "".join(chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0)))
+_DELETED = "".join(c for c in _CONTROLS + _BIDI + _INVISIBLE if c not in _TO_SPACE)
+_CLEAN_TABLE = str.maketrans(dict.fromkeys(_TO_SPACE, " ") | dict.fromkeys(_DELETED, None))
+
+# mrkdwn's emphasis and code marks, each replaced by a look-alike that formats nothing;
+# the typographic quotes that frame a quotation become plain ones, so user text cannot
+# seem to close the quotation and carry on in the bot's voice.
+_NEUTRAL_MARKS = str.maketrans(
+    {
+        "*": "\u2217",  # asterisk operator
+        "_": "\u02cd",  # modifier letter low macron
+        "~": "\u223c",  # tilde operator
+        "`": "\u02cb",  # modifier letter grave accent
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+    }
+)
+_BROADCAST = re.compile(r"[@\uff20](channel|here|everyone)", re.IGNORECASE)
+ECHO_LIMIT = 40
+
+
+def clean_text(text: str) -> str:
+    """Drop control, bidi and zero-width characters; line breaks and tabs become spaces.
+
+    Used where commands are parsed, so such characters are never stored or logged,
+    and again where text is shown, for anything stored before that.
+    """
+    return text.translate(_CLEAN_TABLE)
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -13,6 +60,28 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def neutralise(text: str) -> str:
+    """User text that can neither ping, format, nor hide anything: clean and escaped.
+
+    ``*bold*``, ``_italic_``, ``~strike~`` and backticks lose their meaning, and
+    ``@channel``, ``@here`` and ``@everyone`` are shown with a full-width at sign (U+FF20).
+    """
+    unbroadcast = _BROADCAST.sub(lambda match: "\uff20" + match.group(1), clean_text(text))
+    return escape_mrkdwn(unbroadcast.translate(_NEUTRAL_MARKS))
+
+
+def quoted(text: str, *, typed_by: str | None = None, label: str = "Reason") -> str:
+    """Free text shown as what it is, a quotation: ``Reason (typed by <@U…>): “…”``."""
+    who = f" (typed by <@{typed_by}>)" if typed_by else ""
+    return f"{label}{who}: \u201c{neutralise(text)}\u201d"
+
+
 def code(text: str) -> str:
-    """Show user text verbatim in inline code, escaped; backticks are dropped."""
-    return "`" + escape_mrkdwn(text.replace("`", "'")) + "`"
+    """Show user text verbatim in inline code, cleaned and escaped; backticks are dropped."""
+    return "`" + escape_mrkdwn(clean_text(text).replace("`", "'")) + "`"
+
+
+def echo(text: str, limit: int = ECHO_LIMIT) -> str:
+    """A word the user typed, echoed in an error: cleaned, shortened, in inline code."""
+    cleaned = clean_text(text)
+    return code(cleaned if len(cleaned) <= limit else cleaned[:limit] + "…")

@@ -119,6 +119,8 @@ class IcalCalendar:
     sha256: str
     # A recurring_ical_events CalendarQuery over the parsed calendar: internal, read-only.
     query: Any = field(repr=False, compare=False)
+    # Every SUMMARY in the file (member IDs and emails): who the calendar may ever put on call.
+    people: frozenset[str] = field(default=frozenset(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,20 @@ def coverage_gaps(
     """Maximal intervals within [start, end) when nobody is on call, in time order."""
     runs = _merge_runs(shifts_between(schedule, start, end, extra_overrides))
     return [(run.start, run.end) for run in runs if run.is_gap]
+
+
+def schedule_people(schedule: Schedule) -> frozenset[str]:
+    """Everyone the schedule itself names: rotation users, calendar SUMMARYs, config overrides.
+
+    Calendar entries may be emails as written in the file; Slack member IDs are
+    returned as they are.
+    """
+    named = {each.user for each in schedule.overrides}
+    if schedule.rotation is not None:
+        named.update(schedule.rotation.users)
+    if schedule.ical is not None:
+        named.update(schedule.ical.people)
+    return frozenset(named)
 
 
 # --- overrides ---------------------------------------------------------------------------
@@ -366,7 +382,10 @@ def parse_ical(data: bytes, source: str, zone: ZoneInfo) -> IcalCalendar:
         query = recurring_ical_events.of(calendar)
     except Exception as error:  # the library raises several unrelated types for bad rules
         raise ValueError(f"cannot expand its recurrences: {_first_line(error)}") from None
-    return IcalCalendar(source=source, sha256=hashlib.sha256(data).hexdigest(), query=query)
+    people = frozenset(str(event.get("SUMMARY", "")).strip() for event in events)
+    return IcalCalendar(
+        source=source, sha256=hashlib.sha256(data).hexdigest(), query=query, people=people
+    )
 
 
 def _first_line(error: Exception, limit: int = 160) -> str:

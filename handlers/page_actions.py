@@ -1,4 +1,9 @@
-"""The Acknowledge button on a page: ack at once, record it, then replace the page."""
+"""The Acknowledge button on a page: ack at once, record it, then replace the page.
+
+Where to write comes from the desk (the pages the bot stored for the clicker),
+never from the click's ``channel``, ``container`` or ``message``: an odd or forged
+payload must not make the bot edit or answer in some other conversation.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.desk import AckOutcome
 from bot.slack_ids import ActionId
 from handlers.deps import HandlerDeps
 
 log = logging.getLogger("wso.handlers")
-
-
-def _message_location(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    container = body.get("container") or {}
-    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
-    ts = (body.get("message") or {}).get("ts") or container.get("message_ts")
-    return channel, ts
 
 
 def register(app: AsyncApp, deps: HandlerDeps) -> None:
@@ -29,16 +28,23 @@ def register(app: AsyncApp, deps: HandlerDeps) -> None:
         actions = body.get("actions") or [{}]
         custody_id = str(actions[0].get("value") or "")
         outcome = await deps.desk.acknowledge_by_id(custody_id, user_id)
-        channel, ts = _message_location(body)
-        if channel is None:
-            return
         try:
-            if outcome.answered_page is not None and ts is not None:
-                page = outcome.answered_page
-                await client.chat_update(channel=channel, ts=ts, text=page.text, blocks=page.blocks)
-            else:
-                await client.chat_postEphemeral(
-                    channel=channel, user=user_id, text=outcome.reply.text
-                )
+            await _show(client, outcome, user_id)
         except Exception:  # the acknowledgement is stored; only the page's new look was lost
             log.exception("page.update_failed", extra={"custody_id": custody_id})
+
+
+async def _show(client: AsyncWebClient, outcome: AckOutcome, user_id: str) -> None:
+    """Turn the clicker's stored pages into "Acknowledged", or answer them privately."""
+    page = outcome.answered_page
+    if page is not None and outcome.pages:
+        for where in outcome.pages:
+            await client.chat_update(
+                channel=where.channel, ts=where.ts, text=page.text, blocks=page.blocks
+            )
+    elif outcome.reply_channel is not None:
+        await client.chat_postEphemeral(
+            channel=outcome.reply_channel, user=user_id, text=outcome.reply.text
+        )
+    else:
+        log.warning("page.click_without_page", extra={"user_id": user_id})

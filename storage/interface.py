@@ -35,6 +35,17 @@ class CustodyNotOpen(StoreError):
         self.custody = custody
 
 
+class AlreadyAcknowledged(StoreError):
+    """Someone acknowledged the custody since the caller read it (a double click, a race).
+
+    ``custody`` is the custody as it is now: who acknowledged it, and when.
+    """
+
+    def __init__(self, custody: Custody) -> None:
+        super().__init__(f"custody {custody.id} was acknowledged meanwhile")
+        self.custody = custody
+
+
 @dataclass(frozen=True)
 class OncallOverrideRecord:
     """Someone covering an on-call schedule for a while ("/wso oncall override")."""
@@ -234,12 +245,17 @@ class CustodyStore(Protocol):
         cancel_step_ids: Collection[str],
         new_notices: Sequence[Notice],
         audit: AuditEntry,
+        expected_acknowledged_at: datetime | None,
     ) -> Custody:
-        """Record an acknowledgement atomically.
+        """Record an acknowledgement atomically, if nobody acknowledged since it was read.
 
+        A compare-and-set: it goes ahead only while the custody's ``acknowledged_at``
+        is still ``expected_acknowledged_at`` (what the caller read; None if never
+        acknowledged), so of two clicks or two replicas exactly one wins.
         Cancels the custody's unsent pages and the given pending steps, stores
         the new notices (the acknowledged notice, re-planned steps) and the
-        audit entry. Raises ``CustodyNotOpen`` (changing nothing) if closed.
+        audit entry. Raises ``CustodyNotOpen`` (changing nothing) if closed, and
+        ``AlreadyAcknowledged`` (changing nothing) if acknowledged meanwhile.
         """
         ...
 

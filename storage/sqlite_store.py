@@ -34,7 +34,12 @@ from bot.model import (
     NoticeState,
     WarrantForm,
 )
-from storage.interface import CustodyNotOpen, DuplicateOpenCustody, OncallOverrideRecord
+from storage.interface import (
+    AlreadyAcknowledged,
+    CustodyNotOpen,
+    DuplicateOpenCustody,
+    OncallOverrideRecord,
+)
 from storage.lanes import LaneLock
 
 log = logging.getLogger("wso.store")
@@ -749,15 +754,24 @@ class SqliteCustodyStore:
         cancel_step_ids: Collection[str],
         new_notices: Sequence[Notice],
         audit: AuditEntry,
+        expected_acknowledged_at: datetime | None,
     ) -> Custody:
+        expected = (
+            to_db_time(expected_acknowledged_at) if expected_acknowledged_at is not None else None
+        )
         async with self._transaction() as db:
+            # The condition on acknowledged_at makes this a compare-and-set: of two
+            # acknowledgements that read the same custody, only the first changes it.
             cursor = await db.execute(
                 """UPDATE custodies SET acknowledged_at = ?, acknowledged_by = ?
-                   WHERE id = ? AND state = 'open'""",
-                (to_db_time(at), by, custody_id),
+                   WHERE id = ? AND state = 'open' AND acknowledged_at IS ?""",
+                (to_db_time(at), by, custody_id, expected),
             )
             if cursor.rowcount != 1:
-                raise CustodyNotOpen(await self._get_custody(db, custody_id))
+                current = await self._get_custody(db, custody_id)
+                if current is None or not current.is_open:
+                    raise CustodyNotOpen(current)
+                raise AlreadyAcknowledged(current)
             await db.execute(
                 f"""UPDATE notices SET state = 'cancelled'
                     WHERE custody_id = ? AND state = 'pending'

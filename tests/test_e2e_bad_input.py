@@ -99,6 +99,10 @@ async def test_unexplained_facility_is_asked_for_and_nothing_stored(
             asked = await slack.command("arrest B-1 at 13:00", channel_id="C0ELSEWHERE")
             assert "Which facility?" in asked.text
             assert "county-jail" in asked.text and "north-annex" in asked.text
+            typed = await slack.command("arrest B-1 at <!channel>\u202e", channel_id="C0ELSE")
+            assert "Which facility?" in typed.text
+            assert "at &lt;!channel&gt; facility county-jail`" in typed.text
+            assert "<!channel>" not in typed.text and "\u202e" not in typed.text
             assert await service.store.list_open_custodies() == []
 
             in_north_jail = await slack.command("arrest B-1 at 13:00", channel_id="C0NJAIL")

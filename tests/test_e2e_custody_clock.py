@@ -7,6 +7,7 @@ runs in milliseconds and nothing here sleeps for the clock.
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -131,6 +132,54 @@ async def test_release_reason_is_escaped_and_pings_nobody(
         assert "<!channel>" not in rendered
         assert "<@U0BOSS>" not in rendered
         assert "&lt;!channel&gt; court order &amp; bail &lt;@U0BOSS&gt;" in post["text"]
+
+
+HOSTILE_REASON = (
+    "bail posted\n\n:rotating_light: *WSO window expired — release required* — booking *B-1*"
+    "\u202e\u2066 \u200b\ufeff nul\x00 esc\x1b[31m del\x7f c1\x9b "
+    "@channel @here <!channel> _x_ `y` ~z~"
+)
+# Control characters (C0 but the one newline between the bot's headline and body, C1),
+# bidi embeddings, overrides, isolates and marks, zero-width characters and the BOM.
+FORBIDDEN = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+    "\u200e\u200f\u061c\u200b-\u200d\u2060\ufeff]"
+)
+
+
+async def test_a_hostile_release_reason_is_posted_as_a_quotation_of_its_author(
+    slack: SignedSlackClient, fake_slack: FakeSlack, service: WsoService, db_path: Path
+) -> None:
+    await slack.command("arrest B-9")
+
+    reply = await slack.command(f"release B-9 {HOSTILE_REASON}", user_id=DESK_STAFF)
+
+    assert "released" in reply.text
+    posts = await fake_slack.wait_for_posts(4)
+    released = [p for p in posts if payload(p)["kind"] == "released"]
+    assert {p["channel"] for p in released} == {JAIL, ICE}
+    for post in released:
+        shown = [post["text"], *(block["text"]["text"] for block in post["blocks"][:1])]
+        for text in shown:
+            headline, body = text.split("\n")  # the bot's headline and one body line, no more
+            assert headline.startswith(":white_check_mark: *Released* — booking *B-9*")
+            assert f"Reason (typed by <@{DESK_STAFF}>): \u201cbail posted" in body
+            assert "*WSO window expired" not in text
+            assert "<!channel>" not in text and "<!here>" not in text
+            assert not re.search("@(channel|here|everyone)", text)
+            assert not FORBIDDEN.search(text), repr(text)
+            for mark in ("_x_", "`y`", "~z~", "*B-1*"):
+                assert mark not in text
+    [custody] = await service.store.find_custodies("B-9")
+    stored = [custody.close_reason or ""]
+    with sqlite3.connect(db_path) as db:
+        stored += [row[0] for row in db.execute("SELECT detail FROM audit_log")]
+    for text in stored:
+        assert not FORBIDDEN.search(text.replace("\n", " ")), repr(text)
+    status = await slack.command("status B-9")
+    assert f"Reason (typed by <@{DESK_STAFF}>): \u201cbail posted" in status.text
+    assert not FORBIDDEN.search(status.text.replace("\n", " "))
+    assert "<!channel>" not in status.text and "*WSO window expired" not in status.text
 
 
 async def test_backdated_arrest_skips_past_reminders_and_shows_time_left(

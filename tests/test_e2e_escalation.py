@@ -8,6 +8,8 @@ a fake clock driving the 48-hour window and the chain.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -17,9 +19,11 @@ import pytest
 
 from bot.config import Config, parse_config
 from bot.model import Notice, NoticeKind, NoticeState
+from bot.outbound import PAGERDUTY_TARGET
 from bot.slack_ids import ActionId
 from bot.webhooks import SIGNATURE_HEADER
 from tests.conftest import (
+    DESK_STAFF,
     ICE,
     JAIL,
     OFFICER,
@@ -183,7 +187,7 @@ async def test_ack_command_rules(
     await settle()
     assert len(pages(fake_slack)) == 1
     again = await slack.command("ack B-2", user_id=OFFICER)
-    assert "not being paged" in again.text
+    assert f"already acknowledged by <@{SERGEANT}> at Mon Nov 30, 14:00 CST" in again.text
 
 
 async def test_transfer_ends_the_paging_at_once(
@@ -248,11 +252,11 @@ async def test_on_call_schedule_pages_whoever_is_on_call_and_override_command(
     await slack.command("arrest B-4")
     listing = await slack.command("oncall")
     assert "night" in listing.text
-    override = await slack.command("oncall override night <@U0COVER|cover> 3d")
-    assert "U0COVER" in override.text
+    override = await slack.command(f"oncall override night <@{DESK_STAFF}|desk> 3d")
+    assert f"<@{DESK_STAFF}> is on call for `night`" in override.text
     clock.set(DEADLINE)
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1)
-    assert pages(fake_slack) == [("U0COVER", 1, 1)]
+    assert pages(fake_slack) == [(DESK_STAFF, 1, 1)]
 
 
 async def test_coverage_gap_is_named_in_the_logged_notice(
@@ -347,8 +351,13 @@ async def test_http_end_to_end_level_1_then_level_2_then_a_click_stops_it(
 
 
 async def test_acknowledge_button_from_someone_not_paged_is_refused(
-    fake_slack: FakeSlack, clock: Any, start_service: StartService
+    fake_slack: FakeSlack,
+    clock: Any,
+    start_service: StartService,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """A click on the sergeant's DM page by someone else can only be forged: the bot
+    stores nothing and writes nothing, in that DM or anywhere else."""
     service, slack = await expire(fake_slack, clock, start_service)
     [page] = fake_slack.messages("D" + SERGEANT)
 
@@ -360,12 +369,17 @@ async def test_acknowledge_button_from_someone_not_paged_is_refused(
         message_ts=page["ts"],
     )
 
-    await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("chat.postEphemeral")))
-    refusal = fake_slack.calls_to("chat.postEphemeral")[0].payload
-    assert refusal["user"] == STRANGER and "Nothing was changed" in refusal["text"]
+    await fake_slack.wait_for(
+        lambda: any(r.getMessage() == "page.click_without_page" for r in caplog.records),
+        what="the click to be handled",
+    )
     assert fake_slack.calls_to("chat.update") == []
+    assert fake_slack.calls_to("chat.postEphemeral") == []
     [custody] = await service.store.list_open_custodies()
     assert custody.acknowledged_at is None
+    assert "paging_acknowledged" not in [
+        e.action for e in await service.store.audit_trail(custody.id)
+    ]
 
 
 async def test_a_page_cut_short_by_a_crash_is_found_in_the_dm_and_not_sent_again(
@@ -396,3 +410,265 @@ async def test_a_page_cut_short_by_a_crash_is_found_in_the_dm_and_not_sent_again
     ] == []
     [stored] = [n for n in await service.store.notices_for(custody.id) if n.id == page.id]
     assert stored.state is NoticeState.SENT
+
+
+# --- acknowledgements count once --------------------------------------------------------
+
+ROUTING_KEY = "R" * 32
+
+
+async def expire_with_pagerduty(
+    fake_slack: FakeSlack,
+    clock: Any,
+    start_service: StartService,
+    db_path: Path,
+    pagerduty: FakePagerDuty,
+) -> tuple[Any, Any, dict[str, Any]]:
+    """B-1 expired with PagerDuty's incident open and the sergeant paged; 2 minutes later."""
+    config = parse_config(escalation_document(pagerduty_routing_key=ROUTING_KEY))
+    settings = replace(make_settings(fake_slack, db_path), pagerduty_events_url=pagerduty.url)
+    service, slack = await start_service(config=config, settings=settings)
+    await slack.command("arrest B-1")
+    await fake_slack.wait_for_posts(2)
+    clock.set(DEADLINE)
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1, what="level 1 page")
+    await pagerduty.wait_for_events(1)
+    [page] = fake_slack.messages("D" + SERGEANT)
+    clock.advance(timedelta(minutes=2))
+    return service, slack, page
+
+
+def acknowledged_posts(fake_slack: FakeSlack, channel: str) -> list[dict[str, Any]]:
+    return [p for p in fake_slack.posts(channel) if payload(p)["kind"] == "acknowledged"]
+
+
+async def assert_acknowledged_once(
+    service: Any, fake_slack: FakeSlack, pagerduty: FakePagerDuty, clock: Any
+) -> None:
+    """One audit row, one stored and posted notice, one PagerDuty acknowledge, one re-page."""
+    [custody] = await service.store.list_open_custodies()
+    assert custody.acknowledged_at == DEADLINE + timedelta(minutes=2)
+    trail = [e.action for e in await service.store.audit_trail(custody.id)]
+    assert trail.count("paging_acknowledged") == 1
+    stored = [
+        n.channel
+        for n in await service.store.notices_for(custody.id)
+        if n.kind is NoticeKind.ACKNOWLEDGED
+    ]
+    assert sorted(stored) == sorted([JAIL, PAGERDUTY_TARGET])
+    await fake_slack.wait_for(lambda: len(acknowledged_posts(fake_slack, JAIL)) == 1)
+    await pagerduty.wait_for_events(2)
+    # Paging resumes reack_after (30m) later; its next level is paged 15 minutes after that.
+    clock.set(custody.acknowledged_at + timedelta(minutes=30))
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 2, what="the re-page")
+    clock.advance(timedelta(minutes=15))
+    await fake_slack.wait_for(
+        lambda: (LIEUTENANT, 2, 1) in pages(fake_slack), what="level 2 after the re-page"
+    )
+    sent = Counter(pages(fake_slack))
+    assert sent[(SERGEANT, 1, 1)] == 2, sent  # the first page and one re-page
+    assert all(count == 1 for key, count in sent.items() if key != (SERGEANT, 1, 1)), sent
+    assert len(acknowledged_posts(fake_slack, JAIL)) == 1
+    assert acknowledged_posts(fake_slack, ICE) == []
+    actions = [event["event_action"] for event in pagerduty.events]
+    assert actions.count("acknowledge") == 1, actions
+
+
+async def test_a_double_clicked_acknowledge_counts_once(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService, db_path: Path
+) -> None:
+    async with FakePagerDuty() as pagerduty:
+        service, slack, page = await expire_with_pagerduty(
+            fake_slack, clock, start_service, db_path, pagerduty
+        )
+        click = {
+            "action_id": ActionId.ACKNOWLEDGE.value,
+            "value": payload(page)["custody_id"],
+            "user_id": SERGEANT,
+            "channel_id": "D" + SERGEANT,
+            "message_ts": page["ts"],
+        }
+
+        replies = await asyncio.gather(slack.click(**click), slack.click(**click))
+
+        assert [reply.status for reply in replies] == [200, 200]
+        await fake_slack.wait_for(
+            lambda: (
+                len(fake_slack.calls_to("chat.update"))
+                + len(fake_slack.calls_to("chat.postEphemeral"))
+                == 2
+            ),
+            what="both clicks answered",
+        )
+        [update] = fake_slack.calls_to("chat.update")
+        assert (update.payload["channel"], update.payload["ts"]) == ("D" + SERGEANT, page["ts"])
+        [second] = fake_slack.calls_to("chat.postEphemeral")
+        assert (second.payload["channel"], second.payload["user"]) == ("D" + SERGEANT, SERGEANT)
+        assert (
+            f"already acknowledged by <@{SERGEANT}> at Mon Nov 30, 14:02 CST"
+            in second.payload["text"]
+        )
+        await assert_acknowledged_once(service, fake_slack, pagerduty, clock)
+
+
+async def test_two_ack_commands_at_once_count_once(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService, db_path: Path
+) -> None:
+    async with FakePagerDuty() as pagerduty:
+        service, slack, _ = await expire_with_pagerduty(
+            fake_slack, clock, start_service, db_path, pagerduty
+        )
+
+        replies = await asyncio.gather(
+            slack.command("ack B-1", user_id=SERGEANT, channel_id="D" + SERGEANT),
+            slack.command("ack B-1", user_id=OFFICER),
+        )
+
+        [custody] = await service.store.list_open_custodies()
+        winner = custody.acknowledged_by
+        assert winner in (SERGEANT, OFFICER)
+        texts = sorted(reply.text for reply in replies)
+        assert texts[0].startswith(":information_source:")
+        assert f"already acknowledged by <@{winner}> at Mon Nov 30, 14:02 CST" in texts[0]
+        assert "Nothing was changed" in texts[0]
+        assert texts[1].startswith(":white_check_mark: Acknowledged: paging for booking *B-1*")
+        await assert_acknowledged_once(service, fake_slack, pagerduty, clock)
+
+
+async def test_ack_after_the_latest_page_was_acknowledged_says_who_and_when(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    service, slack = await expire(fake_slack, clock, start_service)
+    clock.advance(timedelta(minutes=3))
+    first = await slack.command("ack B-1", user_id=SERGEANT)
+    assert "Acknowledged:" in first.text
+    clock.advance(timedelta(minutes=5))
+
+    again = await slack.command("ack B-1", user_id=OFFICER)
+
+    assert f"already acknowledged by <@{SERGEANT}> at Mon Nov 30, 14:03 CST" in again.text
+    assert "paging starts again at mon nov 30, 14:33 cst" in again.text.lower()
+    [custody] = await service.store.list_open_custodies()
+    assert custody.acknowledged_by == SERGEANT
+    trail = [e.action for e in await service.store.audit_trail(custody.id)]
+    assert trail.count("paging_acknowledged") == 1
+
+
+async def test_a_click_updates_the_stored_page_not_the_message_the_payload_names(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    service, slack = await expire(fake_slack, clock, start_service)
+    [page] = fake_slack.messages("D" + SERGEANT)
+    logged = fake_slack.messages(JAIL)[0]
+
+    await slack.click(
+        action_id=ActionId.ACKNOWLEDGE.value,
+        value=payload(page)["custody_id"],
+        user_id=SERGEANT,
+        channel_id=JAIL,  # the payload claims the click came from the jail channel's message
+        message_ts=logged["ts"],
+    )
+
+    await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("chat.update")))
+    [update] = fake_slack.calls_to("chat.update")
+    assert (update.payload["channel"], update.payload["ts"]) == ("D" + SERGEANT, page["ts"])
+    assert "Acknowledged" in update.payload["text"]
+    [logged_after] = [m for m in fake_slack.messages(JAIL) if m["ts"] == logged["ts"]]
+    assert logged_after == logged, "the message the payload named was edited"
+    [page_after] = fake_slack.messages("D" + SERGEANT)
+    assert "Acknowledged" in page_after["text"]
+    [custody] = await service.store.list_open_custodies()
+    assert custody.acknowledged_by == SERGEANT
+
+
+async def test_a_page_that_fell_back_to_the_jail_channel_is_updated_there(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    """A level that resolves to nobody pages the jail channel; an officer there answers it."""
+    fake_slack.usergroups["S0EMPTY"] = []
+    document = escalation_document()
+    document["facility"][0]["escalation"] = [{"notify": ["S0EMPTY"], "after": "0s"}]
+    _, slack = await start_service(config=parse_config(document))
+    await slack.command("arrest B-8")
+    await fake_slack.wait_for_posts(2)
+    clock.set(DEADLINE)
+    await fake_slack.wait_for(lambda: pages(fake_slack) == [(JAIL, 1, 1)], what="channel page")
+    [page] = [m for m in fake_slack.messages(JAIL) if payload(m)["kind"] == "escalation"]
+
+    await slack.click(
+        action_id=ActionId.ACKNOWLEDGE.value,
+        value=payload(page)["custody_id"],
+        user_id=OFFICER,
+        channel_id="D" + OFFICER,  # an odd payload: not where the page is
+        message_ts="1.000001",
+    )
+
+    await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("chat.update")))
+    [update] = fake_slack.calls_to("chat.update")
+    assert (update.payload["channel"], update.payload["ts"]) == (JAIL, page["ts"])
+
+
+# --- who may change who is on call ------------------------------------------------------
+
+
+def two_jails_with_schedules() -> Config:
+    document = escalation_document()
+    document["facility"][0]["escalation"] = [{"notify": ["oncall:night"], "after": "0s"}]
+    document["facility"].append(
+        {
+            "id": "north-annex",
+            "name": "North Annex",
+            "timezone": "America/New_York",
+            "jail_channel": "C0NJAIL",
+            "ice_channel": "C0NICE",
+            "officers": [NORTH_OFFICER],
+            "escalation": [{"notify": ["oncall:north"], "after": "0s"}],
+        }
+    )
+    rotation = {"timezone": "America/Chicago", "handoff": "07:00", "rotation": "daily"}
+    document["schedule"] = [
+        {"id": "night", "users": ["U0N1", "U0N2"], "start": "2026-11-30", **rotation},
+        {"id": "north", "users": ["U0X1"], **rotation},
+    ]
+    return parse_config(document)
+
+
+NORTH_OFFICER = "U0NORTH"
+
+
+def override_audit_rows(db_path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(db_path) as db:
+        rows = db.execute(
+            "SELECT actor, detail FROM audit_log WHERE action = 'oncall_override' ORDER BY id"
+        ).fetchall()
+    return [(str(actor), str(detail)) for actor, detail in rows]
+
+
+async def test_an_officer_cannot_put_themselves_on_another_jails_on_call(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService, db_path: Path
+) -> None:
+    service, slack = await start_service(config=two_jails_with_schedules())
+    await slack.command("arrest B-1 facility county-jail")
+
+    hijack = await slack.command(
+        "oncall override night <@U0NORTH|north> 14d", user_id=NORTH_OFFICER
+    )
+    outsider = await slack.command("oncall override night U0NORTH 12h", user_id=OFFICER)
+
+    assert "Only the officers of County Jail" in hijack.text
+    assert "For example: `/wso oncall override north U0NORTH 14d`" in hijack.text
+    assert "<@U0NORTH> cannot be put on call for `night`" in outsider.text
+    assert "For example: `/wso oncall override night U0AAA 12h`" in outsider.text
+    assert await service.store.oncall_overrides("night", clock.now()) == []
+    assert override_audit_rows(db_path) == []
+
+    accepted = await slack.command("oncall override night U0N2 3d", user_id=OFFICER)
+    assert "<@U0N2> is on call for `night`" in accepted.text
+    [row] = override_audit_rows(db_path)
+    assert row[0] == OFFICER and "U0N2" in row[1]
+    [override] = await service.store.oncall_overrides("night", clock.now())
+    assert (override.user_id, override.created_by) == ("U0N2", OFFICER)
+
+    clock.set(DEADLINE)  # the rotation would page U0N1; the override pages U0N2, never U0NORTH
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1, what="the page")
+    assert pages(fake_slack) == [("U0N2", 1, 1)]

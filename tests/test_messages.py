@@ -34,7 +34,6 @@ from bot.model import (
     NoticeKind,
     WarrantForm,
 )
-from bot.mrkdwn import code, escape_mrkdwn
 from bot.notice_plan import LATE_AFTER
 from tests.conftest import ICE, JAIL, OFFICER, config_document
 
@@ -375,33 +374,6 @@ def test_facility_name_is_escaped_in_replies() -> None:
         assert "<" not in leftover and ">" not in leftover, text
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        pytest.param("plain", "plain", id="plain"),
-        pytest.param("<!channel>", "&lt;!channel&gt;", id="channel"),
-        pytest.param("<@U123>", "&lt;@U123&gt;", id="user"),
-        pytest.param("a & b", "a &amp; b", id="ampersand"),
-        pytest.param("&lt;", "&amp;lt;", id="already-escaped-is-escaped-again"),
-        pytest.param("*bold* _it_", "*bold* _it_", id="formatting-untouched"),
-    ],
-)
-def test_escape_mrkdwn(text: str, expected: str) -> None:
-    assert escape_mrkdwn(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        pytest.param("B-1", "`B-1`", id="plain"),
-        pytest.param("a`b", "`a'b`", id="backtick-dropped"),
-        pytest.param("<!here>", "`&lt;!here&gt;`", id="escaped-inside-code"),
-    ],
-)
-def test_code(text: str, expected: str) -> None:
-    assert code(text) == expected
-
-
 # --- Slack limits -------------------------------------------------------------------------
 
 LONGEST = _custody(
@@ -653,7 +625,7 @@ def test_arrest_receipt(now: datetime, expected: list[str], absent: str) -> None
         pytest.param(
             _closed(CustodyState.RELEASED, "bail posted"),
             DEADLINE,
-            ["*released*", f"by <@{DESK}> — bail posted."],
+            ["*released*", f"by <@{DESK}> — Reason (typed by <@{DESK}>): \u201cbail posted\u201d."],
             id="released-with-reason",
         ),
     ],

@@ -34,6 +34,7 @@ from bot.model import (
 )
 from bot.notice_plan import plan_closing_notices, plan_notices
 from storage.interface import (
+    AlreadyAcknowledged,
     CustodyNotOpen,
     CustodyStore,
     DuplicateOpenCustody,
@@ -1211,7 +1212,9 @@ async def acknowledge(
     by: str = RESPONDER,
     cancel: Collection[str] = (),
     new: Sequence[Notice] = (),
+    expected: datetime | None = None,
 ) -> Custody:
+    """Acknowledge, expecting ``expected`` as the custody's current ``acknowledged_at``."""
     return await store.acknowledge(
         custody.id,
         at=at,
@@ -1219,6 +1222,7 @@ async def acknowledge(
         cancel_step_ids=cancel,
         new_notices=new,
         audit=make_audit(custody.id, "paging_acknowledged", at, by=by),
+        expected_acknowledged_at=expected,
     )
 
 
@@ -1556,7 +1560,9 @@ async def test_acknowledging_twice_records_the_latest(any_store: CustodyStore) -
     pages = plan_pages(step, PAGED, JAIL)
     assert await any_store.expand_step(step.id, pages, step.due_at)
 
-    again = await acknowledge(any_store, custody, at=second_at, by="U0CCC", cancel=[])
+    again = await acknowledge(
+        any_store, custody, at=second_at, by="U0CCC", cancel=[], expected=first_at
+    )
 
     expected = replace(custody, acknowledged_at=second_at, acknowledged_by="U0CCC")
     assert again == expected
@@ -1596,10 +1602,126 @@ async def test_acknowledging_a_closed_custody_is_refused_and_changes_nothing(
             by="U0CCC",
             cancel=[step.id],
             new=[make_notice(custody, "j-acked", kind=NoticeKind.ACKNOWLEDGED, due_at=at)],
+            expected=acked_at,
         )
 
     assert refused.value.custody == closed
     assert await snapshot(any_store, custody) == before
+
+
+async def test_acknowledging_a_closed_custody_that_someone_acked_says_closed(
+    any_store: CustodyStore,
+) -> None:
+    """Closed wins over acknowledged-meanwhile: there is nothing left to acknowledge."""
+    custody = make_custody()
+    await add(any_store, custody, [make_notice(custody, "logged")])
+    acked_at = custody.deadline + timedelta(minutes=5)
+    await acknowledge(any_store, custody, at=acked_at)
+    await close(any_store, custody, at=acked_at + timedelta(minutes=1))
+
+    with pytest.raises(CustodyNotOpen):
+        await acknowledge(any_store, custody, at=acked_at + timedelta(minutes=2), expected=None)
+
+
+async def _acked_custody_with_a_page(store: CustodyStore) -> tuple[Custody, Notice, Notice]:
+    """An expired custody with its level-1 page out and a level-2 step pending."""
+    custody = make_custody()
+    page = make_page(custody, "page", due_at=custody.deadline)
+    step = make_step(custody, "exp-2", due_at=custody.deadline + timedelta(minutes=15), level=2)
+    await add(store, custody, [make_notice(custody, "logged"), page, step])
+    await store.mark_sending(page.id, custody.deadline)
+    await store.mark_sent(page.id, custody.deadline, "1.5", "D0BBB")
+    return custody, page, step
+
+
+def _ack_notices(custody: Custody, suffix: str, at: datetime) -> list[Notice]:
+    return [
+        make_notice(custody, f"acked-{suffix}", kind=NoticeKind.ACKNOWLEDGED, due_at=at),
+        make_step(custody, f"again-{suffix}", due_at=at + timedelta(minutes=30)),
+    ]
+
+
+async def test_acknowledge_is_a_compare_and_set_on_what_the_caller_read(
+    any_store: CustodyStore,
+) -> None:
+    """A second acknowledgement made on the same reading (a double click) changes nothing."""
+    custody, _, step = await _acked_custody_with_a_page(any_store)
+    first_at = custody.deadline + timedelta(minutes=2)
+    first = await acknowledge(
+        any_store, custody, at=first_at, cancel=[step.id], new=_ack_notices(custody, "1", first_at)
+    )
+    before = await snapshot(any_store, custody)
+    second_at = first_at + timedelta(seconds=1)
+
+    with pytest.raises(AlreadyAcknowledged) as refused:
+        await acknowledge(
+            any_store,
+            custody,
+            at=second_at,
+            by="U0CCC",
+            cancel=[step.id],
+            new=_ack_notices(custody, "2", second_at),
+            expected=None,
+        )
+
+    assert refused.value.custody == first
+    assert (first.acknowledged_at, first.acknowledged_by) == (first_at, RESPONDER)
+    assert await snapshot(any_store, custody) == before
+
+
+async def test_acknowledge_with_a_stale_reading_after_an_earlier_ack_is_refused(
+    any_store: CustodyStore,
+) -> None:
+    custody, _, _ = await _acked_custody_with_a_page(any_store)
+    first_at = custody.deadline + timedelta(minutes=2)
+    second_at = first_at + timedelta(hours=1)
+    await acknowledge(any_store, custody, at=first_at)
+    latest = await acknowledge(any_store, custody, at=second_at, by="U0CCC", expected=first_at)
+    before = await snapshot(any_store, custody)
+
+    with pytest.raises(AlreadyAcknowledged) as refused:
+        await acknowledge(any_store, custody, at=second_at, expected=first_at)
+
+    assert refused.value.custody == latest
+    assert await snapshot(any_store, custody) == before
+
+
+async def test_two_replicas_acknowledging_at_once_store_exactly_one(
+    any_store: CustodyStore, new_store: Callable[[], CustodyStore]
+) -> None:
+    """Two processes over one database, each acknowledging what it read: one wins."""
+    custody, _, step = await _acked_custody_with_a_page(any_store)
+    at = custody.deadline + timedelta(minutes=2)
+    async with opened(new_store) as replica:
+        outcomes = await asyncio.gather(
+            *(
+                acknowledge(
+                    store,
+                    custody,
+                    at=at,
+                    by=by,
+                    cancel=[step.id],
+                    new=_ack_notices(custody, by, at),
+                )
+                for store, by in ((any_store, "U0BBB"), (replica, "U0CCC"))
+                for _ in range(3)
+            ),
+            return_exceptions=True,
+        )
+
+    won = [o for o in outcomes if isinstance(o, Custody)]
+    lost = [o for o in outcomes if isinstance(o, AlreadyAcknowledged)]
+    assert len(won) == 1 and len(lost) == 5, outcomes
+    stored = await any_store.get_custody(custody.id)
+    assert stored == won[0]
+    assert all(refusal.custody == stored for refusal in lost)
+    winner = stored.acknowledged_by if stored else None
+    notices = await any_store.notices_for(custody.id)
+    assert sorted(n.id for n in notices if "acked" in n.id or "again" in n.id) == sorted(
+        n.id for n in _ack_notices(custody, str(winner), at)
+    )
+    trail = await any_store.audit_trail(custody.id)
+    assert [e.action for e in trail].count("paging_acknowledged") == 1
 
 
 async def test_acknowledging_an_unknown_custody_is_refused_and_stores_nothing(
