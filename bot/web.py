@@ -9,9 +9,9 @@ second lock in case this one is ever loosened). A client that sends headers and 
 waits therefore holds a connection for ``body_seconds`` at most, and no slot at all.
 
 Before the handler runs, aiohttp reads the request line and headers itself: at most 128
-headers of 8,190 bytes each (its limits, answered with 400), and a connection that has
-not completed a request ``keepalive_seconds`` after it opened or after its last answer is
-closed (aiohttp's own default is an hour).
+headers of 8,190 bytes each (its limits, answered with 400, logged quietly here), and a
+connection that has not completed a request ``keepalive_seconds`` after it opened or after
+its last answer is closed (aiohttp's own default is an hour).
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from bot.metrics import Metrics
 from bot.slack_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_refusal
 
 log = logging.getLogger("wso.web")
+# aiohttp's own log of connections it refuses or fails (``logger=`` of its server).
+server_log = logging.getLogger("wso.web.server")
 
 # A whole request body must arrive this soon after its headers; Slack sends it at once.
 BODY_DEADLINE_SECONDS = 5.0
@@ -85,6 +87,27 @@ def is_well_formed(body: object) -> bool:
     return kind is None or isinstance(kind, str)
 
 
+class QuietClientErrors(logging.Filter):
+    """aiohttp logs every unparseable request (too many headers, a line over 8,190 bytes)
+    as an error with a traceback: anyone could fill the log with them. Those become one
+    info line naming the error; a failure of the bot's own code stays an error.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, HttpProcessingError) or record.levelno <= logging.INFO:
+            return True
+        record.msg, record.args = "request.unparseable", ()
+        record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
+        record.exc_info = record.exc_text = None
+        record.error = type(error).__name__
+        record.status = error.code
+        return server_log.isEnabledFor(logging.INFO)
+
+
+server_log.addFilter(QuietClientErrors())
+
+
 def _refused(status: int, error: str, *, close: bool = False) -> web.Response:
     response = web.json_response({"error": error}, status=status)
     if close:  # the body was not read to its end: the connection cannot carry another request
@@ -123,6 +146,7 @@ class WebFace:
         self._runner = web.AppRunner(
             self.app,
             access_log=None,
+            logger=server_log,
             keepalive_timeout=self.limits.keepalive_seconds,
             lingering_time=self.limits.linger_seconds,
         )

@@ -80,7 +80,7 @@ def signed_headers(body: bytes, stamp: str | None = None) -> list[tuple[str, byt
 
 
 def status_of(answer: bytes) -> int:
-    return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else 0
+    return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.") else 0
 
 
 async def exchange(port: int, request: bytes) -> bytes:
@@ -232,6 +232,46 @@ async def test_a_client_that_leaves_mid_body_is_not_an_error(
 
     record = await wait_for_record(caplog, "request.body_unreadable")
     assert record.levelno == logging.INFO
+    assert loud_records(caplog) == []
+
+
+HEAD = b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "event"),
+    [
+        pytest.param(
+            HEAD + b"".join(b"X-H%d: a\r\n" % i for i in range(200)) + b"\r\n",
+            "request.unparseable",
+            id="200 headers",
+        ),
+        pytest.param(
+            HEAD + b"X-Long: " + b"a" * 9000 + b"\r\n\r\n", "request.unparseable", id="long header"
+        ),
+        pytest.param(
+            b"POST /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+            "request.unparseable",
+            id="long request line",
+        ),
+        pytest.param(
+            HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+            "request.unparseable",
+            id="bad chunk size",
+        ),
+    ],
+)
+async def test_unparseable_requests_get_400_quietly(
+    service: WsoService, caplog: pytest.LogCaptureFixture, request_bytes: bytes, event: str
+) -> None:
+    """aiohttp's own limits answer 400; the log says so in one line, without a traceback."""
+    caplog.set_level(logging.DEBUG)
+    assert service.port is not None
+
+    answer = await exchange(service.port, request_bytes)
+
+    assert status_of(answer) == 400
+    assert (await wait_for_record(caplog, event)).levelno == logging.INFO
     assert loud_records(caplog) == []
 
 
