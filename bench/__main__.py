@@ -23,7 +23,14 @@ from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
 
-from bench import b1_arrest_load, b2_timer_lateness, b3_restart_catchup, b4_kill_storm, b5_memory
+from bench import (
+    b1_arrest_load,
+    b2_timer_lateness,
+    b3_restart_catchup,
+    b4_kill_storm,
+    b5_memory,
+    b6_slow_clients,
+)
 from bench.common import (
     Goal,
     RunResult,
@@ -41,6 +48,7 @@ BENCHMARKS: dict[str, ModuleType] = {
         b3_restart_catchup,
         b4_kill_storm,
         b5_memory,
+        b6_slow_clients,
     )
 }
 

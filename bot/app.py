@@ -1,7 +1,7 @@
 """Composition root: the one place that builds and wires every part.
 
-``WsoService`` owns the store, the Bolt app, the aiohttp server and the
-dispatcher, and starts and stops them in order. Tests build it with a fake
+``WsoService`` owns the store, the Bolt app, the HTTP face (``bot.web``) and
+the dispatcher, and starts and stops them in order. Tests build it with a fake
 clock and a temporary database; ``wso-bot serve`` builds it from the
 environment.
 """
@@ -17,8 +17,6 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
@@ -38,6 +36,7 @@ from bot.paging import RecipientResolver, StepExpander
 from bot.retry import PERMANENT_ERROR_PREFIXES, PERMANENT_ERRORS, DeliveryFailed
 from bot.slack_gateway import SlackGateway, make_web_client
 from bot.slack_web_api import SlackWebApi
+from bot.web import RequestLimits, WebFace
 from bot.webhooks import WebhookClient
 from handlers import app_home, page_actions, slash_command
 from handlers.deps import HandlerDeps
@@ -54,33 +53,6 @@ HEARTBEAT_MAX_LAG_SECONDS = 5.0
 AUTH_TEST_TIMEOUT_SECONDS = 2
 # A failed auth.test is not tried again on every command: at most this often.
 AUTH_TEST_RETRY_SECONDS = 60.0
-# Slack requests handled at once; the rest wait their turn (see ``_slack_events``).
-MAX_CONCURRENT_REQUESTS = 32
-
-
-_OBJECT_FIELDS = ("user", "team", "channel", "container", "message", "view", "enterprise", "event")
-
-
-def is_well_formed(body: object) -> bool:
-    """The shapes Bolt assumes without checking; anything else would make it answer 500."""
-    if not isinstance(body, dict):
-        return False
-    if any(key in body and not isinstance(body[key], dict) for key in _OBJECT_FIELDS):
-        return False
-    kind = body.get("type")
-    if kind == "url_verification":
-        return isinstance(body.get("challenge"), str)
-    if kind == "event_callback":
-        event = body.get("event")
-        return isinstance(event, dict) and isinstance(event.get("type"), str)
-    if kind == "block_actions":
-        actions = body.get("actions")
-        return (
-            isinstance(actions, list)
-            and bool(actions)
-            and all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
-        )
-    return kind is None or isinstance(kind, str)
 
 
 class CachedAuthorization:
@@ -166,6 +138,7 @@ class WsoService:
         *,
         clock: Clock | None = None,
         store: CustodyStore | None = None,
+        request_limits: RequestLimits | None = None,
     ) -> None:
         self.settings = settings
         self.config = config
@@ -197,9 +170,13 @@ class WsoService:
         self.desk = CustodyDesk(config, self.store, self.clock, self.dispatcher)
         self._authorization = CachedAuthorization(settings.slack_bot_token, settings.slack_api_url)
         self.bolt_app = self._build_bolt_app()
-        self._requests_in_progress = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
-        self.web_app = self._build_web_app()
-        self._runner: web.AppRunner | None = None
+        self.web = WebFace(
+            self.bolt_app,
+            settings.slack_signing_secret,
+            self.health,
+            self.metrics,
+            limits=request_limits,
+        )
         self.port: int | None = None
 
     def _delivery_alerts(
@@ -221,44 +198,6 @@ class WsoService:
         page_actions.register(bolt_app, deps)
         app_home.register(bolt_app, deps)
         return bolt_app
-
-    def _build_web_app(self) -> web.Application:
-        web_app = web.Application()
-        web_app.router.add_post("/slack/events", self._slack_events)
-        web_app.router.add_get("/healthz", self._healthz)
-        web_app.router.add_get("/metrics", self._metrics_page)
-        return web_app
-
-    async def _slack_events(self, request: web.Request) -> web.Response:
-        # Requests beyond the first few wait here, parked, instead of each taking a
-        # share of every turn of the event loop: under a burst, the dispatcher's turns
-        # come round quickly enough to post due notices on time.
-        async with self._requests_in_progress:
-            return await self._handle_slack_request(request)
-
-    async def _handle_slack_request(self, request: web.Request) -> web.Response:
-        try:
-            bolt_request = await to_bolt_request(request)
-        except (ValueError, TypeError, AttributeError):  # Bolt parses the body up front and
-            # assumes an object; malformed or non-object JSON is the sender's fault
-            bolt_request = None
-        if bolt_request is None or not is_well_formed(bolt_request.body):
-            log.warning("request.malformed", extra={"path": request.path})
-            return web.json_response({"error": "malformed request body"}, status=400)
-        return await to_aiohttp_response(await self.bolt_app.async_dispatch(bolt_request))
-
-    async def _healthz(self, request: web.Request) -> web.Response:
-        report = await self.health()
-        return web.json_response(report, status=200 if report["ok"] else 503)
-
-    async def _metrics_page(self, request: web.Request) -> web.Response:
-        report = await self.health()
-        body = self.metrics.render(
-            open_custodies=int(report.get("open_custodies", 0)),
-            lag_seconds=float(report.get("lag_seconds", 0.0)),
-            undeliverable=int(report.get("undeliverable_notices", 0)),
-        )
-        return web.Response(body=body, content_type="text/plain", charset="utf-8")
 
     async def health(self) -> dict[str, Any]:
         """Database reachable, dispatcher running, delivery lag at most 60 s; plus failures."""
@@ -339,25 +278,16 @@ class WsoService:
         self.dispatcher.start()
         if self.config.heartbeat_url:
             self._heartbeat = asyncio.create_task(self._heartbeat_loop(self.config.heartbeat_url))
-        self._runner = web.AppRunner(self.web_app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(
-            self._runner,
+        self.port = await self.web.start(
             host if host is not None else self.settings.host,
             self.settings.port if port is None else port,
         )
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
         log.info("service.started", extra={"port": self.port, "db": str(self.settings.db_path)})
         return self.port
 
     async def stop(self) -> None:
         """Stop taking requests, let the dispatcher finish its tick, close the database."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self.web.stop()
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
