@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -286,6 +287,47 @@ async def test_unknown_user_group_is_named_by_check_config_and_stops_serve(
         assert result.returncode == 2, result.stderr
         assert "facility[0].escalation[1].notify[1]" in result.stderr
         assert "S0NOPE" in result.stderr
+
+
+async def test_check_config_refuses_special_files_without_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "duty.ics"
+    os.mkfifo(fifo)
+    calendars = {"fifo": fifo.name, "device": "/dev/zero"}
+    results = {}
+    for name, ical in calendars.items():
+        path = tmp_path / f"{name}.toml"
+        path.write_text(
+            GOOD_CONFIG
+            + 'escalation = [{ notify = ["oncall:duty"] }]\n'
+            + f'\n[[schedule]]\nid = "duty"\ntimezone = "UTC"\nical = "{ical}"\n'
+        )
+        results[name] = await asyncio.to_thread(
+            subprocess.run,
+            wso_bot("check-config", str(path)),
+            cwd=tmp_path,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=20,
+            # Before the fix /dev/zero was read until memory ran out: cap it at 1 GiB.
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30)),
+        )
+
+    for name, result in results.items():
+        assert result.returncode == 2, name
+        assert "schedule[0].ical" in result.stderr and "not a regular file" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+async def test_check_config_names_deep_nesting_without_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "wso.toml"
+    path.write_text("deep = " + "[" * 100_000 + "]" * 100_000 + "\n" + GOOD_CONFIG)
+
+    result = await asyncio.to_thread(run, wso_bot("check-config", str(path)), tmp_path)
+
+    assert result.returncode == 2
+    assert "nested hundreds of levels deep" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("point", ["after_claim", "after_post", "mid_commit"])
