@@ -1209,6 +1209,25 @@ class Settings:
         )
 
 
+@dataclass(frozen=True)
+class SlackAccess:
+    """The bot token and the API URL: what ``check-config`` needs to ask Slack about the config.
+
+    Unlike :class:`Settings`, it needs no signing secret: checking a config is not serving.
+    """
+
+    bot_token: str = field(repr=False)
+    api_url: str = DEFAULT_SLACK_API_URL
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> SlackAccess | None:
+        """None when SLACK_BOT_TOKEN is unset or blank; ConfigError for a bad SLACK_API_URL."""
+        token = _env(environ, "SLACK_BOT_TOKEN")
+        if token is None:
+            return None
+        return cls(token, _api_url(_env(environ, "SLACK_API_URL") or DEFAULT_SLACK_API_URL))
+
+
 def _history_lookup(text: str | None) -> bool:
     if text is None or text.lower() == "on":
         return True
