@@ -68,8 +68,8 @@ MAX_ESCALATION_LEVELS = 10  # per chain: expiry and ICE
 MAX_ESCALATION_REPEAT = 10
 MAX_NOTIFY_ENTRIES = 20  # per level
 MAX_WEBHOOKS = 10
-# The expiry chain's length (levels times after, times rounds) and reack_after bound the span an
-# arrest checks for on-call gaps, in the 3 s Slack gives a command.
+# The expiry chain's length (every level's after, in every round) and reack_after bound the
+# span an arrest checks for on-call gaps, within the 3 s Slack gives a command.
 MAX_ESCALATION_AFTER = timedelta(hours=24)
 MAX_REACK_AFTER = timedelta(hours=24)
 # Rendered into every message, and Slack caps a button at 75 characters and a section at
@@ -301,11 +301,11 @@ class UnreadableFile(Exception):
 def read_small_file(path: Path, limit: int, what: str) -> bytes:
     """The bytes of the regular file at ``path``, refusing anything longer than ``limit``.
 
-    ``what`` names the file in the size error ("a config file").
     Opened without blocking and checked before reading, so that a FIFO (which
     would wait for a writer) or a device such as ``/dev/zero`` (which never
     ends) cannot hang start-up. Raises ``UnreadableFile`` with a message for
-    people, or ``OSError`` (``FileNotFoundError`` …) from opening.
+    people (``what`` names the file in it, "a config file"), or ``OSError``
+    (``FileNotFoundError`` …) from opening.
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     descriptor = os.open(path, flags)
@@ -704,7 +704,10 @@ def _bad_user_id_message(user_id: str) -> str:
 # --- escalation --------------------------------------------------------------------------
 
 
-_LEVELS_WHY = "each level is paged in every round, and a longer chain reaches nobody sooner"
+_LEVELS_WHY = (
+    f"each level is paged in every round; if {MAX_ESCALATION_LEVELS} levels find nobody, "
+    "more will not"
+)
 
 
 def _parse_escalation(value: object, path: str) -> tuple[EscalationLevel, ...]:
@@ -800,9 +803,9 @@ def _escalation_repeat(table: Mapping[str, Any], path: str) -> int:
     if repeat > MAX_ESCALATION_REPEAT:
         raise ConfigError(
             path,
-            f"must be at most {MAX_ESCALATION_REPEAT} (got {repeat}): that already pages the "
-            f"chain {MAX_ESCALATION_REPEAT + 1} times over; more pages the same people again "
-            "without reaching anyone new, and every arrest plans each page in advance",
+            f"must be at most {MAX_ESCALATION_REPEAT} (got {repeat}): the chain then runs "
+            f"{MAX_ESCALATION_REPEAT + 1} times, and more only pages the same people again "
+            "without reaching anyone new, while every arrest plans each page in advance",
         )
     return repeat
 

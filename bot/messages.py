@@ -38,7 +38,7 @@ class Reply:
     blocks: list[dict[str, Any]] = field(default_factory=list)
 
 
-# Slack's limits on what the bot sends (see the README, "Slack limits").
+# Slack refuses a section block whose text is longer (Block Kit reference).
 SECTION_TEXT_LIMIT = 3_000
 # A coverage warning lists every gap of every on-call level; a few say enough.
 COVERAGE_GAPS_SHOWN = 3
