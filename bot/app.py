@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.backups import reconcile_backups
 from bot.clock import Clock, SystemClock
-from bot.config import Config, ConfigError, Settings, referenced_user_groups
+from bot.config import Config, Settings, referenced_user_groups
 from bot.custody_plan import plan_delivery_alert
 from bot.desk import CustodyDesk
 from bot.dispatcher import Dispatcher
@@ -34,6 +34,7 @@ from bot.outbound import Outbound
 from bot.pagerduty import PagerDutyClient
 from bot.paging import RecipientResolver, StepExpander
 from bot.retry import PERMANENT_ERROR_PREFIXES, PERMANENT_ERRORS, DeliveryFailed
+from bot.slack_check import check_user_groups
 from bot.slack_gateway import SlackGateway, make_web_client
 from bot.slack_web_api import SlackWebApi
 from bot.web import RequestLimits, WebFace
@@ -101,35 +102,6 @@ class CachedAuthorization:
         return authorize
 
 
-async def find_unknown_user_group(config: Config, gateway: SlackGateway) -> ConfigError | None:
-    """The first configured user group Slack doesn't know, as a config error naming its key.
-
-    None when all exist, or when Slack could not be asked (logged: the bot must
-    still start during a Slack outage).
-    """
-    referenced = referenced_user_groups(config)
-    if not referenced:
-        return None
-    try:
-        known = await gateway.usergroup_ids()
-    except DeliveryFailed as error:
-        log.warning("config.user_groups_unchecked", extra={"error": error.failure.code})
-        return None
-    for group_id, key in referenced.items():
-        if group_id not in known:
-            return ConfigError(
-                key,
-                f"Slack has no user group {group_id}; check the id (Slack → People → "
-                "User groups → ⋮ → Copy group ID)",
-            )
-    return None
-
-
-async def unknown_user_group(config: Config, token: str, api_url: str) -> ConfigError | None:
-    """``find_unknown_user_group`` with a client of its own (for ``wso-bot check-config``)."""
-    return await find_unknown_user_group(config, SlackGateway(make_web_client(token, api_url)))
-
-
 class WsoService:
     def __init__(
         self,
@@ -153,7 +125,13 @@ class WsoService:
         self.pagerduty = PagerDutyClient(settings.pagerduty_events_url)
         self.webhooks = WebhookClient()
         outbound = Outbound(config, self.gateway, self.pagerduty, self.webhooks, self.store)
-        expander = StepExpander(config, RecipientResolver(config, self.store, self.gateway))
+        # Config problems found against Slack (a deleted user group), by the key they concern:
+        # logged, and listed in /healthz until the config is fixed and the bot restarted.
+        self.config_warnings: dict[str, str] = {}
+        self.recipients = RecipientResolver(
+            config, self.store, self.gateway, on_unavailable_group=self._user_group_unavailable
+        )
+        expander = StepExpander(config, self.recipients)
         self.metrics = Metrics()
         self.dispatcher = Dispatcher(
             self.store,
@@ -228,6 +206,7 @@ class WsoService:
         report["notices_sent"] = stats.sent
         report["dispatcher_ticks"] = stats.ticks
         report["last_slack_error"] = stats.last_slack_error
+        report["config_warnings"] = list(self.config_warnings.values())
         if stats.last_loop_error is not None:
             report["dispatcher_error"] = stats.last_loop_error
             report["dispatcher_failures"] = {
@@ -260,7 +239,8 @@ class WsoService:
     async def start(self, host: str | None = None, port: int | None = None) -> int:
         """Open the store, start the dispatcher and listen. Returns the bound port.
 
-        Raises ``ConfigError`` if Slack says a configured user group does not exist.
+        A configured user group that Slack does not know is logged and kept in
+        ``config_warnings``; it does not stop the start.
         """
         await self._check_user_groups()
         await self.gateway.open_session()
@@ -300,7 +280,22 @@ class WsoService:
         log.info("service.stopped")
 
     async def _check_user_groups(self) -> None:
-        """Refuse to start with a user group Slack doesn't know; go on if Slack is unreachable."""
-        problem = await find_unknown_user_group(self.config, self.gateway)
-        if problem is not None:
-            raise problem
+        """Name each user group Slack doesn't know, and start anyway.
+
+        A group deleted in Slack must not keep every facility's clock down: its
+        entry pages nobody, and a level left with nobody pages the jail channel
+        (see ``bot.paging``). An unreachable Slack leaves the groups unchecked.
+        """
+        check = await check_user_groups(self.config, self.gateway)
+        for problem in check.unknown:
+            log.error("config.unknown_user_group", extra={"key": problem.key})
+            self.config_warnings.setdefault(problem.key, str(problem))
+
+    def _user_group_unavailable(self, group_id: str, error: str) -> None:
+        """Paging found a user group Slack refuses (deleted since start-up, or not readable)."""
+        key = referenced_user_groups(self.config).get(group_id, group_id)
+        self.config_warnings.setdefault(
+            key,
+            f"{key}: Slack answered {error} for user group {group_id} when paging; it pages "
+            "nobody, and a level left with nobody pages the jail channel",
+        )

@@ -9,15 +9,16 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import (
     DEFAULT_CONFIG_PATH,
-    DEFAULT_SLACK_API_URL,
     Config,
     ConfigError,
     MissingCredentials,
     Settings,
+    SlackAccess,
     load_config,
     referenced_user_groups,
 )
@@ -60,31 +61,71 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def check_config(path: Path) -> int:
-    """Validate the file; with Slack credentials in the environment, check user groups too."""
+    """Validate the file; with SLACK_BOT_TOKEN set, check the token and user groups with Slack."""
     try:
         config = load_config(path)
-        groups_checked = asyncio.run(_check_user_groups(config))
+        access = SlackAccess.from_env(os.environ)
     except ConfigError as error:
         print(f"wso-bot: config error: {error}", file=sys.stderr)
         return EXIT_CONFIG
+    if access is None:
+        findings = SlackFindings(
+            notes=["Slack token: not checked (set SLACK_BOT_TOKEN to check it against Slack)"]
+        )
+        if referenced_user_groups(config):
+            findings.notes.append(
+                "user groups: not checked against Slack (set SLACK_BOT_TOKEN to check them)"
+            )
+    else:
+        findings = asyncio.run(_check_with_slack(path, config, access))
+    for problem in findings.errors:
+        print(f"wso-bot: {problem}", file=sys.stderr)
+    if findings.errors:
+        return EXIT_CONFIG
     print(describe_config(path, config))
-    if referenced_user_groups(config) and not groups_checked:
-        print("user groups: not checked against Slack (set SLACK_BOT_TOKEN to check them)")
+    print("\n".join(findings.notes))
     return 0
 
 
-async def _check_user_groups(config: Config) -> bool:
-    """True if the user groups were checked against Slack (and all exist)."""
-    token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
-    if not token or not referenced_user_groups(config):
-        return False
-    from bot.app import unknown_user_group  # Slack libraries only when needed
+@dataclass
+class SlackFindings:
+    """What asking Slack found: ``errors`` fail the check, ``notes`` are printed after OK."""
 
-    api_url = os.environ.get("SLACK_API_URL", "").strip() or DEFAULT_SLACK_API_URL
-    problem = await unknown_user_group(config, token, api_url)
-    if problem is not None:
-        raise problem
-    return True
+    notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+async def _check_with_slack(path: Path, config: Config, access: SlackAccess) -> SlackFindings:
+    from bot import slack_check  # Slack libraries only when needed
+    from bot.slack_gateway import SlackGateway, make_web_client
+
+    gateway = SlackGateway(make_web_client(access.bot_token, access.api_url))
+    token = await slack_check.check_token(gateway)
+    if token.status is slack_check.TokenStatus.REJECTED:
+        return SlackFindings(errors=[slack_check.rejected_token_message(token.detail)])
+    findings = SlackFindings()
+    if token.status is slack_check.TokenStatus.NOT_CHECKED:
+        findings.notes.append(
+            f"Slack token: not checked (Slack could not be reached: {token.detail})"
+        )
+        if referenced_user_groups(config):
+            findings.notes.append("user groups: not checked against Slack")
+        return findings
+    findings.notes.append(f"Slack token: OK ({token.detail})")
+    if not referenced_user_groups(config):
+        return findings
+    groups = await slack_check.check_user_groups(config, gateway)
+    if groups.not_checked is not None:
+        findings.notes.append(
+            f"user groups: not checked against Slack (Slack answered {groups.not_checked})"
+        )
+    elif not groups.unknown:
+        findings.notes.append(f"user groups: all {len(referenced_user_groups(config))} found")
+    findings.errors.extend(
+        f"config error: {ConfigError(problem.key, problem.message, str(path))}"
+        for problem in groups.unknown
+    )
+    return findings
 
 
 def describe_config(path: Path, config: Config) -> str:
@@ -114,11 +155,7 @@ def serve() -> int:
         print(f"wso-bot: config error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    try:
-        asyncio.run(_serve_until_signalled(settings, config))
-    except ConfigError as error:  # found at start-up against Slack, e.g. an unknown user group
-        print(f"wso-bot: config error: {error}", file=sys.stderr)
-        return EXIT_CONFIG
+    asyncio.run(_serve_until_signalled(settings, config))
     return 0
 
 

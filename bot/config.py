@@ -15,8 +15,11 @@ operator can fix the file without reading code.
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import stat
 import tomllib
+import unicodedata
 import zoneinfo
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -53,11 +56,33 @@ DEFAULT_PORT = 3000
 DEFAULT_HOST = "0.0.0.0"
 DEFAULT_REACK_AFTER = timedelta(minutes=30)
 
+# Files the config names are read whole at start-up; these are far above any real one.
+MAX_CONFIG_FILE_BYTES = 1024 * 1024
+MAX_ICAL_FILE_BYTES = 2 * 1024 * 1024
+
+# Ceilings on what multiplies the notices one arrest plans (see ``bot.custody_plan``):
+# each is far above a real deployment, and together they keep one arrest's plan to a few
+# hundred rows, stored in one transaction while the officer waits for the answer.
+MAX_REMINDERS = 10
+MAX_ESCALATION_LEVELS = 10  # per chain: expiry and ICE
+MAX_ESCALATION_REPEAT = 10
+MAX_NOTIFY_ENTRIES = 20  # per level
+MAX_WEBHOOKS = 10
+# The expiry chain's length (every level's after, in every round) and reack_after bound the
+# span an arrest checks for on-call gaps, within the 3 s Slack gives a command.
+MAX_ESCALATION_AFTER = timedelta(hours=24)
+MAX_REACK_AFTER = timedelta(hours=24)
+# Rendered into every message, and Slack caps a button at 75 characters and a section at
+# 3,000: a name people read at a glance fits easily.
+MAX_FACILITY_NAME_CHARS = 80
+_HOUR = timedelta(hours=1)
+
 _FACILITY_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
-_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
-_USER_GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
-_ONCALL = re.compile(r"oncall:[a-z0-9][a-z0-9_-]*")
+# Slack ids are 9 to 11 characters today; 32 leaves room to grow and bounds what is rendered.
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,31}")
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
+_USER_GROUP_ID = re.compile(r"S[A-Z0-9]{2,31}")
+_ONCALL = re.compile(r"oncall:[a-z0-9][a-z0-9_-]{0,63}")
 _ONCALL_PREFIX = "oncall:"
 _ROUTING_KEY = re.compile(r"[A-Za-z0-9]{20,64}")
 _HANDOFF = re.compile(r"(?P<hour>\d{2}):(?P<minute>\d{2})")
@@ -240,19 +265,88 @@ def load_config(path: Path) -> Config:
     Relative ``ical`` paths of schedules are read from the file's folder.
     """
     try:
-        with path.open("rb") as file:
-            document = tomllib.load(file)
+        data = read_small_file(path, MAX_CONFIG_FILE_BYTES, "a config file")
     except FileNotFoundError:
         raise ConfigError(
             "", f"config file not found: {path} — copy wso.example.toml to {path} and edit it"
         ) from None
+    except UnreadableFile as problem:
+        raise ConfigError("", f"cannot read config file: {problem}", str(path)) from None
     except OSError as error:
         raise ConfigError("", f"cannot read config file: {error.strerror}", str(path)) from None
+    return parse_config(_parse_toml(data, str(path)), source=str(path), base_dir=path.parent)
+
+
+def _parse_toml(data: bytes, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ConfigError("", "config file is not UTF-8 text", str(path)) from None
+        raise ConfigError("", "config file is not UTF-8 text", source) from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError("", f"invalid TOML: {error}", str(path)) from None
-    return parse_config(document, source=str(path), base_dir=path.parent)
+        raise ConfigError("", f"invalid TOML: {error}", source) from None
+    except RecursionError:
+        # tomllib parses nested lists and inline tables recursively.
+        raise ConfigError(
+            "",
+            "invalid TOML: lists or tables are nested hundreds of levels deep; "
+            "a WSO config nests a few levels at most",
+            source,
+        ) from None
+
+
+class UnreadableFile(Exception):
+    """A file the config names is not one to read: not a regular file, or too large."""
+
+
+def read_small_file(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of the regular file at ``path``, refusing anything longer than ``limit``.
+
+    Opened without blocking and checked before reading, so that a FIFO (which
+    would wait for a writer) or a device such as ``/dev/zero`` (which never
+    ends) cannot hang start-up. Raises ``UnreadableFile`` with a message for
+    people (``what`` names the file in it, "a config file"), or ``OSError``
+    (``FileNotFoundError`` …) from opening.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise UnreadableFile(f"it is {_file_kind(mode)}, not a regular file")
+        data = _read_at_most(descriptor, limit + 1)
+    finally:
+        os.close(descriptor)
+    if len(data) > limit:
+        raise UnreadableFile(f"it is larger than {_size_text(limit)}, the limit for {what}")
+    return data
+
+
+def _read_at_most(descriptor: int, size: int) -> bytes:
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = os.read(descriptor, min(remaining, 64 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def _size_text(size: int) -> str:
+    return f"{size // (1024 * 1024)} MiB" if size >= 1024 * 1024 else f"{size} bytes"
 
 
 def parse_config(
@@ -369,6 +463,18 @@ def _lead_time(value: object, path: str, example: str) -> timedelta:
     return lead_time
 
 
+def _at_most(items: Sequence[object], limit: int, path: str, what: str, why: str) -> None:
+    """Refuse more than ``limit`` items, saying why the ceiling is there."""
+    if len(items) > limit:
+        raise ConfigError(path, f"at most {limit} {what} (got {len(items)}): {why}")
+
+
+def _not_longer(value: timedelta, limit: timedelta, path: str, text: object, why: str) -> None:
+    """Refuse a duration over ``limit`` (a whole number of hours, as people say it)."""
+    if value > limit:
+        raise ConfigError(path, f'must be at most {limit // _HOUR}h (got "{text}"): {why}')
+
+
 # --- the document ------------------------------------------------------------------------
 
 
@@ -405,6 +511,13 @@ def _parse_reminders(table: Mapping[str, Any]) -> Reminders:
         return Reminders(DEFAULT_REMINDERS, backup_grace=grace)
     path = "reminders.before"
     texts = _string_list(table["before"], path, _EXAMPLES["before"])
+    _at_most(
+        texts,
+        MAX_REMINDERS,
+        path,
+        "reminders",
+        "each is posted in both channels, and more would drown the ones that matter",
+    )
     lead_times: list[timedelta] = []
     for index in range(len(texts)):
         lead_times.append(_reminder_lead_time(texts, index, lead_times, path))
@@ -507,6 +620,14 @@ def _facility_name(value: object, path: str) -> str:
     name = _string(value, path, _EXAMPLES["name"])
     if not name.strip():
         raise ConfigError(path, 'must not be empty; use the name people know, like "County Jail"')
+    if len(name) > MAX_FACILITY_NAME_CHARS:
+        raise ConfigError(
+            path,
+            f"must be at most {MAX_FACILITY_NAME_CHARS} characters (got {len(name)}): it is "
+            "shown in every message, and Slack limits the length of message parts",
+        )
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in name):
+        raise ConfigError(path, "must be one line of plain text, without tabs or line breaks")
     return name
 
 
@@ -583,8 +704,15 @@ def _bad_user_id_message(user_id: str) -> str:
 # --- escalation --------------------------------------------------------------------------
 
 
+_LEVELS_WHY = (
+    f"each level is paged in every round; if {MAX_ESCALATION_LEVELS} levels find nobody, "
+    "more will not"
+)
+
+
 def _parse_escalation(value: object, path: str) -> tuple[EscalationLevel, ...]:
     tables = _list_of_tables(value, path, "[[facility.escalation]] (double brackets)")
+    _at_most(tables, MAX_ESCALATION_LEVELS, path, "levels", _LEVELS_WHY)
     return tuple(
         _parse_escalation_level(table, _item(path, index)) for index, table in enumerate(tables)
     )
@@ -592,6 +720,7 @@ def _parse_escalation(value: object, path: str) -> tuple[EscalationLevel, ...]:
 
 def _parse_ice_escalation(value: object, path: str) -> tuple[IceEscalationLevel, ...]:
     tables = _list_of_tables(value, path, "[[facility.ice_escalation]] (double brackets)")
+    _at_most(tables, MAX_ESCALATION_LEVELS, path, "levels", _LEVELS_WHY)
     return tuple(
         _parse_ice_escalation_level(table, _item(path, index)) for index, table in enumerate(tables)
     )
@@ -619,13 +748,30 @@ def _parse_escalation_level(table: Mapping[str, Any], path: str) -> EscalationLe
 
 
 def _escalation_delay(table: Mapping[str, Any], path: str) -> timedelta:
-    return _duration(table["after"], path) if "after" in table else timedelta(0)
+    if "after" not in table:
+        return timedelta(0)
+    delay = _duration(table["after"], path)
+    _not_longer(
+        delay,
+        MAX_ESCALATION_AFTER,
+        path,
+        table["after"],
+        "a custody past its deadline cannot wait a day for the next level",
+    )
+    return delay
 
 
 def _notify_targets(value: object, path: str) -> tuple[str, ...]:
     targets = _string_list(value, path, _EXAMPLES["notify"])
     if not targets:
         raise ConfigError(path, f"needs at least one target, like {_EXAMPLES['notify']}")
+    _at_most(
+        targets,
+        MAX_NOTIFY_ENTRIES,
+        path,
+        "targets",
+        "put the people in a Slack user group and name the group (S…) instead",
+    )
     for index, target in enumerate(targets):
         if not _is_notify_target(target):
             raise ConfigError(
@@ -654,13 +800,28 @@ def _escalation_repeat(table: Mapping[str, Any], path: str) -> int:
         raise ConfigError(
             path, f"must be 0 or more (got {repeat}); 0 runs the chain once, 2 runs it 3 times"
         )
+    if repeat > MAX_ESCALATION_REPEAT:
+        raise ConfigError(
+            path,
+            f"must be at most {MAX_ESCALATION_REPEAT} (got {repeat}): the chain then runs "
+            f"{MAX_ESCALATION_REPEAT + 1} times, and more only pages the same people again "
+            "without reaching anyone new, while every arrest plans each page in advance",
+        )
     return repeat
 
 
 def _reack_after(table: Mapping[str, Any], path: str) -> timedelta:
     if "reack_after" not in table:
         return DEFAULT_REACK_AFTER
-    return _positive_duration(table["reack_after"], path, _EXAMPLES["reack_after"])
+    reack_after = _positive_duration(table["reack_after"], path, _EXAMPLES["reack_after"])
+    _not_longer(
+        reack_after,
+        MAX_REACK_AFTER,
+        path,
+        table["reack_after"],
+        "an acknowledged custody that is still open must be paged again the same day",
+    )
+    return reack_after
 
 
 def _routing_key(table: Mapping[str, Any], path: str) -> str | None:
@@ -838,11 +999,13 @@ def _ical(value: object, path: str, zone: zoneinfo.ZoneInfo, base_dir: Path | No
         raise ConfigError(path, f"must name an .ics file, like {_EXAMPLES['ical']}")
     file = base_dir / relative if base_dir is not None else Path(relative)
     try:
-        data = file.read_bytes()
+        data = read_small_file(file, MAX_ICAL_FILE_BYTES, "an on-call calendar")
     except FileNotFoundError:
         raise ConfigError(
             path, f"file not found: {file} (a relative path is read from the config file's folder)"
         ) from None
+    except UnreadableFile as problem:
+        raise ConfigError(path, f"cannot read {file}: {problem}") from None
     except OSError as error:
         raise ConfigError(path, f"cannot read {file}: {error.strerror}") from None
     try:
@@ -940,6 +1103,13 @@ def _local_text(moment: datetime, zone: zoneinfo.ZoneInfo) -> str:
 
 def _parse_webhooks(value: object) -> tuple[Webhook, ...]:
     tables = _list_of_tables(value, "webhook", "[[webhook]] (double brackets)")
+    _at_most(
+        tables,
+        MAX_WEBHOOKS,
+        "webhook",
+        "webhooks",
+        "each receives every event of every custody; fan out from one receiver instead",
+    )
     return tuple(
         _parse_webhook(table, _item("webhook", index)) for index, table in enumerate(tables)
     )
@@ -1040,6 +1210,25 @@ class Settings:
             fault_point=_env(environ, "WSO_FAULT_POINT"),
             history_lookup=_history_lookup(_env(environ, "WSO_HISTORY_LOOKUP")),
         )
+
+
+@dataclass(frozen=True)
+class SlackAccess:
+    """The bot token and the API URL: what ``check-config`` needs to ask Slack about the config.
+
+    Unlike :class:`Settings`, it needs no signing secret: checking a config is not serving.
+    """
+
+    bot_token: str = field(repr=False)
+    api_url: str = DEFAULT_SLACK_API_URL
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> SlackAccess | None:
+        """None when SLACK_BOT_TOKEN is unset or blank; ConfigError for a bad SLACK_API_URL."""
+        token = _env(environ, "SLACK_BOT_TOKEN")
+        if token is None:
+            return None
+        return cls(token, _api_url(_env(environ, "SLACK_API_URL") or DEFAULT_SLACK_API_URL))
 
 
 def _history_lookup(text: str | None) -> bool:

@@ -40,6 +40,53 @@ class Reply:
     blocks: list[dict[str, Any]] = field(default_factory=list)
 
 
+# Slack refuses a section block whose text is longer (Block Kit reference).
+SECTION_TEXT_LIMIT = 3_000
+# A coverage warning lists every gap of every on-call level; a few say enough.
+COVERAGE_GAPS_SHOWN = 3
+COVERAGE_WARNING_CHARS = 1_000
+# Slack's error codes are short words; anything longer is a broken proxy's page.
+ERROR_CODE_CHARS = 100
+
+
+# --- bounded text ------------------------------------------------------------------
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def coverage_warning_text(warning: str) -> str:
+    """The first few gaps of a coverage warning and how many more there are.
+
+    The desk joins one clause per gap with "; ", and an iCalendar schedule can
+    have a gap every hour of the window; the officer needs to know that there
+    are gaps and where the first ones are, not every one.
+    """
+    gaps = warning.split("; ")
+    shown = gaps[:COVERAGE_GAPS_SHOWN]
+    text = clip("; ".join(shown), COVERAGE_WARNING_CHARS)
+    if len(gaps) > len(shown):
+        text += f"; …and {len(gaps) - len(shown)} more"
+    return text
+
+
+def sections(text: str) -> list[dict[str, Any]]:
+    """Section blocks holding ``text``, split between lines to keep each within Slack's limit.
+
+    Every line the bot writes is bounded well under the limit (the longest, a
+    release reason, is 2,500 characters escaped), so only whole lines move.
+    """
+    chunks: list[str] = []
+    for line in text.split("\n"):
+        if chunks and len(chunks[-1]) + 1 + len(line) <= SECTION_TEXT_LIMIT:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks]
+
+
 # --- time ------------------------------------------------------------------------
 
 
@@ -92,9 +139,7 @@ def render_notice(
     """The channel message for one notice of one custody."""
     headline, body = _NOTICE_TEXT[notice.kind](custody, notice, facility, now)
     context = _context_line(custody, facility)
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"{headline}\n{body}"}},
-    ]
+    blocks = sections(f"{headline}\n{body}")
     if notice.kind is NoticeKind.ESCALATION:
         blocks.append(acknowledge_button(custody))
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
@@ -151,7 +196,7 @@ def _logged_text(
         )
     body += f" Logged by <@{custody.logged_by}>."
     if custody.coverage_warning:
-        body += f"\n:warning: *Escalation gap:* {custody.coverage_warning}."
+        body += f"\n:warning: *Escalation gap:* {coverage_warning_text(custody.coverage_warning)}."
     return headline, body
 
 
@@ -265,7 +310,7 @@ def _delivery_problem_text(
 ) -> tuple[str, str]:
     failed = notice.detail.get("failed_target", "?")
     shown = f"<#{failed}>" if failed[:1] in ("C", "G") else f"`{escape_mrkdwn(failed)}`"
-    error = escape_mrkdwn(notice.detail.get("error", "unknown error"))
+    error = escape_mrkdwn(clip(notice.detail.get("error", "unknown error"), ERROR_CODE_CHARS))
     kind = escape_mrkdwn(notice.detail.get("failed_kind", "a"))
     headline = f":warning: *The WSO bot cannot deliver to {shown}* — {_who(custody, facility)}"
     body = (
@@ -382,7 +427,7 @@ def arrest_receipt(
             f"Notices go to {_channel_list(facility)}. "
             f"Custody id `{custody.id}`."
             + (
-                f"\n:warning: *Escalation gap:* {custody.coverage_warning}."
+                f"\n:warning: *Escalation gap:* {coverage_warning_text(custody.coverage_warning)}."
                 if custody.coverage_warning
                 else ""
             )

@@ -4,12 +4,16 @@
 expanded with ``usergroups.users.list``) and on-call schedules
 (``oncall:<id>``, resolved with ``bot.oncall`` and any stored overrides;
 email addresses from iCalendar files are looked up in Slack).
+
+A user group Slack refuses for good (deleted, or not readable by the bot) pages
+nobody, so the level pages whoever else it names, or the jail channel; a lookup
+that failed for now (rate limit, 5xx, timeout) fails the step, which is retried.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -18,9 +22,16 @@ from bot.custody_plan import mirrors
 from bot.escalation import ICE_CHAIN, dedupe_recipients, plan_pages
 from bot.model import Custody, Notice
 from bot.oncall import Override, on_call
+from bot.retry import DeliveryFailed, SendFailure
 from storage.interface import CustodyStore, OncallOverrideRecord
 
 log = logging.getLogger("wso.paging")
+
+# usergroups.users.list answers that a retry will not change: the group is gone, or the bot
+# may not read it (besides the errors every call may get, such as a revoked token).
+USER_GROUP_REFUSALS = frozenset(
+    {"no_such_subteam", "no_permission", "ekm_access_denied", "is_bot", "user_is_restricted"}
+)
 
 
 class Directory(Protocol):
@@ -42,23 +53,52 @@ def as_overrides(records: Sequence[OncallOverrideRecord]) -> list[Override]:
     return [Override(user=r.user_id, start=r.starts_at, end=r.ends_at) for r in records]
 
 
+def is_lasting_group_refusal(failure: SendFailure) -> bool:
+    """Slack will give the same answer about this user group until a person changes something."""
+    return failure.code in USER_GROUP_REFUSALS or failure.is_permanent
+
+
 class RecipientResolver:
-    def __init__(self, config: Config, store: CustodyStore, directory: Directory) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: CustodyStore,
+        directory: Directory,
+        *,
+        on_unavailable_group: Callable[[str, str], None] | None = None,
+    ) -> None:
         self._config = config
         self._store = store
         self._directory = directory
+        # Told (group id, Slack's error) so that the problem shows beyond the log.
+        self._on_unavailable_group = on_unavailable_group
 
     async def resolve(self, notify: Sequence[str], at: datetime) -> tuple[str, ...]:
         """Slack user ids to page now, each once, in the order the level lists them."""
         users: list[str] = []
         for entry in notify:
             if entry.startswith("S"):
-                users.extend(await self._directory.usergroup_members(entry))
+                users.extend(await self.group_members(entry))
             elif entry.startswith("oncall:"):
                 users.extend(await self.on_call_now(entry.removeprefix("oncall:"), at))
             else:
                 users.append(entry)
         return dedupe_recipients(users)
+
+    async def group_members(self, group_id: str) -> list[str]:
+        """The group's members; nobody if Slack refuses the group for good."""
+        try:
+            return await self._directory.usergroup_members(group_id)
+        except DeliveryFailed as error:
+            if not is_lasting_group_refusal(error.failure):
+                raise  # a rate limit or an outage: the step fails and is retried
+            log.error(
+                "paging.user_group_unavailable",
+                extra={"user_group": group_id, "error": error.failure.code},
+            )
+            if self._on_unavailable_group is not None:
+                self._on_unavailable_group(group_id, error.failure.code)
+            return []
 
     async def on_call_now(self, schedule_id: str, at: datetime) -> list[str]:
         schedule = self._config.schedule(schedule_id)

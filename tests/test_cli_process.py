@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -251,8 +252,21 @@ async def test_kill_9_then_restart_catches_up_without_doubling(
     assert len(notice_ids) == len(set(notice_ids))
 
 
-async def test_unknown_user_group_is_named_by_check_config_and_stops_serve(
-    tmp_path: Path, real_time_slack: FakeSlack
+def slack_env(fake: FakeSlack, token: str = BOT_TOKEN) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake.api_url,
+    }
+
+
+async def check(path: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``wso-bot check-config`` in a thread: the fake Slack answers on this event loop."""
+    return await asyncio.to_thread(run, wso_bot("check-config", str(path)), cwd, **env)
+
+
+async def test_unknown_user_group_is_named_by_check_config_but_does_not_stop_serve(
+    tmp_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
 ) -> None:
     real_time_slack.usergroups["S0REAL"] = ["U0AAA"]
     path = tmp_path / "wso.toml"
@@ -261,31 +275,112 @@ async def test_unknown_user_group_is_named_by_check_config_and_stops_serve(
         + '\n[[facility.escalation]]\nnotify = ["S0REAL"]\n'
         + '\n[[facility.escalation]]\nnotify = ["U0SGT", "S0NOPE"]\nafter = "15m"\n'
     )
-    slack_env = {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": real_time_slack.api_url,
-    }
 
-    offline = await asyncio.to_thread(run, wso_bot("check-config", str(path)), tmp_path)
-    checked = await asyncio.to_thread(
-        run, wso_bot("check-config", str(path)), tmp_path, **slack_env
-    )
-    served = await asyncio.to_thread(
-        run,
-        wso_bot("serve"),
-        tmp_path,
-        **slack_env,
-        WSO_CONFIG=str(path),
-        WSO_DB=str(tmp_path / "wso.db"),
-        PORT=str(free_port()),
-    )
+    offline = await check(path, tmp_path)
+    checked = await check(path, tmp_path, **slack_env(real_time_slack))
+    bot = BotProcess(tmp_path, path, real_time_slack.api_url)
+    processes.append(bot)
+    health = await bot.wait_healthy()
 
     assert offline.returncode == 0 and "not checked against Slack" in offline.stdout
-    for result in (checked, served):
-        assert result.returncode == 2, result.stderr
-        assert "facility[0].escalation[1].notify[1]" in result.stderr
-        assert "S0NOPE" in result.stderr
+    assert checked.returncode == 2, checked.stderr
+    assert "facility[0].escalation[1].notify[1]" in checked.stderr
+    assert "S0NOPE" in checked.stderr and "S0REAL" not in checked.stderr
+    assert "OK" not in checked.stdout
+    [warning] = health["config_warnings"]
+    assert warning.startswith("facility[0].escalation[1].notify[1]: Slack has no user group S0NOPE")
+    logged = [line for line in bot.log().splitlines() if "config.unknown_user_group" in line]
+    assert len(logged) == 1 and "facility[0].escalation[1].notify[1]" in logged[0]
+    assert '"level": "error"' in logged[0]
+
+
+@pytest.mark.parametrize(
+    "error", ["invalid_auth", "not_authed", "account_inactive", "token_revoked"]
+)
+async def test_check_config_fails_on_a_token_slack_refuses(
+    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, error: str
+) -> None:
+    if error == "invalid_auth":  # the fake answers a wrong token as Slack does
+        env = slack_env(real_time_slack, token="xoxb-not-the-right-token")
+    else:
+        real_time_slack.fail_next("auth.test", status=200, error=error)
+        env = slack_env(real_time_slack)
+
+    result = await check(config_path, tmp_path, **env)
+
+    assert result.returncode == 2
+    assert f"Slack refused SLACK_BOT_TOKEN ({error})" in result.stderr
+    assert "OAuth & Permissions" in result.stderr
+    assert "OK" not in result.stdout
+    assert "Traceback" not in result.stderr
+    assert [call.method for call in real_time_slack.calls] == ["auth.test"]
+
+
+async def test_check_config_with_a_good_token_says_whose_it_is(
+    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack
+) -> None:
+    result = await check(config_path, tmp_path, **slack_env(real_time_slack))
+
+    assert result.returncode == 0, result.stderr
+    assert "Slack token: OK (workspace Fake, bot user wso-bot)" in result.stdout
+    assert len(real_time_slack.calls_to("auth.test")) == 1
+
+
+async def test_check_config_reports_a_slack_it_cannot_reach_as_not_checked(
+    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack
+) -> None:
+    nothing_listening = f"http://127.0.0.1:{free_port()}/api/"
+    refused = await check(
+        config_path, tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=nothing_listening
+    )
+    real_time_slack.set_down(True)
+    down = await check(config_path, tmp_path, **slack_env(real_time_slack))
+
+    for result, reason in ((refused, "connect_failed"), (down, "http_503")):
+        assert result.returncode == 0, result.stderr
+        assert f"Slack token: not checked (Slack could not be reached: {reason})" in result.stdout
+        assert "OK" in result.stdout
+
+
+async def test_check_config_refuses_special_files_without_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "duty.ics"
+    os.mkfifo(fifo)
+    calendars = {"fifo": fifo.name, "device": "/dev/zero"}
+    results = {}
+    for name, ical in calendars.items():
+        path = tmp_path / f"{name}.toml"
+        path.write_text(
+            GOOD_CONFIG
+            + 'escalation = [{ notify = ["oncall:duty"] }]\n'
+            + f'\n[[schedule]]\nid = "duty"\ntimezone = "UTC"\nical = "{ical}"\n'
+        )
+        results[name] = await asyncio.to_thread(
+            subprocess.run,
+            wso_bot("check-config", str(path)),
+            cwd=tmp_path,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=20,
+            # Before the fix /dev/zero was read until memory ran out: cap it at 1 GiB.
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30)),
+        )
+
+    for name, result in results.items():
+        assert result.returncode == 2, name
+        assert "schedule[0].ical" in result.stderr and "not a regular file" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+async def test_check_config_names_deep_nesting_without_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "wso.toml"
+    path.write_text("deep = " + "[" * 100_000 + "]" * 100_000 + "\n" + GOOD_CONFIG)
+
+    result = await check(path, tmp_path)
+
+    assert result.returncode == 2
+    assert "nested hundreds of levels deep" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("point", ["after_claim", "after_post", "mid_commit"])

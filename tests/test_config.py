@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import tomllib
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.config import (
     DEFAULT_REMINDERS,
+    MAX_CONFIG_FILE_BYTES,
+    MAX_ESCALATION_LEVELS,
+    MAX_ESCALATION_REPEAT,
+    MAX_FACILITY_NAME_CHARS,
+    MAX_ICAL_FILE_BYTES,
+    MAX_NOTIFY_ENTRIES,
+    MAX_REMINDERS,
+    MAX_WEBHOOKS,
     Config,
     ConfigError,
     EscalationLevel,
@@ -24,6 +34,8 @@ from bot.config import (
     parse_config,
     referenced_user_groups,
 )
+from bot.custody_plan import plan_acknowledged_custody, plan_logged_custody
+from bot.model import CUSTODY_WINDOW, Custody, NoticeKind
 from bot.oncall import Override, Rotation, RotationPeriod, on_call
 
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "wso.example.toml"
@@ -688,6 +700,116 @@ BAD_CASES += [
 ]
 
 
+# Ceilings: what multiplies one arrest's notices, and what is rendered into every message.
+ELEVEN_REMINDERS = ", ".join(f'"{hours}h"' for hours in range(1, 12))
+NINE_MORE_LEVELS = '[[facility.escalation]]\nnotify = ["U0SGT"]\n\n' * 9
+NINE_MORE_ICE_LEVELS = '[[facility.ice_escalation]]\nnotify = ["U0ICE"]\nbefore = "2h"\n\n' * 9
+TWENTY_ONE_TARGETS = ", ".join(f'"U0SGT{index}"' for index in range(21))
+TEN_MORE_WEBHOOKS = "".join(
+    f'\n[[webhook]]\nurl = "https://jms.example.org/{index}"\nsecret = "s{index}"\n'
+    for index in range(10)
+)
+
+BAD_CASES += [
+    (
+        "eleven reminders",
+        edited('["1h", "24h", "30m"]', f"[{ELEVEN_REMINDERS}]"),
+        "reminders.before",
+        ("at most 10 reminders (got 11)",),
+    ),
+    (
+        "facility name too long",
+        edited('"North Annex"', '"' + "N" * 81 + '"'),
+        "facility[1].name",
+        ("at most 80 characters (got 81)", "every message"),
+    ),
+    (
+        "facility name on two lines",
+        edited('"North Annex"', '"North\\nAnnex"'),
+        "facility[1].name",
+        ("one line",),
+    ),
+    (
+        "escalation_repeat 11",
+        edited("escalation_repeat = 2", "escalation_repeat = 11"),
+        "facility[0].escalation_repeat",
+        ("at most 10 (got 11)", "11 times"),
+    ),
+    (
+        "escalation_repeat 10000",
+        edited("escalation_repeat = 2", "escalation_repeat = 10000"),
+        "facility[0].escalation_repeat",
+        ("at most 10 (got 10000)",),
+    ),
+    (
+        "eleven escalation levels",
+        edited(
+            '[[facility.ice_escalation]]\nnotify = ["U0ICEDUTY"',
+            NINE_MORE_LEVELS + '[[facility.ice_escalation]]\nnotify = ["U0ICEDUTY"',
+        ),
+        "facility[0].escalation",
+        ("at most 10 levels (got 11)",),
+    ),
+    (
+        "eleven ICE levels",
+        edited(
+            '[[facility]]\nid = "north-annex"',
+            NINE_MORE_ICE_LEVELS + '[[facility]]\nid = "north-annex"',
+        ),
+        "facility[0].ice_escalation",
+        ("at most 10 levels (got 11)",),
+    ),
+    (
+        "twenty-one notify targets",
+        edited('notify = ["U0SGT"]', f"notify = [{TWENTY_ONE_TARGETS}]"),
+        "facility[0].escalation[0].notify",
+        ("at most 20 targets (got 21)", "user group"),
+    ),
+    (
+        "eleven webhooks",
+        GOOD + TEN_MORE_WEBHOOKS,
+        "webhook",
+        ("at most 10 webhooks (got 11)",),
+    ),
+    (
+        "escalation after over a day",
+        edited('after = "30m"', 'after = "24h1s"'),
+        "facility[0].escalation[1].after",
+        ('at most 24h (got "24h1s")',),
+    ),
+    (
+        "ICE escalation after over a day",
+        edited('after = "5m"', 'after = "2d"'),
+        "facility[0].ice_escalation[1].after",
+        ('at most 24h (got "2d")',),
+    ),
+    (
+        "reack_after over a day",
+        edited('reack_after = "45m"', 'reack_after = "25h"'),
+        "facility[0].reack_after",
+        ('at most 24h (got "25h")',),
+    ),
+    (
+        "channel id too long",
+        edited('"C0456ICE"', '"C' + "0" * 32 + '"'),
+        "facility[0].ice_channel",
+        ("not a Slack channel ID",),
+    ),
+    (
+        "member id too long",
+        edited('["U0DESK"]', '["U' + "0" * 32 + '"]'),
+        "facility[0].staff[0]",
+        ("member ID",),
+    ),
+    (
+        "user group id too long",
+        edited('"S0ICE"', '"S' + "0" * 32 + '"'),
+        "facility[0].ice_escalation[1].notify[0]",
+        ("notify target",),
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("text", "key", "hints"),
     [case[1:] for case in BAD_CASES],
@@ -726,6 +848,78 @@ def test_config_error_text_omits_empty_parts(error: ConfigError, expected: str) 
     assert str(error) == expected
 
 
+# --- ceilings ---------------------------------------------------------------------------
+
+
+def at_every_ceiling() -> dict[str, Any]:
+    """A config with each multiplier of one arrest's notices at its ceiling."""
+    levels = [
+        {"notify": [f"U0L{level}P{n}" for n in range(MAX_NOTIFY_ENTRIES)], "after": "24h"}
+        for level in range(MAX_ESCALATION_LEVELS)
+    ]
+    ice_levels = [
+        {"notify": ["U0ICE"] * MAX_NOTIFY_ENTRIES, "before": f"{hours}h"}
+        for hours in range(1, MAX_ESCALATION_LEVELS + 1)
+    ]
+    facility = {
+        "id": "county-jail",
+        "name": "C" * MAX_FACILITY_NAME_CHARS,
+        "timezone": "America/Chicago",
+        "jail_channel": "C0JAIL",
+        "ice_channel": "C0ICE",
+        "officers": ["U0AAA"],
+        "escalation": levels,
+        "ice_escalation": ice_levels,
+        "escalation_repeat": MAX_ESCALATION_REPEAT,
+        "reack_after": "24h",
+        "pagerduty_routing_key": "R" * 32,
+    }
+    return {
+        "reminders": {"before": [f"{hours}h30m" for hours in range(MAX_REMINDERS)]},
+        "facility": [facility],
+        "webhook": [
+            {"url": f"https://jms.example.org/{n}", "secret": "s"} for n in range(MAX_WEBHOOKS)
+        ],
+    }
+
+
+# At every ceiling, logging one arrest plans, for 2 channels, 10 reminders, 10 webhooks,
+# 10 ICE levels and 10 expiry levels run 11 times:
+#   channel notices   2 x (logged + 10 reminders + expired)          =  24
+#   their copies      12 events x 10 webhooks + expired to PagerDuty = 121
+#   Slack's backup    schedule + delete                              =   2
+#   chain steps       10 ICE + 10 levels x 11 rounds                 = 120
+# Each step later becomes one page per person it resolves to, plus a copy per webhook.
+MOST_NOTICES_PER_ARREST = 24 + 121 + 2 + 120
+
+
+def test_one_arrest_plans_a_bounded_number_of_notices_at_every_ceiling() -> None:
+    config = parse_config(at_every_ceiling(), source="ceilings")
+    facility = config.facilities[0]
+    now = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
+    custody = Custody(
+        id="c_1",
+        facility_id=facility.id,
+        booking="B-1",
+        arrested_at=now,
+        deadline=now + CUSTODY_WINDOW,
+        logged_by="U0AAA",
+        logged_at=now,
+    )
+
+    planned = plan_logged_custody(custody, facility, config, now)
+
+    assert len(planned) == MOST_NOTICES_PER_ARREST
+    steps = [notice for notice in planned if notice.kind is NoticeKind.PAGE_STEP]
+    assert len(steps) == MAX_ESCALATION_LEVELS + MAX_ESCALATION_LEVELS * (MAX_ESCALATION_REPEAT + 1)
+    # An acknowledgement after the deadline plans the expiry chain once more, no more.
+    acked_at = custody.deadline + timedelta(minutes=5)
+    _, replanned = plan_acknowledged_custody(custody, facility, config, steps, 1, acked_at)
+    assert len(replanned) == 1 + MAX_WEBHOOKS + 1 + MAX_ESCALATION_LEVELS * (
+        MAX_ESCALATION_REPEAT + 1
+    )
+
+
 # --- load_config ------------------------------------------------------------------------
 
 
@@ -753,6 +947,31 @@ def test_missing_file_says_to_copy_the_example(tmp_path: Path) -> None:
 def test_directory_instead_of_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read config file"):
         load_config(tmp_path)
+
+
+def test_config_file_over_the_size_limit(tmp_path: Path) -> None:
+    path = tmp_path / "wso.toml"
+    path.write_text(GOOD + "#" * MAX_CONFIG_FILE_BYTES, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.source == str(path)
+    assert "larger than 1 MiB, the limit for a config file" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        pytest.param("[" * 100_000 + "]" * 100_000, id="lists"),
+        pytest.param("{a = " * 50_000 + "1" + "}" * 50_000, id="inline tables"),
+    ],
+)
+def test_deeply_nested_toml_is_a_config_error(tmp_path: Path, nested: str) -> None:
+    path = tmp_path / "wso.toml"
+    path.write_text(f"deep = {nested}\n" + GOOD, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.source == str(path)
+    assert "nested hundreds of levels deep" in caught.value.message
 
 
 def test_not_utf8(tmp_path: Path) -> None:
@@ -1103,6 +1322,32 @@ def test_ical_path_is_a_folder(tmp_path: Path) -> None:
         load_config(path)
     assert caught.value.key == "schedule[1].ical"
     assert "cannot read" in caught.value.message
+
+
+def test_ical_file_over_the_size_limit(tmp_path: Path) -> None:
+    path = write_config(tmp_path, ICS + " " * MAX_ICAL_FILE_BYTES)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.key == "schedule[1].ical"
+    assert "larger than 2 MiB, the limit for an on-call calendar" in caught.value.message
+
+
+def test_ical_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    path = write_config(tmp_path, None)
+    os.mkfifo(tmp_path / "oncall" / "ice-duty.ics")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)  # before the fix this blocked forever in open()
+    assert caught.value.key == "schedule[1].ical"
+    assert "FIFO" in caught.value.message and "not a regular file" in caught.value.message
+
+
+def test_ical_device_is_refused_before_reading(tmp_path: Path) -> None:
+    text = ICAL_CONFIG.replace('"oncall/ice-duty.ics"', '"/dev/zero"')
+    (tmp_path / "wso.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "wso.toml")
+    assert caught.value.key == "schedule[1].ical"
+    assert "/dev/zero: it is a device, not a regular file" in caught.value.message
 
 
 # --- the example file -------------------------------------------------------------------

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.config import Config, parse_config
@@ -672,3 +673,85 @@ async def test_an_officer_cannot_put_themselves_on_another_jails_on_call(
     clock.set(DEADLINE)  # the rotation would page U0N1; the override pages U0N2, never U0NORTH
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1, what="the page")
     assert pages(fake_slack) == [("U0N2", 1, 1)]
+
+
+async def test_a_user_group_slack_does_not_know_neither_stops_the_bot_nor_silences_its_level(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    document = escalation_document()
+    document["facility"][0]["escalation"] = [{"notify": ["S0DELETED"], "after": "0s"}]
+    document["facility"][0]["escalation_repeat"] = 0
+    service, slack = await start_service(config=parse_config(document))
+
+    healthz = f"http://127.0.0.1:{service.port}/healthz"
+    async with aiohttp.ClientSession() as session, session.get(healthz) as response:
+        health = await response.json()
+    [warning] = health["config_warnings"]
+    assert warning.startswith("facility[0].escalation[0].notify[0]: Slack has no user group")
+    assert "S0DELETED" in warning
+
+    await slack.command("arrest B-8")
+    await fake_slack.wait_for_posts(2)
+    clock.set(DEADLINE)
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1, what="the level's page")
+
+    assert pages(fake_slack) == [(JAIL, 1, 1)]
+    [lookup] = fake_slack.calls_to("usergroups.users.list")
+    assert lookup.response["error"] == "no_such_subteam"
+    assert len((await service.health())["config_warnings"]) == 1, "one warning per key"
+
+
+async def test_a_user_group_deleted_while_running_pages_the_others_on_its_level(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    service, slack = await start_service()  # level 2: the lieutenant and S0WATCH
+    assert (await service.health())["config_warnings"] == []
+    await slack.command("arrest B-9")
+    await fake_slack.wait_for_posts(2)
+    clock.set(DEADLINE)
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1, what="level 1")
+    del fake_slack.usergroups["S0WATCH"]
+    clock.set(DEADLINE + timedelta(minutes=15))
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 3, what="level 2, round 2")
+
+    assert sorted(pages(fake_slack)) == [(LIEUTENANT, 2, 1), (SERGEANT, 1, 1), (SERGEANT, 1, 2)]
+    [warning] = (await service.health())["config_warnings"]
+    assert warning.startswith("facility[0].escalation[1].notify[1]: Slack answered no_such_subteam")
+
+
+async def test_a_user_group_lookup_that_fails_for_now_is_retried_not_skipped(
+    fake_slack: FakeSlack, clock: Any, start_service: StartService
+) -> None:
+    document = escalation_document()
+    document["facility"][0]["escalation"] = [{"notify": ["S0WATCH"], "after": "0s"}]
+    service, slack = await start_service(config=parse_config(document))
+    await slack.command("arrest B-10")
+    await fake_slack.wait_for_posts(2)
+    fake_slack.fail_next("usergroups.users.list", status=503)
+    clock.set(DEADLINE)
+    await fake_slack.wait_for(
+        lambda: bool(fake_slack.calls_to("usergroups.users.list")), what="the failed lookup"
+    )
+    [custody] = await service.store.list_open_custodies()
+    step = await wait_for_step_failure(service, custody.id)
+    assert step.last_error == "http_503" and pages(fake_slack) == []
+
+    clock.advance(timedelta(seconds=1))  # the step's first retry
+    await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 2, what="the group's pages")
+
+    assert sorted(pages(fake_slack)) == [(WATCH[0], 1, 1), (WATCH[1], 1, 1)]
+    assert (await service.health())["config_warnings"] == []
+
+
+async def wait_for_step_failure(service: Any, custody_id: str) -> Notice:
+    """The first page step once the dispatcher has recorded its failed attempt."""
+    for _ in range(200):
+        steps = [
+            n
+            for n in await service.store.notices_for(custody_id)
+            if n.kind is NoticeKind.PAGE_STEP and n.last_error
+        ]
+        if steps:
+            return steps[0]
+        await asyncio.sleep(0.01)
+    raise AssertionError("the page step's failure was never recorded")
