@@ -241,8 +241,10 @@ class Outage:
         channel: str | None,
         remaining: int | None,
         until: float | None,
+        skip: int = 0,
     ) -> None:
         self.answer = answer
+        self.skip = skip
         self.methods = methods
         self.channel = channel
         self.remaining = remaining
@@ -274,7 +276,12 @@ class Outage:
             return False
         if self.methods is not None and method not in self.methods:
             return False
-        return self.channel is None or self.channel in channels
+        if self.channel is not None and self.channel not in channels:
+            return False
+        if self.skip > 0:  # Slack answers these itself; the outage starts after them
+            self.skip -= 1
+            return False
+        return True
 
     def take(self) -> None:
         self.answered += 1
@@ -507,13 +514,15 @@ class FakeSlack:
         channel: str | None = None,
         times: int | None = None,
         seconds: float | None = None,
+        after: int = 0,
     ) -> Outage:
         """Answer matching calls with ``answer`` until the outage ends.
 
         ``methods`` (default: all) and ``channel`` (the call's ``channel``, or a
         DM's user, default: any) select the calls; ``times`` ends it after that
-        many answers, ``seconds`` after that long on ``wall_time``. Outages added
-        later are checked first.
+        many answers, ``seconds`` after that long on ``wall_time``; ``after`` lets
+        that many matching calls through first (a failure mid-way through pages).
+        Outages added later are checked first.
         """
         if times is not None and times < 1:
             raise ValueError("times must be >= 1")
@@ -523,6 +532,7 @@ class FakeSlack:
             channel=channel,
             remaining=times,
             until=self.wall_time() + seconds if seconds is not None else None,
+            skip=after,
         )
         self._outages.insert(0, outage)
         self._all_outages.append(outage)  # ended with the fake, hung calls included
@@ -813,12 +823,12 @@ class FakeSlack:
         return copy.deepcopy(self._store_message(channel, self._next_ts(), payload))
 
     def inject_scheduled(self, channel: str, *, post_at: int, text: str) -> str:
-        """A scheduled message Slack holds that no recorded call made (say, a crash left it)."""
-        return str(
-            self._chat_schedule_message({"channel": channel, "post_at": post_at, "text": text})[
-                "scheduled_message_id"
-            ]
-        )
+        """A scheduled message Slack holds that no recorded call made (say, a crash left it).
+
+        Slack's 30-per-5-minutes limit does not apply: these were scheduled long ago.
+        """
+        payload = {"channel": channel, "post_at": post_at, "text": text}
+        return str(self._schedule(payload, limited=False)["scheduled_message_id"])
 
     def forget_scheduled(self) -> None:
         """Slack loses every scheduled message (deleted by hand, say)."""
@@ -970,6 +980,9 @@ class FakeSlack:
         return {"ok": True, "message_ts": self._next_ts()}
 
     def _chat_schedule_message(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self._schedule(payload, limited=True)
+
+    def _schedule(self, payload: dict[str, Any], *, limited: bool) -> dict[str, Any]:
         channel = self._resolve_channel(self._require_channel(payload))
         if payload.get("post_at") in (None, ""):
             raise _Reply("invalid_time")
@@ -977,9 +990,10 @@ class FakeSlack:
         self._require_content(payload)
         now = self.wall_time()
         recent = [t for t in self._schedule_times.get(channel, []) if t > now - SCHEDULE_WINDOW]
-        if len(recent) >= SCHEDULED_PER_WINDOW:
+        if limited and len(recent) >= SCHEDULED_PER_WINDOW:
             raise _Reply("restricted_too_many")  # Slack: 30 per channel per 5 minutes
-        self._schedule_times[channel] = [*recent, now]
+        if limited:
+            self._schedule_times[channel] = [*recent, now]
         sched = _Scheduled(
             id=self._new_id("Q"),
             channel=channel,
