@@ -210,6 +210,11 @@ class Dispatcher:
         return self._task is not None and not self._task.done()
 
     @property
+    def busy_targets(self) -> frozenset[str]:
+        """Targets whose sender is at work now (their ``sending`` notices are in its hands)."""
+        return frozenset(self._senders)
+
+    @property
     def status(self) -> str:
         """``running``, ``degraded`` (the loop keeps failing) or ``stopped``."""
         if not self.is_running:
