@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ from bot.config import Config, parse_config
 from bot.model import Notice, NoticeKind, NoticeState
 from storage.sqlite_store import SqliteCustodyStore
 from tests.conftest import (
+    BOT_TOKEN,
     ICE,
     JAIL,
     OFFICER,
@@ -37,6 +38,7 @@ from tests.conftest import (
 from tests.fake_slack import ANSWER_SHAPES, Answer, FakeSlack
 from tests.slack_requests import SignedSlackClient
 from tests.slack_requests import wso_payload as payload
+from tests.test_cli_process import BotProcess
 
 T = TypeVar("T")
 DEADLINE = START + timedelta(hours=48)
@@ -462,3 +464,80 @@ async def test_senders_that_keep_failing_are_an_alarm_and_nothing_is_lost(
             )
     finally:
         await service.stop()
+
+
+TWO_FACILITY_CONFIG = """
+[reminders]
+before = []
+
+[[facility]]
+id = "county-jail"
+name = "County Jail"
+timezone = "America/Chicago"
+jail_channel = "C0JAIL"
+ice_channel = "C0ICE"
+officers = ["U0AAA"]
+
+[[facility]]
+id = "north-annex"
+name = "North Annex"
+timezone = "America/New_York"
+jail_channel = "C0NJAIL"
+ice_channel = "C0NICE"
+officers = ["U0AAA"]
+"""
+
+
+@pytest.fixture
+async def real_time_slack() -> AsyncIterator[FakeSlack]:
+    """The fake Slack on the wall clock, as a separate ``wso-bot`` process sees it."""
+    async with FakeSlack(token=BOT_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def processes() -> Iterator[list[BotProcess]]:
+    started: list[BotProcess] = []
+    yield started
+    for bot in started:
+        if bot.process.poll() is None:
+            bot.kill()
+
+
+async def test_the_real_process_keeps_posting_elsewhere_while_one_channel_answers_503s(
+    tmp_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
+) -> None:
+    """``wso-bot serve`` itself, over signed HTTP, with the edge failing one jail channel."""
+    config_path = tmp_path / "wso.toml"
+    config_path.write_text(TWO_FACILITY_CONFIG)
+    outage = real_time_slack.outage(ANSWER_SHAPES["plain_503"], channel=JAIL)
+    bot = BotProcess(tmp_path, config_path, real_time_slack.api_url)
+    processes.append(bot)
+    await bot.wait_healthy()
+    expired_at = datetime.now(UTC) - timedelta(hours=48, minutes=5)
+    async with SignedSlackClient(bot.url, SIGNING_SECRET) as slack:
+        for booking, facility in (("B-1", "county-jail"), ("B-2", "north-annex")):
+            reply = await slack.command(
+                f"arrest {booking} at {expired_at:%Y-%m-%dT%H:%M:%SZ} facility {facility}"
+            )
+            assert reply.status == 200 and "Logged" in reply.text, reply.text
+
+        for channel in (NORTH_JAIL, NORTH_ICE, ICE):
+            await real_time_slack.wait_for(
+                lambda channel=channel: "expired" in kinds_in(real_time_slack, channel),
+                timeout=3,
+                what=f"the expiry in {channel} while {JAIL} answers 503",
+            )
+        health = await slack.get_json("/healthz")
+        assert health.json["dispatcher"] == "running"
+        assert health.json["last_slack_error"] == "http_503"
+
+        outage.end()
+        await real_time_slack.wait_for(
+            lambda: kinds_in(real_time_slack, JAIL) == ["logged", "expired"],
+            timeout=15,
+            what="the jail channel's notices once the edge recovers",
+        )
+        assert set(copies(real_time_slack, JAIL).values()) == {1}
+        health = await slack.get_json("/healthz")
+        assert health.json["last_slack_error"] is None
