@@ -51,6 +51,7 @@ from bot.outbound import (
     URGENT_CALL_TIMEOUT_SECONDS,
     DeliveryReceipt,
     TargetKind,
+    backup_target,
     outage_place,
     target_kind,
 )
@@ -489,8 +490,11 @@ class Dispatcher:
         sent_at = self._clock.now()
         await self._store.mark_sent(notice.id, sent_at, receipt.message_ts, receipt.message_channel)
         if notice.kind is NoticeKind.EXPIRED and target_kind(notice.channel) is TargetKind.CHANNEL:
-            # Our own expiry notice is out: Slack's backup copy must not post too.
-            await self._store.bring_forward(custody.id, NoticeKind.BACKUP_DELETE, sent_at)
+            # Our own expiry notice is out in this channel: Slack's backup copy of it there
+            # (if this is the backup's channel) must not post too.
+            await self._store.bring_forward(
+                custody.id, NoticeKind.BACKUP_DELETE, sent_at, channel=backup_target(notice.channel)
+            )
             self.wake()
         self.stats.sent += 1
         if self._metrics is not None:

@@ -204,10 +204,14 @@ class CustodyStore(Protocol):
         """
         ...
 
-    async def bring_forward(self, custody_id: str, kind: NoticeKind, at: datetime) -> None:
-        """Make the custody's pending notices of ``kind`` due at ``at`` if due later.
+    async def bring_forward(
+        self, custody_id: str, kind: NoticeKind, at: datetime, *, channel: str | None = None
+    ) -> None:
+        """Make the custody's pending notices of ``kind`` (for ``channel``, if given) due at
+        ``at`` if due later.
 
-        Used to delete Slack's backup expiry notice as soon as the bot's own is out.
+        Used to delete Slack's backup expiry notice as soon as the bot's own is out in the
+        backup's channel.
         (``close_custody`` does the same for it, and cancels a backup not yet scheduled.)
         """
         ...

@@ -719,17 +719,24 @@ class SqliteCustodyStore:
 
     @staticmethod
     async def _bring_forward(
-        db: aiosqlite.Connection, custody_id: str, kind: NoticeKind, at: datetime
+        db: aiosqlite.Connection,
+        custody_id: str,
+        kind: NoticeKind,
+        at: datetime,
+        channel: str | None = None,
     ) -> None:
         await db.execute(
             """UPDATE notices SET due_at = ?1, ready_at = max(?1, coalesce(next_attempt_at, ?1))
-               WHERE custody_id = ?2 AND kind = ?3 AND state = 'pending' AND due_at > ?1""",
-            (to_db_time(at), custody_id, kind.value),
+               WHERE custody_id = ?2 AND kind = ?3 AND state = 'pending' AND due_at > ?1
+                 AND (?4 IS NULL OR channel = ?4)""",
+            (to_db_time(at), custody_id, kind.value, channel),
         )
 
-    async def bring_forward(self, custody_id: str, kind: NoticeKind, at: datetime) -> None:
+    async def bring_forward(
+        self, custody_id: str, kind: NoticeKind, at: datetime, *, channel: str | None = None
+    ) -> None:
         async with self._transaction() as db:
-            await self._bring_forward(db, custody_id, kind, at)
+            await self._bring_forward(db, custody_id, kind, at, channel)
 
     # --- escalation ------------------------------------------------------------
 

@@ -2036,3 +2036,28 @@ async def test_count_open_custodies_by_facility(any_store: CustodyStore) -> None
     assert await any_store.count_open_custodies() == 2
     assert await any_store.count_open_custodies(["annex"]) == 1
     assert await any_store.count_open_custodies([]) == 0
+
+
+async def test_bring_forward_moves_only_the_named_channels_notices(
+    any_store: CustodyStore,
+) -> None:
+    """The backup is deleted once the expiry is out in *its* channel, not in another."""
+    custody = make_custody()
+    later = T0 + timedelta(hours=1)
+    jail, ice = (
+        make_notice(
+            custody, name, kind=NoticeKind.BACKUP_DELETE, channel=f"backup:{channel}", due_at=later
+        )
+        for name, channel in (("jail", JAIL), ("ice", "C0ICE"))
+    )
+    await add(any_store, custody, [jail, ice])
+
+    await any_store.bring_forward(
+        custody.id, NoticeKind.BACKUP_DELETE, T0, channel=f"backup:{JAIL}"
+    )
+    due = {n.id: n.due_at for n in await any_store.notices_for(custody.id)}
+    assert due == {jail.id: T0, ice.id: later}
+
+    await any_store.bring_forward(custody.id, NoticeKind.BACKUP_DELETE, T0)
+    due = {n.id: n.due_at for n in await any_store.notices_for(custody.id)}
+    assert due == {jail.id: T0, ice.id: T0}
