@@ -39,7 +39,7 @@ from bot.slack_gateway import SlackGateway, make_web_client
 from bot.webhooks import WebhookClient
 from handlers import app_home, page_actions, slash_command
 from handlers.deps import HandlerDeps
-from storage.interface import CustodyStore
+from storage.interface import CustodyStore, DatabaseDamaged, StoreFault
 from storage.sqlite_store import SqliteCustodyStore
 
 log = logging.getLogger("wso.app")
@@ -149,6 +149,11 @@ async def unknown_user_group(config: Config, token: str, api_url: str) -> Config
     return await find_unknown_user_group(config, SlackGateway(make_web_client(token, api_url)))
 
 
+def database_state(fault: StoreFault | None) -> str:
+    """``/healthz``'s ``database``: "ok", or "error: " and what the store says is wrong."""
+    return "ok" if fault is None else f"error: {fault.describe()}"
+
+
 class WsoService:
     def __init__(
         self,
@@ -163,7 +168,9 @@ class WsoService:
         self.clock: Clock = clock or SystemClock()
         faults = FaultInjector(settings.fault_point)
         self.store: CustodyStore = store or SqliteCustodyStore(
-            settings.db_path, before_commit=faults.reached if settings.fault_point else None
+            settings.db_path,
+            before_commit=faults.reached if settings.fault_point else None,
+            clock=self.clock,
         )
         self.gateway = SlackGateway(
             make_web_client(settings.slack_bot_token, settings.slack_api_url)
@@ -185,6 +192,7 @@ class WsoService:
             history_lookup=settings.history_lookup,
         )
         self._heartbeat: asyncio.Task[None] | None = None
+        self._damage_watch: asyncio.Task[None] | None = None
         self.desk = CustodyDesk(config, self.store, self.clock, self.dispatcher)
         self._authorization = CachedAuthorization(settings.slack_bot_token, settings.slack_api_url)
         self.bolt_app = self._build_bolt_app()
@@ -260,7 +268,7 @@ class WsoService:
             await asyncio.wait_for(self.store.ping(), HEALTH_DB_TIMEOUT_SECONDS)
             now = self.clock.now()
             oldest = await self.store.oldest_overdue_due_at(now)
-            report["database"] = "ok"
+            report["database"] = database_state(self.store.fault())
             report["open_custodies"] = await self.store.count_open_custodies()
             report["lag_seconds"] = (
                 0.0 if oldest is None else round((now - oldest).total_seconds(), 3)
@@ -302,11 +310,13 @@ class WsoService:
     async def start(self, host: str | None = None, port: int | None = None) -> int:
         """Open the store, start the dispatcher and listen. Returns the bound port.
 
-        Raises ``ConfigError`` if Slack says a configured user group does not exist.
+        Raises ``ConfigError`` if Slack says a configured user group does not exist, and
+        ``DatabaseUnusable`` if the database is in use by another process or damaged.
         """
         await self._check_user_groups()
-        await self.gateway.open_session()
+        # Before anything else is opened: a database in use or damaged stops the start here.
         await self.store.open()
+        await self.gateway.open_session()
         await self._authorization.warm_up()
         # Before the dispatcher starts (it would race the listing), and bounded in time:
         # a slow Slack must not hold up catching up on overdue notices.
@@ -318,6 +328,7 @@ class WsoService:
         except TimeoutError:
             log.warning("backups.reconcile_timed_out")
         self.dispatcher.start()
+        self._damage_watch = asyncio.create_task(self._stop_dispatcher_if_damaged())
         if self.config.heartbeat_url:
             self._heartbeat = asyncio.create_task(self._heartbeat_loop(self.config.heartbeat_url))
         self._runner = web.AppRunner(self.web_app, access_log=None)
@@ -343,12 +354,28 @@ class WsoService:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
+        if self._damage_watch is not None:
+            self._damage_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._damage_watch
         await self.dispatcher.stop()
         await self.gateway.close()
         await self.store.close()
         await self.pagerduty.close()
         await self.webhooks.close()
         log.info("service.stopped")
+
+    async def _stop_dispatcher_if_damaged(self) -> None:
+        """A check still running at start-up may find damage later: stop sending then.
+
+        Reads of a corrupt file can miss notices or fail every tick; ``/healthz``
+        already says so (the store's fault), and a person must restore the file.
+        """
+        try:
+            await self.store.integrity_checked()
+        except DatabaseDamaged as damage:
+            log.error("service.database_damaged", extra={"error": str(damage)})
+            await self.dispatcher.stop()
 
     async def _check_user_groups(self) -> None:
         """Refuse to start with a user group Slack doesn't know; go on if Slack is unreachable."""

@@ -23,7 +23,9 @@ from bot.config import (
 )
 from bot.durations import format_duration
 from bot.logs import configure_logging
+from storage.interface import DatabaseUnusable
 
+# The bot refused to start: a config error, or a database in use, damaged or unopenable.
 EXIT_CONFIG = 2
 
 MISSING_CREDENTIALS_HELP = """\
@@ -118,6 +120,9 @@ def serve() -> int:
         asyncio.run(_serve_until_signalled(settings, config))
     except ConfigError as error:  # found at start-up against Slack, e.g. an unknown user group
         print(f"wso-bot: config error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except DatabaseUnusable as error:  # in use by another process, damaged, or unopenable
+        print(f"wso-bot: {error}", file=sys.stderr)
         return EXIT_CONFIG
     return 0
 
