@@ -92,11 +92,11 @@ class BulkStore(SqliteCustodyStore):
         self._db = _SyncConnection(connection)  # type: ignore[assignment]
 
     @contextlib.asynccontextmanager
-    async def _open_transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _open_transaction(self, what: str = "write") -> AsyncIterator[aiosqlite.Connection]:
         if self._bulk:
             yield self._conn
             return
-        async with super()._open_transaction() as db:
+        async with super()._open_transaction(what) as db:
             yield db
 
     @contextlib.asynccontextmanager

@@ -41,7 +41,7 @@ from bot.web import RequestLimits, WebFace
 from bot.webhooks import WebhookClient
 from handlers import app_home, page_actions, slash_command
 from handlers.deps import HandlerDeps
-from storage.interface import CustodyStore
+from storage.interface import CustodyStore, DatabaseDamaged, StoreFault
 from storage.sqlite_store import SqliteCustodyStore
 
 log = logging.getLogger("wso.app")
@@ -102,6 +102,11 @@ class CachedAuthorization:
         return authorize
 
 
+def database_state(fault: StoreFault | None) -> str:
+    """``/healthz``'s ``database``: "ok", or "error: " and what the store says is wrong."""
+    return "ok" if fault is None else f"error: {fault.describe()}"
+
+
 class WsoService:
     def __init__(
         self,
@@ -117,7 +122,9 @@ class WsoService:
         self.clock: Clock = clock or SystemClock()
         faults = FaultInjector(settings.fault_point)
         self.store: CustodyStore = store or SqliteCustodyStore(
-            settings.db_path, before_commit=faults.reached if settings.fault_point else None
+            settings.db_path,
+            before_commit=faults.reached if settings.fault_point else None,
+            clock=self.clock,
         )
         self.gateway = SlackGateway(
             make_web_client(settings.slack_bot_token, settings.slack_api_url)
@@ -145,6 +152,7 @@ class WsoService:
             history_lookup=settings.history_lookup,
         )
         self._heartbeat: asyncio.Task[None] | None = None
+        self._damage_watch: asyncio.Task[None] | None = None
         self.desk = CustodyDesk(config, self.store, self.clock, self.dispatcher)
         self._authorization = CachedAuthorization(settings.slack_bot_token, settings.slack_api_url)
         self.bolt_app = self._build_bolt_app()
@@ -185,7 +193,7 @@ class WsoService:
             await asyncio.wait_for(self.store.ping(), HEALTH_DB_TIMEOUT_SECONDS)
             now = self.clock.now()
             oldest = await self.store.oldest_overdue_due_at(now)
-            report["database"] = "ok"
+            report["database"] = database_state(self.store.fault())
             report["open_custodies"] = await self.store.count_open_custodies()
             report["lag_seconds"] = (
                 0.0 if oldest is None else round((now - oldest).total_seconds(), 3)
@@ -240,11 +248,13 @@ class WsoService:
         """Open the store, start the dispatcher and listen. Returns the bound port.
 
         A configured user group that Slack does not know is logged and kept in
-        ``config_warnings``; it does not stop the start.
+        ``config_warnings``; it does not stop the start. Raises ``DatabaseUnusable`` if
+        the database is in use by another process or damaged.
         """
-        await self._check_user_groups()
-        await self.gateway.open_session()
+        # Before anything else: a database in use or damaged stops the start here.
         await self.store.open()
+        await self.gateway.open_session()
+        await self._check_user_groups()
         await self._authorization.warm_up()
         # Before the dispatcher starts (it would race the listing), and bounded in time:
         # a slow Slack must not hold up catching up on overdue notices.
@@ -256,6 +266,7 @@ class WsoService:
         except TimeoutError:
             log.warning("backups.reconcile_timed_out")
         self.dispatcher.start()
+        self._damage_watch = asyncio.create_task(self._stop_dispatcher_if_damaged())
         if self.config.heartbeat_url:
             self._heartbeat = asyncio.create_task(self._heartbeat_loop(self.config.heartbeat_url))
         self.port = await self.web.start(
@@ -272,12 +283,28 @@ class WsoService:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
+        if self._damage_watch is not None:
+            self._damage_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._damage_watch
         await self.dispatcher.stop()
         await self.gateway.close()
         await self.store.close()
         await self.pagerduty.close()
         await self.webhooks.close()
         log.info("service.stopped")
+
+    async def _stop_dispatcher_if_damaged(self) -> None:
+        """A check still running at start-up may find damage later: stop sending then.
+
+        Reads of a corrupt file can miss notices or fail every tick; ``/healthz``
+        already says so (the store's fault), and a person must restore the file.
+        """
+        try:
+            await self.store.integrity_checked()
+        except DatabaseDamaged as damage:
+            log.error("service.database_damaged", extra={"error": str(damage)})
+            await self.dispatcher.stop()
 
     async def _check_user_groups(self) -> None:
         """Name each user group Slack doesn't know, and start anyway.

@@ -24,7 +24,9 @@ from bot.config import (
 )
 from bot.durations import format_duration
 from bot.logs import configure_logging
+from storage.interface import DatabaseUnusable
 
+# The bot refused to start: a config error, or a database in use, damaged or unopenable.
 EXIT_CONFIG = 2
 
 MISSING_CREDENTIALS_HELP = """\
@@ -155,7 +157,11 @@ def serve() -> int:
         print(f"wso-bot: config error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    asyncio.run(_serve_until_signalled(settings, config))
+    try:
+        asyncio.run(_serve_until_signalled(settings, config))
+    except DatabaseUnusable as error:  # in use by another process, damaged, or unopenable
+        print(f"wso-bot: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     return 0
 
 

@@ -46,6 +46,41 @@ class AlreadyAcknowledged(StoreError):
         self.custody = custody
 
 
+class DatabaseUnusable(StoreError):
+    """The store cannot safely use its database; the message says why and what to do.
+
+    Raised by ``open()``: the bot refuses to start (``wso-bot serve`` exits 2).
+    """
+
+
+class DatabaseInUse(DatabaseUnusable):
+    """Another process (or another store in this one) is using the database.
+
+    Two bots over one database would each send every notice, and together post
+    at twice Slack's rate.
+    """
+
+
+class DatabaseDamaged(DatabaseUnusable):
+    """The database file is corrupt: it must be restored, not written to."""
+
+
+@dataclass(frozen=True)
+class StoreFault:
+    """Something wrong with the database right now, for ``/healthz``.
+
+    ``what`` says what failed (``"write failed (mark_sent)"``, ``"wso.db-wal was
+    deleted"``), ``error`` the error or what to do, ``since`` when it was noticed.
+    """
+
+    what: str
+    error: str
+    since: datetime
+
+    def describe(self) -> str:
+        return f"{self.what} since {self.since.isoformat(timespec='seconds')}: {self.error}"
+
+
 @dataclass(frozen=True)
 class OncallOverrideRecord:
     """Someone covering an on-call schedule for a while ("/wso oncall override")."""
@@ -60,13 +95,36 @@ class OncallOverrideRecord:
 
 class CustodyStore(Protocol):
     async def open(self) -> None:
-        """Connect and create or migrate the schema."""
+        """Connect and create or migrate the schema.
+
+        Raises ``DatabaseUnusable`` when the database must not be used: in use by
+        another process (``DatabaseInUse``), or damaged (``DatabaseDamaged``).
+        """
         ...
 
     async def close(self) -> None: ...
 
     async def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
+        ...
+
+    def fault(self) -> StoreFault | None:
+        """What is wrong with the database now, or None; cheap enough for every ``/healthz``.
+
+        Reports, without waiting on the database: damage found by the integrity
+        check that ``open`` started; the database's files deleted or replaced
+        under the running store; the last write, if it failed (cleared by the next
+        write that succeeds).
+        """
+        ...
+
+    async def integrity_checked(self) -> None:
+        """Return once the integrity check started by ``open`` has passed.
+
+        ``open`` refuses a database it finds damaged, but on a large database it
+        lets the check finish in the background rather than delay the start-up.
+        Raises ``DatabaseDamaged`` if the check failed (then ``fault`` says so too).
+        """
         ...
 
     async def add_custody(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
+import errno
+import os
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -79,6 +83,61 @@ async def store(db_path: Path) -> AsyncIterator[SqliteCustodyStore]:
     await opened.open()
     yield opened
     await opened.close()
+
+
+class SmallDisk:
+    """A 2 MiB filesystem of its own (tmpfs), which ``full()`` fills up for real."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @contextlib.contextmanager
+    def full(self) -> Iterator[None]:
+        """No byte free until the block ends: writes fail with ENOSPC, as on a full disk."""
+        filler = self.path / "filler"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        try:
+            chunk = 1 << 16
+            while chunk:
+                try:
+                    os.write(fd, bytes(chunk))
+                except OSError as error:
+                    if error.errno != errno.ENOSPC:
+                        raise
+                    chunk //= 2
+        finally:
+            os.close(fd)
+        try:
+            yield
+        finally:
+            filler.unlink()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    """A real disk-full, not a patched error: SQLite's own ENOSPC path, as production sees it.
+
+    Mounting a tmpfs needs root (CAP_SYS_ADMIN). CI runs the suite as root; where
+    mounting is not allowed, the tests that need it are skipped and say why.
+    """
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    try:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs", str(mount_point)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        pytest.skip("mounting a small tmpfs needs the mount command (util-linux) and root")
+    if mounted.returncode != 0:
+        pytest.skip(f"mounting a small tmpfs needs root: {mounted.stderr.strip()}")
+    try:
+        yield SmallDisk(mount_point)
+    finally:
+        # Lazy: a test that failed half-way may still hold a file open in it.
+        subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
 
 
 @pytest.fixture

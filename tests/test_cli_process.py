@@ -1,5 +1,7 @@
 """``wso-bot`` as a real process: config checks, start-up refusals, SIGTERM, kill -9 and restart.
 
+Start-up refusals include a database in use by another bot and a damaged one.
+
 These use the real clock (a process cannot share a fake one), so arrests are
 backdated to put their due notices a couple of seconds ahead.
 """
@@ -7,6 +9,7 @@ backdated to put their due notices a couple of seconds ahead.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import resource
 import signal
@@ -14,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import BOT_TOKEN, ICE, JAIL, SIGNING_SECRET
+from tests.damaged_db import DISPATCHER_INDEX, corrupt_header, corrupt_index_page
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SignedSlackClient
 from tests.slack_requests import wso_payload as payload
@@ -424,3 +428,77 @@ async def test_kill_9_at_each_injected_point_delivers_every_notice_exactly_once(
     async with SignedSlackClient(restarted.url, SIGNING_SECRET) as slack:
         status = await slack.command("status B-300")
     assert "open" in status.text
+
+
+def serve_once(workdir: Path, config: Path, api_url: str) -> subprocess.CompletedProcess[str]:
+    """``wso-bot serve`` over ``workdir/wso.db``, for a start-up that must be refused."""
+    return run(
+        wso_bot("serve"),
+        workdir,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=api_url,
+        WSO_CONFIG=str(config),
+        WSO_DB=str(workdir / "wso.db"),
+        PORT=str(free_port()),
+        HOST="127.0.0.1",
+    )
+
+
+async def test_a_second_bot_on_the_same_database_is_refused_naming_the_first(
+    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
+) -> None:
+    first = BotProcess(tmp_path, config_path, real_time_slack.api_url)
+    processes.append(first)
+    await first.wait_healthy()
+
+    second = await asyncio.to_thread(serve_once, tmp_path, config_path, real_time_slack.api_url)
+
+    db = (tmp_path / "wso.db").resolve()
+    assert second.returncode == 2, second.stderr
+    assert f"the database {db} is in use by pid {first.process.pid} " in second.stderr
+    assert f"lock file {db}.lock" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert (await first.wait_healthy())["database"] == "ok"  # the first runs on, untouched
+
+    first.kill(signal.SIGKILL)  # the kernel drops a dead holder's lock: a restart just works
+    restarted = BotProcess(tmp_path, config_path, real_time_slack.api_url)
+    processes.append(restarted)
+    assert (await restarted.wait_healthy())["database"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("damage", "found"),
+    [
+        pytest.param(
+            functools.partial(corrupt_index_page, index=DISPATCHER_INDEX),
+            "PRAGMA quick_check found",
+            id="index page",
+        ),
+        pytest.param(corrupt_header, "file is not a database", id="header"),
+    ],
+)
+async def test_serve_refuses_a_damaged_database_and_says_what_to_do(
+    tmp_path: Path,
+    config_path: Path,
+    real_time_slack: FakeSlack,
+    processes: list[BotProcess],
+    damage: Callable[[Path], None],
+    found: str,
+) -> None:
+    bot = BotProcess(tmp_path, config_path, real_time_slack.api_url)
+    processes.append(bot)
+    await bot.wait_healthy()
+    async with SignedSlackClient(bot.url, SIGNING_SECRET) as slack:
+        assert "Logged" in (await slack.command("arrest B-400")).text
+    assert bot.kill(signal.SIGTERM) == 0  # a clean stop folds the WAL into wso.db
+    damage(tmp_path / "wso.db")
+
+    refused = await asyncio.to_thread(serve_once, tmp_path, config_path, real_time_slack.api_url)
+
+    db = (tmp_path / "wso.db").resolve()
+    assert refused.returncode == 2, refused.stderr
+    assert f"the database {db} is damaged: {found}" in refused.stderr
+    assert "With the bot stopped, restore wso.db from a backup" in refused.stderr
+    assert f"sqlite3 {db} 'PRAGMA integrity_check'" in refused.stderr
+    assert "Traceback" not in refused.stderr

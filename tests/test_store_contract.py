@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager, closing
@@ -37,10 +39,14 @@ from storage.interface import (
     AlreadyAcknowledged,
     CustodyNotOpen,
     CustodyStore,
+    DatabaseDamaged,
+    DatabaseInUse,
     DuplicateOpenCustody,
     OncallOverrideRecord,
 )
 from storage.sqlite_store import SCHEMA_VERSION, SqliteCustodyStore, from_db_time, to_db_time
+from tests.conftest import SmallDisk
+from tests.damaged_db import AUDIT_INDEX, DISPATCHER_INDEX, corrupt_header, corrupt_index_page
 
 
 @dataclass(frozen=True)
@@ -49,18 +55,31 @@ class StoreFactory:
 
     ``build(directory)`` returns a new, unopened store over a database private
     to ``directory``; calling it again with the same directory reaches the same data.
+    ``exclusive``: one open store per database (SQLite: one process); a second is
+    refused while the first is open. ``files(directory)``: the files, by name, that
+    hold the database; deleting or replacing one under an open store is a fault
+    (none for a database server).
     """
 
     build: Callable[[Path], CustodyStore]
     integrity_error: type[Exception]
+    exclusive: bool
+    files: Callable[[Path], dict[str, Path]]
 
 
 def _sqlite(directory: Path) -> CustodyStore:
     return SqliteCustodyStore(directory / "contract.db")
 
 
+def _sqlite_files(directory: Path) -> dict[str, Path]:
+    return {"database": directory / "contract.db", "wal": directory / "contract.db-wal"}
+
+
 STORE_FACTORIES = [
-    pytest.param(StoreFactory(_sqlite, sqlite3.IntegrityError), id="sqlite"),
+    pytest.param(
+        StoreFactory(_sqlite, sqlite3.IntegrityError, exclusive=True, files=_sqlite_files),
+        id="sqlite",
+    ),
 ]
 
 COUNTY = "county-jail"
@@ -419,6 +438,7 @@ async def test_a_failing_add_custody_stores_nothing(
     assert await any_store.audit_trail(custody.id) == []
     assert await any_store.find_custodies(custody.booking) == []
     assert await snapshot(any_store, existing) == before
+    assert any_store.fault() is None, "a refused write says nothing about the database"
 
 
 async def test_a_failure_at_the_audit_step_stores_no_custody_or_notices(
@@ -1074,17 +1094,105 @@ async def test_everything_survives_closing_and_reopening(
 
 
 async def test_opening_again_migrates_idempotently_and_sees_one_database(
-    new_store: Callable[[], CustodyStore],
+    new_store: Callable[[], CustodyStore], store_factory: StoreFactory
 ) -> None:
     async with opened(new_store) as first:
         custodies = await _populate(first)
         before = await snapshot(first, *custodies)
-        async with opened(new_store) as second:
-            await second.ping()
-            assert await snapshot(second, *custodies) == before
+        if not store_factory.exclusive:
+            async with opened(new_store) as second:
+                await second.ping()
+                assert await snapshot(second, *custodies) == before
     for _ in range(2):
         async with opened(new_store) as again:
             assert await snapshot(again, *custodies) == before
+
+
+async def test_an_exclusive_store_refuses_a_second_store_until_the_first_is_closed(
+    new_store: Callable[[], CustodyStore], store_factory: StoreFactory
+) -> None:
+    if not store_factory.exclusive:
+        pytest.skip("several stores may share this database")
+    async with opened(new_store) as first:
+        custodies = await _populate(first)
+        before = await snapshot(first, *custodies)
+        for _ in range(2):  # a refusal leaves nothing held that would refuse the first again
+            with pytest.raises(DatabaseInUse):
+                await new_store().open()
+        assert await snapshot(first, *custodies) == before
+        await add(first, make_custody("c3", booking="B-3"))  # the first one still writes
+
+    async with opened(new_store) as after:
+        assert await after.get_custody("c3") is not None
+
+
+# --- what is wrong with the database (fault) ------------------------------------
+
+
+async def test_a_healthy_store_has_no_fault_and_passes_its_integrity_check(
+    any_store: CustodyStore,
+) -> None:
+    await any_store.integrity_checked()
+    assert any_store.fault() is None
+    await _populate(any_store)
+    assert any_store.fault() is None
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+@pytest.mark.parametrize("which", ["database", "wal"])
+async def test_a_file_deleted_or_replaced_under_the_store_is_a_fault_naming_it(
+    any_store: CustodyStore, store_factory: StoreFactory, tmp_path: Path, which: str, how: str
+) -> None:
+    path = store_factory.files(tmp_path).get(which)
+    if path is None:
+        pytest.skip(f"this store keeps no {which} file")
+    await add(any_store, make_custody("c1"))
+    await any_store.integrity_checked()
+    assert any_store.fault() is None
+
+    if how == "deleted":
+        path.unlink()
+    else:  # a copy put in its place, as a restore under the running bot would
+        copy = tmp_path / "copy"
+        shutil.copyfile(path, copy)
+        copy.replace(path)
+    fault = any_store.fault()
+
+    assert fault is not None
+    assert str(path) in fault.what and how in fault.what
+    await add(any_store, make_custody("c2", booking="B-2"))
+    assert any_store.fault() == fault, "what was written meanwhile is still in the lost file"
+
+
+async def test_a_failed_write_is_the_fault_until_a_write_succeeds(
+    store_factory: StoreFactory, small_disk: SmallDisk
+) -> None:
+    """The disk really fills up (a 2 MiB tmpfs): the database's own failure, nothing patched.
+
+    ``small_disk`` mounts the tmpfs, which needs root (CI runs as root); elsewhere
+    this test is skipped and says so.
+    """
+    store = store_factory.build(small_disk.path)
+    await store.open()
+    try:
+        stored = make_custody("c1")
+        await add(store, stored)
+        custody = make_custody("c2", booking="B-2")
+        with small_disk.full():
+            with pytest.raises(Exception, match="full"):
+                await add(store, custody)
+            fault = store.fault()
+            assert fault is not None
+            assert "add_custody" in fault.what and "full" in fault.error
+            assert await store.get_custody(stored.id) == stored  # reads still answer
+            await store.skip_notices(["no-such-notice"], "superseded")  # a write of nothing
+            assert store.fault() == fault, "only a write that reached the disk clears it"
+
+        await add(store, custody)
+        assert store.fault() is None
+        assert await store.get_custody(custody.id) == custody
+    finally:
+        await store.close()
 
 
 # --- naive datetimes -----------------------------------------------------------
@@ -1686,13 +1794,26 @@ async def test_acknowledge_with_a_stale_reading_after_an_earlier_ack_is_refused(
     assert await snapshot(any_store, custody) == before
 
 
+@asynccontextmanager
+async def second_client(
+    store: CustodyStore, new_store: Callable[[], CustodyStore], factory: StoreFactory
+) -> AsyncIterator[CustodyStore]:
+    """Another replica over the same database; the same store where only one may open it."""
+    if factory.exclusive:
+        yield store
+    else:
+        async with opened(new_store) as replica:
+            yield replica
+
+
 async def test_two_replicas_acknowledging_at_once_store_exactly_one(
-    any_store: CustodyStore, new_store: Callable[[], CustodyStore]
+    any_store: CustodyStore, new_store: Callable[[], CustodyStore], store_factory: StoreFactory
 ) -> None:
-    """Two processes over one database, each acknowledging what it read: one wins."""
+    """Two processes over one database (or, where one process is the rule, two callers),
+    each acknowledging what it read: one wins."""
     custody, _, step = await _acked_custody_with_a_page(any_store)
     at = custody.deadline + timedelta(minutes=2)
-    async with opened(new_store) as replica:
+    async with second_client(any_store, new_store, store_factory) as replica:
         outcomes = await asyncio.gather(
             *(
                 acknowledge(
@@ -2061,3 +2182,108 @@ async def test_bring_forward_moves_only_the_named_channels_notices(
     await any_store.bring_forward(custody.id, NoticeKind.BACKUP_DELETE, T0)
     due = {n.id: n.due_at for n in await any_store.notices_for(custody.id)}
     assert due == {jail.id: T0, ice.id: T0}
+
+
+# --- SQLite: one process per file, damage, deleted files ---------------------------
+
+
+async def _written_database(path: Path) -> None:
+    async with opened(functools.partial(SqliteCustodyStore, path)) as store:
+        await _populate(store)
+
+
+async def test_sqlite_refusal_names_the_database_the_lock_file_and_the_holder(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "wso.db"
+    other_name = tmp_path / "other-name.db"
+    other_name.symlink_to(path)
+
+    async with opened(functools.partial(SqliteCustodyStore, path)):
+        with pytest.raises(DatabaseInUse) as refusal:
+            await SqliteCustodyStore(path).open()
+        with pytest.raises(DatabaseInUse):  # the same file by another name
+            await SqliteCustodyStore(other_name).open()
+
+    message = str(refusal.value)
+    assert str(path) in message
+    assert f"{path}.lock" in message
+    assert f"pid {os.getpid()} (this process" in message
+
+
+async def test_sqlite_refuses_a_database_with_a_corrupt_index_page(tmp_path: Path) -> None:
+    path = tmp_path / "wso.db"
+    await _written_database(path)
+    backup = tmp_path / "backup.db"
+    shutil.copyfile(path, backup)
+    corrupt_index_page(path, DISPATCHER_INDEX)
+
+    with pytest.raises(DatabaseDamaged) as refusal:
+        await SqliteCustodyStore(path).open()
+
+    message = str(refusal.value)
+    assert f"the database {path} is damaged: PRAGMA quick_check found" in message
+    assert "restore wso.db from a backup" in message
+    assert f"sqlite3 {path} 'PRAGMA integrity_check'" in message
+    shutil.copyfile(backup, path)  # as the message says; and the refusal let go of the lock
+    async with opened(functools.partial(SqliteCustodyStore, path)) as restored:
+        await restored.integrity_checked()
+        assert restored.fault() is None
+        assert await restored.count_open_custodies() == 1
+
+
+async def test_sqlite_refuses_a_file_with_a_corrupt_header(tmp_path: Path) -> None:
+    path = tmp_path / "wso.db"
+    await _written_database(path)
+    corrupt_header(path)
+
+    with pytest.raises(DatabaseDamaged) as refusal:
+        await SqliteCustodyStore(path).open()
+
+    message = str(refusal.value)
+    assert f"the database {path} is damaged: file is not a database" in message
+    assert f"sqlite3 {path} 'PRAGMA integrity_check'" in message
+
+
+async def test_sqlite_damage_found_after_open_is_the_fault(tmp_path: Path) -> None:
+    """A check still running when ``open`` stops waiting (a large file) reports later."""
+    path = tmp_path / "wso.db"
+    await _written_database(path)
+    corrupt_index_page(path, AUDIT_INDEX)
+    store = SqliteCustodyStore(path, integrity_wait_seconds=0)
+
+    await store.open()  # not refused: the check was left to finish in the background
+    try:
+        with pytest.raises(DatabaseDamaged, match="PRAGMA quick_check found"):
+            await store.integrity_checked()
+        fault = store.fault()
+    finally:
+        await store.close()
+
+    assert fault is not None
+    assert fault.what == "database damaged" and f"the database {path} is damaged" in fault.error
+
+
+async def test_sqlite_records_made_after_the_wal_was_deleted_survive_a_clean_stop(
+    tmp_path: Path,
+) -> None:
+    """What the fault advises for a deleted WAL (stop cleanly) does keep the records."""
+    path = tmp_path / "wso.db"
+    wal = tmp_path / "wso.db-wal"
+    build = functools.partial(SqliteCustodyStore, path)
+    store = build()
+    await store.open()
+    try:
+        before = make_custody("c1")
+        await add(store, before)
+        wal.unlink()
+        after = make_custody("c2", booking="B-2")
+        await add(store, after)
+        fault = store.fault()
+    finally:
+        await store.close()
+
+    assert fault is not None and "SIGTERM, not kill -9" in fault.error
+    async with opened(build) as reopened:
+        assert await reopened.get_custody(before.id) == before
+        assert await reopened.get_custody(after.id) == after
