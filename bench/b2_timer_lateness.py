@@ -42,8 +42,8 @@ from bench.common import (
     summarize_profile,
     workdir,
 )
-from bot.model import CUSTODY_WINDOW
-from bot.outbound import TargetKind, target_kind
+from bot.core.model import CUSTODY_WINDOW
+from bot.services.outbound import TargetKind, target_kind
 
 NAME = "B2"
 TITLE = "timer lateness, 100k open custodies"

@@ -47,8 +47,8 @@ from bench.common import (
     summarize_profile,
     workdir,
 )
-from bot.model import CUSTODY_WINDOW
-from bot.outbound import target_kind
+from bot.core.model import CUSTODY_WINDOW
+from bot.services.outbound import target_kind
 from storage.sqlite_store import to_db_time
 from tests.slack_requests import SignedSlackClient
 
@@ -67,7 +67,7 @@ def sizes(quick: bool) -> tuple[int, int, float]:
 def limiter_rate() -> tuple[float, int] | None:
     """The bot's per-channel limit (messages/s, burst), if it has one."""
     try:
-        from bot.rate_limit import DEFAULT_BURST, DEFAULT_RATE_PER_SECOND
+        from bot.core.rate_limit import DEFAULT_BURST, DEFAULT_RATE_PER_SECOND
     except ImportError:
         return None
     return float(DEFAULT_RATE_PER_SECOND), int(DEFAULT_BURST)
@@ -206,8 +206,8 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
     if limit is None:
         result.note(
             "B3 drain-rate goal (>= 90% of the per-channel limiter rate) not checked: the bot "
-            "has no per-channel limiter (bot.rate_limit); the raw rate is bounded by the fake's "
-            "50 ms per call, one call at a time per channel"
+            "has no per-channel limiter (bot.core.rate_limit); the raw rate is bounded by the "
+            "fake's 50 ms per call, one call at a time per channel"
         )
     else:
         result.note(

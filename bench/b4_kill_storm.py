@@ -51,7 +51,7 @@ from bench.common import (
     read_notices,
     workdir,
 )
-from bot.model import CUSTODY_WINDOW
+from bot.core.model import CUSTODY_WINDOW
 from storage.sqlite_store import to_db_time
 
 NAME = "B4"

@@ -29,9 +29,9 @@ from typing import Any
 import aiosqlite
 
 from bench.common import OFFICER, facilities_toml, facility_ids, load_config
-from bot.custody_plan import plan_logged_custody
-from bot.deadline import custody_deadline
-from bot.model import CUSTODY_WINDOW, AuditEntry, Custody, Notice, NoticeState
+from bot.core.custody import custody_deadline
+from bot.core.custody_plan import plan_logged_custody
+from bot.core.model import CUSTODY_WINDOW, AuditEntry, Custody, Notice, NoticeState
 from storage.sqlite_store import SqliteCustodyStore
 
 

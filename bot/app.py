@@ -21,24 +21,24 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.backups import reconcile_backups
-from bot.clock import Clock, SystemClock
+from bot.clients.pagerduty import PagerDutyClient
+from bot.clients.slack_gateway import SlackGateway, make_web_client
+from bot.clients.slack_web_api import SlackWebApi
+from bot.clients.webhooks import WebhookClient
 from bot.config import Config, Settings, referenced_user_groups
-from bot.custody_plan import plan_delivery_alert
-from bot.desk import CustodyDesk
-from bot.dispatcher import Dispatcher
-from bot.faults import FaultInjector
-from bot.metrics import Metrics
-from bot.model import Custody, Notice
-from bot.outbound import Outbound
-from bot.pagerduty import PagerDutyClient
-from bot.paging import RecipientResolver, StepExpander
-from bot.retry import PERMANENT_ERROR_PREFIXES, PERMANENT_ERRORS, DeliveryFailed
-from bot.slack_check import check_user_groups
-from bot.slack_gateway import SlackGateway, make_web_client
-from bot.slack_web_api import SlackWebApi
+from bot.core.custody_plan import plan_delivery_alert
+from bot.core.model import Custody, Notice
+from bot.core.retry import PERMANENT_ERROR_PREFIXES, PERMANENT_ERRORS, DeliveryFailed
+from bot.ops.faults import FaultInjector
+from bot.ops.metrics import Metrics
+from bot.services.backups import reconcile_backups
+from bot.services.clock import Clock, SystemClock
+from bot.services.desk import CustodyDesk
+from bot.services.dispatcher import Dispatcher
+from bot.services.outbound import Outbound
+from bot.services.paging import RecipientResolver, StepExpander
+from bot.services.slack_check import check_user_groups
 from bot.web import RequestLimits, WebFace
-from bot.webhooks import WebhookClient
 from handlers import app_home, page_actions, slash_command
 from handlers.deps import HandlerDeps
 from storage.interface import CustodyStore, DatabaseDamaged, StoreFault
@@ -311,7 +311,7 @@ class WsoService:
 
         A group deleted in Slack must not keep every facility's clock down: its
         entry pages nobody, and a level left with nobody pages the jail channel
-        (see ``bot.paging``). An unreachable Slack leaves the groups unchecked.
+        (see ``bot.services.paging``). An unreachable Slack leaves the groups unchecked.
         """
         check = await check_user_groups(self.config, self.gateway)
         for problem in check.unknown:

@@ -22,8 +22,8 @@ from bot.config import (
     load_config,
     referenced_user_groups,
 )
-from bot.durations import format_duration
-from bot.logs import configure_logging
+from bot.core.durations import format_duration
+from bot.ops.logs import configure_logging
 from storage.interface import DatabaseUnusable
 
 # The bot refused to start: a config error, or a database in use, damaged or unopenable.
@@ -98,8 +98,8 @@ class SlackFindings:
 
 
 async def _check_with_slack(path: Path, config: Config, access: SlackAccess) -> SlackFindings:
-    from bot import slack_check  # Slack libraries only when needed
-    from bot.slack_gateway import SlackGateway, make_web_client
+    from bot.clients.slack_gateway import SlackGateway, make_web_client
+    from bot.services import slack_check  # Slack libraries only when needed
 
     gateway = SlackGateway(make_web_client(access.bot_token, access.api_url))
     token = await slack_check.check_token(gateway)

@@ -3,7 +3,7 @@
 Anyone on the internet can open a connection to ``/slack/events``, so nothing scarce is
 given to a request before it proves it came from Slack. Its whole body is read first,
 within ``body_seconds`` and at most ``max_body_bytes`` (Slack's bodies are a few KB); then
-its signature is checked (``bot.slack_signature``). Only then does it take one of the
+its signature is checked (``bot.chat.signature``). Only then does it take one of the
 ``concurrent`` slots and reach Bolt, which checks the signature again (it is cheap, and a
 second lock in case this one is ever loosened). A client that sends headers and then
 waits therefore holds a connection for ``body_seconds`` at most, and no slot at all.
@@ -28,8 +28,8 @@ from aiohttp.http_exceptions import HttpProcessingError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
-from bot.metrics import Metrics
-from bot.slack_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_refusal
+from bot.chat.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_refusal
+from bot.ops.metrics import Metrics
 
 log = logging.getLogger("wso.web")
 # aiohttp's own log of connections it refuses or fails (``logger=`` of its server).

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.clock import Clock
 from bot.config import Config
-from bot.desk import CustodyDesk
+from bot.services.clock import Clock
+from bot.services.desk import CustodyDesk
 from storage.interface import CustodyStore
 
 

@@ -13,8 +13,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.desk import AckOutcome
-from bot.slack_ids import ActionId
+from bot.chat.slack import ActionId
+from bot.services.desk import AckOutcome
 from handlers.deps import HandlerDeps
 
 log = logging.getLogger("wso.handlers")

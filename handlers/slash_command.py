@@ -7,8 +7,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.desk import Invocation
-from bot.slack_ids import SLASH_COMMAND
+from bot.chat.slack import SLASH_COMMAND
+from bot.services.desk import Invocation
 from handlers.deps import HandlerDeps
 
 log = logging.getLogger("wso.handlers")
@@ -23,7 +23,7 @@ INTERNAL_ERROR_TEXT = (
 def unescape_slack_text(text: str) -> str:
     """Slack sends ``&``, ``<`` and ``>`` as entities; work on what the person typed.
 
-    Everything echoed back is escaped again on the way out (``bot.mrkdwn``).
+    Everything echoed back is escaped again on the way out (``bot.chat.slack``).
     """
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 

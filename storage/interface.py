@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind
+from bot.core.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind
 
 
 class StoreError(Exception):
@@ -185,7 +185,7 @@ class CustodyStore(Protocol):
     async def skip_superseded_reminders(self, now: datetime) -> int:
         """Skip every due reminder that a later due reminder or expiry of its channel supersedes.
 
-        The same rule as ``bot.notice_plan.triage``, applied to the whole backlog at
+        The same rule as ``bot.core.notice_plan.triage``, applied to the whole backlog at
         once: after long downtime the due notices of one custody span many batches.
         Returns how many were skipped.
         """

@@ -25,8 +25,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.clock import Clock, SystemClock
-from bot.model import (
+from bot.core.model import (
     AuditEntry,
     CountingRule,
     Custody,
@@ -36,6 +35,7 @@ from bot.model import (
     NoticeState,
     WarrantForm,
 )
+from bot.services.clock import Clock, SystemClock
 from storage.interface import (
     AlreadyAcknowledged,
     CustodyNotOpen,

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from bot.app import WsoService
-from bot.clock import FakeClock
 from bot.config import Config, Settings, parse_config
+from bot.services.clock import FakeClock
 from storage.sqlite_store import SqliteCustodyStore
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SignedSlackClient

@@ -2,7 +2,7 @@
 
 ``async with FakeWebhookReceiver(secret) as receiver:`` binds ``127.0.0.1`` on a random
 port; POST to ``receiver.url`` (any path on the port is accepted and recorded). Each
-request is checked with ``bot.webhooks.verify`` against ``secret`` and the receiver's
+request is checked with ``bot.clients.webhooks.verify`` against ``secret`` and the receiver's
 clock (``wall_time``; pass the fake clock's time when the sender signs with it).
 
 A request whose signature does not verify is answered 401, as a careful receiver would
@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from bot.clients.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 __all__ = ["FakeWebhookReceiver", "ReceivedWebhook"]
 

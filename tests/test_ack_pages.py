@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.desk import MessageLocation, active_pages, pages_seen_by
-from bot.model import CUSTODY_WINDOW, Custody, Notice, NoticeKind
+from bot.core.model import CUSTODY_WINDOW, Custody, Notice, NoticeKind
+from bot.services.desk import MessageLocation, active_pages, pages_seen_by
 
 ARRESTED = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 DEADLINE = ARRESTED + CUSTODY_WINDOW

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.arrest_time import TimeInputError, parse_arrest_time
+from bot.chat.arrest_time import TimeInputError, parse_arrest_time
 
 NEW_YORK = ZoneInfo("America/New_York")
 CHICAGO = ZoneInfo("America/Chicago")

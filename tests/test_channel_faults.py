@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 import pytest
 
 from bot.app import WsoService
-from bot.clock import FakeClock
 from bot.config import Config, parse_config
-from bot.model import Notice, NoticeKind, NoticeState
+from bot.core.model import Notice, NoticeKind, NoticeState
+from bot.services.clock import FakeClock
 from storage.sqlite_store import SqliteCustodyStore
 from tests.conftest import (
     BOT_TOKEN,

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.commands import (
+from bot.chat.commands import (
     HELP_TEXT,
     AckCommand,
     ArrestCommand,
@@ -23,7 +23,7 @@ from bot.commands import (
     help_text,
     parse_command,
 )
-from bot.model import WarrantForm
+from bot.core.model import WarrantForm
 
 I_200, I_205 = WarrantForm.I_200, WarrantForm.I_205
 

@@ -34,9 +34,9 @@ from bot.config import (
     parse_config,
     referenced_user_groups,
 )
-from bot.custody_plan import plan_acknowledged_custody, plan_logged_custody
-from bot.model import CUSTODY_WINDOW, Custody, NoticeKind
-from bot.oncall import Override, Rotation, RotationPeriod, on_call
+from bot.core.custody_plan import plan_acknowledged_custody, plan_logged_custody
+from bot.core.model import CUSTODY_WINDOW, Custody, NoticeKind
+from bot.core.oncall import Override, Rotation, RotationPeriod, on_call
 
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "wso.example.toml"
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from bot.app import WsoService
-from bot.clock import FakeClock
 from bot.config import Config
+from bot.services.clock import FakeClock
 from storage.sqlite_store import SqliteCustodyStore
 from tests.conftest import START, SmallDisk, StartService, make_settings
 from tests.damaged_db import AUDIT_INDEX, corrupt_index_page

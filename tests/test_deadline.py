@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.deadline import custody_deadline
-from bot.model import (
+from bot.core.custody import custody_deadline
+from bot.core.model import (
     CUSTODY_WINDOW,
     CountingRule,
     Custody,
@@ -21,6 +20,7 @@ from bot.model import (
     NoticeKind,
     require_utc,
 )
+from bot.services.clock import FakeClock
 
 FORTY_EIGHT_HOURS = timedelta(hours=48)
 

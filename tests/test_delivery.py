@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import WsoService
-from bot.clock import FakeClock, SystemClock
+from bot.chat.notices import SlackMessage
+from bot.clients.slack_gateway import SlackGateway, make_web_client
 from bot.config import Config
-from bot.messages import SlackMessage
-from bot.model import NoticeKind, NoticeState
-from bot.slack_gateway import SlackGateway, make_web_client
+from bot.core.model import NoticeKind, NoticeState
+from bot.services.clock import FakeClock, SystemClock
 from tests.conftest import BOT_TOKEN, ICE, JAIL, SIGNING_SECRET, START, make_settings
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SignedSlackClient

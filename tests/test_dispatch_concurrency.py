@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from bot.app import WsoService
-from bot.clock import FakeClock
-from bot.dispatcher import Dispatcher
-from bot.model import AuditEntry, Custody, Notice, NoticeKind, NoticeState
-from bot.outbound import DeliveryReceipt
+from bot.core.model import AuditEntry, Custody, Notice, NoticeKind, NoticeState
+from bot.services.clock import FakeClock
+from bot.services.dispatcher import Dispatcher
+from bot.services.outbound import DeliveryReceipt
 from storage.sqlite_store import SqliteCustodyStore
 from tests.conftest import JAIL, START
 from tests.fake_slack import FakeSlack, RecordedCall

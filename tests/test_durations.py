@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.durations import DURATION_EXAMPLES, format_duration, format_time_left, parse_duration
+from bot.core.durations import DURATION_EXAMPLES, format_duration, format_time_left, parse_duration
 
 S = timedelta(seconds=1)
 M = timedelta(minutes=1)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import WsoService
-from bot.clock import FakeClock
 from bot.config import parse_config
+from bot.services.clock import FakeClock
 from tests.conftest import OFFICER, SIGNING_SECRET, STRANGER, make_settings, two_facility_document
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SignedSlackClient, slack_signature, slash_command_body

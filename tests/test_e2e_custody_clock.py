@@ -13,9 +13,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.app import WsoService
-from bot.clock import FakeClock
 from bot.config import Config
-from bot.model import CustodyState, NoticeKind, NoticeState
+from bot.core.model import CustodyState, NoticeKind, NoticeState
+from bot.services.clock import FakeClock
 from storage.sqlite_store import SqliteCustodyStore
 from tests.conftest import (
     DESK_STAFF,

@@ -18,11 +18,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.chat.slack import ActionId
+from bot.clients.webhooks import SIGNATURE_HEADER
 from bot.config import Config, parse_config
-from bot.model import Notice, NoticeKind, NoticeState
-from bot.outbound import PAGERDUTY_TARGET
-from bot.slack_ids import ActionId
-from bot.webhooks import SIGNATURE_HEADER
+from bot.core.model import Notice, NoticeKind, NoticeState
+from bot.services.outbound import PAGERDUTY_TARGET
 from tests.conftest import (
     DESK_STAFF,
     ICE,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.escalation import (
+from bot.core.escalation import (
     EXPIRY_CHAIN,
     ICE_CHAIN,
     Chain,
@@ -16,7 +16,7 @@ from bot.escalation import (
     plan_expiry_chain,
     plan_pages,
 )
-from bot.model import Custody, NoticeKind
+from bot.core.model import Custody, NoticeKind
 
 ARRESTED = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 DEADLINE = ARRESTED + timedelta(hours=48)

@@ -30,10 +30,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import WsoService
-from bot.clock import FakeClock
-from bot.model import Notice, NoticeKind, NoticeState
-from bot.retry import SendFailure
-from bot.slack_web_api import classify_answer
+from bot.clients.slack_web_api import classify_answer
+from bot.core.model import Notice, NoticeKind, NoticeState
+from bot.core.retry import SendFailure
+from bot.services.clock import FakeClock
 from tests.conftest import JAIL
 from tests.fake_slack import Answer, FakeSlack
 from tests.slack_requests import SignedSlackClient

@@ -31,9 +31,9 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import WsoService
-from bot.arrest_time import TimeInputError, parse_arrest_time
-from bot.commands import CommandError, parse_command
-from bot.model import NoticeKind
+from bot.chat.arrest_time import TimeInputError, parse_arrest_time
+from bot.chat.commands import CommandError, parse_command
+from bot.core.model import NoticeKind
 from handlers.slash_command import INTERNAL_ERROR_TEXT
 from tests.conftest import ICE, JAIL, OFFICER, START
 from tests.slack_requests import FORM, SignedSlackClient

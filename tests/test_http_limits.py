@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import WsoService
-from bot.clock import FakeClock
+from bot.chat.slack import ActionId
 from bot.config import Config
-from bot.slack_ids import ActionId
+from bot.services.clock import FakeClock
 from bot.web import RequestLimits
 from tests.conftest import JAIL, OFFICER, SIGNING_SECRET, make_settings
 from tests.fake_slack import FakeSlack

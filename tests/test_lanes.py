@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.model import AuditEntry
+from bot.core.model import AuditEntry
 from storage.lanes import LaneLock, delivery_lane, in_delivery_lane
 from storage.sqlite_store import SqliteCustodyStore
 

@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.commands import MAX_REASON_CHARS
-from bot.config import Facility, parse_config
-from bot.messages import (
+from bot.chat.commands import MAX_REASON_CHARS
+from bot.chat.notices import (
     METADATA_EVENT_TYPE,
     SlackMessage,
     arrest_receipt,
@@ -26,7 +25,8 @@ from bot.messages import (
     render_notice,
     viewer_time,
 )
-from bot.model import (
+from bot.config import Facility, parse_config
+from bot.core.model import (
     CUSTODY_WINDOW,
     Custody,
     CustodyState,
@@ -34,7 +34,7 @@ from bot.model import (
     NoticeKind,
     WarrantForm,
 )
-from bot.notice_plan import LATE_AFTER
+from bot.core.notice_plan import LATE_AFTER
 from tests.conftest import ICE, JAIL, OFFICER, config_document
 
 DESK = "U0DESK"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.mrkdwn import clean_text, code, echo, escape_mrkdwn, neutralise, quoted
+from bot.chat.slack import clean_text, code, echo, escape_mrkdwn, neutralise, quoted
 
 BIDI_AND_INVISIBLE = (
     "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"

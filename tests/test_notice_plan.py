@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import DEFAULT_REMINDERS
-from bot.model import CUSTODY_WINDOW, Custody, Notice, NoticeKind, NoticeState
-from bot.notice_plan import (
+from bot.core.model import CUSTODY_WINDOW, Custody, Notice, NoticeKind, NoticeState
+from bot.core.notice_plan import (
     LATE_AFTER,
     is_late,
     plan_closing_notices,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import load_config
-from bot.oncall import (
+from bot.core.oncall import (
     CURRENT_AND_NEXT_HORIZON,
     DEFAULT_ROTATION_START,
     Override,

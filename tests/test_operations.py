@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.clock import FakeClock
 from bot.config import parse_config
+from bot.services.clock import FakeClock
 from tests.conftest import ICE, JAIL, START, StartService, config_document
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SignedSlackClient

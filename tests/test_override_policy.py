@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.commands import OncallOverrideCommand, parse_command
+from bot.chat.commands import OncallOverrideCommand, parse_command
 from bot.config import Config, parse_config
-from bot.oncall import schedule_people
-from bot.override_policy import override_refusal, paging_facilities
+from bot.core.oncall import schedule_people
+from bot.core.override_policy import override_refusal, paging_facilities
 from tests.conftest import DESK_STAFF, OFFICER, OTHER_OFFICER, STRANGER, config_document
 
 NORTH_OFFICER = "U0NORTH"

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.pagerduty import PagerDutyAction, PagerDutyClient, PagerDutyEvent
-from bot.retry import DeliveryFailed
+from bot.clients.pagerduty import PagerDutyAction, PagerDutyClient, PagerDutyEvent
+from bot.core.retry import DeliveryFailed
 from tests.fake_pagerduty import FakePagerDuty
 
 ROUTING_KEY = "R0UT1NGK3Y5ECRET0000000000000032"

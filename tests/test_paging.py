@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.paging import is_lasting_group_refusal
-from bot.retry import SendFailure
+from bot.core.retry import SendFailure
+from bot.services.paging import is_lasting_group_refusal
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.model import Notice, NoticeKind
-from bot.rate_limit import ChannelRateLimiter, SlidingWindowLimiter, send_priority
+from bot.core.model import Notice, NoticeKind
+from bot.core.rate_limit import ChannelRateLimiter, SlidingWindowLimiter, send_priority
+from bot.services.clock import FakeClock
 from tests.conftest import ICE, JAIL
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SignedSlackClient

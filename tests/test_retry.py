@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.retry import (
+from bot.core.retry import (
     MAX_RETRY_AFTER_SECONDS,
     MAX_TRANSIENT_BACKOFF,
     PERMANENT_ERRORS,

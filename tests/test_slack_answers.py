@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.messages import SlackMessage
-from bot.retry import DeliveryFailed, SendFailure
-from bot.slack_gateway import SlackGateway
-from bot.slack_web_api import SlackWebApi, classify_answer
+from bot.chat.notices import SlackMessage
+from bot.clients.slack_gateway import SlackGateway
+from bot.clients.slack_web_api import SlackWebApi, classify_answer
+from bot.core.retry import DeliveryFailed, SendFailure
+from bot.services.clock import FakeClock
 from tests.conftest import BOT_TOKEN, JAIL, START
 from tests.fake_slack import ANSWER_SHAPES, Answer, FakeSlack
 

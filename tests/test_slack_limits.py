@@ -2,7 +2,7 @@
 
 Slack refuses (``invalid_blocks``, ``msg_too_long``) or cuts what is over its limits, and a
 refused notice is a lost notice. The inputs here are the longest each part can be: the
-config's ceilings (``bot.config``), the command grammar's (``bot.commands``), and for what
+config's ceilings (``bot.config``), the command grammar's (``bot.chat.commands``), and for what
 neither bounds (a coverage warning listing many gaps, Slack's own error codes) the renderer's.
 """
 
@@ -14,17 +14,8 @@ from typing import Any
 
 import pytest
 
-from bot.commands import MAX_REASON_CHARS
-from bot.config import (
-    MAX_ESCALATION_LEVELS,
-    MAX_ESCALATION_REPEAT,
-    MAX_FACILITY_NAME_CHARS,
-    MAX_REACK_AFTER,
-    Facility,
-    parse_config,
-)
-from bot.durations import format_duration
-from bot.messages import (
+from bot.chat.commands import MAX_REASON_CHARS
+from bot.chat.notices import (
     COVERAGE_GAPS_SHOWN,
     Reply,
     SlackMessage,
@@ -37,7 +28,16 @@ from bot.messages import (
     open_custody_list,
     render_notice,
 )
-from bot.model import CUSTODY_WINDOW, Custody, CustodyState, Notice, NoticeKind, WarrantForm
+from bot.config import (
+    MAX_ESCALATION_LEVELS,
+    MAX_ESCALATION_REPEAT,
+    MAX_FACILITY_NAME_CHARS,
+    MAX_REACK_AFTER,
+    Facility,
+    parse_config,
+)
+from bot.core.durations import format_duration
+from bot.core.model import CUSTODY_WINDOW, Custody, CustodyState, Notice, NoticeKind, WarrantForm
 from tests.conftest import config_document
 
 # Slack's limits (see /work/shared/SLACK_NOTES.md and Slack's Block Kit reference).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack_signature import Refusal, sign, signature_refusal
+from bot.chat.signature import Refusal, sign, signature_refusal
 from tests.slack_requests import slack_signature
 
 SECRET = "test-signing-secret"

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from bot.escalation import EXPIRY_CHAIN, ICE_CHAIN, plan_pages
-from bot.model import (
+from bot.core.escalation import EXPIRY_CHAIN, ICE_CHAIN, plan_pages
+from bot.core.model import (
     CUSTODY_WINDOW,
     AuditEntry,
     CountingRule,
@@ -34,7 +34,7 @@ from bot.model import (
     NoticeState,
     WarrantForm,
 )
-from bot.notice_plan import plan_closing_notices, plan_notices
+from bot.core.notice_plan import plan_closing_notices, plan_notices
 from storage.interface import (
     AlreadyAcknowledged,
     CustodyNotOpen,

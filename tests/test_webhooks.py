@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.retry import DeliveryFailed
-from bot.webhooks import (
+from bot.clients.webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -25,6 +24,7 @@ from bot.webhooks import (
     sign,
     verify,
 )
+from bot.core.retry import DeliveryFailed
 from tests.fake_webhook_receiver import FakeWebhookReceiver
 
 SECRET = "whsec-Zq3x-very-secret-value"

@@ -14,10 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot import messages
-from bot.arrest_time import TimeInputError, parse_arrest_time
-from bot.clock import Clock
-from bot.commands import (
+from bot.chat import notices as messages
+from bot.chat.arrest_time import TimeInputError, parse_arrest_time
+from bot.chat.commands import (
     AckCommand,
     ArrestCommand,
     Command,
@@ -32,16 +31,7 @@ from bot.commands import (
     help_text,
     parse_command,
 )
-from bot.config import Config, Facility
-from bot.custody_plan import (
-    chain_for,
-    plan_acknowledged_custody,
-    plan_closed_custody,
-    plan_logged_custody,
-)
-from bot.deadline import custody_deadline
-from bot.ids import time_ordered_hex
-from bot.messages import (
+from bot.chat.notices import (
     Reply,
     SlackMessage,
     already_acknowledged,
@@ -50,11 +40,21 @@ from bot.messages import (
     facility_name,
     oncall_summary,
 )
-from bot.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind, NoticeState
-from bot.oncall import coverage_gaps, current_and_next
-from bot.outbound import TargetKind, target_kind
-from bot.override_policy import override_refusal
-from bot.paging import as_overrides
+from bot.config import Config, Facility
+from bot.core.custody import custody_deadline
+from bot.core.custody_plan import (
+    chain_for,
+    plan_acknowledged_custody,
+    plan_closed_custody,
+    plan_logged_custody,
+)
+from bot.core.ids import time_ordered_hex
+from bot.core.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind, NoticeState
+from bot.core.oncall import coverage_gaps, current_and_next
+from bot.core.override_policy import override_refusal
+from bot.services.clock import Clock
+from bot.services.outbound import TargetKind, target_kind
+from bot.services.paging import as_overrides
 from storage.interface import (
     AlreadyAcknowledged,
     CustodyNotOpen,

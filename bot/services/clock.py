@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.model import require_utc
+from bot.core.model import require_utc
 
 
 class Clock(Protocol):

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.model import Custody, Notice, NoticeKind
-from bot.notice_plan import new_notice_id
+from bot.core.model import Custody, Notice, NoticeKind
+from bot.core.notice_plan import new_notice_id
 
 EXPIRY_CHAIN = "escalation"
 ICE_CHAIN = "ice_escalation"

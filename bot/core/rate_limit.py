@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.model import Notice, NoticeKind
+from bot.core.model import Notice, NoticeKind
 
 DEFAULT_RATE_PER_SECOND = 1.0
 DEFAULT_BURST = 4

@@ -3,7 +3,7 @@
 Two sources:
 
 * the TOML facility file (``wso.toml``): reminders, facilities, channels, who may do what,
-  escalation chains, on-call schedules (``bot.oncall`` holds their types) and webhooks;
+  escalation chains, on-call schedules (``bot.core.oncall`` holds their types) and webhooks;
 * the environment (:class:`Settings`): Slack credentials, paths, the HTTP port.
 
 This is the only module that reads environment variables, and only through
@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.durations import parse_duration
-from bot.model import CUSTODY_WINDOW
-from bot.oncall import (
+from bot.core.durations import parse_duration
+from bot.core.model import CUSTODY_WINDOW
+from bot.core.oncall import (
     DEFAULT_ROTATION_START,
     IcalCalendar,
     Override,
@@ -39,7 +39,7 @@ from bot.oncall import (
     RotationPeriod,
     parse_ical,
 )
-from bot.oncall import Schedule as Schedule  # re-exported: Config.schedules holds these
+from bot.core.oncall import Schedule as Schedule  # re-exported: Config.schedules holds these
 
 DEFAULT_REMINDERS: tuple[timedelta, ...] = (
     timedelta(hours=24),
@@ -60,7 +60,7 @@ DEFAULT_REACK_AFTER = timedelta(minutes=30)
 MAX_CONFIG_FILE_BYTES = 1024 * 1024
 MAX_ICAL_FILE_BYTES = 2 * 1024 * 1024
 
-# Ceilings on what multiplies the notices one arrest plans (see ``bot.custody_plan``):
+# Ceilings on what multiplies the notices one arrest plans (see ``bot.core.custody_plan``):
 # each is far above a real deployment, and together they keep one arrest's plan to a few
 # hundred rows, stored in one transaction while the officer waits for the answer.
 MAX_REMINDERS = 10

@@ -6,7 +6,7 @@ classify safely: a ``text/plain`` 503, an HTML page, invalid JSON under
 ``application/json``, an empty body, a non-JSON 200 after a real post. Here the
 status, the content and the ``Retry-After`` header are read once, defensively,
 by one pure function (``classify_answer``), and a call that got no answer at
-all is classified by ``bot.http_failures``. Nothing in this module raises
+all is classified by ``bot.clients.http``. Nothing in this module raises
 anything but ``DeliveryFailed`` (and ``CancelledError``).
 
 No retries happen here: retrying is the dispatcher's job, because only it
@@ -25,8 +25,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.http_failures import http_exception_failure
-from bot.retry import DeliveryFailed, SendFailure, retry_after_seconds
+from bot.clients.http import http_exception_failure
+from bot.core.retry import DeliveryFailed, SendFailure, retry_after_seconds
 
 log = logging.getLogger("wso.slack")
 

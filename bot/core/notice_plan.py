@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.ids import time_ordered_hex
-from bot.model import Custody, Notice, NoticeKind
+from bot.core.ids import time_ordered_hex
+from bot.core.model import Custody, Notice, NoticeKind
 
 # A notice sent more than this after its due time says that it is late: the dispatcher
 # promises 1 s, so anything later (a restart, a Slack outage, congestion) is reported.

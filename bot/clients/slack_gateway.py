@@ -13,9 +13,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot.messages import SlackMessage
-from bot.retry import DeliveryFailed, SendFailure
-from bot.slack_web_api import SLACK_CALL_TIMEOUT_SECONDS, SlackWebApi
+from bot.chat.notices import SlackMessage
+from bot.clients.slack_web_api import SLACK_CALL_TIMEOUT_SECONDS, SlackWebApi
+from bot.core.retry import DeliveryFailed, SendFailure
 
 __all__ = ["SLACK_CALL_TIMEOUT_SECONDS", "SlackGateway", "make_web_client"]
 

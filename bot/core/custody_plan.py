@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.config import Config, Facility
-from bot.escalation import AckPlan, Chain, ChainLevel, plan_after_ack, plan_escalation
-from bot.model import Custody, Notice, NoticeKind
-from bot.notice_plan import new_notice_id, plan_closing_notices, plan_notices
-from bot.outbound import BACKUP_MIN_LEAD, PAGERDUTY_TARGET, backup_target, webhook_target
+from bot.core.escalation import AckPlan, Chain, ChainLevel, plan_after_ack, plan_escalation
+from bot.core.model import Custody, Notice, NoticeKind
+from bot.core.notice_plan import new_notice_id, plan_closing_notices, plan_notices
+from bot.services.outbound import BACKUP_MIN_LEAD, PAGERDUTY_TARGET, backup_target, webhook_target
 
 # What PagerDuty hears about: the expiry opens an incident, these move it on.
 PAGERDUTY_KINDS = frozenset(

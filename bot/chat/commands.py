@@ -1,11 +1,11 @@
 """Parse the text of a ``/wso`` slash command into command values.
 
 Pure: no Slack, HTTP or database imports. The arrest time is kept as the raw
-text typed after ``at``; ``bot.arrest_time`` turns it into an instant once the
+text typed after ``at``; ``bot.chat.arrest_time`` turns it into an instant once the
 facility zone and ``now`` are known. Control, bidi and zero-width characters
-are dropped before anything is read (``bot.mrkdwn.clean_text``), so they are
+are dropped before anything is read (``bot.chat.slack.clean_text``), so they are
 never stored or logged; any user text echoed in an error message goes through
-``bot.mrkdwn.echo`` so it can never ping a channel.
+``bot.chat.slack.echo`` so it can never ping a channel.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.durations import parse_duration
-from bot.model import WarrantForm
-from bot.mrkdwn import clean_text, echo
+from bot.chat.slack import clean_text, echo
+from bot.core.durations import parse_duration
+from bot.core.model import WarrantForm
 
 
 @dataclass(frozen=True)

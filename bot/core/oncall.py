@@ -2,7 +2,7 @@
 
 Pure: no Slack, HTTP or database imports, no clock and no file system. Every
 ``at``, ``start`` and ``end`` is an aware UTC datetime (checked with
-:func:`bot.model.require_utc`) and every datetime returned is UTC.
+:func:`bot.core.model.require_utc`) and every datetime returned is UTC.
 
 Two kinds of schedule, both built once by the config loader:
 
@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events  # type: ignore[import-untyped]
 
-from bot.model import require_utc
+from bot.core.model import require_utc
 
 DEFAULT_ROTATION_START = date(2024, 1, 1)  # a Monday
 # How far current_and_next looks back and ahead for the edges of a run of shifts.

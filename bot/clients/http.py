@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from bot.retry import SendFailure
+from bot.core.retry import SendFailure
 
 
 def http_exception_failure(prefix: str, error: BaseException) -> SendFailure:

@@ -42,12 +42,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.clock import Clock
-from bot.faults import FaultInjector
-from bot.metrics import Metrics
-from bot.model import URGENT_KINDS, Custody, Notice, NoticeKind
-from bot.notice_plan import triage
-from bot.outbound import (
+from bot.core.model import URGENT_KINDS, Custody, Notice, NoticeKind
+from bot.core.notice_plan import triage
+from bot.core.rate_limit import (
+    ChannelRateLimiter,
+    SlidingWindowLimiter,
+    TargetPauses,
+    send_priority,
+)
+from bot.core.retry import DeliveryFailed, SendFailure, retry_delay
+from bot.ops.faults import FaultInjector
+from bot.ops.metrics import Metrics
+from bot.services.clock import Clock
+from bot.services.outbound import (
     URGENT_CALL_TIMEOUT_SECONDS,
     DeliveryReceipt,
     TargetKind,
@@ -55,13 +62,6 @@ from bot.outbound import (
     outage_place,
     target_kind,
 )
-from bot.rate_limit import (
-    ChannelRateLimiter,
-    SlidingWindowLimiter,
-    TargetPauses,
-    send_priority,
-)
-from bot.retry import DeliveryFailed, SendFailure, retry_delay
 from storage.interface import CustodyStore
 from storage.lanes import delivery_lane
 
@@ -82,7 +82,7 @@ DELIVERY_ALERT_AFTER = timedelta(seconds=30)
 
 
 class NoticeDelivery(Protocol):
-    """Delivers a notice to its target (``bot.outbound.Outbound``)."""
+    """Delivers a notice to its target (``bot.services.outbound.Outbound``)."""
 
     async def deliver(self, custody: Custody, notice: Notice, now: datetime) -> DeliveryReceipt: ...
 
@@ -105,7 +105,7 @@ DeliveryAlerts = Callable[[Custody, Notice, str, datetime], list[Notice]]
 
 
 class StepExpansion(Protocol):
-    """Turns a due escalation step into pages (``bot.paging.StepExpander``)."""
+    """Turns a due escalation step into pages (``bot.services.paging.StepExpander``)."""
 
     async def pages_for(self, custody: Custody, step: Notice, now: datetime) -> list[Notice]: ...
 

@@ -26,8 +26,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.http_failures import http_exception_failure
-from bot.retry import (
+from bot.clients.http import http_exception_failure
+from bot.core.retry import (
     DeliveryFailed,
     SendFailure,
     retry_after_seconds,

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from bot.model import require_utc
-from bot.mrkdwn import code, echo
+from bot.chat.slack import code, echo
+from bot.core.model import require_utc
 
 SAMPLE_BOOKING = "B-2026-0412"
 

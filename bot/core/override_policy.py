@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.chat.slack import escape_mrkdwn
 from bot.config import Config, EscalationLevel, Facility, IceEscalationLevel
-from bot.durations import format_duration
-from bot.mrkdwn import escape_mrkdwn
-from bot.oncall import Schedule, schedule_people
+from bot.core.durations import format_duration
+from bot.core.oncall import Schedule, schedule_people
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,27 @@
-"""Make user-typed text safe to show in Slack mrkdwn: the one home of that rule.
+"""Slack's own terms: identifiers defined once, and user text made safe to echo.
 
-Slack treats ``<...>`` as control sequences (``<!channel>``, ``<@U123>``,
-links), so any text a user typed must have ``&``, ``<`` and ``>`` escaped
-before it is echoed; otherwise a field could ping a whole channel. Escaping is
-not enough for free text shown in a channel: a newline followed by
-``*WSO window expired*`` would look like a second headline from the bot, and a
-bidi override or zero-width character can make text read differently from what
-is stored. So free text is also cleaned of invisible and control characters,
-stripped of mrkdwn emphasis and broadcast words, and shown as a quotation
-attributed to whoever typed it (:func:`quoted`).
-
-Pure: no Slack imports.
-"""
+Identifiers (action ids, block ids, the metadata event type) are defined once
+and used everywhere. User-typed text is made safe to echo into mrkdwn here,
+the one home of that rule (see ``quoted`` and ``echo``)."""
 
 from __future__ import annotations
 
 import re
+from enum import StrEnum
+
+SLASH_COMMAND = "/wso"
+METADATA_EVENT_TYPE = "wso_custody"
+
+
+class ActionId(StrEnum):
+    """``action_id`` of interactive elements; a page's button must contain "ack"."""
+
+    ACKNOWLEDGE = "wso_ack"
+
+
+class BlockId(StrEnum):
+    PAGE_ACTIONS = "wso_page_actions"
+
 
 # Line and tab characters become one space each: a reason stays on one line.
 _TO_SPACE = "\t\n\v\f\r\x85\u2028\u2029"

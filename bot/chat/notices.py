@@ -2,7 +2,7 @@
 
 Channel messages carry the ``wso_custody`` metadata contract. Booking numbers
 are validated before they get here; free text (a release reason) is shown as a
-quotation attributed to whoever typed it (``bot.mrkdwn.quoted``), so nothing a
+quotation attributed to whoever typed it (``bot.chat.slack.quoted``), so nothing a
 user typed can ping ``@channel`` or pass for the bot's own words. Config text
 (a facility name) is escaped.
 """
@@ -14,13 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.chat.slack import METADATA_EVENT_TYPE, ActionId, BlockId, code, escape_mrkdwn, quoted
 from bot.config import Facility
-from bot.durations import format_duration, format_time_left
-from bot.model import Custody, CustodyState, Notice, NoticeKind
-from bot.mrkdwn import code, escape_mrkdwn, quoted
-from bot.notice_plan import is_late
-from bot.oncall import Schedule, Shift
-from bot.slack_ids import METADATA_EVENT_TYPE, ActionId, BlockId
+from bot.core.durations import format_duration, format_time_left
+from bot.core.model import Custody, CustodyState, Notice, NoticeKind
+from bot.core.notice_plan import is_late
+from bot.core.oncall import Schedule, Shift
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.clients.slack_gateway import SlackGateway
 from bot.config import Config, ConfigError, referenced_user_groups
-from bot.retry import DeliveryFailed
-from bot.slack_gateway import SlackGateway
+from bot.core.retry import DeliveryFailed
 
 log = logging.getLogger("wso.slack_check")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.model import CUSTODY_WINDOW, CountingRule, require_utc
+from bot.core.model import CUSTODY_WINDOW, CountingRule, require_utc
 
 
 def custody_deadline(

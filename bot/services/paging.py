@@ -2,7 +2,7 @@
 
 ``notify`` entries are Slack user ids (paged as they are), user groups (``S…``,
 expanded with ``usergroups.users.list``) and on-call schedules
-(``oncall:<id>``, resolved with ``bot.oncall`` and any stored overrides;
+(``oncall:<id>``, resolved with ``bot.core.oncall`` and any stored overrides;
 email addresses from iCalendar files are looked up in Slack).
 
 A user group Slack refuses for good (deleted, or not readable by the bot) pages
@@ -18,11 +18,11 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.config import Config, Facility
-from bot.custody_plan import mirrors
-from bot.escalation import ICE_CHAIN, dedupe_recipients, plan_pages
-from bot.model import Custody, Notice
-from bot.oncall import Override, on_call
-from bot.retry import DeliveryFailed, SendFailure
+from bot.core.custody_plan import mirrors
+from bot.core.escalation import ICE_CHAIN, dedupe_recipients, plan_pages
+from bot.core.model import Custody, Notice
+from bot.core.oncall import Override, on_call
+from bot.core.retry import DeliveryFailed, SendFailure
 from storage.interface import CustodyStore, OncallOverrideRecord
 
 log = logging.getLogger("wso.paging")
@@ -35,7 +35,7 @@ USER_GROUP_REFUSALS = frozenset(
 
 
 class Directory(Protocol):
-    """The Slack lookups paging needs (``bot.slack_gateway.SlackGateway``)."""
+    """The Slack lookups paging needs (``bot.clients.slack_gateway.SlackGateway``)."""
 
     async def usergroup_members(self, usergroup_id: str) -> list[str]: ...
 

@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.config import Config
-from bot.model import Custody, Notice, NoticeKind
-from bot.notice_plan import new_notice_id
-from bot.outbound import BACKUP_MIN_LEAD, backup_target
-from bot.retry import DeliveryFailed
+from bot.core.model import Custody, Notice, NoticeKind
+from bot.core.notice_plan import new_notice_id
+from bot.core.retry import DeliveryFailed
+from bot.services.outbound import BACKUP_MIN_LEAD, backup_target
 from storage.interface import CustodyStore
 
 log = logging.getLogger("wso.backups")

@@ -7,7 +7,7 @@ A notice's ``channel`` names its target:
 * ``pagerduty`` — the facility's PagerDuty service (Events API v2);
 * ``webhook:<n>`` — the n-th ``[[webhook]]`` (0-based);
 * ``escalation`` / ``ice_escalation`` — a chain step; never delivered itself,
-  the dispatcher expands it into pages (see ``bot.escalation``);
+  the dispatcher expands it into pages (see ``bot.core.escalation``);
 * ``backup:<channel>`` — Slack's own copy of the expiry notice, scheduled with
   ``chat.scheduleMessage`` for the deadline plus ``backup_grace`` (kind ``backup``) and
   deleted once the bot's own expiry notice is out or the custody is closed
@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from bot.chat.notices import SlackMessage, backup_expiry_text, custody_metadata, render_notice
+from bot.clients.pagerduty import PagerDutyAction, PagerDutyEvent
 from bot.config import Config, Facility
-from bot.escalation import CHAIN_TARGETS
-from bot.messages import SlackMessage, backup_expiry_text, custody_metadata, render_notice
-from bot.model import URGENT_KINDS, Custody, Notice, NoticeKind
-from bot.pagerduty import PagerDutyAction, PagerDutyEvent
-from bot.retry import DeliveryFailed, SendFailure
+from bot.core.escalation import CHAIN_TARGETS
+from bot.core.model import URGENT_KINDS, Custody, Notice, NoticeKind
+from bot.core.retry import DeliveryFailed, SendFailure
 
 PAGERDUTY_TARGET = "pagerduty"
 WEBHOOK_PREFIX = "webhook:"
