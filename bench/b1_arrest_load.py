@@ -53,7 +53,7 @@ from bench.common import (
     workdir,
 )
 from storage.sqlite_store import to_db_time
-from tests.slack_requests import slack_signature, slash_command_body
+from tests.fakes.signed_requests import slack_signature, slash_command_body
 
 NAME = "B1"
 TITLE = "arrest load, 64 connections"

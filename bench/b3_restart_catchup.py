@@ -50,7 +50,7 @@ from bench.common import (
 from bot.core.model import CUSTODY_WINDOW
 from bot.services.outbound import target_kind
 from storage.sqlite_store import to_db_time
-from tests.slack_requests import SignedSlackClient
+from tests.fakes.signed_requests import SignedSlackClient
 
 NAME = "B3"
 TITLE = "restart after 1 h down"

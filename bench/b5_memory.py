@@ -24,7 +24,7 @@ from bench.common import (
     rss_mb,
     workdir,
 )
-from tests.slack_requests import SignedSlackClient
+from tests.fakes.signed_requests import SignedSlackClient
 
 NAME = "B5"
 TITLE = "memory (RSS)"

@@ -40,7 +40,7 @@ from bench.common import (
     percentile,
     workdir,
 )
-from tests.slack_requests import FORM, slack_signature, slash_command_body
+from tests.fakes.signed_requests import FORM, slack_signature, slash_command_body
 
 NAME = "B6"
 TITLE = "slow clients: 200 idle connections"

@@ -3,7 +3,7 @@
 ``python -m bench.fake_slack_proc [--latency S]`` binds a random port on
 127.0.0.1, prints ``PORT <n>`` and serves until SIGTERM/SIGINT.
 
-It is ``tests.fake_slack.FakeSlack`` with three changes that only matter
+It is ``tests.fakes.slack.FakeSlack`` with three changes that only matter
 under load, and that keep its HTTP behaviour as it is:
 
 * the call log is a bounded deque (the fake keeps every payload otherwise);
@@ -33,7 +33,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fake_slack import FakeSlack, RecordedCall, _ts_micros
+from tests.fakes.slack import FakeSlack, RecordedCall, _ts_micros
 
 RECENT_CALLS = 2000
 

@@ -43,7 +43,7 @@ To run the bot you need a Slack app:
   4. Copy wso.example.toml to wso.toml and fill in your facilities (or set WSO_CONFIG).
 
 To try it without Slack, start the fake Slack in another terminal:
-       .venv/bin/python -m tests.fake_slack --port 8099
+       .venv/bin/python -m tests.fakes.slack --port 8099
   and export SLACK_API_URL=http://127.0.0.1:8099/api/ with any token and secret.
 """
 

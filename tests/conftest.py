@@ -17,8 +17,8 @@ from bot.app import WsoService
 from bot.config import Config, Settings, parse_config
 from bot.services.clock import FakeClock
 from storage.sqlite_store import SqliteCustodyStore
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import SignedSlackClient
+from tests.fakes.signed_requests import SignedSlackClient
+from tests.fakes.slack import FakeSlack
 
 BOT_TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-signing-secret"

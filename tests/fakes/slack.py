@@ -34,7 +34,7 @@ How ``slack_sdk`` 3.48 sends requests (the fake accepts every form, merged):
 * ``data=`` methods and other clients -> form bodies, where ``blocks`` etc. may be
   JSON strings; those are decoded.
 
-CLI: ``python -m tests.fake_slack [--port N] [--token T] [--latency S]`` prints
+CLI: ``python -m tests.fakes.slack [--port N] [--token T] [--latency S]`` prints
 ``SLACK_API_URL=...`` and then one JSON line per call.
 """
 
@@ -1261,7 +1261,7 @@ async def _serve(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.fake_slack", description="Run the fake Slack Web API."
+        prog="python -m tests.fakes.slack", description="Run the fake Slack Web API."
     )
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: random)")
     parser.add_argument("--token", default=None, help="require this bot token")

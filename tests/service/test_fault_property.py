@@ -35,8 +35,8 @@ from bot.core.model import Notice, NoticeKind, NoticeState
 from bot.core.retry import SendFailure
 from bot.services.clock import FakeClock
 from tests.conftest import JAIL
-from tests.fake_slack import Answer, FakeSlack
-from tests.slack_requests import SignedSlackClient
+from tests.fakes.signed_requests import SignedSlackClient
+from tests.fakes.slack import Answer, FakeSlack
 
 BOOKINGS = itertools.count(1)
 CONTENT_TYPES = (

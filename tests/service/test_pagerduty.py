@@ -12,7 +12,7 @@ import pytest
 
 from bot.clients.pagerduty import PagerDutyAction, PagerDutyClient, PagerDutyEvent
 from bot.core.retry import DeliveryFailed
-from tests.fake_pagerduty import FakePagerDuty
+from tests.fakes.pagerduty import FakePagerDuty
 
 ROUTING_KEY = "R0UT1NGK3Y5ECRET0000000000000032"
 DEDUP_KEY = "wso:c_5f0c:expired"

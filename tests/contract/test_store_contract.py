@@ -46,7 +46,7 @@ from storage.interface import (
 )
 from storage.sqlite_store import SCHEMA_VERSION, SqliteCustodyStore, from_db_time, to_db_time
 from tests.conftest import SmallDisk
-from tests.damaged_db import AUDIT_INDEX, DISPATCHER_INDEX, corrupt_header, corrupt_index_page
+from tests.fakes.damaged_db import AUDIT_INDEX, DISPATCHER_INDEX, corrupt_header, corrupt_index_page
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from bot.core.custody_plan import plan_acknowledged_custody, plan_logged_custody
 from bot.core.model import CUSTODY_WINDOW, Custody, NoticeKind
 from bot.core.oncall import Override, Rotation, RotationPeriod, on_call
 
-EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "wso.example.toml"
+EXAMPLE_FILE = Path(__file__).resolve().parents[2] / "wso.example.toml"
 
 GOOD = """\
 [reminders]

@@ -14,9 +14,9 @@ from aiohttp import web
 from bot.config import parse_config
 from bot.services.clock import FakeClock
 from tests.conftest import ICE, JAIL, START, StartService, config_document
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import SignedSlackClient
-from tests.slack_requests import wso_payload as payload
+from tests.fakes.signed_requests import SignedSlackClient
+from tests.fakes.signed_requests import wso_payload as payload
+from tests.fakes.slack import FakeSlack
 
 DEADLINE = START + timedelta(hours=48)
 BACKUP_AT = int((DEADLINE + timedelta(seconds=60)).timestamp())

@@ -35,10 +35,10 @@ from tests.conftest import (
     make_settings,
     two_facility_document,
 )
-from tests.fake_slack import ANSWER_SHAPES, Answer, FakeSlack
-from tests.slack_requests import SignedSlackClient
-from tests.slack_requests import wso_payload as payload
-from tests.test_cli_process import BotProcess
+from tests.fakes.signed_requests import SignedSlackClient
+from tests.fakes.signed_requests import wso_payload as payload
+from tests.fakes.slack import ANSWER_SHAPES, Answer, FakeSlack
+from tests.process.test_cli_process import BotProcess
 
 T = TypeVar("T")
 DEADLINE = START + timedelta(hours=48)

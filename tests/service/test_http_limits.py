@@ -24,8 +24,8 @@ from bot.config import Config
 from bot.services.clock import FakeClock
 from bot.web import RequestLimits
 from tests.conftest import JAIL, OFFICER, SIGNING_SECRET, make_settings
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import SignedSlackClient, slack_signature, slash_command_body
+from tests.fakes.signed_requests import SignedSlackClient, slack_signature, slash_command_body
+from tests.fakes.slack import FakeSlack
 
 # Long enough for a signed command and a click under load; short enough for a test.
 LIMITS = RequestLimits(body_seconds=3.0, linger_seconds=0.5)

@@ -25,7 +25,7 @@ from bot.clients.webhooks import (
     verify,
 )
 from bot.core.retry import DeliveryFailed
-from tests.fake_webhook_receiver import FakeWebhookReceiver
+from tests.fakes.webhook_receiver import FakeWebhookReceiver
 
 SECRET = "whsec-Zq3x-very-secret-value"
 TIMESTAMP = "1764350000"

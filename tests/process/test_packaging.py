@@ -13,7 +13,7 @@ import textwrap
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_wheel_ships_schema_and_console_script_and_runs_outside_the_checkout(

@@ -19,7 +19,7 @@ from bot.core.notice_plan import new_notice_id
 from bot.services.outbound import backup_target
 from storage.sqlite_store import SqliteCustodyStore
 from tests.conftest import JAIL, OFFICER, START, StartService
-from tests.fake_slack import ANSWER_SHAPES, FakeSlack
+from tests.fakes.slack import ANSWER_SHAPES, FakeSlack
 
 BACKUPS = 1_120  # twelve pages of 100
 DEADLINE = START + timedelta(hours=48)

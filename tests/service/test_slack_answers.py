@@ -21,7 +21,7 @@ from bot.clients.slack_web_api import SlackWebApi, classify_answer
 from bot.core.retry import DeliveryFailed, SendFailure
 from bot.services.clock import FakeClock
 from tests.conftest import BOT_TOKEN, JAIL, START
-from tests.fake_slack import ANSWER_SHAPES, Answer, FakeSlack
+from tests.fakes.slack import ANSWER_SHAPES, Answer, FakeSlack
 
 # Short enough that a hang costs the suite little; the bot's own budgets are 3 s and 10 s.
 TEST_TIMEOUT = 0.3

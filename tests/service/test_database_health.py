@@ -18,9 +18,9 @@ from bot.config import Config
 from bot.services.clock import FakeClock
 from storage.sqlite_store import SqliteCustodyStore
 from tests.conftest import START, SmallDisk, StartService, make_settings
-from tests.damaged_db import AUDIT_INDEX, corrupt_index_page
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import SignedSlackClient, SlackReply
+from tests.fakes.damaged_db import AUDIT_INDEX, corrupt_index_page
+from tests.fakes.signed_requests import SignedSlackClient, SlackReply
+from tests.fakes.slack import FakeSlack
 
 UNRECORDED = "may not have been recorded"
 

@@ -18,9 +18,9 @@ from bot.services.dispatcher import Dispatcher
 from bot.services.outbound import DeliveryReceipt
 from storage.sqlite_store import SqliteCustodyStore
 from tests.conftest import JAIL, START
-from tests.fake_slack import FakeSlack, RecordedCall
-from tests.slack_requests import SignedSlackClient
-from tests.slack_requests import wso_payload as payload
+from tests.fakes.signed_requests import SignedSlackClient
+from tests.fakes.signed_requests import wso_payload as payload
+from tests.fakes.slack import FakeSlack, RecordedCall
 
 SERGEANT = "U0SGT"  # level 1 of the test config's escalation chain, "after 0s"
 OTHER_CHANNEL = "C0OTHER"

@@ -34,10 +34,10 @@ from tests.conftest import (
     config_document,
     make_settings,
 )
-from tests.fake_pagerduty import FakePagerDuty
-from tests.fake_slack import FakeSlack
-from tests.fake_webhook_receiver import FakeWebhookReceiver
-from tests.slack_requests import wso_payload as payload
+from tests.fakes.pagerduty import FakePagerDuty
+from tests.fakes.signed_requests import wso_payload as payload
+from tests.fakes.slack import FakeSlack
+from tests.fakes.webhook_receiver import FakeWebhookReceiver
 
 DEADLINE = START + timedelta(hours=48)
 SERGEANT = "U0SGT"

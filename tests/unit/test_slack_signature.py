@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.chat.signature import Refusal, sign, signature_refusal
-from tests.slack_requests import slack_signature
+from tests.fakes.signed_requests import slack_signature
 
 SECRET = "test-signing-secret"
 NOW = 1_796_000_000.0

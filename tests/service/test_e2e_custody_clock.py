@@ -27,9 +27,9 @@ from tests.conftest import (
     STRANGER,
     make_settings,
 )
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import SignedSlackClient
-from tests.slack_requests import wso_payload as payload
+from tests.fakes.signed_requests import SignedSlackClient
+from tests.fakes.signed_requests import wso_payload as payload
+from tests.fakes.slack import FakeSlack
 
 DEADLINE = START + timedelta(hours=48)
 

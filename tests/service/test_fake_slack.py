@@ -1,4 +1,4 @@
-"""Tests for tests/fake_slack.py, driven by the real slack_sdk AsyncWebClient."""
+"""Tests for tests/fakes/slack.py, driven by the real slack_sdk AsyncWebClient."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fake_slack import FakeSlack
+from tests.fakes.slack import FakeSlack
 
 TOKEN = "xoxb-test"
 METADATA = {"event_type": "custody_clock", "event_payload": {"case_id": "C-1", "deadline": 17}}

@@ -21,9 +21,9 @@ from bot.config import Config
 from bot.core.model import NoticeKind, NoticeState
 from bot.services.clock import FakeClock, SystemClock
 from tests.conftest import BOT_TOKEN, ICE, JAIL, SIGNING_SECRET, START, make_settings
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import SignedSlackClient
-from tests.slack_requests import wso_payload as payload
+from tests.fakes.signed_requests import SignedSlackClient
+from tests.fakes.signed_requests import wso_payload as payload
+from tests.fakes.slack import FakeSlack
 
 DEADLINE = START + timedelta(hours=48)
 ServiceFactory = Callable[..., Any]

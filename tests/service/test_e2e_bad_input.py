@@ -12,8 +12,8 @@ from bot.app import WsoService
 from bot.config import parse_config
 from bot.services.clock import FakeClock
 from tests.conftest import OFFICER, SIGNING_SECRET, STRANGER, make_settings, two_facility_document
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import SignedSlackClient, slack_signature, slash_command_body
+from tests.fakes.signed_requests import SignedSlackClient, slack_signature, slash_command_body
+from tests.fakes.slack import FakeSlack
 
 
 @pytest.mark.parametrize(

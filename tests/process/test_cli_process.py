@@ -26,12 +26,12 @@ import aiohttp
 import pytest
 
 from tests.conftest import BOT_TOKEN, ICE, JAIL, SIGNING_SECRET
-from tests.damaged_db import DISPATCHER_INDEX, corrupt_header, corrupt_index_page
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import SignedSlackClient
-from tests.slack_requests import wso_payload as payload
+from tests.fakes.damaged_db import DISPATCHER_INDEX, corrupt_header, corrupt_index_page
+from tests.fakes.signed_requests import SignedSlackClient
+from tests.fakes.signed_requests import wso_payload as payload
+from tests.fakes.slack import FakeSlack
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 WSO_BOT = Path(sys.executable).with_name("wso-bot")
 GOOD_CONFIG = """
 [reminders]

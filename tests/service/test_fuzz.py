@@ -36,7 +36,7 @@ from bot.chat.commands import CommandError, parse_command
 from bot.core.model import NoticeKind
 from handlers.slash_command import INTERNAL_ERROR_TEXT
 from tests.conftest import ICE, JAIL, OFFICER, START
-from tests.slack_requests import FORM, SignedSlackClient
+from tests.fakes.signed_requests import FORM, SignedSlackClient
 
 # --- strategies ------------------------------------------------------------------------
 

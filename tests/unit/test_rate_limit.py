@@ -11,8 +11,8 @@ from bot.core.model import Notice, NoticeKind
 from bot.core.rate_limit import ChannelRateLimiter, SlidingWindowLimiter, send_priority
 from bot.services.clock import FakeClock
 from tests.conftest import ICE, JAIL
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import SignedSlackClient
+from tests.fakes.signed_requests import SignedSlackClient
+from tests.fakes.slack import FakeSlack
 
 T0 = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 
