@@ -30,6 +30,7 @@ from bench import (
     b4_kill_storm,
     b5_memory,
     b6_slow_clients,
+    b7_channel_outage,
 )
 from bench.common import (
     Goal,
@@ -49,6 +50,7 @@ BENCHMARKS: dict[str, ModuleType] = {
         b4_kill_storm,
         b5_memory,
         b6_slow_clients,
+        b7_channel_outage,
     )
 }
 

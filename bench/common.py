@@ -249,11 +249,13 @@ def facilities_toml(
     reminders: Iterable[str] = ("24h", "12h", "4h", "1h", "30m"),
     shared_channel: bool = False,
     escalation: Sequence[tuple[str, str]] = (),
+    officers: Sequence[str] = (OFFICER,),
 ) -> str:
     """``count`` facilities, each with its own channels; ``OFFICER`` is the officer of each.
 
     One facility uses ``JAIL``/``ICE``; more get ``C0JAIL000``/``C0ICE000``, … An
-    escalation user containing ``{n}`` becomes one user per facility (``U0SGT{n}``).
+    escalation user or officer containing ``{n}`` becomes one user per facility
+    (``U0SGT{n}``).
     """
     before = ", ".join(f'"{r}"' for r in reminders)
     text = f"[reminders]\nbefore = [{before}]\n"
@@ -261,6 +263,7 @@ def facilities_toml(
         suffix = "" if count == 1 else f"{index:03d}"
         jail = f"{JAIL}{suffix}"
         ice = jail if shared_channel else f"{ICE}{suffix}"
+        officer_list = ", ".join(f'"{officer.replace("{n}", suffix)}"' for officer in officers)
         text += f"""
 [[facility]]
 id = "{facility_id}"
@@ -268,7 +271,7 @@ name = "Facility {facility_id}"
 timezone = "America/Chicago"
 jail_channel = "{jail}"
 ice_channel = "{ice}"
-officers = ["{OFFICER}"]
+officers = [{officer_list}]
 """
         for user, after in escalation:
             who = user.replace("{n}", suffix)
@@ -345,6 +348,26 @@ class FakeSlackProcess:
 
     async def set_latency(self, seconds: float) -> None:
         await self._get("bench.latency", value=seconds)
+
+    async def outage(self, channel: str, seconds: float, shapes: Sequence[str]) -> dict[str, Any]:
+        """Every call naming ``channel`` fails for ``seconds``, in each shape in turn."""
+        body = await self._get(
+            "bench.outage", channel=channel, seconds=seconds, shape=",".join(shapes)
+        )
+        if not body.get("ok"):
+            raise RuntimeError(f"bench.outage refused: {body}")
+        return body
+
+    async def history(self, channel: str) -> list[list[Any]]:
+        """[notice_id, kind, ts] of each message in ``channel``'s history, oldest first."""
+        body = await self._get("bench.history", channel=channel)
+        messages: list[list[Any]] = body["messages"]
+        return messages
+
+    async def scheduled(self, channel: str) -> list[dict[str, Any]]:
+        body = await self._get("bench.scheduled", channel=channel)
+        scheduled: list[dict[str, Any]] = body["scheduled"]
+        return scheduled
 
     async def close(self) -> None:
         if self._session is not None:

@@ -16,7 +16,20 @@ under load, and that keep its HTTP behaviour as it is:
   reads with the extra method ``bench.posts``.
 
 Extra methods (GET ``/api/bench.<name>``): ``bench.posts?since=N`` (rows from
-index N), ``bench.stats``, ``bench.latency?value=S``.
+index N), ``bench.stats``, ``bench.latency?value=S``, and for outages:
+
+* ``bench.outage?channel=C…&seconds=S&shape=plain_503,html_502,…`` — every call
+  naming the channel (posts, history reads, scheduled messages; every method,
+  or ``methods=a,b``) gets the fake's ``outage()`` answer for ``S`` seconds;
+  several shapes (names of ``ANSWER_SHAPES``) take equal turns, in order.
+  Outage answers are counted in ``bench.stats`` as ``outage:<method>``, and the
+  first one's time (wall clock) is ``first_outage_answer_at``;
+* ``bench.history?channel=C…`` — what the channel's history holds:
+  [notice_id, kind, ts] of each top-level message (None for a message without
+  the bot's metadata), posts that landed while their answer failed included;
+* ``bench.scheduled?channel=C…`` — the scheduled messages Slack holds for it.
+
+``bench.*`` calls are never answered by an outage.
 """
 
 from __future__ import annotations
@@ -33,7 +46,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.slack import FakeSlack, RecordedCall, _ts_micros
+from tests.fakes.slack import ANSWER_SHAPES, FakeSlack, Outage, RecordedCall, _ts_micros
 
 RECENT_CALLS = 2000
 
@@ -46,6 +59,7 @@ class LeanFakeSlack(FakeSlack):
         self.post_rows: list[list[Any]] = []
         self.counts: collections.Counter[str] = collections.Counter()
         self._wall_offset = time.time() - time.monotonic()
+        self.first_outage_answer_at: float | None = None  # wall clock
 
     # --- recording ---------------------------------------------------------------
 
@@ -101,6 +115,18 @@ class LeanFakeSlack(FakeSlack):
             history.insert(bisect.bisect_right(keys, micros), message)
         return message
 
+    # --- outages -----------------------------------------------------------------
+
+    def _outage_for(self, method: str, payload: dict[str, Any]) -> Outage | None:
+        if method.startswith("bench."):
+            return None  # the benchmark's own reads go through whatever else fails
+        outage = super()._outage_for(method, payload)
+        if outage is not None:
+            self.counts["outage:" + method] += 1
+            if self.first_outage_answer_at is None:
+                self.first_outage_answer_at = time.time()
+        return outage
+
     # --- extra methods -----------------------------------------------------------
 
     def _handlers(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
@@ -110,6 +136,9 @@ class LeanFakeSlack(FakeSlack):
                 "bench.posts": self._bench_posts,
                 "bench.stats": self._bench_stats,
                 "bench.latency": self._bench_latency,
+                "bench.outage": self._bench_outage,
+                "bench.history": self._bench_history,
+                "bench.scheduled": self._bench_scheduled,
             }
         )
         return handlers
@@ -120,11 +149,55 @@ class LeanFakeSlack(FakeSlack):
         return {"ok": True, "posts": rows, "next": since + len(rows)}
 
     def _bench_stats(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "counts": dict(self.counts), "posts": len(self.post_rows)}
+        return {
+            "ok": True,
+            "counts": dict(self.counts),
+            "posts": len(self.post_rows),
+            "first_outage_answer_at": self.first_outage_answer_at,
+        }
 
     def _bench_latency(self, payload: dict[str, Any]) -> dict[str, Any]:
         self.latency = float(payload.get("value") or 0.0)
         return {"ok": True, "latency": self.latency}
+
+    def _bench_outage(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Shapes in turn: the first added last, as later outages are checked first."""
+        channel = str(payload.get("channel") or "") or None
+        seconds = float(payload.get("seconds") or 60.0)
+        shapes = [s for s in str(payload.get("shape") or "plain_503").split(",") if s]
+        unknown = [s for s in shapes if s not in ANSWER_SHAPES]
+        if unknown:
+            return {"ok": False, "error": f"unknown_shape:{','.join(unknown)}"}
+        methods_text = str(payload.get("methods") or "")
+        methods = [m for m in methods_text.split(",") if m] or None
+        turn = seconds / len(shapes)
+        started = self.wall_time()
+        turns = []
+        for index in reversed(range(len(shapes))):
+            self.outage(
+                ANSWER_SHAPES[shapes[index]],
+                methods=methods,
+                channel=channel,
+                seconds=turn * (index + 1),
+            )
+            turns.append([shapes[index], started + turn * index, started + turn * (index + 1)])
+        return {"ok": True, "started": started, "turns": sorted(turns, key=lambda t: t[1])}
+
+    def _bench_history(self, payload: dict[str, Any]) -> dict[str, Any]:
+        channel = self._resolve_channel(str(payload.get("channel") or ""))
+        rows = []
+        for message in self._history.get(channel, []):
+            if message.get("thread_ts") not in (None, message["ts"]):
+                continue
+            metadata = message.get("metadata")
+            event = metadata.get("event_payload") if isinstance(metadata, dict) else None
+            event = event if isinstance(event, dict) else {}
+            rows.append([event.get("notice_id"), event.get("kind"), message["ts"]])
+        return {"ok": True, "messages": rows}
+
+    def _bench_scheduled(self, payload: dict[str, Any]) -> dict[str, Any]:
+        channel = str(payload.get("channel") or "") or None
+        return {"ok": True, "scheduled": self.scheduled(channel)}
 
 
 async def _serve(latency: float) -> None:
