@@ -9,6 +9,7 @@ user typed can ping ``@channel`` or pass for the bot's own words. Config text
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from bot.core.durations import format_duration, format_time_left
 from bot.core.model import Custody, CustodyState, Notice, NoticeKind
 from bot.core.notice_plan import is_late
 from bot.core.oncall import Schedule, Shift
+from bot.core.retry import SendFailure
 
 
 @dataclass(frozen=True)
@@ -290,6 +292,15 @@ def backup_expiry_text(custody: Custody, facility: Facility) -> str:
     )
 
 
+_CUSTODY_IN_BACKUP = re.compile(r"\(custody (c_[0-9a-f]+)\)")
+
+
+def custody_of_backup(text: str) -> str | None:
+    """The custody id a scheduled backup's text names (``backup_expiry_text``), if any."""
+    found = _CUSTODY_IN_BACKUP.search(text)
+    return found.group(1) if found else None
+
+
 def _acknowledged_text(
     custody: Custody, notice: Notice, facility: Facility, now: datetime
 ) -> tuple[str, str]:
@@ -312,11 +323,19 @@ def _delivery_problem_text(
     error = escape_mrkdwn(clip(notice.detail.get("error", "unknown error"), ERROR_CODE_CHARS))
     kind = escape_mrkdwn(notice.detail.get("failed_kind", "a"))
     headline = f":warning: *The WSO bot cannot deliver to {shown}* — {_who(custody, facility)}"
-    body = (
-        f"The {kind} notice is stuck: Slack answers `{error}`. It is retried every 5 minutes "
-        "and is not lost, but nobody there sees it until this is fixed: invite the bot to the "
-        "channel, or check the channel id in the config and the bot's token."
-    )
+    if SendFailure(notice.detail.get("error", "")).is_permanent:
+        body = (
+            f"The {kind} notice is stuck: Slack answers `{error}`. It is retried every 5 "
+            "minutes and is not lost, but nobody there sees it until this is fixed: invite the "
+            "bot to the channel, or check the channel id in the config and the bot's token."
+        )
+    else:
+        body = (
+            f"The {kind} notice has not gone through for 30 seconds or more: Slack answers "
+            f"`{error}`, a failure on Slack's side. The bot keeps trying (every minute at "
+            "most) and the notice is not lost, but until Slack recovers nobody there sees it: "
+            "pass it on by other means if it cannot wait."
+        )
     return headline, body
 
 

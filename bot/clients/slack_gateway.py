@@ -90,8 +90,9 @@ class SlackGateway:
             if error.failure.code != "invalid_scheduled_message_id":
                 raise
 
-    async def scheduled_messages(self) -> list[dict[str, Any]]:
-        """Every message the bot has scheduled that Slack has not posted yet, every page.
+    async def scheduled_messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Every message the bot has scheduled (in ``channel``, if given) that Slack has not
+        posted yet, every page.
 
         Raises ``DeliveryFailed`` if any page cannot be read: a partial list must
         never be taken for the whole one (what is missing from it would be
@@ -102,7 +103,7 @@ class SlackGateway:
         for _ in range(SCHEDULED_MAX_PAGES):
             response = await self._api.call(
                 "chat.scheduledMessages.list",
-                query={"limit": SCHEDULED_PAGE_LIMIT, "cursor": cursor},
+                query={"channel": channel, "limit": SCHEDULED_PAGE_LIMIT, "cursor": cursor},
             )
             found.extend(_dicts(response.get("scheduled_messages")))
             cursor = _next_cursor(response)

@@ -106,6 +106,17 @@ class SlidingWindowLimiter:
         taken.append(now)
         return True
 
+    def give_back(self, target: str) -> None:
+        """Return the latest action taken for ``target``: it never reached the far end.
+
+        A call refused outright (a 5xx before processing, a refused connection) is
+        not one of Slack's 30: counting it would hold real backups back for minutes
+        after an outage.
+        """
+        taken = self._taken.get(target)
+        if taken:
+            taken.pop()
+
     def free_at(self, target: str, now: datetime) -> datetime:
         taken = self._recent(target, now)
         if len(taken) < self._limit:

@@ -9,11 +9,11 @@ open custodies and deletes the orphans, so each open custody has exactly one.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.chat.notices import custody_of_backup
 from bot.config import Config
 from bot.core.model import Custody, Notice, NoticeKind
 from bot.core.notice_plan import new_notice_id
@@ -22,7 +22,6 @@ from bot.services.outbound import BACKUP_MIN_LEAD, backup_target
 from storage.interface import CustodyStore
 
 log = logging.getLogger("wso.backups")
-_CUSTODY_IN_TEXT = re.compile(r"\(custody (c_[0-9a-f]+)\)")
 
 
 class ScheduledMessages(Protocol):
@@ -61,7 +60,7 @@ def orphan_backups(
     wanted = {b.message_ts for c, b in recorded if c.is_open}
     orphans = []
     for message in scheduled:
-        ours = _CUSTODY_IN_TEXT.search(str(message.get("text") or ""))
+        ours = custody_of_backup(str(message.get("text") or ""))
         if ours and message.get("id") not in wanted:
             orphans.append((str(message.get("channel_id")), str(message.get("id"))))
     return orphans

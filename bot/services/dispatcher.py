@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot.chat.notices import custody_of_backup
 from bot.core.model import URGENT_KINDS, Custody, Notice, NoticeKind
 from bot.core.notice_plan import triage
 from bot.core.rate_limit import (
@@ -88,7 +89,11 @@ class NoticeDelivery(Protocol):
 
 
 class ChannelHistory(Protocol):
+    """Where Slack shows what it already has: channel history, and scheduled messages."""
+
     async def direct_message_channel(self, user_id: str) -> str: ...
+
+    async def scheduled_messages(self, channel: str | None = None) -> list[dict[str, Any]]: ...
 
     async def find_posted(
         self,
@@ -469,12 +474,7 @@ class Dispatcher:
         if target is TargetKind.CHAIN_STEP:
             await self._expand(custody, notice)
             return None, False
-        if (
-            target in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE)
-            and self._history_lookup
-            and notice.may_have_posted
-            and await self._found_in_history(notice)
-        ):
+        if self._history_lookup and notice.may_have_posted and await self._found_in_history(notice):
             return None, True
         now = self._clock.now()
         if not await self._store.mark_sending(notice.id, now):
@@ -484,7 +484,7 @@ class Dispatcher:
         self._faults.reached("after_claim")
         receipt = await self._delivery.deliver(custody, notice, now)
         self._faults.reached("after_post")
-        return receipt, True
+        return receipt, receipt.answered
 
     async def _sent(self, custody: Custody, notice: Notice, receipt: DeliveryReceipt) -> None:
         sent_at = self._clock.now()
@@ -535,6 +535,8 @@ class Dispatcher:
         retry_at = await self._record_failure(notice, failure)
         if failure.is_rate_limit:
             self._pauses.pause(notice.channel, retry_at)
+        if notice.kind is NoticeKind.BACKUP and not failure.may_have_posted:
+            self._backup_limiter.give_back(notice.channel)  # Slack did not count it either
         now = self._clock.now()
         since = self._failing_since.setdefault(outage_place(notice.channel), now)
         if failure.is_permanent or now - since >= DELIVERY_ALERT_AFTER:
@@ -556,14 +558,14 @@ class Dispatcher:
             self.wake()
 
     async def _found_in_history(self, notice: Notice) -> bool:
-        """Like ``_already_posted``, but a history we may not read means "post anyway".
+        """Like ``_already_there``, but a history we may not read means "post anyway".
 
         A failure that may pass (a rate limit, a 5xx, a timeout) is raised so the
         notice is retried; a refusal (say, a missing ``channels:history`` scope)
         must not block the notice forever: a possible duplicate beats a lost expiry.
         """
         try:
-            return await self._already_posted(notice)
+            return await self._already_there(notice)
         except DeliveryFailed as error:
             if not error.failure.is_permanent:
                 raise
@@ -572,6 +574,31 @@ class Dispatcher:
                 extra={**_notice_fields(notice), "error": error.failure.code},
             )
             return False
+
+    async def _already_there(self, notice: Notice) -> bool:
+        """Look for the notice where Slack shows it; mark it sent if it is there.
+
+        A channel message or a page is looked for in history by its ``notice_id``
+        metadata; a backup in the channel's scheduled messages by the custody its text
+        names. Other targets have nothing to look in (PagerDuty and webhook receivers
+        de-duplicate a repeat themselves).
+        """
+        if is_searchable(notice):
+            if notice.kind is NoticeKind.BACKUP:
+                return await self._already_scheduled(notice)
+            return await self._already_posted(notice)
+        return False
+
+    async def _already_scheduled(self, notice: Notice) -> bool:
+        channel = outage_place(notice.channel)
+        for message in await self._history.scheduled_messages(channel):
+            if custody_of_backup(str(message.get("text") or "")) == notice.custody_id:
+                scheduled_id = str(message.get("id"))
+                await self._store.mark_sent(notice.id, self._clock.now(), scheduled_id, channel)
+                self.stats.recovered += 1
+                log.info("notice.found_scheduled", extra=_notice_fields(notice))
+                return True
+        return False
 
     async def _already_posted(self, notice: Notice) -> bool:
         """Look for the notice in channel history; mark it sent if it is there."""
@@ -638,12 +665,8 @@ class Dispatcher:
         for notice in await self._store.notices_in_flight():
             if notice.channel in self._senders:
                 continue  # its sender is still at work on it
-            searchable = target_kind(notice.channel) in (
-                TargetKind.CHANNEL,
-                TargetKind.DIRECT_MESSAGE,
-            )
             await self._store.mark_pending(
-                notice.id, may_have_posted=searchable and self._history_lookup
+                notice.id, may_have_posted=is_searchable(notice) and self._history_lookup
             )
             log.info("notice.recovered_in_flight", extra=_notice_fields(notice))
 
@@ -655,6 +678,14 @@ async def _finish_or_cancel(tasks: Sequence[asyncio.Task[None]], seconds_left: f
     for task in unfinished:
         task.cancel()
     await asyncio.gather(*unfinished, return_exceptions=True)
+
+
+def is_searchable(notice: Notice) -> bool:
+    """Whether Slack shows this notice somewhere the bot can look (so a resend can check)."""
+    kind = target_kind(notice.channel)
+    if kind is TargetKind.SLACK_BACKUP:
+        return notice.kind is NoticeKind.BACKUP
+    return kind in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE)
 
 
 def _carries_notice(message: dict[str, Any], notice_id: str) -> bool:

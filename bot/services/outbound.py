@@ -80,6 +80,9 @@ class DeliveryReceipt:
 
     message_ts: str | None = None
     message_channel: str | None = None
+    # False when no call was made (nothing to delete, too late to schedule): the target
+    # has said nothing, so an outage of it is not over.
+    answered: bool = True
 
 
 class SlackPoster(Protocol):
@@ -172,7 +175,8 @@ class Outbound:
         if notice.kind is NoticeKind.BACKUP:
             post_at = custody.deadline + self._config.reminders.backup_grace
             if post_at - now < BACKUP_MIN_LEAD:
-                return DeliveryReceipt()  # the bot's own expiry notice is due now anyway
+                # The bot's own expiry notice is due now anyway; nothing asked of Slack.
+                return DeliveryReceipt(answered=False)
             text = backup_expiry_text(custody, facility)
             scheduled_id = await self._slack.schedule_message(
                 channel, int(post_at.timestamp()), text
@@ -186,7 +190,7 @@ class Outbound:
         for backup in scheduled:
             assert backup.message_ts is not None
             await self._slack.delete_scheduled_message(channel, backup.message_ts)
-        return DeliveryReceipt()
+        return DeliveryReceipt(answered=bool(scheduled))
 
     def _pagerduty_event(
         self, custody: Custody, notice: Notice, facility: Facility, now: datetime

@@ -308,10 +308,15 @@ async def test_a_jail_channel_failing_for_30_seconds_is_reported_to_the_officers
         )
     await fake_slack.wait_for(lambda: alerts() == [OFFICER, OTHER_OFFICER], what="DM alerts")
     assert clock.now() - START >= timedelta(seconds=30)
+    [alert, *_] = [p for p in fake_slack.posts() if payload(p)["kind"] == "delivery_problem"]
+    assert "a failure on Slack's side" in alert["text"] and "invite the bot" not in alert["text"]
+
+    def calls_to_jail() -> int:
+        return sum(1 for c in fake_slack.calls if c.payload.get("channel") == JAIL)
+
+    tries = calls_to_jail()
     clock.advance(timedelta(minutes=5))
-    await fake_slack.wait_for(
-        lambda: len(fake_slack.calls_to("chat.postMessage")) > 0, what="more retries"
-    )
+    await fake_slack.wait_for(lambda: calls_to_jail() > tries, what="more retries")
     assert alerts() == [OFFICER, OTHER_OFFICER], "one alert per outage, not one per retry"
     outage.end()
     clock.advance(timedelta(minutes=1))
@@ -541,3 +546,108 @@ async def test_the_real_process_keeps_posting_elsewhere_while_one_channel_answer
         assert set(copies(real_time_slack, JAIL).values()) == {1}
         health = await slack.get_json("/healthz")
         assert health.json["last_slack_error"] is None
+
+
+async def step_through_retries(
+    service: WsoService,
+    booking: str,
+    kind: NoticeKind,
+    channel: str,
+    clock: FakeClock,
+    *,
+    until: datetime,
+) -> Notice:
+    """Move the clock to each retry of one failing notice, until ``until``."""
+    failing = await eventually(
+        lambda: notice(service, booking, kind, channel),
+        lambda n: n.attempts > 0 and n.state is NoticeState.PENDING,
+        "the first failure",
+    )
+    while clock.now() < until:
+        clock.set(max(clock.now(), failing.ready_at()))
+        failing = await eventually(
+            lambda: notice(service, booking, kind, channel),
+            lambda n, before=failing.attempts: n.attempts > before,
+            "the next failed retry",
+        )
+    return failing
+
+
+async def test_a_delivery_that_calls_nobody_does_not_end_a_channels_outage(
+    service: WsoService, slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    """Closing a custody whose backup was never scheduled deletes nothing: no call, no news."""
+    fake_slack.outage(ANSWER_SHAPES["plain_503"], channel=JAIL)
+    await slack.command("arrest B-1")
+    await step_through_retries(
+        service, "B-1", NoticeKind.LOGGED, JAIL, clock, until=START + timedelta(seconds=20)
+    )
+    await slack.command("release B-1 bail posted")  # its backup deletion asks Slack nothing
+    await eventually(
+        lambda: notice(service, "B-1", NoticeKind.BACKUP_DELETE, f"backup:{JAIL}"),
+        lambda n: n.state is NoticeState.SENT,
+        "the backup deletion settled",
+    )
+    assert (await service.health())["last_slack_error"] == "http_503"
+    await step_through_retries(
+        service, "B-1", NoticeKind.LOGGED, JAIL, clock, until=START + timedelta(seconds=40)
+    )
+    await fake_slack.wait_for(
+        lambda: any(payload(p)["kind"] == "delivery_problem" for p in fake_slack.posts()),
+        what="the officers told: 30 s of failures, not restarted by the deletion",
+    )
+
+
+async def test_a_backup_slack_scheduled_despite_a_503_is_found_not_scheduled_twice(
+    service: WsoService, slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    fake_slack.outage(
+        ANSWER_SHAPES["plain_503_after_posting"],
+        methods=["chat.scheduleMessage"],
+        channel=JAIL,
+        times=1,
+    )
+    await slack.command("arrest B-1")
+    backup = await eventually(
+        lambda: notice(service, "B-1", NoticeKind.BACKUP, f"backup:{JAIL}"),
+        lambda n: n.last_error == "http_503",
+        "the 503 recorded on the backup",
+    )
+    clock.set(backup.ready_at())
+    found = await eventually(
+        lambda: notice(service, "B-1", NoticeKind.BACKUP, f"backup:{JAIL}"),
+        lambda n: n.state is NoticeState.SENT,
+        "the backup found among Slack's scheduled messages",
+    )
+    [scheduled] = fake_slack.scheduled(JAIL)
+    assert found.message_ts == scheduled["id"]
+    assert len(fake_slack.calls_to("chat.scheduleMessage")) == 1
+
+
+async def backups_of(service: WsoService) -> list[Notice]:
+    custodies = await service.store.list_open_custodies()
+    notices = await asyncio.gather(*(service.store.notices_for(c.id) for c in custodies))
+    return [n for group in notices for n in group if n.kind is NoticeKind.BACKUP]
+
+
+async def test_schedules_slack_refused_do_not_count_against_its_30_per_5_minutes(
+    service: WsoService, slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    outage = fake_slack.outage(
+        ANSWER_SHAPES["json_400"], methods=["chat.scheduleMessage"], channel=JAIL
+    )
+    for number in range(12):
+        await slack.command(f"arrest B-{number}")
+    # Refused at once, then after 1 s and 2 s more (their back-off): 36 calls in seconds,
+    # past Slack's 30 per 5 minutes if refusals counted.
+    for wait in (1, 2, 0):
+        await eventually(
+            lambda: backups_of(service),
+            lambda found: all(n.ready_at() > clock.now() for n in found),
+            "every backup refused (or held back) and waiting",
+        )
+        clock.advance(timedelta(seconds=wait))
+    assert len(fake_slack.calls_to("chat.scheduleMessage")) == 36
+    outage.end()
+    clock.advance(timedelta(seconds=60))  # past every back-off, well inside 5 minutes
+    await fake_slack.wait_for(lambda: len(fake_slack.scheduled(JAIL)) == 12, what="scheduled")

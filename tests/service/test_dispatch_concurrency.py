@@ -105,6 +105,9 @@ class _History:
     async def direct_message_channel(self, user_id: str) -> str:
         return user_id
 
+    async def scheduled_messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        return []
+
     async def find_posted(
         self,
         channel: str,
