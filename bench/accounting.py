@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.common import db_time_to_epoch
-from bot.services.outbound import TargetKind, target_kind
+from bot.core.targets import TargetKind, target_kind
 
 POSTED = (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE)
 SUPERSEDABLE = ("reminder", "expired")

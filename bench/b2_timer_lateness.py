@@ -43,7 +43,7 @@ from bench.common import (
     workdir,
 )
 from bot.core.model import CUSTODY_WINDOW
-from bot.services.outbound import TargetKind, target_kind
+from bot.core.targets import TargetKind, target_kind
 
 NAME = "B2"
 TITLE = "timer lateness, 100k open custodies"

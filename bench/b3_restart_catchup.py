@@ -48,7 +48,7 @@ from bench.common import (
     workdir,
 )
 from bot.core.model import CUSTODY_WINDOW
-from bot.services.outbound import target_kind
+from bot.core.targets import target_kind
 from storage.sqlite_store import to_db_time
 from tests.fakes.signed_requests import SignedSlackClient
 

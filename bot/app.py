@@ -25,8 +25,9 @@ from bot.clients.pagerduty import PagerDutyClient
 from bot.clients.slack_gateway import SlackGateway, make_web_client
 from bot.clients.slack_web_api import SlackWebApi
 from bot.clients.webhooks import WebhookClient
-from bot.config import Config, Settings, referenced_user_groups
+from bot.config import Settings, referenced_user_groups
 from bot.core.custody_plan import plan_delivery_alert
+from bot.core.facility import Config
 from bot.core.model import Custody, Notice
 from bot.core.retry import PERMANENT_ERROR_PREFIXES, PERMANENT_ERRORS, DeliveryFailed
 from bot.ops.faults import FaultInjector

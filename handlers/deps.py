@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import Config
+from bot.core.facility import Config
 from bot.services.clock import Clock
 from bot.services.desk import CustodyDesk
 from storage.interface import CustodyStore

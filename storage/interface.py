@@ -65,6 +65,12 @@ class DatabaseDamaged(DatabaseUnusable):
     """The database file is corrupt: it must be restored, not written to."""
 
 
+class Clock(Protocol):
+    """What a store needs of the service's clock: the time its faults are stamped with."""
+
+    def now(self) -> datetime: ...
+
+
 @dataclass(frozen=True)
 class StoreFault:
     """Something wrong with the database right now, for ``/healthz``.
@@ -339,5 +345,8 @@ class CustodyStore(Protocol):
         """Due time of the oldest unsent (pending or sending) notice due by ``now`` (lag).
 
         Notices waiting for a retry count: a notice Slack keeps refusing is overdue.
+        Slack-side backups (scheduling and deleting them) do not: they may wait for
+        Slack's 30-per-5-minutes pacing by design, and nobody sees them unless the
+        bot is dead; the bot's own expiry notice is what counts.
         """
         ...

@@ -35,9 +35,9 @@ from bot.core.model import (
     NoticeState,
     WarrantForm,
 )
-from bot.services.clock import Clock, SystemClock
 from storage.interface import (
     AlreadyAcknowledged,
+    Clock,
     CustodyNotOpen,
     DatabaseDamaged,
     DatabaseUnusable,
@@ -277,6 +277,11 @@ def _is_storage_failure(error: BaseException) -> bool:
     return isinstance(error, sqlite3.DatabaseError) and not isinstance(error, _REFUSALS)
 
 
+class _WallClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
 class SqliteCustodyStore:
     """A ``CustodyStore`` over one SQLite file, used by one process at a time."""
 
@@ -293,7 +298,7 @@ class SqliteCustodyStore:
         self._file = None if self._path == ":memory:" else Path(path).resolve()
         # Fault tests: called inside a write transaction just before COMMIT, with its name.
         self._before_commit = before_commit
-        self._clock: Clock = clock or SystemClock()
+        self._clock: Clock = clock or _WallClock()
         self._integrity_wait = integrity_wait_seconds
         self._db: aiosqlite.Connection | None = None
         self._lock = LaneLock()
@@ -762,7 +767,8 @@ class SqliteCustodyStore:
     async def oldest_overdue_due_at(self, now: datetime) -> datetime | None:
         rows = await self._fetch_all(
             """SELECT min(due_at) AS due_at FROM notices
-               WHERE state IN ('pending', 'sending') AND due_at <= ?""",
+               WHERE state IN ('pending', 'sending') AND due_at <= ?
+                 AND kind NOT IN ('backup', 'backup_delete')""",
             (to_db_time(now),),
         )
         return _maybe_time(rows[0]["due_at"])

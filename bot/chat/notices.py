@@ -16,8 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.chat.slack import METADATA_EVENT_TYPE, ActionId, BlockId, code, escape_mrkdwn, quoted
-from bot.config import Facility
 from bot.core.durations import format_duration, format_time_left
+from bot.core.facility import Facility
 from bot.core.model import Custody, CustodyState, Notice, NoticeKind
 from bot.core.notice_plan import is_late
 from bot.core.oncall import Schedule, Shift

@@ -9,13 +9,14 @@ are configured. This module decides the full set; ``notice_plan`` and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from bot.config import Config, Facility
+from bot.core.backup_plan import plan_backup
 from bot.core.escalation import AckPlan, Chain, ChainLevel, plan_after_ack, plan_escalation
+from bot.core.facility import Config, Facility
 from bot.core.model import Custody, Notice, NoticeKind
 from bot.core.notice_plan import new_notice_id, plan_closing_notices, plan_notices
-from bot.services.outbound import BACKUP_MIN_LEAD, PAGERDUTY_TARGET, backup_target, webhook_target
+from bot.core.targets import PAGERDUTY_TARGET, backup_target, webhook_target
 
 # What PagerDuty hears about: the expiry opens an incident, these move it on.
 PAGERDUTY_KINDS = frozenset(
@@ -60,41 +61,13 @@ def _copy(event: Notice, target: str) -> Notice:
     )
 
 
-# The backup is deleted once the bot's own expiry is out; failing that, tidy up this much later.
-BACKUP_CLEANUP_AFTER = timedelta(minutes=10)
-
-
-def plan_backup(
-    custody: Custody, facility: Facility, config: Config, now: datetime
-) -> list[Notice]:
-    """Schedule Slack's own expiry notice now; plan its deletion for when it is not needed.
-
-    The deletion waits (far in the future) until the bot's own expiry notice is
-    posted or the custody is closed, which bring it forward to "now".
-    """
-    post_at = custody.deadline + config.reminders.backup_grace
-    if post_at - now < BACKUP_MIN_LEAD:
-        return []
-    target = backup_target(facility.jail_channel)
-    return [
-        Notice(new_notice_id(), custody.id, NoticeKind.BACKUP, target, now),
-        Notice(
-            new_notice_id(),
-            custody.id,
-            NoticeKind.BACKUP_DELETE,
-            target,
-            post_at + BACKUP_CLEANUP_AFTER,
-        ),
-    ]
-
-
 def plan_logged_custody(
     custody: Custody, facility: Facility, config: Config, now: datetime
 ) -> list[Notice]:
     """Channel notices, their mirrors, the Slack-side backup and the escalation steps."""
     channel_notices = plan_notices(custody, facility.channels(), config.reminders.before, now)
     steps = plan_escalation(custody, chain_for(facility), now)
-    backup = plan_backup(custody, facility, config, now)
+    backup = plan_backup(custody, facility, config.reminders, now)
     return channel_notices + mirrors(channel_notices, facility, config) + backup + steps
 
 

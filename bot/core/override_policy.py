@@ -15,18 +15,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
-from bot.chat.slack import escape_mrkdwn
-from bot.config import Config, EscalationLevel, Facility, IceEscalationLevel
 from bot.core.durations import format_duration
+from bot.core.facility import Config, EscalationLevel, Facility, IceEscalationLevel
 from bot.core.oncall import Schedule, schedule_people
+
+
+class RefusalReason(StrEnum):
+    NOT_PAGED = "not_paged"  # no facility's escalation pages the schedule
+    NOT_AN_OFFICER = "not_an_officer"  # the giver is no officer of a facility it pages
+    NOT_PAGEABLE = "not_pageable"  # the schedule may not page the person
 
 
 @dataclass(frozen=True)
 class OverrideRefusal:
-    """Why an override is refused, and a command that would be accepted (or a way to look)."""
+    """Why an override is refused (``bot.chat.replies`` says it in words), and a command
+    that would be accepted (or a way to look)."""
 
-    message: str
+    reason: RefusalReason
+    schedule_id: str
+    giver: str
+    person: str
+    facilities: tuple[Facility, ...]
     example: str
 
 
@@ -61,29 +72,16 @@ def override_refusal(
 ) -> OverrideRefusal | None:
     """None if ``giver`` may put ``person`` on call for ``schedule``; else why not."""
     facilities = paging_facilities(config, schedule.id)
+
+    def refusal(reason: RefusalReason, example: str) -> OverrideRefusal:
+        return OverrideRefusal(reason, schedule.id, giver, person, facilities, example)
+
     if not facilities:
-        return OverrideRefusal(
-            f"No facility's escalation pages `oncall:{schedule.id}`, so nobody may override "
-            "it from Slack. Nothing was changed. An administrator can set overrides in the "
-            "config.",
-            _example_for(config, giver, duration),
-        )
-    names = _names(facilities)
+        return refusal(RefusalReason.NOT_PAGED, _example_for(config, giver, duration))
     if not may_give_override(config, schedule.id, giver):
-        return OverrideRefusal(
-            f"Only the officers of {names}, whose escalation pages `oncall:{schedule.id}`, may "
-            f"change who is on call for it, and <@{giver}> is not one of them. "
-            "Nothing was changed.",
-            _example_for(config, giver, duration),
-        )
+        return refusal(RefusalReason.NOT_AN_OFFICER, _example_for(config, giver, duration))
     if not may_be_on_call(config, schedule, person):
-        return OverrideRefusal(
-            f"<@{person}> cannot be put on call for `{schedule.id}`: they are not in its "
-            f"rotation or calendar, and not an officer or staff member of {names}, which it "
-            "pages for. Nothing was changed. An administrator can add them to the schedule "
-            "or to the facility's `officers` or `staff`.",
-            _override_line(schedule.id, giver, duration),
-        )
+        return refusal(RefusalReason.NOT_PAGEABLE, _override_line(schedule.id, giver, duration))
     return None
 
 
@@ -97,7 +95,3 @@ def _example_for(config: Config, giver: str, duration: timedelta) -> str:
 
 def _override_line(schedule_id: str, person: str, duration: timedelta) -> str:
     return f"/wso oncall override {schedule_id} {person} {format_duration(duration)}"
-
-
-def _names(facilities: tuple[Facility, ...]) -> str:
-    return ", ".join(escape_mrkdwn(f.name) for f in facilities)

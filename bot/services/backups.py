@@ -14,11 +14,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.chat.notices import custody_of_backup
-from bot.config import Config
-from bot.core.model import Custody, Notice, NoticeKind
-from bot.core.notice_plan import new_notice_id
+from bot.core.backup_plan import backup_again, worth_scheduling
+from bot.core.facility import Config
+from bot.core.model import Custody, Notice
 from bot.core.retry import DeliveryFailed
-from bot.services.outbound import BACKUP_MIN_LEAD, backup_target
 from storage.interface import CustodyStore
 
 log = logging.getLogger("wso.backups")
@@ -39,17 +38,15 @@ def missing_backups(
     """New backup notices for open custodies whose scheduled backup Slack no longer has."""
     fresh: list[Notice] = []
     for custody, backup in recorded:
-        post_at = custody.deadline + config.reminders.backup_grace
         if (
             not custody.is_open
             or backup.message_ts in scheduled_ids
-            or post_at - now < BACKUP_MIN_LEAD
+            or not worth_scheduling(custody, config.reminders, now)
         ):
             continue
         facility = config.facility(custody.facility_id)
         if facility is not None:
-            target = backup_target(facility.jail_channel)
-            fresh.append(Notice(new_notice_id(), custody.id, NoticeKind.BACKUP, target, now))
+            fresh.append(backup_again(custody, facility, now))
     return fresh
 
 

@@ -40,7 +40,7 @@ from bot.chat.notices import (
     facility_name,
     oncall_summary,
 )
-from bot.config import Config, Facility
+from bot.chat.replies import override_refused
 from bot.core.custody import custody_deadline
 from bot.core.custody_plan import (
     chain_for,
@@ -48,12 +48,13 @@ from bot.core.custody_plan import (
     plan_closed_custody,
     plan_logged_custody,
 )
+from bot.core.facility import Config, Facility
 from bot.core.ids import time_ordered_hex
 from bot.core.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind, NoticeState
 from bot.core.oncall import coverage_gaps, current_and_next
 from bot.core.override_policy import override_refusal
+from bot.core.targets import TargetKind, target_kind
 from bot.services.clock import Clock
-from bot.services.outbound import TargetKind, target_kind
 from bot.services.paging import as_overrides
 from storage.interface import (
     AlreadyAcknowledged,
@@ -568,7 +569,7 @@ class CustodyDesk:
             self._config, schedule, invocation.user_id, command.user_id, command.duration
         )
         if refusal is not None:
-            raise Refusal(error_reply(refusal.message, refusal.example))
+            raise Refusal(error_reply(override_refused(refusal), refusal.example))
         now = self._clock.now()
         record = OncallOverrideRecord(
             schedule_id=schedule.id,

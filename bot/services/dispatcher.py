@@ -52,17 +52,11 @@ from bot.core.rate_limit import (
     send_priority,
 )
 from bot.core.retry import DeliveryFailed, SendFailure, retry_delay
+from bot.core.targets import TargetKind, backup_target, outage_place, target_kind
 from bot.ops.faults import FaultInjector
 from bot.ops.metrics import Metrics
 from bot.services.clock import Clock
-from bot.services.outbound import (
-    URGENT_CALL_TIMEOUT_SECONDS,
-    DeliveryReceipt,
-    TargetKind,
-    backup_target,
-    outage_place,
-    target_kind,
-)
+from bot.services.outbound import URGENT_CALL_TIMEOUT_SECONDS, DeliveryReceipt
 from storage.interface import CustodyStore
 from storage.lanes import delivery_lane
 

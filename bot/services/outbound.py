@@ -1,77 +1,28 @@
-"""Where a notice goes, and the one call that delivers it there.
+"""The one call that delivers a notice to its target (``bot.core.targets`` says which).
 
-A notice's ``channel`` names its target:
-
-* ``C…``/``G…``/``D…`` — a Slack channel: a message with ``wso_custody`` metadata;
-* ``U…``/``W…`` — a person: a direct message (escalation pages);
-* ``pagerduty`` — the facility's PagerDuty service (Events API v2);
-* ``webhook:<n>`` — the n-th ``[[webhook]]`` (0-based);
-* ``escalation`` / ``ice_escalation`` — a chain step; never delivered itself,
-  the dispatcher expands it into pages (see ``bot.core.escalation``);
-* ``backup:<channel>`` — Slack's own copy of the expiry notice, scheduled with
-  ``chat.scheduleMessage`` for the deadline plus ``backup_grace`` (kind ``backup``) and
-  deleted once the bot's own expiry notice is out or the custody is closed
-  (kind ``backup_delete``).
+A channel or a person gets a Slack message with ``wso_custody`` metadata; PagerDuty
+an Events API v2 event; a webhook a signed JSON event; a backup target Slack's own
+scheduled copy of the expiry notice, or its deletion (``bot.core.backup_plan``).
+Every failure is a ``DeliveryFailed``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 from typing import Any, Protocol
 
 from bot.chat.notices import SlackMessage, backup_expiry_text, custody_metadata, render_notice
 from bot.clients.pagerduty import PagerDutyAction, PagerDutyEvent
-from bot.config import Config, Facility
-from bot.core.escalation import CHAIN_TARGETS
+from bot.core.backup_plan import backup_post_at, worth_scheduling
+from bot.core.facility import Config, Facility
 from bot.core.model import URGENT_KINDS, Custody, Notice, NoticeKind
 from bot.core.retry import DeliveryFailed, SendFailure
+from bot.core.targets import TargetKind, parse_target
 
-PAGERDUTY_TARGET = "pagerduty"
-WEBHOOK_PREFIX = "webhook:"
-BACKUP_PREFIX = "backup:"
-# Slack refuses to schedule a message in the past; too close to now is not worth it either.
-BACKUP_MIN_LEAD = timedelta(seconds=10)
 # A post of an urgent notice that hangs longer than this is cut short and retried (after a
 # look in history): one hung connection must not hold an expiry back for the full 10 s.
 URGENT_CALL_TIMEOUT_SECONDS = 3.0
-
-
-class TargetKind(StrEnum):
-    CHANNEL = "channel"
-    DIRECT_MESSAGE = "direct_message"
-    PAGERDUTY = "pagerduty"
-    WEBHOOK = "webhook"
-    CHAIN_STEP = "chain_step"
-    SLACK_BACKUP = "slack_backup"
-
-
-def target_kind(target: str) -> TargetKind:
-    if target in CHAIN_TARGETS:
-        return TargetKind.CHAIN_STEP
-    if target.startswith(BACKUP_PREFIX):
-        return TargetKind.SLACK_BACKUP
-    if target == PAGERDUTY_TARGET:
-        return TargetKind.PAGERDUTY
-    if target.startswith(WEBHOOK_PREFIX):
-        return TargetKind.WEBHOOK
-    if target[:1] in ("U", "W"):
-        return TargetKind.DIRECT_MESSAGE
-    return TargetKind.CHANNEL
-
-
-def outage_place(target: str) -> str:
-    """Where a target's failures happen: a backup's channel is that channel (one outage)."""
-    return target.removeprefix(BACKUP_PREFIX)
-
-
-def webhook_target(index: int) -> str:
-    return f"{WEBHOOK_PREFIX}{index}"
-
-
-def backup_target(channel: str) -> str:
-    return f"{BACKUP_PREFIX}{channel}"
 
 
 @dataclass(frozen=True)
@@ -152,8 +103,9 @@ class Outbound:
 
     async def deliver(self, custody: Custody, notice: Notice, now: datetime) -> DeliveryReceipt:
         facility = self.facility_of(custody)
-        kind = target_kind(notice.channel)
-        if kind in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
+        target = parse_target(notice.channel)
+        kind = target.kind
+        if target.is_slack_conversation:
             message = render_notice(custody, notice, facility, now)
             timeout = URGENT_CALL_TIMEOUT_SECONDS if notice.kind in URGENT_KINDS else None
             channel, ts = await self._slack.post_message(notice.channel, message, timeout=timeout)
@@ -162,21 +114,22 @@ class Outbound:
             await self._pagerduty.send(self._pagerduty_event(custody, notice, facility, now))
             return DeliveryReceipt()
         if kind is TargetKind.WEBHOOK:
-            await self._post_webhook(custody, notice, now)
+            await self._post_webhook(custody, notice, target.webhook_index or 0, now)
             return DeliveryReceipt()
         if kind is TargetKind.SLACK_BACKUP:
-            return await self._handle_backup(custody, notice, facility, now)
+            channel = target.slack_channel or ""
+            return await self._handle_backup(custody, notice, facility, channel, now)
         raise DeliveryFailed(SendFailure(code=f"not_deliverable:{notice.channel}"))
 
     async def _handle_backup(
-        self, custody: Custody, notice: Notice, facility: Facility, now: datetime
+        self, custody: Custody, notice: Notice, facility: Facility, channel: str, now: datetime
     ) -> DeliveryReceipt:
-        channel = notice.channel.removeprefix(BACKUP_PREFIX)
+        reminders = self._config.reminders
         if notice.kind is NoticeKind.BACKUP:
-            post_at = custody.deadline + self._config.reminders.backup_grace
-            if post_at - now < BACKUP_MIN_LEAD:
+            if not worth_scheduling(custody, reminders, now):
                 # The bot's own expiry notice is due now anyway; nothing asked of Slack.
                 return DeliveryReceipt(answered=False)
+            post_at = backup_post_at(custody, reminders)
             text = backup_expiry_text(custody, facility)
             scheduled_id = await self._slack.schedule_message(
                 channel, int(post_at.timestamp()), text
@@ -217,8 +170,9 @@ class Outbound:
             },
         )
 
-    async def _post_webhook(self, custody: Custody, notice: Notice, now: datetime) -> None:
-        index = int(notice.channel.removeprefix(WEBHOOK_PREFIX))
+    async def _post_webhook(
+        self, custody: Custody, notice: Notice, index: int, now: datetime
+    ) -> None:
         if index >= len(self._config.webhooks):
             raise DeliveryFailed(SendFailure(code="webhook_not_configured"))
         webhook = self._config.webhooks[index]

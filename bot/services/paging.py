@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.config import Config, Facility
 from bot.core.custody_plan import mirrors
 from bot.core.escalation import ICE_CHAIN, dedupe_recipients, plan_pages
+from bot.core.facility import Config, Facility
 from bot.core.model import Custody, Notice
 from bot.core.oncall import Override, on_call
 from bot.core.retry import DeliveryFailed, SendFailure

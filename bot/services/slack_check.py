@@ -14,7 +14,8 @@ from enum import StrEnum
 from typing import Any
 
 from bot.clients.slack_gateway import SlackGateway
-from bot.config import Config, ConfigError, referenced_user_groups
+from bot.config import ConfigError, referenced_user_groups
+from bot.core.facility import Config
 from bot.core.retry import DeliveryFailed
 
 log = logging.getLogger("wso.slack_check")

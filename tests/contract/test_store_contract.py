@@ -1035,6 +1035,23 @@ async def test_oldest_overdue_due_at_is_the_due_time_of_the_oldest_unsent_due_no
     assert await any_store.oldest_overdue_due_at(T0 + minute * 30) == T0 + minute * 30
 
 
+async def test_slack_side_backups_waiting_their_turn_are_not_lag(
+    any_store: CustodyStore,
+) -> None:
+    custody = make_custody()
+    backup_target = f"backup:{JAIL}"
+    await add(
+        any_store,
+        custody,
+        [
+            make_notice(custody, "backup", kind=NoticeKind.BACKUP, channel=backup_target),
+            make_notice(custody, "delete", kind=NoticeKind.BACKUP_DELETE, channel=backup_target),
+        ],
+    )
+    await any_store.defer_notices(["c1-backup"], T0 + timedelta(minutes=5))
+    assert await any_store.oldest_overdue_due_at(T0 + timedelta(minutes=4)) is None
+
+
 # --- audit ---------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ import pytest
 from bot.config import Config
 from bot.core.model import AuditEntry, Custody, Notice, NoticeKind, NoticeState
 from bot.core.notice_plan import new_notice_id
-from bot.services.outbound import backup_target
+from bot.core.targets import backup_target
 from storage.sqlite_store import SqliteCustodyStore
 from tests.conftest import JAIL, OFFICER, START, StartService
 from tests.fakes.slack import ANSWER_SHAPES, FakeSlack

@@ -22,7 +22,7 @@ from bot.chat.slack import ActionId
 from bot.clients.webhooks import SIGNATURE_HEADER
 from bot.config import Config, parse_config
 from bot.core.model import Notice, NoticeKind, NoticeState
-from bot.services.outbound import PAGERDUTY_TARGET
+from bot.core.targets import PAGERDUTY_TARGET
 from tests.conftest import (
     DESK_STAFF,
     ICE,

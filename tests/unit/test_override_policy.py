@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.chat.commands import OncallOverrideCommand, parse_command
+from bot.chat.replies import override_refused
 from bot.config import Config, parse_config
 from bot.core.oncall import schedule_people
 from bot.core.override_policy import override_refusal, paging_facilities
@@ -178,8 +179,9 @@ def test_refused_overrides_say_why_and_what_would_work(
     assert schedule is not None
     refusal = override_refusal(config, schedule, giver, person, TWELVE_HOURS)
     assert refusal is not None
-    assert says in refusal.message
-    assert "Nothing was changed" in refusal.message
+    message = override_refused(refusal)
+    assert says in message
+    assert "Nothing was changed" in message
     assert refusal.example == example
     if example.startswith("/wso oncall override"):  # the example itself is accepted
         suggested = parse_command(example.removeprefix("/wso "))

@@ -1,0 +1,125 @@
+"""The validated config as plain values: facilities, reminders, webhooks. Pure.
+
+``bot.config`` reads and checks the TOML file and builds these; the core, the
+rendering and the services use them without the loader (no TOML, no files, no
+environment). Every value here is frozen.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.core.oncall import Schedule
+
+DEFAULT_REMINDERS: tuple[timedelta, ...] = (
+    timedelta(hours=24),
+    timedelta(hours=12),
+    timedelta(hours=4),
+    timedelta(hours=1),
+    timedelta(minutes=30),
+)
+DEFAULT_REACK_AFTER = timedelta(minutes=30)
+DEFAULT_BACKUP_GRACE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class EscalationLevel:
+    """Who to notify, and how long after the escalation starts (parsed, not yet acted on)."""
+
+    notify: tuple[str, ...]
+    after: timedelta
+
+
+@dataclass(frozen=True)
+class IceEscalationLevel:
+    """Who to page on the ICE side ``before`` the deadline while the custody is still open."""
+
+    notify: tuple[str, ...]
+    before: timedelta
+    after: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True)
+class Facility:
+    """One jail: its clock's time zone, its two Slack channels, and who may act there."""
+
+    id: str
+    name: str
+    timezone_name: str
+    jail_channel: str
+    ice_channel: str
+    officers: frozenset[str]
+    staff: frozenset[str] = frozenset()
+    escalation: tuple[EscalationLevel, ...] = ()
+    escalation_repeat: int = 0
+    reack_after: timedelta = DEFAULT_REACK_AFTER
+    pagerduty_routing_key: str | None = field(default=None, repr=False)
+    ice_escalation: tuple[IceEscalationLevel, ...] = ()
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The facility's time zone (ZoneInfo caches instances, so this is cheap)."""
+        return zoneinfo.ZoneInfo(self.timezone_name)
+
+    def channels(self) -> tuple[str, str]:
+        """The jail and ICE channel ids, in that order (they may be the same channel)."""
+        return (self.jail_channel, self.ice_channel)
+
+    def may_log_arrest(self, user_id: str) -> bool:
+        """Only the facility's officers may start a custody clock."""
+        return user_id in self.officers
+
+    def may_close(self, user_id: str) -> bool:
+        """Officers and staff may record a transfer or release."""
+        return user_id in self.officers or user_id in self.staff
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """Lead times before the deadline at which to remind; always sorted longest first."""
+
+    before: tuple[timedelta, ...] = DEFAULT_REMINDERS
+    # Slack posts a backup expiry notice this long after the deadline unless the bot's own
+    # expiry notice went out first (and deleted it).
+    backup_grace: timedelta = DEFAULT_BACKUP_GRACE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "before", tuple(sorted(self.before, reverse=True)))
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A URL that receives every custody event, signed with HMAC-SHA256 using ``secret``."""
+
+    url: str
+    secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole facility file, validated."""
+
+    reminders: Reminders
+    facilities: tuple[Facility, ...]
+    schedules: tuple[Schedule, ...] = ()
+    webhooks: tuple[Webhook, ...] = ()
+    # A dead man's switch: pinged every minute while nothing is overdue.
+    heartbeat_url: str | None = field(default=None, repr=False)
+
+    def facility(self, facility_id: str) -> Facility | None:
+        """The facility with this id, or None."""
+        return next((each for each in self.facilities if each.id == facility_id), None)
+
+    def schedule(self, schedule_id: str) -> Schedule | None:
+        """The on-call schedule with this id (without the ``oncall:`` prefix), or None."""
+        return next((each for each in self.schedules if each.id == schedule_id), None)
+
+    def facilities_for_channel(self, channel_id: str) -> tuple[Facility, ...]:
+        """Facilities whose jail or ICE channel this is."""
+        return tuple(each for each in self.facilities if channel_id in each.channels())
+
+    def facilities_for_officer(self, user_id: str) -> tuple[Facility, ...]:
+        """Facilities where this user may log arrests."""
+        return tuple(each for each in self.facilities if each.may_log_arrest(user_id))
