@@ -41,6 +41,7 @@ from bot.core.facility import Facility as Facility
 from bot.core.facility import IceEscalationLevel as IceEscalationLevel
 from bot.core.facility import Reminders as Reminders
 from bot.core.facility import Webhook as Webhook
+from bot.core.local_time import AmbiguousLocalTime, LocalTimeError, to_utc
 from bot.core.model import CUSTODY_WINDOW
 from bot.core.oncall import (
     DEFAULT_ROTATION_START,
@@ -978,17 +979,18 @@ def _read_stamp(text: str, path: str) -> datetime:
 
 def _local_to_utc(wall: datetime, path: str, zone: zoneinfo.ZoneInfo) -> datetime:
     """A local time that happens exactly once; DST repeats and gaps are refused, not guessed."""
-    first, second = (wall.replace(tzinfo=zone, fold=fold) for fold in (0, 1))
-    if first.utcoffset() == second.utcoffset():
-        return first.astimezone(UTC)
-    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall:
-        problem = "happens twice (clocks go back that night)"
-    else:
-        problem = "does not exist (clocks skip it that night)"
-    choices = f'"{_iso_minutes(first)}" or "{_iso_minutes(second)}"'
-    raise ConfigError(
-        path, f"{wall:%Y-%m-%d %H:%M} {problem} in {zone.key}; write it with an offset: {choices}"
-    )
+    try:
+        return to_utc(wall, zone)
+    except LocalTimeError as refused:
+        if isinstance(refused, AmbiguousLocalTime):
+            problem = "happens twice (clocks go back that night)"
+        else:
+            problem = "does not exist (clocks skip it that night)"
+        choices = f'"{_iso_minutes(refused.earlier)}" or "{_iso_minutes(refused.later)}"'
+        raise ConfigError(
+            path,
+            f"{wall:%Y-%m-%d %H:%M} {problem} in {zone.key}; write it with an offset: {choices}",
+        ) from None
 
 
 def _iso_minutes(moment: datetime) -> str:
