@@ -8,8 +8,8 @@ Two sources:
   the core's (:mod:`bot.core.facility`, :mod:`bot.core.oncall`);
 * the environment (:mod:`bot.config.settings`): Slack credentials, paths, the HTTP port.
 
-:mod:`bot.config.settings` reads environment variables, and only from the mapping its
-caller hands it. Every config mistake raises :class:`ConfigError`
+:mod:`bot.config.settings` is the only module that reads environment variables, and only
+from the mapping ``bot.cli`` hands it. Every config mistake raises :class:`ConfigError`
 naming the exact key (:mod:`bot.config.fields`), so an operator can fix the file without
 reading code. The names below are the package's public face: import them from here.
 """
@@ -38,12 +38,14 @@ from bot.config.settings import (
     DEFAULT_CONFIG_PATH,
     DEFAULT_DB_PATH,
     DEFAULT_HOST,
+    DEFAULT_LOG_LEVEL,
     DEFAULT_PAGERDUTY_EVENTS_URL,
     DEFAULT_PORT,
     DEFAULT_SLACK_API_URL,
     MissingCredentials,
     Settings,
     SlackAccess,
+    check_config_path,
 )
 from bot.core.facility import (
     DEFAULT_BACKUP_GRACE,
@@ -63,6 +65,7 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "DEFAULT_DB_PATH",
     "DEFAULT_HOST",
+    "DEFAULT_LOG_LEVEL",
     "DEFAULT_PAGERDUTY_EVENTS_URL",
     "DEFAULT_PORT",
     "DEFAULT_REACK_AFTER",
@@ -90,6 +93,7 @@ __all__ = [
     "SlackAccess",
     "UnreadableFile",
     "Webhook",
+    "check_config_path",
     "load_config",
     "parse_config",
     "read_small_file",

@@ -1,7 +1,8 @@
-"""Process settings from the environment, read from a mapping the caller hands in.
+"""Process settings from the environment: the only reader of environment variables.
 
-Unset and blank variables mean their defaults. A bad value raises
-:class:`ConfigError` whose key is the variable's name.
+``bot.cli`` hands ``os.environ`` to these functions once at start-up; nothing else in
+the bot reads the environment. Unset and blank variables mean their defaults. A bad
+value raises :class:`ConfigError` whose key is the variable's name.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ DEFAULT_CONFIG_PATH = Path("wso.toml")
 DEFAULT_DB_PATH = Path("wso.db")
 DEFAULT_PORT = 3000
 DEFAULT_HOST = "0.0.0.0"
+DEFAULT_LOG_LEVEL = "INFO"
 
 
 class MissingCredentials(Exception):
@@ -54,6 +56,8 @@ class Settings:
     # Benchmarks only (B4 "with reconciliation off"): False resends whatever a crash or
     # a timeout left in doubt without looking in Slack's history first.
     history_lookup: bool = True
+    # Handed to the logging module as given; it refuses a name it does not know.
+    log_level: str = DEFAULT_LOG_LEVEL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -82,6 +86,7 @@ class Settings:
             pagerduty_events_url=_pagerduty_events_url(_env(environ, "PAGERDUTY_EVENTS_URL")),
             fault_point=_env(environ, "WSO_FAULT_POINT"),
             history_lookup=_history_lookup(_env(environ, "WSO_HISTORY_LOOKUP")),
+            log_level=environ.get("LOG_LEVEL", DEFAULT_LOG_LEVEL),
         )
 
 
@@ -102,6 +107,14 @@ class SlackAccess:
         if token is None:
             return None
         return cls(token, _api_url(_env(environ, "SLACK_API_URL") or DEFAULT_SLACK_API_URL))
+
+
+def check_config_path(environ: Mapping[str, str]) -> Path:
+    """The file ``check-config`` checks when none is named: $WSO_CONFIG, else ./wso.toml.
+
+    The value is used as given, spaces included, where :class:`Settings` strips it.
+    """
+    return Path(environ.get("WSO_CONFIG") or DEFAULT_CONFIG_PATH)
 
 
 def _history_lookup(text: str | None) -> bool:
