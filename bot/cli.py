@@ -8,17 +8,17 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import (
-    DEFAULT_CONFIG_PATH,
     Config,
     ConfigError,
     MissingCredentials,
     Settings,
     SlackAccess,
+    check_config_path,
     load_config,
     referenced_user_groups,
 )
@@ -49,6 +49,8 @@ To try it without Slack, start the fake Slack in another terminal:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The one place the environment comes in; only bot.config.settings reads it.
+    environ: Mapping[str, str] = os.environ
     parser = argparse.ArgumentParser(prog="wso-bot", description="WSO Custody Clock Slack bot")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the bot (HTTP mode); settings come from the environment")
@@ -58,15 +60,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "check-config":
-        return check_config(args.path or Path(os.environ.get("WSO_CONFIG") or DEFAULT_CONFIG_PATH))
-    return serve()
+        return check_config(args.path or check_config_path(environ), environ)
+    return serve(environ)
 
 
-def check_config(path: Path) -> int:
+def check_config(path: Path, environ: Mapping[str, str]) -> int:
     """Validate the file; with SLACK_BOT_TOKEN set, check the token and user groups with Slack."""
     try:
         config = load_config(path)
-        access = SlackAccess.from_env(os.environ)
+        access = SlackAccess.from_env(environ)
     except ConfigError as error:
         print(f"wso-bot: config error: {error}", file=sys.stderr)
         return EXIT_CONFIG
@@ -142,9 +144,9 @@ def describe_config(path: Path, config: Config) -> str:
     return "\n".join(lines)
 
 
-def serve() -> int:
+def serve(environ: Mapping[str, str]) -> int:
     try:
-        settings = Settings.from_env(os.environ)
+        settings = Settings.from_env(environ)
     except MissingCredentials as missing:
         print(MISSING_CREDENTIALS_HELP.format(names=" and ".join(missing.missing)), file=sys.stderr)
         return EXIT_CONFIG
@@ -156,7 +158,7 @@ def serve() -> int:
     except ConfigError as error:
         print(f"wso-bot: config error: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    configure_logging(settings.log_level)
     try:
         asyncio.run(_serve_until_signalled(settings, config))
     except DatabaseUnusable as error:  # in use by another process, damaged, or unopenable

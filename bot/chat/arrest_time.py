@@ -3,8 +3,9 @@
 Pure: no clock and no I/O; the facility zone and ``now`` are parameters. A
 local time that happens twice (the autumn DST change) or never (the spring
 change) is refused rather than guessed, because a wrong hour moves a legal
-deadline. A time in the future is refused too, and "yesterday" is only ever
-suggested, never assumed.
+deadline (:mod:`bot.core.local_time` decides which times those are; the words
+for the officer are this module's). A time in the future is refused too, and
+"yesterday" is only ever suggested, never assumed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.chat.slack import code, echo
+from bot.core.local_time import AmbiguousLocalTime, SkippedLocalTime, to_utc
 from bot.core.model import require_utc
 
 SAMPLE_BOOKING = "B-2026-0412"
@@ -113,19 +115,12 @@ def _read_offset(text: str, raw: str | None) -> timedelta | None:
 def _place_on_time_line(typed: _TypedTime, zone: ZoneInfo) -> datetime:
     if typed.offset is not None:
         return typed.wall.replace(tzinfo=timezone(typed.offset)).astimezone(UTC)
-    earlier = typed.wall.replace(tzinfo=zone, fold=0)
-    later = typed.wall.replace(tzinfo=zone, fold=1)
-    if earlier.utcoffset() == later.utcoffset():
-        return earlier.astimezone(UTC)
-    if _exists(earlier):
-        raise _ambiguous_error(earlier, later, zone)
-    raise _skipped_error(earlier, later, zone)
-
-
-def _exists(local: datetime) -> bool:
-    """A skipped wall time does not survive a round trip through UTC."""
-    round_trip = local.astimezone(UTC).astimezone(local.tzinfo)
-    return round_trip.replace(tzinfo=None) == local.replace(tzinfo=None)
+    try:
+        return to_utc(typed.wall, zone)
+    except AmbiguousLocalTime as repeated:
+        raise _ambiguous_error(repeated.earlier, repeated.later, zone) from None
+    except SkippedLocalTime as skipped:
+        raise _skipped_error(skipped.earlier, skipped.later, zone) from None
 
 
 def _unreadable_error(text: str) -> TimeInputError:

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events  # type: ignore[import-untyped]
 
+from bot.core.local_time import when_reached
 from bot.core.model import require_utc
 
 DEFAULT_ROTATION_START = date(2024, 1, 1)  # a Monday
@@ -319,36 +320,9 @@ def _shift_index(rotation: Rotation, zone: ZoneInfo, at: datetime) -> int:
 
 
 def _shift_start(rotation: Rotation, zone: ZoneInfo, index: int) -> datetime:
+    """When shift ``index`` begins: on a change night, when the clocks reach the handoff."""
     day = rotation.start + timedelta(days=index * rotation.period.days)
-    return wall_time_to_utc(datetime.combine(day, rotation.handoff), zone)
-
-
-def wall_time_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
-    """The instant a naive local ``wall`` time happens in ``zone``, in UTC.
-
-    An ambiguous time (autumn repeat) is its first occurrence; a time skipped by a spring
-    change happens at the first valid instant after the gap (02:30 → 03:00 new time).
-    """
-    instant = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) == wall:
-        return instant
-    return _end_of_gap(wall, zone)
-
-
-def _end_of_gap(wall: datetime, zone: ZoneInfo) -> datetime:
-    """The first instant whose local time is later than ``wall``, which lies in a gap."""
-    # The two folds read the missing wall time with the offsets either side of the gap,
-    # so the transition lies between them; zone transitions fall on whole seconds.
-    readings = sorted(int(wall.replace(tzinfo=zone, fold=fold).timestamp()) for fold in (0, 1))
-    before, after = readings
-    while after - before > 1:
-        middle = (before + after) // 2
-        local = datetime.fromtimestamp(middle, UTC).astimezone(zone).replace(tzinfo=None)
-        if local > wall:
-            after = middle
-        else:
-            before = middle
-    return datetime.fromtimestamp(after, UTC)
+    return when_reached(datetime.combine(day, rotation.handoff), zone)
 
 
 # --- iCalendar ---------------------------------------------------------------------------
@@ -442,9 +416,9 @@ def _ical_instant(value: date | datetime, zone: ZoneInfo) -> datetime:
     """A DTSTART/DTEND value as UTC: dates are local midnights, floating times local."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            return wall_time_to_utc(value, zone)
+            return when_reached(value, zone)
         return value.astimezone(UTC)
-    return wall_time_to_utc(datetime.combine(value, time(0)), zone)
+    return when_reached(datetime.combine(value, time(0)), zone)
 
 
 def _ical_intervals(schedule: Schedule, start: datetime, end: datetime) -> list[_Interval]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import resource
 import signal
@@ -502,3 +503,35 @@ async def test_serve_refuses_a_damaged_database_and_says_what_to_do(
     assert "With the bot stopped, restore wso.db from a backup" in refused.stderr
     assert f"sqlite3 {db} 'PRAGMA integrity_check'" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_check_config_without_a_path_checks_the_file_wso_config_names(
+    tmp_path: Path, config_path: Path
+) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text(GOOD_CONFIG.replace("America/Chicago", "America/Chicgo"))
+
+    named = run(wso_bot("check-config"), tmp_path, WSO_CONFIG=str(config_path))
+    named_broken = run(wso_bot("check-config"), tmp_path, WSO_CONFIG=str(broken))
+
+    assert named.returncode == 0, named.stderr
+    assert f"{config_path}: OK" in named.stdout
+    assert named_broken.returncode == 2
+    assert f"{broken}: facility[0].timezone" in named_broken.stderr
+
+
+async def test_log_level_from_the_environment_filters_the_log(
+    tmp_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
+) -> None:
+    path = tmp_path / "wso.toml"
+    path.write_text(GOOD_CONFIG + '\n[[facility.escalation]]\nnotify = ["S0NOPE"]\n')
+    bot = BotProcess(tmp_path, path, real_time_slack.api_url, LOG_LEVEL="warning")
+    processes.append(bot)
+    await bot.wait_healthy()
+    assert bot.kill(signal.SIGTERM) == 0  # stopped cleanly: its log is complete
+
+    records = [json.loads(line) for line in bot.log().splitlines() if line.startswith("{")]
+    levels = [record["level"] for record in records]
+    events = [record["event"] for record in records]
+    assert "config.unknown_user_group" in events  # an error: logged at WARNING
+    assert "info" not in levels  # service.started, service.stopped: not logged

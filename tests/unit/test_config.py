@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import os
 import re
@@ -30,6 +31,7 @@ from bot.config import (
     Reminders,
     Settings,
     Webhook,
+    check_config_path,
     load_config,
     parse_config,
     referenced_user_groups,
@@ -1513,3 +1515,90 @@ def test_history_lookup_is_on_unless_a_benchmark_turns_it_off() -> None:
         settings(WSO_HISTORY_LOOKUP="no")
     assert caught.value.key == "WSO_HISTORY_LOOKUP"
     assert '"on" or "off"' in str(caught.value)
+
+
+def test_log_level_is_read_with_the_other_settings() -> None:
+    assert settings().log_level == "INFO"
+    assert settings(LOG_LEVEL="warning").log_level == "warning"  # logging upper-cases it
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, Path("wso.toml")),
+        ({"WSO_CONFIG": ""}, Path("wso.toml")),
+        ({"WSO_CONFIG": "/etc/wso/wso.toml"}, Path("/etc/wso/wso.toml")),
+    ],
+)
+def test_check_config_path_is_wso_config_or_the_default(
+    environ: dict[str, str], expected: Path
+) -> None:
+    assert check_config_path(environ) == expected
+
+
+REPO = Path(__file__).resolve().parents[2]
+ENVIRONMENT_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_API_URL",
+    "WSO_CONFIG",
+    "WSO_DB",
+    "PORT",
+    "HOST",
+    "PAGERDUTY_EVENTS_URL",
+    "LOG_LEVEL",
+    "WSO_FAULT_POINT",
+    "WSO_HISTORY_LOOKUP",
+)
+
+
+def _environment_uses(path: Path) -> tuple[int, int, list[str]]:
+    """How often ``path`` takes ``os.environ`` (or ``getenv``), how often it looks inside a
+    mapping named ``environ``, and the variable names it spells as strings."""
+    tree = ast.parse(path.read_text(), str(path))
+    nodes = list(ast.walk(tree))
+    taken = [
+        node
+        for node in nodes
+        if (isinstance(node, ast.Attribute) and node.attr in ("environ", "environb", "getenv"))
+        or (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(alias.name in ("environ", "environb", "getenv") for alias in node.names)
+        )
+    ]
+    looked_inside = [
+        node
+        for node in nodes
+        if isinstance(node, ast.Attribute | ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "environ"
+    ]
+    names = [
+        node.value
+        for node in nodes
+        if isinstance(node, ast.Constant) and node.value in ENVIRONMENT_VARIABLES
+    ]
+    return len(taken), len(looked_inside), names
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    """cli takes os.environ once and hands it on; only settings looks inside or names a variable."""
+    taken: dict[str, int] = {}
+    looked_inside: dict[str, int] = {}
+    spelled: dict[str, list[str]] = {}
+    for top in ("bot", "handlers", "storage"):
+        for path in sorted((REPO / top).rglob("*.py")):
+            module = path.relative_to(REPO).as_posix()
+            takes, looks, names = _environment_uses(path)
+            if takes:
+                taken[module] = takes
+            if looks:
+                looked_inside[module] = looks
+            if names:
+                spelled[module] = names
+    settings_module = "bot/config/settings.py"
+    assert taken == {"bot/cli.py": 1}, taken
+    assert set(looked_inside) == {settings_module}, looked_inside
+    assert set(spelled) == {settings_module}, spelled
+    assert sorted(set(spelled[settings_module])) == sorted(ENVIRONMENT_VARIABLES)

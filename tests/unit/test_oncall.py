@@ -24,7 +24,6 @@ from bot.core.oncall import (
     on_call,
     parse_ical,
     shifts_between,
-    wall_time_to_utc,
 )
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -210,23 +209,6 @@ def test_rotation_shift_lengths(
     shift = shift_at(schedule, at)
     assert shift.start == starts
     assert shift.end - shift.start == timedelta(hours=hours)
-
-
-@pytest.mark.parametrize(
-    ("wall", "expected"),
-    [
-        (datetime(2026, 3, 8, 2, 0), utc(2026, 3, 8, 8)),
-        (datetime(2026, 3, 8, 2, 30), utc(2026, 3, 8, 8)),
-        (datetime(2026, 3, 8, 2, 59, 59), utc(2026, 3, 8, 8)),
-        (datetime(2026, 3, 8, 3, 0), utc(2026, 3, 8, 8)),
-        (datetime(2026, 3, 8, 1, 59), utc(2026, 3, 8, 7, 59)),
-        (datetime(2026, 11, 1, 1, 0), utc(2026, 11, 1, 6)),
-        (datetime(2026, 11, 1, 1, 59), utc(2026, 11, 1, 6, 59)),
-        (datetime(2026, 11, 1, 2, 0), utc(2026, 11, 1, 8)),
-    ],
-)
-def test_wall_time_to_utc(wall: datetime, expected: datetime) -> None:
-    assert wall_time_to_utc(wall, CHICAGO) == expected
 
 
 def test_shifts_between_daily_across_spring_change() -> None:
