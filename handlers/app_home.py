@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.notices import home_view
+from bot.chat.views import home_view
 from handlers.deps import HandlerDeps
 
 log = logging.getLogger("wso.handlers")

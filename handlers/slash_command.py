@@ -7,17 +7,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.chat.replies import internal_error
 from bot.chat.slack import SLASH_COMMAND
 from bot.services.desk import Invocation
 from handlers.deps import HandlerDeps
 
 log = logging.getLogger("wso.handlers")
-
-INTERNAL_ERROR_TEXT = (
-    ":warning: Something went wrong inside the WSO bot and your command may not have been "
-    "recorded. Check with `/wso status BOOKING` before trying again; if this keeps "
-    "happening, tell your system administrator."
-)
 
 
 def unescape_slack_text(text: str) -> str:
@@ -40,6 +35,6 @@ def register(app: AsyncApp, deps: HandlerDeps) -> None:
             reply = await deps.desk.handle(invocation)
         except Exception:
             log.exception("command.failed", extra={"user_id": invocation.user_id})
-            await ack(text=INTERNAL_ERROR_TEXT, response_type="ephemeral")
+            await ack(text=internal_error().text, response_type="ephemeral")
             return
         await ack(text=reply.text, response_type="ephemeral")

@@ -1,10 +1,12 @@
-"""Everything the bot says, rendered from plain values. Pure: no Slack client here.
+"""Channel and DM messages, rendered from plain values. Pure: no Slack client here.
 
 Channel messages carry the ``wso_custody`` metadata contract. Booking numbers
 are validated before they get here; free text (a release reason) is shown as a
 quotation attributed to whoever typed it (``bot.chat.slack.quoted``), so nothing a
 user typed can ping ``@channel`` or pass for the bot's own words. Config text
-(a facility name) is escaped.
+(a facility name) is escaped (``bot.chat.phrases``). Ephemeral answers to the
+person who typed a command are in ``bot.chat.replies``; the App Home tab is in
+``bot.chat.views``.
 """
 
 from __future__ import annotations
@@ -13,14 +15,20 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from bot.chat.slack import METADATA_EVENT_TYPE, ActionId, BlockId, code, escape_mrkdwn, quoted
+from bot.chat.phrases import (
+    clip,
+    escalation_gap_line,
+    facility_name,
+    format_local,
+    release_reason,
+    warrant_phrase,
+)
+from bot.chat.slack import METADATA_EVENT_TYPE, ActionId, BlockId, escape_mrkdwn
 from bot.core.durations import format_duration, format_time_left
 from bot.core.facility import Facility
 from bot.core.model import Custody, CustodyState, Notice, NoticeKind
 from bot.core.notice_plan import is_late
-from bot.core.oncall import Schedule, Shift
 from bot.core.retry import SendFailure
 
 
@@ -33,44 +41,13 @@ class SlackMessage:
     metadata: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
-class Reply:
-    """An ephemeral answer to the person who typed a command."""
-
-    text: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-
-
 # Slack refuses a section block whose text is longer (Block Kit reference).
 SECTION_TEXT_LIMIT = 3_000
-# A coverage warning lists every gap of every on-call level; a few say enough.
-COVERAGE_GAPS_SHOWN = 3
-COVERAGE_WARNING_CHARS = 1_000
 # Slack's error codes are short words; anything longer is a broken proxy's page.
 ERROR_CODE_CHARS = 100
 
 
-# --- bounded text ------------------------------------------------------------------
-
-
-def clip(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, ending in "…" when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def coverage_warning_text(warning: str) -> str:
-    """The first few gaps of a coverage warning and how many more there are.
-
-    The desk joins one clause per gap with "; ", and an iCalendar schedule can
-    have a gap every hour of the window; the officer needs to know that there
-    are gaps and where the first ones are, not every one.
-    """
-    gaps = warning.split("; ")
-    shown = gaps[:COVERAGE_GAPS_SHOWN]
-    text = clip("; ".join(shown), COVERAGE_WARNING_CHARS)
-    if len(gaps) > len(shown):
-        text += f"; …and {len(gaps) - len(shown)} more"
-    return text
+# --- blocks ----------------------------------------------------------------------
 
 
 def sections(text: str) -> list[dict[str, Any]]:
@@ -89,12 +66,6 @@ def sections(text: str) -> list[dict[str, Any]]:
 
 
 # --- time ------------------------------------------------------------------------
-
-
-def format_local(instant: datetime, zone: ZoneInfo) -> str:
-    """``Mon Nov 30, 14:05 CST`` in the facility's zone."""
-    local = instant.astimezone(zone)
-    return f"{local:%a %b} {local.day}, {local:%H:%M} {local.tzname()}"
 
 
 def format_utc(instant: datetime) -> str:
@@ -165,11 +136,6 @@ def format_lead(seconds: int) -> str:
     )
 
 
-def facility_name(facility: Facility) -> str:
-    """The facility's configured name, escaped: config text is not trusted mrkdwn."""
-    return escape_mrkdwn(facility.name)
-
-
 def _who(custody: Custody, facility: Facility) -> str:
     return f"booking *{custody.booking}* at {facility_name(facility)}"
 
@@ -178,7 +144,7 @@ def _logged_text(
     custody: Custody, notice: Notice, facility: Facility, now: datetime
 ) -> tuple[str, str]:
     left = custody.deadline - now
-    warrant = _warrant_phrase(custody)
+    warrant = warrant_phrase(custody)
     arrested = format_local(custody.arrested_at, facility.zone)
     if left <= timedelta(0):
         headline = ":rotating_light: *WSO arrest logged — window already expired* — " + _who(
@@ -197,7 +163,7 @@ def _logged_text(
         )
     body += f" Logged by <@{custody.logged_by}>."
     if custody.coverage_warning:
-        body += f"\n:warning: *Escalation gap:* {coverage_warning_text(custody.coverage_warning)}."
+        body += escalation_gap_line(custody.coverage_warning)
     return headline, body
 
 
@@ -246,7 +212,7 @@ def _closed_text(
         headline = f":white_check_mark: *Custody transferred to ICE* — {_who(custody, facility)}"
     else:
         headline = f":white_check_mark: *Released* — {_who(custody, facility)}"
-    reason = f" {_reason(custody)}." if custody.close_reason else ""
+    reason = f" {release_reason(custody)}." if custody.close_reason else ""
     body = f"Recorded {closed_at}{by}.{reason} The custody clock is stopped; no more notices."
     return headline, body
 
@@ -381,176 +347,5 @@ def answered_page(custody: Custody, facility: Facility, by: str, at: datetime) -
     )
 
 
-def already_acknowledged(custody: Custody, facility: Facility) -> Reply:
-    """A second acknowledgement (a double click, a race): nothing changes; say who was first."""
-    at = custody.acknowledged_at or custody.logged_at  # always set when this is said
-    who = f"<@{custody.acknowledged_by}>" if custody.acknowledged_by else "someone"
-    resumes = format_local(at + facility.reack_after, facility.zone)
-    return Reply(
-        text=(
-            f":information_source: Booking *{custody.booking}* at {facility_name(facility)} was "
-            f"already acknowledged by {who} at {format_local(at, facility.zone)}. "
-            f"Nothing was changed. Paging starts again at {resumes} if the custody is still open."
-        )
-    )
-
-
-def _warrant_phrase(custody: Custody) -> str:
-    if custody.warrant_form is None and custody.warrant_number is None:
-        return ""
-    form = custody.warrant_form.value if custody.warrant_form else "warrant"
-    number = f" no. {custody.warrant_number}" if custody.warrant_number else ""
-    return f" on {form}{number}"
-
-
 def _context_line(custody: Custody, facility: Facility) -> str:
     return f"WSO custody `{custody.id}` · {facility_name(facility)} · 48 elapsed hours"
-
-
-# --- ephemeral replies -----------------------------------------------------------
-
-
-def error_reply(message: str, example: str | None = None) -> Reply:
-    """A refusal: what was wrong, and (when useful) a command that would work."""
-    text = f":warning: {message}"
-    if example:  # examples may carry what the user typed (an arrest time): escaped
-        text += f"\nFor example: {code(example)}"
-    return Reply(text=text)
-
-
-def arrest_receipt(
-    custody: Custody, facility: Facility, now: datetime, *, repeated: bool = False
-) -> Reply:
-    """What the officer sees right after logging an arrest (or sending it twice)."""
-    left = custody.deadline - now
-    deadline = format_local(custody.deadline, facility.zone)
-    arrested = format_local(custody.arrested_at, facility.zone)
-    status = (
-        f"*{format_time_left(left)} left*."
-        if left > timedelta(0)
-        else "*the window has already expired — release required.*"
-    )
-    opening = (
-        f":white_check_mark: Booking *{custody.booking}* already has an open custody: this "
-        "looks like the same arrest sent twice, so nothing new was stored. Already logged: "
-        "WSO arrest of "
-        if repeated
-        else ":white_check_mark: Logged WSO arrest of "
-    )
-    return Reply(
-        text=(
-            f"{opening}booking *{custody.booking}* at "
-            f"{facility_name(facility)}, arrested {arrested}{_warrant_phrase(custody)}.\n"
-            f"ICE custody deadline: *{deadline}* — {status}\n"
-            f"Notices go to {_channel_list(facility)}. "
-            f"Custody id `{custody.id}`."
-            + (
-                f"\n:warning: *Escalation gap:* {coverage_warning_text(custody.coverage_warning)}."
-                if custody.coverage_warning
-                else ""
-            )
-        )
-    )
-
-
-def _channel_list(facility: Facility) -> str:
-    if facility.jail_channel == facility.ice_channel:
-        return f"<#{facility.jail_channel}>"
-    return f"<#{facility.jail_channel}> and <#{facility.ice_channel}>"
-
-
-def custody_status(custody: Custody, facility: Facility, now: datetime) -> Reply:
-    """``/wso status``: one custody, open or closed."""
-    deadline = format_local(custody.deadline, facility.zone)
-    arrested = format_local(custody.arrested_at, facility.zone)
-    lines = [
-        f"*Booking {custody.booking}* at {facility_name(facility)} — "
-        f"*{_state_label(custody, now)}*",
-        f"Arrested {arrested}{_warrant_phrase(custody)}, logged by <@{custody.logged_by}>.",
-        f"Deadline {deadline}" + _time_left_suffix(custody, now),
-    ]
-    if not custody.is_open and custody.closed_at is not None:
-        reason = f" — {_reason(custody)}" if custody.close_reason else ""
-        by = f" by <@{custody.closed_by}>" if custody.closed_by else ""
-        lines.append(f"Closed {format_local(custody.closed_at, facility.zone)}{by}{reason}.")
-    lines.append(f"Custody id `{custody.id}`.")
-    return Reply(text="\n".join(lines))
-
-
-def _reason(custody: Custody) -> str:
-    """The release reason as a quotation of whoever recorded it, never as the bot's words."""
-    return quoted(custody.close_reason or "", typed_by=custody.closed_by)
-
-
-def _state_label(custody: Custody, now: datetime) -> str:
-    if custody.state is CustodyState.TRANSFERRED:
-        return "transferred to ICE"
-    if custody.state is CustodyState.RELEASED:
-        return "released"
-    return "open — WINDOW EXPIRED, release required" if now >= custody.deadline else "open"
-
-
-def _time_left_suffix(custody: Custody, now: datetime) -> str:
-    if not custody.is_open:
-        return "."
-    left = custody.deadline - now
-    if left <= timedelta(0):
-        return f" — *{format_time_left(left)}*."
-    return f" — *{format_time_left(left)} left*."
-
-
-def open_custody_list(
-    custodies: list[tuple[Custody, Facility]], now: datetime, total: int
-) -> Reply:
-    """``/wso list``: open custodies, soonest deadline first."""
-    if not custodies:
-        return Reply(text="No open WSO custodies.")
-    lines = [f"*Open WSO custodies* ({total}), soonest deadline first:"]
-    for custody, facility in custodies:
-        left = custody.deadline - now
-        flag = ":rotating_light: " if left <= timedelta(0) else ""
-        lines.append(
-            f"• {flag}*{custody.booking}* — {facility_name(facility)} — deadline "
-            f"{format_local(custody.deadline, facility.zone)} — {format_time_left(left)}"
-            + (" left" if left > timedelta(0) else "")
-        )
-    if total > len(custodies):
-        lines.append(f"…and {total - len(custodies)} more. Narrow with `/wso list facility ID`.")
-    return Reply(text="\n".join(lines))
-
-
-def home_view(custodies: list[tuple[Custody, Facility]], now: datetime) -> dict[str, Any]:
-    """The App Home tab: the same list as ``/wso list``, plus the grammar."""
-    listing = open_custody_list(custodies, now, len(custodies)).text
-    return {
-        "type": "home",
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": "WSO Custody Clock"}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": listing[:2900]}},
-            {"type": "divider"},
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": "Log an arrest: `/wso arrest BOOKING I-200 at 14:05`. "
-                        "`/wso help` shows every command.",
-                    }
-                ],
-            },
-        ],
-    }
-
-
-def _people(users: tuple[str, ...]) -> str:
-    return ", ".join(
-        f"<@{user}>" if user[:1] in ("U", "W") else escape_mrkdwn(user) for user in users
-    )
-
-
-def oncall_summary(schedule: Schedule, current: Shift, following: Shift) -> str:
-    """One line of ``/wso oncall``: who is on call now, until when, and who is next."""
-    now_on = _people(current.users) or "*nobody* :warning:"
-    next_on = _people(following.users) or "*nobody* :warning:"
-    until = format_local(current.end, schedule.zone)
-    return f"• *{schedule.id}*: now {now_on} until {until}; next {next_on}"

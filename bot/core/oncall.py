@@ -2,7 +2,9 @@
 
 Pure: no Slack, HTTP or database imports, no clock and no file system. Every
 ``at``, ``start`` and ``end`` is an aware UTC datetime (checked with
-:func:`bot.core.model.require_utc`) and every datetime returned is UTC.
+:func:`bot.core.model.require_utc`) and every datetime returned is UTC. The
+values asked about (``Schedule``, ``Rotation``, ``Override``, ``Shift``) are
+defined in ``bot.core.oncall_schedule`` and importable from here.
 
 Two kinds of schedule, both built once by the config loader:
 
@@ -21,11 +23,9 @@ import hashlib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from itertools import pairwise
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -33,8 +33,14 @@ import recurring_ical_events  # type: ignore[import-untyped]
 
 from bot.core.local_time import when_reached
 from bot.core.model import require_utc
+from bot.core.oncall_schedule import DEFAULT_ROTATION_START as DEFAULT_ROTATION_START
+from bot.core.oncall_schedule import IcalCalendar as IcalCalendar
+from bot.core.oncall_schedule import Override as Override
+from bot.core.oncall_schedule import Rotation as Rotation
+from bot.core.oncall_schedule import RotationPeriod as RotationPeriod
+from bot.core.oncall_schedule import Schedule as Schedule
+from bot.core.oncall_schedule import Shift as Shift
 
-DEFAULT_ROTATION_START = date(2024, 1, 1)  # a Monday
 # How far current_and_next looks back and ahead for the edges of a run of shifts.
 CURRENT_AND_NEXT_HORIZON = timedelta(days=366)
 # The iCal query is widened by this much so that all-day and floating events (which the
@@ -43,107 +49,6 @@ _ICAL_QUERY_MARGIN = timedelta(days=2)
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-
-
-class RotationPeriod(StrEnum):
-    """How often a rotation hands over to the next person."""
-
-    DAILY = "daily"
-    WEEKLY = "weekly"
-
-    @property
-    def days(self) -> int:
-        return 1 if self is RotationPeriod.DAILY else 7
-
-
-@dataclass(frozen=True)
-class Override:
-    """``user`` covers the schedule in [start, end), replacing whoever else would be on call."""
-
-    user: str
-    start: datetime
-    end: datetime
-
-    def __post_init__(self) -> None:
-        require_utc("start", self.start)
-        require_utc("end", self.end)
-        if self.end <= self.start:
-            raise ValueError(f"override end {self.end} must be after its start {self.start}")
-
-    def covers(self, at: datetime) -> bool:
-        return self.start <= at < self.end
-
-
-@dataclass(frozen=True)
-class Shift:
-    """``users`` are on call in [start, end); ``users == ()`` is a gap (nobody on call)."""
-
-    users: tuple[str, ...]
-    start: datetime
-    end: datetime
-
-    def __post_init__(self) -> None:
-        require_utc("start", self.start)
-        require_utc("end", self.end)
-        if self.end < self.start:
-            raise ValueError(f"shift end {self.end} is before its start {self.start}")
-
-    @property
-    def is_gap(self) -> bool:
-        return not self.users
-
-
-@dataclass(frozen=True)
-class Rotation:
-    """Users take turns; shift ``n`` (counted from ``start``'s handoff) is ``users[n % len]``."""
-
-    period: RotationPeriod
-    handoff: time  # local wall-clock time in the schedule's zone
-    users: tuple[str, ...]
-    start: date = DEFAULT_ROTATION_START
-
-    def __post_init__(self) -> None:
-        if not self.users:
-            raise ValueError("a rotation needs at least one user")
-        if self.handoff.tzinfo is not None:
-            raise ValueError("handoff is a local wall-clock time and must be naive")
-
-
-@dataclass(frozen=True)
-class IcalCalendar:
-    """An on-call iCalendar file, parsed once (by :func:`parse_ical`) and only read after.
-
-    Equal calendars have the same bytes; ``source`` (the file's path) is for messages.
-    """
-
-    source: str = field(compare=False)
-    sha256: str
-    # A recurring_ical_events CalendarQuery over the parsed calendar: internal, read-only.
-    query: Any = field(repr=False, compare=False)
-    # Every SUMMARY in the file (member IDs and emails): who the calendar may ever put on call.
-    people: frozenset[str] = field(default=frozenset(), compare=False)
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """An on-call schedule, referenced from escalation levels as ``oncall:<id>``.
-
-    Exactly one of ``rotation`` and ``ical`` is set. ``overrides`` are the config's own.
-    """
-
-    id: str
-    timezone_name: str
-    rotation: Rotation | None = None
-    ical: IcalCalendar | None = None
-    overrides: tuple[Override, ...] = ()
-
-    def __post_init__(self) -> None:
-        if (self.rotation is None) == (self.ical is None):
-            raise ValueError("a schedule needs exactly one of rotation and ical")
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone_name)
 
 
 # --- the public questions ----------------------------------------------------------------

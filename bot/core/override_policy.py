@@ -20,6 +20,7 @@ from enum import StrEnum
 from bot.core.durations import format_duration
 from bot.core.facility import Config, EscalationLevel, Facility, IceEscalationLevel
 from bot.core.oncall import Schedule, schedule_people
+from bot.core.oncall_schedule import oncall_entry
 
 
 class RefusalReason(StrEnum):
@@ -43,7 +44,7 @@ class OverrideRefusal:
 
 def paging_facilities(config: Config, schedule_id: str) -> tuple[Facility, ...]:
     """Facilities with ``oncall:<schedule_id>`` in any escalation or ICE escalation level."""
-    target = f"oncall:{schedule_id}"
+    target = oncall_entry(schedule_id)
     return tuple(facility for facility in config.facilities if target in _notify_targets(facility))
 
 

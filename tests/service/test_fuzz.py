@@ -33,8 +33,8 @@ from hypothesis import strategies as st
 from bot.app import WsoService
 from bot.chat.arrest_time import TimeInputError, parse_arrest_time
 from bot.chat.commands import CommandError, parse_command
+from bot.chat.replies import internal_error
 from bot.core.model import NoticeKind
-from handlers.slash_command import INTERNAL_ERROR_TEXT
 from tests.conftest import ICE, JAIL, OFFICER, START
 from tests.fakes.signed_requests import FORM, SignedSlackClient
 
@@ -345,7 +345,7 @@ async def test_any_wso_text_gets_an_ephemeral_200_and_never_a_half_stored_custod
     assert reply.status == 200, reply.body
     assert unhandled_errors(caplog.records[logged_before:]) == []
     assert reply.json["response_type"] == "ephemeral"
-    assert reply.text != INTERNAL_ERROR_TEXT, f"the bot raised on {text!r}"
+    assert reply.text != internal_error().text, f"the bot raised on {text!r}"
     bookings = {w.upper() for w in text.split() if w.upper().startswith("FZ-")}
     await assert_every_custody_is_complete(service, bookings)
 

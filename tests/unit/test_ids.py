@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import time
 
+from bot.core.custody import new_custody_id
 from bot.core.ids import time_ordered_hex
 from bot.core.notice_plan import new_notice_id
-from bot.services.desk import new_custody_id
 
 
 def test_ids_keep_their_shape() -> None:

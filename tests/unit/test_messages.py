@@ -13,18 +13,15 @@ import pytest
 
 from bot.chat.commands import MAX_REASON_CHARS
 from bot.chat.notices import (
-    METADATA_EVENT_TYPE,
     SlackMessage,
-    arrest_receipt,
     custody_metadata,
-    custody_status,
-    error_reply,
     format_lead,
-    format_local,
-    open_custody_list,
     render_notice,
     viewer_time,
 )
+from bot.chat.phrases import format_local
+from bot.chat.replies import arrest_receipt, custody_status, error_reply, open_custody_list
+from bot.chat.slack import METADATA_EVENT_TYPE
 from bot.config import Facility, parse_config
 from bot.core.model import (
     CUSTODY_WINDOW,

@@ -179,7 +179,7 @@ def test_refused_overrides_say_why_and_what_would_work(
     assert schedule is not None
     refusal = override_refusal(config, schedule, giver, person, TWELVE_HOURS)
     assert refusal is not None
-    message = override_refused(refusal)
+    message = override_refused(refusal).text
     assert says in message
     assert "Nothing was changed" in message
     assert refusal.example == example

@@ -15,19 +15,10 @@ from typing import Any
 import pytest
 
 from bot.chat.commands import MAX_REASON_CHARS
-from bot.chat.notices import (
-    COVERAGE_GAPS_SHOWN,
-    Reply,
-    SlackMessage,
-    answered_page,
-    arrest_receipt,
-    backup_expiry_text,
-    custody_status,
-    format_local,
-    home_view,
-    open_custody_list,
-    render_notice,
-)
+from bot.chat.notices import SlackMessage, answered_page, backup_expiry_text, render_notice
+from bot.chat.phrases import COVERAGE_GAPS_SHOWN, format_local
+from bot.chat.replies import Reply, arrest_receipt, custody_status, open_custody_list
+from bot.chat.views import home_view
 from bot.config import (
     MAX_ESCALATION_LEVELS,
     MAX_ESCALATION_REPEAT,

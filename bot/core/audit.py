@@ -1,0 +1,98 @@
+"""What the audit log records about each change a person makes. Pure.
+
+One entry per change: who, when, from which channel (``""`` for a button), and
+the facts needed to tell later what happened. ``detail`` holds plain JSON
+values only; anything else is recorded as its ``str``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.core.model import AuditEntry, Custody, CustodyState
+
+Detail = dict[str, str | int | bool | None]
+
+
+def custody_entry(
+    now: datetime, actor: str, channel: str, action: str, custody: Custody, **detail: object
+) -> AuditEntry:
+    """What ``actor`` did to ``custody`` from ``channel``."""
+    clean: Detail = {
+        k: (v if isinstance(v, str | int | bool) or v is None else str(v))
+        for k, v in detail.items()
+    }
+    return AuditEntry(
+        at=now,
+        actor=actor,
+        action=action,
+        custody_id=custody.id,
+        detail={"channel": channel, "booking": custody.booking, **clean},
+    )
+
+
+def arrest_logged(
+    now: datetime, actor: str, channel: str, custody: Custody, at_text: str | None
+) -> AuditEntry:
+    """A custody was opened; ``at_text`` is the arrest time as typed (None: "now")."""
+    return custody_entry(
+        now,
+        actor,
+        channel,
+        "arrest_logged",
+        custody,
+        arrested_at=custody.arrested_at.isoformat(),
+        deadline=custody.deadline.isoformat(),
+        warrant_form=custody.warrant_form,
+        warrant_number=custody.warrant_number,
+        at_text=at_text,
+        counting_rule=custody.counting_rule.value,
+    )
+
+
+def custody_closed(
+    now: datetime,
+    actor: str,
+    channel: str,
+    custody: Custody,
+    state: CustodyState,
+    reason: str | None,
+) -> AuditEntry:
+    """A custody (as it was while open) was transferred or released."""
+    return custody_entry(
+        now,
+        actor,
+        channel,
+        f"custody_{state.value}",
+        custody,
+        reason=reason,
+        deadline_passed=now >= custody.deadline,
+    )
+
+
+def paging_acknowledged(
+    now: datetime, actor: str, channel: str, custody: Custody, level: int, resumes_at: datetime
+) -> AuditEntry:
+    """Paging stopped at ``level``; it starts again at ``resumes_at`` if still open."""
+    return custody_entry(
+        now,
+        actor,
+        channel,
+        "paging_acknowledged",
+        custody,
+        level=level,
+        resumes_at=resumes_at.isoformat(),
+    )
+
+
+def oncall_override(
+    now: datetime, actor: str, schedule_id: str, person: str, ends_at: datetime
+) -> AuditEntry:
+    """``actor`` put ``person`` on call for ``schedule_id`` from ``now`` to ``ends_at``."""
+    return AuditEntry(
+        at=now,
+        actor=actor,
+        action="oncall_override",
+        custody_id=None,
+        detail={"schedule": schedule_id, "user": person, "ends_at": ends_at.isoformat()},
+    )
