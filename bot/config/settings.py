@@ -64,7 +64,8 @@ class Settings:
         """Build settings from an environment mapping; unset and empty variables mean defaults.
 
         Raises MissingCredentials if SLACK_BOT_TOKEN or SLACK_SIGNING_SECRET is unset or
-        empty, and ConfigError (key = the variable) for a bad PORT or SLACK_API_URL.
+        empty, and ConfigError (key = the variable) for a bad PORT, SLACK_API_URL or
+        LOG_LEVEL.
         """
         token = _env(environ, "SLACK_BOT_TOKEN")
         secret = _env(environ, "SLACK_SIGNING_SECRET")
@@ -86,7 +87,7 @@ class Settings:
             pagerduty_events_url=_pagerduty_events_url(_env(environ, "PAGERDUTY_EVENTS_URL")),
             fault_point=_env(environ, "WSO_FAULT_POINT"),
             history_lookup=_history_lookup(_env(environ, "WSO_HISTORY_LOOKUP")),
-            log_level=environ.get("LOG_LEVEL", DEFAULT_LOG_LEVEL),
+            log_level=_log_level(_env(environ, "LOG_LEVEL")),
         )
 
 
@@ -115,6 +116,20 @@ def check_config_path(environ: Mapping[str, str]) -> Path:
     The value is used as given, spaces included, where :class:`Settings` strips it.
     """
     return Path(environ.get("WSO_CONFIG") or DEFAULT_CONFIG_PATH)
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_level(text: str | None) -> str:
+    """``LOG_LEVEL`` in any case; unset or blank means INFO."""
+    if text is None:
+        return DEFAULT_LOG_LEVEL
+    if text.upper() not in LOG_LEVELS:
+        raise ConfigError(
+            "LOG_LEVEL", f'must be one of {", ".join(LOG_LEVELS)}, like "INFO" (got "{text}")'
+        )
+    return text.upper()
 
 
 def _history_lookup(text: str | None) -> bool:

@@ -1519,7 +1519,16 @@ def test_history_lookup_is_on_unless_a_benchmark_turns_it_off() -> None:
 
 def test_log_level_is_read_with_the_other_settings() -> None:
     assert settings().log_level == "INFO"
-    assert settings(LOG_LEVEL="warning").log_level == "warning"  # logging upper-cases it
+    assert settings(LOG_LEVEL="").log_level == "INFO"
+    assert settings(LOG_LEVEL=" warning ").log_level == "WARNING"
+
+
+@pytest.mark.parametrize("level", ["loud", "TRACE", "10"])
+def test_an_unknown_log_level_is_a_config_error_naming_the_variable(level: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        settings(LOG_LEVEL=level)
+    assert refused.value.key == "LOG_LEVEL"
+    assert "DEBUG, INFO, WARNING, ERROR" in str(refused.value)
 
 
 @pytest.mark.parametrize(
