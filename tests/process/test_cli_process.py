@@ -13,26 +13,23 @@ import functools
 import os
 import resource
 import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
 from tests.conftest import BOT_TOKEN, ICE, JAIL, SIGNING_SECRET
 from tests.fakes.damaged_db import DISPATCHER_INDEX, corrupt_header, corrupt_index_page
+from tests.fakes.process import BotProcess, clean_env, free_port, run, wso_bot
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.signed_requests import wso_payload as payload
 from tests.fakes.slack import FakeSlack
 
 REPO = Path(__file__).resolve().parents[2]
-WSO_BOT = Path(sys.executable).with_name("wso-bot")
 GOOD_CONFIG = """
 [reminders]
 before = ["30m"]
@@ -45,32 +42,6 @@ jail_channel = "C0JAIL"
 ice_channel = "C0ICE"
 officers = ["U0AAA"]
 """
-
-
-def wso_bot(*args: str) -> list[str]:
-    """The installed console script, as a user runs it."""
-    assert WSO_BOT.exists(), f"console script missing at {WSO_BOT}: is the package installed?"
-    return [str(WSO_BOT), *args]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "WSO_"))}
-    env.pop("PORT", None)
-    env.update(extra)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        args, cwd=cwd, env=clean_env(**env), capture_output=True, text=True, timeout=60
-    )
 
 
 @pytest.fixture
@@ -138,72 +109,6 @@ def test_serve_without_credentials_explains_how_to_set_up_slack(tmp_path: Path) 
     for hint in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "manifest.yml", "export"):
         assert hint in result.stderr
     assert "Traceback" not in result.stderr
-
-
-class BotProcess:
-    """One ``wso-bot serve`` process against the fake Slack."""
-
-    def __init__(self, workdir: Path, config: Path, api_url: str, **extra_env: str) -> None:
-        self.port = free_port()
-        self.log_path = workdir / f"bot-{self.port}.log"
-        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in kill()
-        self.process = subprocess.Popen(
-            wso_bot("serve"),
-            cwd=workdir,
-            env=clean_env(
-                SLACK_BOT_TOKEN=BOT_TOKEN,
-                SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                SLACK_API_URL=api_url,
-                WSO_CONFIG=str(config),
-                WSO_DB=str(workdir / "wso.db"),
-                PORT=str(self.port),
-                HOST="127.0.0.1",
-                **extra_env,
-            ),
-            stdout=subprocess.DEVNULL,
-            stderr=self._log,
-        )
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    async def wait_healthy(self, within_seconds: float = 20.0) -> dict[str, Any]:
-        deadline = time.monotonic() + within_seconds
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
-                assert self.process.poll() is None, f"wso-bot exited during start-up:\n{self.log()}"
-                try:
-                    async with session.get(f"{self.url}/healthz") as response:
-                        if response.status == 200:
-                            body: dict[str, Any] = await response.json()
-                            return body
-                except aiohttp.ClientConnectionError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError("wso-bot did not become healthy")
-
-    def kill(self, sig: int = signal.SIGKILL) -> int:
-        self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout=15)
-        finally:
-            self._log.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-
-@pytest.fixture
-async def real_time_slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack(token=BOT_TOKEN) as slack:
-        yield slack
-
-
-@pytest.fixture
-def processes() -> Iterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    yield started
-    for bot in started:
-        if bot.process.poll() is None:
-            bot.kill()
 
 
 async def test_serve_handles_a_command_and_stops_cleanly_on_sigterm(

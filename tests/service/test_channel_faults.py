@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
+from collections.abc import Collection
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -24,7 +24,6 @@ from bot.core.model import Notice, NoticeKind, NoticeState
 from bot.services.clock import FakeClock
 from storage.sqlite_store import SqliteCustodyStore
 from tests.conftest import (
-    BOT_TOKEN,
     ICE,
     JAIL,
     OFFICER,
@@ -35,12 +34,12 @@ from tests.conftest import (
     make_settings,
     two_facility_document,
 )
+from tests.fakes.notices import copies, kinds
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.signed_requests import wso_payload as payload
 from tests.fakes.slack import ANSWER_SHAPES, Answer, FakeSlack
-from tests.process.test_cli_process import BotProcess
+from tests.fakes.waiting import eventually
 
-T = TypeVar("T")
 DEADLINE = START + timedelta(hours=48)
 NORTH_JAIL = "C0NJAIL"
 NORTH_ICE = "C0NICE"
@@ -53,19 +52,6 @@ def config() -> Config:
     return parse_config(document, source="test")
 
 
-def kinds_in(fake_slack: FakeSlack, channel: str) -> list[str]:
-    return [payload(post)["kind"] for post in fake_slack.posts(channel)]
-
-
-def copies(fake_slack: FakeSlack, channel: str) -> Counter[str]:
-    """How many times each notice reached the channel's history (found or posted)."""
-    return Counter(
-        m["metadata"]["event_payload"]["notice_id"]
-        for m in fake_slack.messages(channel)
-        if isinstance(m.get("metadata"), dict)
-    )
-
-
 async def notice(
     service_or_store: WsoService | SqliteCustodyStore, booking: str, kind: NoticeKind, channel: str
 ) -> Notice:
@@ -75,24 +61,6 @@ async def notice(
         n for n in await store.notices_for(custody.id) if n.kind is kind and n.channel == channel
     ]
     return found
-
-
-async def eventually(
-    read: Callable[[], Awaitable[T]],
-    holds: Callable[[T], bool],
-    what: str,
-    timeout: float = 5.0,  # noqa: ASYNC109 - a test helper's patience, not an I/O budget
-) -> T:
-    """Read until ``holds`` (a positive signal), at most ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + timeout
-    while True:
-        value = await read()
-        if holds(value):
-            return value
-        if loop.time() > give_up:
-            raise AssertionError(f"timed out waiting for {what}: last {value!r}")
-        await asyncio.sleep(0.02)
 
 
 async def arrest_at_both_facilities(slack: SignedSlackClient, fake_slack: FakeSlack) -> None:
@@ -119,12 +87,12 @@ async def test_a_plain_text_503_on_one_channel_stops_no_other_facilitys_expiry(
         "the failed attempt recorded on the jail expiry",
     )
     assert failing.last_error == "http_503" and failing.may_have_posted
-    assert "expired" in kinds_in(fake_slack, ICE)
+    assert "expired" in kinds(fake_slack, ICE)
 
     clock.set(DEADLINE + timedelta(hours=1))  # then the North Annex custody expires
     for channel in (NORTH_JAIL, NORTH_ICE):
         await fake_slack.wait_for(
-            lambda channel=channel: "expired" in kinds_in(fake_slack, channel),
+            lambda channel=channel: "expired" in kinds(fake_slack, channel),
             what=f"the North Annex expiry in {channel} while {JAIL} still fails",
         )
     health = await service.health()
@@ -134,7 +102,7 @@ async def test_a_plain_text_503_on_one_channel_stops_no_other_facilitys_expiry(
     outage.end()
     clock.advance(timedelta(seconds=60))
     await fake_slack.wait_for(
-        lambda: "expired" in kinds_in(fake_slack, JAIL), what="the expiry once Slack is back"
+        lambda: "expired" in kinds(fake_slack, JAIL), what="the expiry once Slack is back"
     )
     assert set(copies(fake_slack, JAIL).values()) == {1}
     assert (await service.health())["last_slack_error"] is None
@@ -219,7 +187,7 @@ async def test_a_crash_left_notice_whose_history_hangs_holds_back_no_other_targe
     second, _ = await start_service()
     for channel in (NORTH_JAIL, NORTH_ICE):
         await fake_slack.wait_for(
-            lambda channel=channel: "expired" in kinds_in(fake_slack, channel),
+            lambda channel=channel: "expired" in kinds(fake_slack, channel),
             timeout=2.0,
             what=f"the North Annex expiry in {channel}, not held behind a hung lookup",
         )
@@ -230,7 +198,7 @@ async def test_a_crash_left_notice_whose_history_hangs_holds_back_no_other_targe
         "the failed lookup recorded on the notice",
     )
     clock.advance(timedelta(seconds=5))
-    await fake_slack.wait_for(lambda: "expired" in kinds_in(fake_slack, JAIL), what="jail expiry")
+    await fake_slack.wait_for(lambda: "expired" in kinds(fake_slack, JAIL), what="jail expiry")
     assert set(copies(fake_slack, JAIL).values()) == {1}
 
 
@@ -270,7 +238,7 @@ async def test_a_message_slack_refuses_as_too_big_is_undeliverable_and_alerted(
     fake_slack.outage(Answer.not_ok(error), methods=["chat.postMessage"], channel=ICE)
     await slack.command("arrest B-1")
     await fake_slack.wait_for(
-        lambda: "delivery_problem" in kinds_in(fake_slack, JAIL), what="the delivery alert"
+        lambda: "delivery_problem" in kinds(fake_slack, JAIL), what="the delivery alert"
     )
     health = await service.health()
     assert health["undeliverable_notices"] == 1
@@ -469,83 +437,6 @@ async def test_senders_that_keep_failing_are_an_alarm_and_nothing_is_lost(
             )
     finally:
         await service.stop()
-
-
-TWO_FACILITY_CONFIG = """
-[reminders]
-before = []
-
-[[facility]]
-id = "county-jail"
-name = "County Jail"
-timezone = "America/Chicago"
-jail_channel = "C0JAIL"
-ice_channel = "C0ICE"
-officers = ["U0AAA"]
-
-[[facility]]
-id = "north-annex"
-name = "North Annex"
-timezone = "America/New_York"
-jail_channel = "C0NJAIL"
-ice_channel = "C0NICE"
-officers = ["U0AAA"]
-"""
-
-
-@pytest.fixture
-async def real_time_slack() -> AsyncIterator[FakeSlack]:
-    """The fake Slack on the wall clock, as a separate ``wso-bot`` process sees it."""
-    async with FakeSlack(token=BOT_TOKEN) as fake:
-        yield fake
-
-
-@pytest.fixture
-def processes() -> Iterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    yield started
-    for bot in started:
-        if bot.process.poll() is None:
-            bot.kill()
-
-
-async def test_the_real_process_keeps_posting_elsewhere_while_one_channel_answers_503s(
-    tmp_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
-) -> None:
-    """``wso-bot serve`` itself, over signed HTTP, with the edge failing one jail channel."""
-    config_path = tmp_path / "wso.toml"
-    config_path.write_text(TWO_FACILITY_CONFIG)
-    outage = real_time_slack.outage(ANSWER_SHAPES["plain_503"], channel=JAIL)
-    bot = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(bot)
-    await bot.wait_healthy()
-    expired_at = datetime.now(UTC) - timedelta(hours=48, minutes=5)
-    async with SignedSlackClient(bot.url, SIGNING_SECRET) as slack:
-        for booking, facility in (("B-1", "county-jail"), ("B-2", "north-annex")):
-            reply = await slack.command(
-                f"arrest {booking} at {expired_at:%Y-%m-%dT%H:%M:%SZ} facility {facility}"
-            )
-            assert reply.status == 200 and "Logged" in reply.text, reply.text
-
-        for channel in (NORTH_JAIL, NORTH_ICE, ICE):
-            await real_time_slack.wait_for(
-                lambda channel=channel: "expired" in kinds_in(real_time_slack, channel),
-                timeout=3,
-                what=f"the expiry in {channel} while {JAIL} answers 503",
-            )
-        health = await slack.get_json("/healthz")
-        assert health.json["dispatcher"] == "running"
-        assert health.json["last_slack_error"] == "http_503"
-
-        outage.end()
-        await real_time_slack.wait_for(
-            lambda: kinds_in(real_time_slack, JAIL) == ["logged", "expired"],
-            timeout=15,
-            what="the jail channel's notices once the edge recovers",
-        )
-        assert set(copies(real_time_slack, JAIL).values()) == {1}
-        health = await slack.get_json("/healthz")
-        assert health.json["last_slack_error"] is None
 
 
 async def step_through_retries(
