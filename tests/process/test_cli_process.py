@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -129,6 +130,26 @@ async def test_serve_handles_a_command_and_stops_cleanly_on_sigterm(
     assert time.monotonic() - started < 10
 
 
+def posts_of(fake: FakeSlack, channel: str, booking: str) -> list[dict[str, Any]]:
+    return [p for p in fake.posts(channel) if payload(p)["booking"] == booking]
+
+
+async def a_later_arrest_is_posted(bot: BotProcess, fake: FakeSlack, booking: str) -> None:
+    """Log another arrest and wait for its notice in both channels: a positive signal.
+
+    A channel's notices go out one sender at a time, so anything the bot was about to
+    post there before (a double, say) has reached the fake Slack by then.
+    """
+    async with SignedSlackClient(bot.url, SIGNING_SECRET) as slack:
+        assert "Logged" in (await slack.command(f"arrest {booking}")).text
+    for channel in (JAIL, ICE):
+        await fake.wait_for(
+            lambda channel=channel: bool(posts_of(fake, channel, booking)),
+            timeout=10,
+            what=f"the later arrest {booking} posted in {channel}",
+        )
+
+
 async def test_kill_9_then_restart_catches_up_without_doubling(
     tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
 ) -> None:
@@ -141,7 +162,7 @@ async def test_kill_9_then_restart_catches_up_without_doubling(
         await slack.command(f"arrest B-200 at {arrested:%Y-%m-%dT%H:%M:%SZ}")
     await real_time_slack.wait_for_posts(2)
     first.kill(signal.SIGKILL)
-    await asyncio.sleep(3)
+    await asyncio.sleep(3)  # real time passes the reminder's due time while the bot is dead
     assert len(real_time_slack.posts()) == 2
 
     second = BotProcess(tmp_path, config_path, real_time_slack.api_url)
@@ -149,14 +170,11 @@ async def test_kill_9_then_restart_catches_up_without_doubling(
     restarted = time.monotonic()
     await real_time_slack.wait_for_posts(4, timeout=10)
     assert time.monotonic() - restarted < 5, "restart did not catch up within 5 s"
-    await asyncio.sleep(0.3)
+    await a_later_arrest_is_posted(second, real_time_slack, "B-201")
     for channel in (JAIL, ICE):
-        assert [payload(p)["kind"] for p in real_time_slack.posts(channel)] == [
-            "logged",
-            "reminder",
-        ]
-        late = real_time_slack.posts(channel)[-1]
-        assert payload(late)["late"] is True and "Late reminder" in late["text"]
+        posts = posts_of(real_time_slack, channel, "B-200")
+        assert [payload(p)["kind"] for p in posts] == ["logged", "reminder"]
+        assert payload(posts[-1])["late"] is True and "Late reminder" in posts[-1]["text"]
     notice_ids = [payload(p)["notice_id"] for p in real_time_slack.posts()]
     assert len(notice_ids) == len(set(notice_ids))
 
@@ -322,11 +340,12 @@ async def test_kill_9_at_each_injected_point_delivers_every_notice_exactly_once(
         timeout=10,
         what="the logged notice in both channels",
     )
-    await asyncio.sleep(0.5)
+    await a_later_arrest_is_posted(restarted, real_time_slack, "B-301")
     notice_ids = [
         payload(m)["notice_id"]
         for channel in (JAIL, ICE)
         for m in real_time_slack.messages(channel)
+        if payload(m)["booking"] == "B-300"
     ]
     assert len(notice_ids) == 2, f"{point}: expected one logged notice per channel"
     assert len(set(notice_ids)) == 2, f"{point}: a notice was posted twice"

@@ -37,6 +37,7 @@ from tests.conftest import (
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.signed_requests import wso_payload as payload
 from tests.fakes.slack import FakeSlack
+from tests.fakes.waiting import eventually, settle
 from tests.fakes.webhook_receiver import FakeWebhookReceiver
 
 DEADLINE = START + timedelta(hours=48)
@@ -80,11 +81,6 @@ def pages(fake_slack: FakeSlack) -> list[tuple[str, int, int]]:
     return found
 
 
-async def settle() -> None:
-    """A short real pause, only to prove that something is NOT sent."""
-    await asyncio.sleep(0.2)
-
-
 async def expire(fake_slack: FakeSlack, clock: Any, start_service: StartService) -> Any:
     service, slack = await start_service()
     await slack.command("arrest B-1")
@@ -105,7 +101,7 @@ def page_post(fake_slack: FakeSlack, person: str) -> dict[str, Any]:
 async def test_levels_page_in_turn_with_user_groups_and_the_chain_repeats(
     fake_slack: FakeSlack, clock: Any, start_service: StartService
 ) -> None:
-    await expire(fake_slack, clock, start_service)
+    service, _ = await expire(fake_slack, clock, start_service)
     assert pages(fake_slack) == [(SERGEANT, 1, 1)]
     page = page_post(fake_slack, SERGEANT)
     assert "overdue" in page["text"] and f"<#{JAIL}>" in page["text"]
@@ -113,7 +109,7 @@ async def test_levels_page_in_turn_with_user_groups_and_the_chain_repeats(
     assert "ack" in button["action_id"]
 
     clock.set(DEADLINE + timedelta(minutes=15) - timedelta(seconds=1))
-    await settle()
+    await settle(service)
     assert len(pages(fake_slack)) == 1, "level 2 paged early"
     clock.set(DEADLINE + timedelta(minutes=15))
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 5, what="level 2 and round 2")
@@ -123,7 +119,7 @@ async def test_levels_page_in_turn_with_user_groups_and_the_chain_repeats(
     clock.set(DEADLINE + timedelta(minutes=30))
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 8, what="round 2 level 2")
     clock.set(DEADLINE + timedelta(hours=5))
-    await settle()
+    await settle(service)
     assert len(pages(fake_slack)) == 8, "the chain ran more than escalation_repeat + 1 times"
 
 
@@ -157,7 +153,7 @@ async def test_acknowledge_button_stops_paging_updates_the_page_and_repages_late
     assert not any(payload(p)["kind"] == "acknowledged" for p in fake_slack.posts(ICE))
 
     clock.set(DEADLINE + timedelta(minutes=31))  # level 2 would have gone at +15m
-    await settle()
+    await settle(service)
     assert pages(fake_slack) == [(SERGEANT, 1, 1)]
     clock.set(DEADLINE + timedelta(minutes=32))  # acknowledged at +2m; lapses at +32m
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 2, what="re-page")
@@ -171,7 +167,7 @@ async def test_acknowledge_button_stops_paging_updates_the_page_and_repages_late
 async def test_ack_command_rules(
     fake_slack: FakeSlack, clock: Any, start_service: StartService
 ) -> None:
-    _, slack = await start_service()
+    service, slack = await start_service()
     await slack.command("arrest B-2")
     not_paged = await slack.command("ack B-2")
     assert "not being paged" in not_paged.text
@@ -185,7 +181,7 @@ async def test_ack_command_rules(
     by_paged = await slack.command("ack B-2", user_id=SERGEANT, channel_id="D0SGT")
     assert "Acknowledged" in by_paged.text
     clock.advance(timedelta(minutes=20))
-    await settle()
+    await settle(service)
     assert len(pages(fake_slack)) == 1
     again = await slack.command("ack B-2", user_id=OFFICER)
     assert f"already acknowledged by <@{SERGEANT}> at Mon Nov 30, 14:00 CST" in again.text
@@ -197,7 +193,7 @@ async def test_transfer_ends_the_paging_at_once(
     service, slack = await expire(fake_slack, clock, start_service)
     await slack.command("transfer B-1")
     clock.set(DEADLINE + timedelta(hours=3))
-    await settle()
+    await settle(service)
     assert pages(fake_slack) == [(SERGEANT, 1, 1)]
     [custody] = await service.store.find_custodies("B-1")
     pending = [
@@ -212,9 +208,9 @@ async def test_restart_in_the_middle_of_a_chain_neither_loses_nor_doubles(
     first, _ = await expire(fake_slack, clock, start_service)
     await first.stop()
     clock.set(DEADLINE + timedelta(minutes=16))
-    await start_service()
+    second, _ = await start_service()
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 5, what="pages after restart")
-    await settle()
+    await settle(second)
     assert pages(fake_slack).count((SERGEANT, 1, 1)) == 1
     assert (LIEUTENANT, 2, 1) in pages(fake_slack)
 
@@ -331,7 +327,7 @@ async def test_webhooks_receive_every_custody_event_signed(
 async def test_http_end_to_end_level_1_then_level_2_then_a_click_stops_it(
     fake_slack: FakeSlack, clock: Any, start_service: StartService
 ) -> None:
-    _, slack = await expire(fake_slack, clock, start_service)
+    service, slack = await expire(fake_slack, clock, start_service)
     clock.set(DEADLINE + timedelta(minutes=15))
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 5, what="level 2 pages")
     [page] = fake_slack.messages("D" + LIEUTENANT)
@@ -347,7 +343,7 @@ async def test_http_end_to_end_level_1_then_level_2_then_a_click_stops_it(
     assert reply.status == 200
     await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("chat.update")))
     clock.set(DEADLINE + timedelta(minutes=40))  # round 2 level 2 was due at +30m
-    await settle()
+    await settle(service)
     assert len(pages(fake_slack)) == 5
 
 
@@ -405,7 +401,7 @@ async def test_a_page_cut_short_by_a_crash_is_found_in_the_dm_and_not_sent_again
 
     service, _ = await start_service()
     await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("conversations.history")))
-    await settle()
+    await settle(service)
     assert [
         c for c in fake_slack.calls_to("chat.postMessage") if c.payload["channel"] == LIEUTENANT
     ] == []
@@ -745,13 +741,13 @@ async def test_a_user_group_lookup_that_fails_for_now_is_retried_not_skipped(
 
 async def wait_for_step_failure(service: Any, custody_id: str) -> Notice:
     """The first page step once the dispatcher has recorded its failed attempt."""
-    for _ in range(200):
-        steps = [
+
+    async def failed_steps() -> list[Notice]:
+        return [
             n
             for n in await service.store.notices_for(custody_id)
             if n.kind is NoticeKind.PAGE_STEP and n.last_error
         ]
-        if steps:
-            return steps[0]
-        await asyncio.sleep(0.01)
-    raise AssertionError("the page step's failure was never recorded")
+
+    [step, *_] = await eventually(failed_steps, bool, "the page step's failure recorded")
+    return step

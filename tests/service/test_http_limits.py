@@ -26,6 +26,7 @@ from bot.web import RequestLimits
 from tests.conftest import JAIL, OFFICER, SIGNING_SECRET, make_settings
 from tests.fakes.signed_requests import SignedSlackClient, slack_signature, slash_command_body
 from tests.fakes.slack import FakeSlack
+from tests.fakes.waiting import wait_until
 
 # Long enough for a signed command and a click under load; short enough for a test.
 LIMITS = RequestLimits(body_seconds=3.0, linger_seconds=0.5)
@@ -115,12 +116,11 @@ class IdleClient:
 
 
 async def wait_for_record(caplog: pytest.LogCaptureFixture, event: str) -> logging.LogRecord:
-    async with asyncio.timeout(10):
-        while True:
-            found = [r for r in caplog.records if r.getMessage() == event]
-            if found:
-                return found[0]
-            await asyncio.sleep(0.01)
+    def found() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.getMessage() == event]
+
+    await wait_until(lambda: bool(found()), what=f"a {event} log record", timeout=10)
+    return found()[0]
 
 
 def loud_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
