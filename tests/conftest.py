@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import subprocess
+import sys
+import tempfile
+import tomllib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +64,44 @@ def two_facility_document() -> dict[str, Any]:
         }
     )
     return document
+
+
+REPO = Path(__file__).resolve().parent.parent
+INDEX_PROBE_SECONDS = 5
+
+
+@functools.cache
+def package_index_unreachable() -> str | None:
+    """Why pip cannot fetch this project's build requirements now, or None if it can.
+
+    Asks pip itself (its configured index, extra indexes and local wheels), for the
+    very packages an isolated build fetches, with a short timeout and no retries.
+    """
+    requires = tomllib.loads((REPO / "pyproject.toml").read_text())["build-system"]["requires"]
+    pip = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+    patience = ["--retries", "0", "--timeout", str(INDEX_PROBE_SECONDS)]
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            probe = subprocess.run(
+                [*pip, *patience, "-d", scratch, *requires],
+                capture_output=True,
+                text=True,
+                timeout=INDEX_PROBE_SECONDS * 4,
+            )
+        except subprocess.TimeoutExpired:
+            return f"pip could not fetch {', '.join(requires)} in time"
+    if probe.returncode != 0:
+        said = [line for line in (probe.stdout + probe.stderr).splitlines() if line.strip()]
+        where = next((line for line in said if line.startswith("Looking in")), "")
+        return f"pip could not fetch {', '.join(requires)}: {said[-1] if said else ''} {where}"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("needs_index") is not None:
+        why = package_index_unreachable()
+        if why is not None:
+            pytest.skip(f"needs the package index, which cannot be reached: {why}")
 
 
 @pytest.fixture
