@@ -143,6 +143,14 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def by_kind_summary(by_kind: dict[str, list[float]]) -> str:
+    """Each kind's ``kind (n, p50, max)``, for a note on lateness in ms."""
+    return ", ".join(
+        f"{kind} ({len(v)}, {percentile(v, 50):.0f}, {max(v):.0f})"
+        for kind, v in sorted(by_kind.items())
+    )
+
+
 # --- processes ---------------------------------------------------------------------
 
 _LIVE: list[subprocess.Popen[Any]] = []
@@ -470,6 +478,14 @@ class BotProcess:
                     entry = json.loads(line)
                     events[f"{entry.get('level')}:{entry.get('event')}"] += 1
         return events
+
+
+async def end_run(bot: BotProcess | None, fake: FakeSlackProcess) -> None:
+    """After a run, or a run cut short: kill the bot if it still runs, then stop the fake."""
+    if bot is not None:
+        bot.kill9()
+    await fake.close()
+    fake.stop()
 
 
 def bot_mentions(pattern: str) -> bool:

@@ -96,12 +96,10 @@ class FakePagerDuty(RecordedServer[PagerDutyCall]):
         timeout: float = 5.0,  # noqa: ASYNC109 - part of the requested test API
     ) -> list[Any]:
         """Wait until at least ``n`` events were accepted; return all accepted bodies."""
-        await self.wait_until(
-            lambda: len(self.events) >= n,
-            timeout=timeout,
-            what=f"{n} accepted event(s) (have {len(self.events)})",
+        accepted = await self.wait_for_calls(
+            n, lambda call: call.accepted, timeout=timeout, what="accepted event"
         )
-        return self.events
+        return [call.body for call in accepted]
 
     # ------------------------------------------------------------------ HTTP
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.fakes.server import unused_port
 
 WSO_BOT = Path(sys.executable).with_name("wso-bot")
 
@@ -38,13 +38,6 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         args, cwd=cwd, env=clean_env(**env), capture_output=True, text=True, timeout=60
@@ -55,7 +48,7 @@ class BotProcess:
     """One ``wso-bot serve`` process against the fake Slack, over ``workdir/wso.db``."""
 
     def __init__(self, workdir: Path, config: Path, api_url: str, **extra_env: str) -> None:
-        self.port = free_port()
+        self.port = unused_port()
         self.log_path = workdir / f"bot-{self.port}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in kill()
         self.process = subprocess.Popen(
@@ -101,3 +94,17 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text()
+
+
+class Bots(list[BotProcess]):
+    """The bots a test started (the ``processes`` fixture): killed at its end if still running."""
+
+    def start(self, workdir: Path, config: Path, api_url: str, **extra_env: str) -> BotProcess:
+        bot = BotProcess(workdir, config, api_url, **extra_env)
+        self.append(bot)
+        return bot
+
+    def kill_running(self) -> None:
+        for bot in self:
+            if bot.process.poll() is None:
+                bot.kill()

@@ -18,10 +18,19 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
+import socket
 import time
-from collections.abc import Awaitable, Callable, Container, Iterable, MutableSequence
-from dataclasses import dataclass, field, replace
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Container,
+    Iterable,
+    MutableSequence,
+)
+from dataclasses import KW_ONLY, dataclass, field, replace
 from enum import IntEnum
 from typing import Any, Generic, Self, TypeVar
 
@@ -29,7 +38,17 @@ from aiohttp import web
 
 from tests.fakes.waiting import PATIENCE, wait_until
 
-__all__ = ["Answer", "HttpCall", "Outage", "Rank", "RecordedServer", "Reply", "Scope"]
+__all__ = [
+    "Answer",
+    "HttpCall",
+    "Outage",
+    "Rank",
+    "RecordedServer",
+    "Reply",
+    "Scope",
+    "silent_server",
+    "unused_port",
+]
 
 EDGE_RESET_TEXT = (
     "upstream connect error or disconnect/reset before headers. "
@@ -147,30 +166,22 @@ class Scope:
     channels: tuple[str, ...] = ()
 
 
+@dataclass(eq=False)
 class Outage:
     """An answer given instead of the service's for matching calls, until it ends."""
 
-    def __init__(
-        self,
-        answer: Answer,
-        *,
-        methods: frozenset[str] | None,
-        channel: str | None,
-        remaining: int | None,
-        until: float | None,
-        skip: int = 0,
-        rank: Rank = Rank.OUTAGE,
-    ) -> None:
-        self.answer = answer
-        self.skip = skip
-        self.methods = methods
-        self.channel = channel
-        self.remaining = remaining
-        self.until = until
-        self.rank = rank
-        self.answered = 0
-        self._used_up = False  # answered ``times`` calls: no more, but hung ones stay hung
-        self._ended = asyncio.Event()
+    answer: Answer
+    _: KW_ONLY
+    methods: frozenset[str] | None
+    channel: str | None
+    remaining: int | None
+    until: float | None
+    skip: int = 0
+    rank: Rank = Rank.OUTAGE
+    answered: int = field(default=0, init=False)
+    # Answered ``times`` calls: no more, but hung ones stay hung.
+    _used_up: bool = field(default=False, init=False)
+    _ended: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
     @property
     def ended(self) -> bool:
@@ -223,6 +234,31 @@ class HttpCall:
 
     def summary(self) -> str:
         return f"-> {self.status}"
+
+
+def unused_port() -> int:
+    """A 127.0.0.1 port nothing listens on: free to bind, refused to connect to."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def silent_server() -> AsyncIterator[str]:
+    """A server that accepts connections and reads requests but never answers: its URL."""
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.read()
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 class Reply(Exception):
@@ -343,6 +379,26 @@ class RecordedServer(Generic[CallT]):
             changed=lambda: self._changed,
             describe=self.describe,
         )
+
+    async def wait_for_calls(
+        self,
+        count: int,
+        counted: Callable[[CallT], bool],
+        *,
+        timeout: float = PATIENCE,  # noqa: ASYNC109 - a test's patience, not an I/O budget
+        what: str = "call",
+    ) -> list[CallT]:
+        """Wait for at least ``count`` calls that are ``counted``; return them all."""
+
+        def found() -> list[CallT]:
+            return [call for call in self.calls if counted(call)]
+
+        await self.wait_until(
+            lambda: len(found()) >= count,
+            timeout=timeout,
+            what=f"{count} {what}(s) (have {len(found())})",
+        )
+        return found()
 
     def describe(self, last: int = 30) -> str:
         """The calls so far (the last ``last``), for a failed wait's message."""

@@ -89,12 +89,9 @@ class FakeWebhookReceiver(RecordedServer[ReceivedWebhook]):
         timeout: float = 5.0,  # noqa: ASYNC109 - part of the requested test API
     ) -> list[ReceivedWebhook]:
         """Wait until at least ``n`` requests were accepted; return all accepted ones."""
-        await self.wait_until(
-            lambda: len(self.accepted) >= n,
-            timeout=timeout,
-            what=f"{n} accepted webhook(s) (have {len(self.accepted)})",
+        return await self.wait_for_calls(
+            n, lambda request: request.accepted, timeout=timeout, what="accepted webhook"
         )
-        return self.accepted
 
     # ------------------------------------------------------------------ HTTP
 

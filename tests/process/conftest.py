@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.conftest import BOT_TOKEN
-from tests.fakes.process import BotProcess
+from tests.fakes.process import Bots
 from tests.fakes.slack import FakeSlack
 
 
@@ -19,10 +19,8 @@ async def real_time_slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-def processes() -> Iterator[list[BotProcess]]:
+def processes() -> Iterator[Bots]:
     """Bots a test started: any still running at its end is killed."""
-    started: list[BotProcess] = []
+    started = Bots()
     yield started
-    for bot in started:
-        if bot.process.poll() is None:
-            bot.kill()
+    started.kill_running()

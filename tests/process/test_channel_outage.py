@@ -8,26 +8,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.conftest import ICE, JAIL, SIGNING_SECRET
+from tests.conftest import COUNTY_JAIL_TOML, ICE, JAIL, SIGNING_SECRET
 from tests.fakes.notices import copies, kinds
-from tests.fakes.process import BotProcess
+from tests.fakes.process import Bots
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.slack import ANSWER_SHAPES, FakeSlack
 
 NORTH_JAIL = "C0NJAIL"
 NORTH_ICE = "C0NICE"
-TWO_FACILITY_CONFIG = """
-[reminders]
-before = []
-
-[[facility]]
-id = "county-jail"
-name = "County Jail"
-timezone = "America/Chicago"
-jail_channel = "C0JAIL"
-ice_channel = "C0ICE"
-officers = ["U0AAA"]
-
+TWO_FACILITY_CONFIG = (
+    "[reminders]\nbefore = []\n\n"
+    + COUNTY_JAIL_TOML
+    + """
 [[facility]]
 id = "north-annex"
 name = "North Annex"
@@ -36,17 +28,17 @@ jail_channel = "C0NJAIL"
 ice_channel = "C0NICE"
 officers = ["U0AAA"]
 """
+)
 
 
 async def test_the_real_process_keeps_posting_elsewhere_while_one_channel_answers_503s(
-    tmp_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
+    tmp_path: Path, real_time_slack: FakeSlack, processes: Bots
 ) -> None:
     """``wso-bot serve`` itself, over signed HTTP, with the edge failing one jail channel."""
     config_path = tmp_path / "wso.toml"
     config_path.write_text(TWO_FACILITY_CONFIG)
     outage = real_time_slack.outage(ANSWER_SHAPES["plain_503"], channel=JAIL)
-    bot = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(bot)
+    bot = processes.start(tmp_path, config_path, real_time_slack.api_url)
     await bot.wait_healthy()
     expired_at = datetime.now(UTC) - timedelta(hours=48, minutes=5)
     async with SignedSlackClient(bot.url, SIGNING_SECRET) as slack:

@@ -23,26 +23,16 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import BOT_TOKEN, ICE, JAIL, SIGNING_SECRET
+from tests.conftest import BOT_TOKEN, COUNTY_JAIL_TOML, ICE, JAIL, SIGNING_SECRET
 from tests.fakes.damaged_db import DISPATCHER_INDEX, corrupt_header, corrupt_index_page
-from tests.fakes.process import BotProcess, clean_env, free_port, run, wso_bot
+from tests.fakes.process import BotProcess, Bots, clean_env, run, wso_bot
+from tests.fakes.server import unused_port
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.signed_requests import wso_payload as payload
 from tests.fakes.slack import FakeSlack
 
 REPO = Path(__file__).resolve().parents[2]
-GOOD_CONFIG = """
-[reminders]
-before = ["30m"]
-
-[[facility]]
-id = "county-jail"
-name = "County Jail"
-timezone = "America/Chicago"
-jail_channel = "C0JAIL"
-ice_channel = "C0ICE"
-officers = ["U0AAA"]
-"""
+GOOD_CONFIG = '\n[reminders]\nbefore = ["30m"]\n\n' + COUNTY_JAIL_TOML
 
 
 @pytest.fixture
@@ -94,7 +84,7 @@ def test_config_errors_name_the_key_and_stop_serve(tmp_path: Path, broken: str, 
         SLACK_SIGNING_SECRET="s",
         WSO_CONFIG=str(path),
         WSO_DB=str(tmp_path / "wso.db"),
-        PORT=str(free_port()),
+        PORT=str(unused_port()),
     )
 
     for result in (checked, served):
@@ -113,10 +103,9 @@ def test_serve_without_credentials_explains_how_to_set_up_slack(tmp_path: Path) 
 
 
 async def test_serve_handles_a_command_and_stops_cleanly_on_sigterm(
-    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
+    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: Bots
 ) -> None:
-    bot = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(bot)
+    bot = processes.start(tmp_path, config_path, real_time_slack.api_url)
     health = await bot.wait_healthy()
     assert health["database"] == "ok" and health["dispatcher"] == "running"
 
@@ -151,10 +140,9 @@ async def a_later_arrest_is_posted(bot: BotProcess, fake: FakeSlack, booking: st
 
 
 async def test_kill_9_then_restart_catches_up_without_doubling(
-    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
+    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: Bots
 ) -> None:
-    first = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(first)
+    first = processes.start(tmp_path, config_path, real_time_slack.api_url)
     await first.wait_healthy()
     # The 30m reminder falls due 2 s from now, while the bot is dead.
     arrested = datetime.now(UTC) - timedelta(hours=47, minutes=30) + timedelta(seconds=2)
@@ -165,8 +153,7 @@ async def test_kill_9_then_restart_catches_up_without_doubling(
     await asyncio.sleep(3)  # real time passes the reminder's due time while the bot is dead
     assert len(real_time_slack.posts()) == 2
 
-    second = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(second)
+    second = processes.start(tmp_path, config_path, real_time_slack.api_url)
     restarted = time.monotonic()
     await real_time_slack.wait_for_posts(4, timeout=10)
     assert time.monotonic() - restarted < 5, "restart did not catch up within 5 s"
@@ -193,7 +180,7 @@ async def check(path: Path, cwd: Path, **env: str) -> subprocess.CompletedProces
 
 
 async def test_unknown_user_group_is_named_by_check_config_but_does_not_stop_serve(
-    tmp_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
+    tmp_path: Path, real_time_slack: FakeSlack, processes: Bots
 ) -> None:
     real_time_slack.usergroups["S0REAL"] = ["U0AAA"]
     path = tmp_path / "wso.toml"
@@ -205,8 +192,7 @@ async def test_unknown_user_group_is_named_by_check_config_but_does_not_stop_ser
 
     offline = await check(path, tmp_path)
     checked = await check(path, tmp_path, **slack_env(real_time_slack))
-    bot = BotProcess(tmp_path, path, real_time_slack.api_url)
-    processes.append(bot)
+    bot = processes.start(tmp_path, path, real_time_slack.api_url)
     health = await bot.wait_healthy()
 
     assert offline.returncode == 0 and "not checked against Slack" in offline.stdout
@@ -256,7 +242,7 @@ async def test_check_config_with_a_good_token_says_whose_it_is(
 async def test_check_config_reports_a_slack_it_cannot_reach_as_not_checked(
     tmp_path: Path, config_path: Path, real_time_slack: FakeSlack
 ) -> None:
-    nothing_listening = f"http://127.0.0.1:{free_port()}/api/"
+    nothing_listening = f"http://127.0.0.1:{unused_port()}/api/"
     refused = await check(
         config_path, tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=nothing_listening
     )
@@ -315,13 +301,12 @@ async def test_kill_9_at_each_injected_point_delivers_every_notice_exactly_once(
     tmp_path: Path,
     config_path: Path,
     real_time_slack: FakeSlack,
-    processes: list[BotProcess],
+    processes: Bots,
     point: str,
 ) -> None:
-    crashing = BotProcess(
+    crashing = processes.start(
         tmp_path, config_path, real_time_slack.api_url, WSO_FAULT_POINT=f"{point}:1"
     )
-    processes.append(crashing)
     await crashing.wait_healthy()
     async with SignedSlackClient(crashing.url, SIGNING_SECRET) as slack:
         try:
@@ -332,8 +317,7 @@ async def test_kill_9_at_each_injected_point_delivers_every_notice_exactly_once(
     assert await asyncio.to_thread(crashing.process.wait, 10) == -signal.SIGKILL
     crashing.kill()  # closes its log
 
-    restarted = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(restarted)
+    restarted = processes.start(tmp_path, config_path, real_time_slack.api_url)
     await restarted.wait_healthy()
     await real_time_slack.wait_for(
         lambda: {m["channel"] for m in real_time_slack.posts()} >= {JAIL, ICE},
@@ -364,16 +348,15 @@ def serve_once(workdir: Path, config: Path, api_url: str) -> subprocess.Complete
         SLACK_API_URL=api_url,
         WSO_CONFIG=str(config),
         WSO_DB=str(workdir / "wso.db"),
-        PORT=str(free_port()),
+        PORT=str(unused_port()),
         HOST="127.0.0.1",
     )
 
 
 async def test_a_second_bot_on_the_same_database_is_refused_naming_the_first(
-    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
+    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: Bots
 ) -> None:
-    first = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(first)
+    first = processes.start(tmp_path, config_path, real_time_slack.api_url)
     await first.wait_healthy()
 
     second = await asyncio.to_thread(serve_once, tmp_path, config_path, real_time_slack.api_url)
@@ -386,8 +369,7 @@ async def test_a_second_bot_on_the_same_database_is_refused_naming_the_first(
     assert (await first.wait_healthy())["database"] == "ok"  # the first runs on, untouched
 
     first.kill(signal.SIGKILL)  # the kernel drops a dead holder's lock: a restart just works
-    restarted = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(restarted)
+    restarted = processes.start(tmp_path, config_path, real_time_slack.api_url)
     assert (await restarted.wait_healthy())["database"] == "ok"
 
 
@@ -406,12 +388,11 @@ async def test_serve_refuses_a_damaged_database_and_says_what_to_do(
     tmp_path: Path,
     config_path: Path,
     real_time_slack: FakeSlack,
-    processes: list[BotProcess],
+    processes: Bots,
     damage: Callable[[Path], None],
     found: str,
 ) -> None:
-    bot = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(bot)
+    bot = processes.start(tmp_path, config_path, real_time_slack.api_url)
     await bot.wait_healthy()
     async with SignedSlackClient(bot.url, SIGNING_SECRET) as slack:
         assert "Logged" in (await slack.command("arrest B-400")).text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,7 +28,6 @@ from tests.conftest import (
     JAIL,
     OFFICER,
     OTHER_OFFICER,
-    SIGNING_SECRET,
     START,
     StartService,
     make_settings,
@@ -50,6 +49,11 @@ def config() -> Config:
     document = two_facility_document()
     document["reminders"] = {"before": []}
     return parse_config(document, source="test")
+
+
+def next_jail_call(fake_slack: FakeSlack, answer: Answer, method: str = "chat.postMessage") -> None:
+    """The jail channel's next ``method`` call gets ``answer``; Slack answers the rest."""
+    fake_slack.outage(answer, methods=[method], channel=JAIL, times=1)
 
 
 async def notice(
@@ -111,9 +115,7 @@ async def test_a_plain_text_503_on_one_channel_stops_no_other_facilitys_expiry(
 async def test_a_429_pauses_its_channel_for_at_most_a_minute_and_no_one_else(
     service: WsoService, slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    fake_slack.outage(
-        Answer.ratelimited("3600"), methods=["chat.postMessage"], channel=JAIL, times=1
-    )
+    next_jail_call(fake_slack, Answer.ratelimited("3600"))
     await slack.command("arrest B-1")
     await fake_slack.wait_for_posts(1, channel=ICE)
     await eventually(
@@ -145,9 +147,7 @@ async def test_an_unreadable_retry_after_is_a_short_pause_not_a_crash(
     fake_slack: FakeSlack,
     clock: FakeClock,
 ) -> None:
-    fake_slack.outage(
-        Answer.ratelimited(retry_after), methods=["chat.postMessage"], channel=JAIL, times=1
-    )
+    next_jail_call(fake_slack, Answer.ratelimited(retry_after))
     await slack.command("arrest B-1")
     await eventually(
         lambda: notice(service, "B-1", NoticeKind.LOGGED, JAIL),
@@ -205,12 +205,7 @@ async def test_a_crash_left_notice_whose_history_hangs_holds_back_no_other_targe
 async def test_a_non_json_200_after_a_real_post_is_found_not_posted_again(
     service: WsoService, slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    fake_slack.outage(
-        ANSWER_SHAPES["html_200_after_posting"],
-        methods=["chat.postMessage"],
-        channel=JAIL,
-        times=1,
-    )
+    next_jail_call(fake_slack, ANSWER_SHAPES["html_200_after_posting"])
     await slack.command("arrest B-1")
     logged = await eventually(
         lambda: notice(service, "B-1", NoticeKind.LOGGED, JAIL),
@@ -248,6 +243,32 @@ async def test_a_message_slack_refuses_as_too_big_is_undeliverable_and_alerted(
     assert failed.next_attempt_at == clock.now() + timedelta(minutes=5)
 
 
+async def step_through_retries(
+    service: WsoService,
+    booking: str,
+    kind: NoticeKind,
+    channel: str,
+    clock: FakeClock,
+    *,
+    until: datetime,
+    done: Callable[[], bool] = lambda: False,
+) -> Notice:
+    """Move the clock to each retry of one failing notice, until ``until`` or ``done()``."""
+    failing = await eventually(
+        lambda: notice(service, booking, kind, channel),
+        lambda n: n.attempts > 0 and n.state is NoticeState.PENDING,
+        "the first failure",
+    )
+    while clock.now() < until and not done():
+        clock.set(max(clock.now(), failing.ready_at()))
+        failing = await eventually(
+            lambda: notice(service, booking, kind, channel),
+            lambda n, before=failing.attempts: n.attempts > before,
+            "the next failed retry",
+        )
+    return failing
+
+
 async def test_a_jail_channel_failing_for_30_seconds_is_reported_to_the_officers_once(
     service: WsoService, slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
@@ -260,20 +281,15 @@ async def test_a_jail_channel_failing_for_30_seconds_is_reported_to_the_officers
             p["channel"] for p in fake_slack.posts() if payload(p)["kind"] == "delivery_problem"
         )
 
-    logged = await eventually(
-        lambda: notice(service, "B-1", NoticeKind.LOGGED, JAIL),
-        lambda n: n.attempts > 0 and n.state is NoticeState.PENDING,
-        "the first failure",
+    await step_through_retries(
+        service,
+        "B-1",
+        NoticeKind.LOGGED,
+        JAIL,
+        clock,
+        until=START + timedelta(minutes=2),
+        done=lambda: bool(alerts()),
     )
-    while not alerts() and clock.now() - START < timedelta(minutes=2):
-        clock.set(max(clock.now(), logged.ready_at()))  # to its next retry, and wait for it
-        logged = await eventually(
-            lambda before=logged.attempts: notice(service, "B-1", NoticeKind.LOGGED, JAIL),
-            lambda n, before=logged.attempts: (
-                n.attempts > before and n.state is NoticeState.PENDING
-            ),
-            "the next failed retry",
-        )
     await fake_slack.wait_for(lambda: alerts() == [OFFICER, OTHER_OFFICER], what="DM alerts")
     assert clock.now() - START >= timedelta(seconds=30)
     [alert, *_] = [p for p in fake_slack.posts() if payload(p)["kind"] == "delivery_problem"]
@@ -297,9 +313,7 @@ async def test_a_hung_expiry_post_is_cut_short_and_found_not_doubled(
 ) -> None:
     await slack.command("arrest B-1")
     await fake_slack.wait_for_posts(1, channel=JAIL)
-    fake_slack.outage(
-        ANSWER_SHAPES["hang_after_posting"], methods=["chat.postMessage"], channel=JAIL, times=1
-    )
+    next_jail_call(fake_slack, ANSWER_SHAPES["hang_after_posting"])
     clock.set(DEADLINE)
     hung = await eventually(
         lambda: notice(service, "B-1", NoticeKind.EXPIRED, JAIL),
@@ -361,107 +375,64 @@ class _StoreWithFailingWrites(SqliteCustodyStore):
         await super().mark_failed(notice_id, **kwargs)
 
 
-async def _service_over(
-    store: SqliteCustodyStore, fake_slack: FakeSlack, db_path: Path, config: Config, clock: Any
-) -> WsoService:
-    service = WsoService(make_settings(fake_slack, db_path), config, clock=clock, store=store)
-    await service.start(host="127.0.0.1", port=0)
-    return service
-
-
 async def test_ticks_that_keep_failing_are_an_alarm_in_health_and_metrics(
-    fake_slack: FakeSlack, db_path: Path, config: Config, clock: FakeClock
+    db_path: Path, clock: FakeClock, start_service: StartService
 ) -> None:
     store = _StoreWithFailingReads(db_path)
-    service = await _service_over(store, fake_slack, db_path, config, clock)
-    try:
-        async with SignedSlackClient(f"http://127.0.0.1:{service.port}", SIGNING_SECRET) as client:
-            store.broken = True
-            for failures in range(1, 4):
-                clock.advance(timedelta(seconds=1))  # the loop tries again a second later
-                await eventually(
-                    lambda: client.get_json("/healthz"),
-                    lambda r, n=failures: (
-                        r.json.get("dispatcher_failures", {}).get("ticks", 0) >= n
-                    ),
-                    f"{failures} failed tick(s)",
-                )
-            health = await client.get_json("/healthz")
-            assert health.status == 503
-            assert health.json["dispatcher"] == "degraded"
-            assert "malformed" in health.json["dispatcher_error"]
-            metrics = (await client.get_json("/metrics")).body
-            assert metric(metrics, "wso_dispatcher_tick_failures_total") >= 3
-            assert metric(metrics, "wso_sender_failures_total") == 0
+    _, client = await start_service(store=store)
+    store.broken = True
+    for failures in range(1, 4):
+        clock.advance(timedelta(seconds=1))  # the loop tries again a second later
+        await eventually(
+            lambda: client.get_json("/healthz"),
+            lambda r, n=failures: r.json.get("dispatcher_failures", {}).get("ticks", 0) >= n,
+            f"{failures} failed tick(s)",
+        )
+    health = await client.get_json("/healthz")
+    assert health.status == 503
+    assert health.json["dispatcher"] == "degraded"
+    assert "malformed" in health.json["dispatcher_error"]
+    metrics = (await client.get_json("/metrics")).body
+    assert metric(metrics, "wso_dispatcher_tick_failures_total") >= 3
+    assert metric(metrics, "wso_sender_failures_total") == 0
 
-            store.broken = False
-            clock.advance(timedelta(seconds=1))
-            recovered = await eventually(
-                lambda: client.get_json("/healthz"),
-                lambda r: r.json["dispatcher"] == "running",
-                "a good tick",
-            )
-            assert recovered.status == 200
-    finally:
-        await service.stop()
+    store.broken = False
+    clock.advance(timedelta(seconds=1))
+    recovered = await eventually(
+        lambda: client.get_json("/healthz"),
+        lambda r: r.json["dispatcher"] == "running",
+        "a good tick",
+    )
+    assert recovered.status == 200
 
 
 async def test_senders_that_keep_failing_are_an_alarm_and_nothing_is_lost(
-    fake_slack: FakeSlack, db_path: Path, config: Config, clock: FakeClock
+    fake_slack: FakeSlack, db_path: Path, clock: FakeClock, start_service: StartService
 ) -> None:
     store = _StoreWithFailingWrites(db_path)
-    service = await _service_over(store, fake_slack, db_path, config, clock)
-    try:
-        async with SignedSlackClient(f"http://127.0.0.1:{service.port}", SIGNING_SECRET) as client:
-            store.broken = True
-            for number in range(3):  # each arrest's senders die recording their notices
-                await client.command(f"arrest B-{number}")
-                clock.advance(timedelta(seconds=2))
-            health = await eventually(
-                lambda: client.get_json("/healthz"),
-                lambda r: r.json["dispatcher"] == "degraded",
-                "degraded after three failed senders",
-            )
-            assert "disk is full" in health.json["dispatcher_error"]
-            assert fake_slack.posts() == []
-
-            store.broken = False
-            clock.advance(timedelta(seconds=2))
-            await fake_slack.wait_for_posts(6)
-            assert set(copies(fake_slack, JAIL).values()) == {1}
-            assert set(copies(fake_slack, ICE).values()) == {1}
-            await eventually(
-                lambda: client.get_json("/healthz"),
-                lambda r: r.json["dispatcher"] == "running",
-                "running again",
-            )
-    finally:
-        await service.stop()
-
-
-async def step_through_retries(
-    service: WsoService,
-    booking: str,
-    kind: NoticeKind,
-    channel: str,
-    clock: FakeClock,
-    *,
-    until: datetime,
-) -> Notice:
-    """Move the clock to each retry of one failing notice, until ``until``."""
-    failing = await eventually(
-        lambda: notice(service, booking, kind, channel),
-        lambda n: n.attempts > 0 and n.state is NoticeState.PENDING,
-        "the first failure",
+    _, client = await start_service(store=store)
+    store.broken = True
+    for number in range(3):  # each arrest's senders die recording their notices
+        await client.command(f"arrest B-{number}")
+        clock.advance(timedelta(seconds=2))
+    health = await eventually(
+        lambda: client.get_json("/healthz"),
+        lambda r: r.json["dispatcher"] == "degraded",
+        "degraded after three failed senders",
     )
-    while clock.now() < until:
-        clock.set(max(clock.now(), failing.ready_at()))
-        failing = await eventually(
-            lambda: notice(service, booking, kind, channel),
-            lambda n, before=failing.attempts: n.attempts > before,
-            "the next failed retry",
-        )
-    return failing
+    assert "disk is full" in health.json["dispatcher_error"]
+    assert fake_slack.posts() == []
+
+    store.broken = False
+    clock.advance(timedelta(seconds=2))
+    await fake_slack.wait_for_posts(6)
+    assert set(copies(fake_slack, JAIL).values()) == {1}
+    assert set(copies(fake_slack, ICE).values()) == {1}
+    await eventually(
+        lambda: client.get_json("/healthz"),
+        lambda r: r.json["dispatcher"] == "running",
+        "running again",
+    )
 
 
 async def test_a_delivery_that_calls_nobody_does_not_end_a_channels_outage(
@@ -492,12 +463,7 @@ async def test_a_delivery_that_calls_nobody_does_not_end_a_channels_outage(
 async def test_a_backup_slack_scheduled_despite_a_503_is_found_not_scheduled_twice(
     service: WsoService, slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    fake_slack.outage(
-        ANSWER_SHAPES["plain_503_after_posting"],
-        methods=["chat.scheduleMessage"],
-        channel=JAIL,
-        times=1,
-    )
+    next_jail_call(fake_slack, ANSWER_SHAPES["plain_503_after_posting"], "chat.scheduleMessage")
     await slack.command("arrest B-1")
     backup = await eventually(
         lambda: notice(service, "B-1", NoticeKind.BACKUP, f"backup:{JAIL}"),

@@ -29,12 +29,19 @@ DEADLINE = START + timedelta(hours=48)
 ServiceFactory = Callable[..., Any]
 
 
+async def arrest_and_try_both_channels(
+    slack: SignedSlackClient, fake_slack: FakeSlack, booking: str
+) -> None:
+    """Log an arrest and wait until its logged notice was tried in both channels."""
+    await slack.command(f"arrest {booking}")
+    await fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) >= 2)
+
+
 async def test_429_is_honoured_through_retry_after_and_posts_once(
     slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock, service: WsoService
 ) -> None:
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=7)
-    await slack.command("arrest B-1")
-    await fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) >= 2)
+    await arrest_and_try_both_channels(slack, fake_slack, "B-1")
     await settle(service)
     assert len(fake_slack.posts()) == 1  # one channel got through, the other was rate-limited
 
@@ -51,8 +58,7 @@ async def test_5xx_is_retried_with_backoff_after_checking_history(
     slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock, service: WsoService
 ) -> None:
     fake_slack.fail_next("chat.postMessage", status=503, times=2)
-    await slack.command("arrest B-2")
-    await fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) >= 2)
+    await arrest_and_try_both_channels(slack, fake_slack, "B-2")
 
     for _ in range(4):  # back-off of 1 s, then 2 s
         clock.advance(timedelta(seconds=1))
@@ -68,8 +74,7 @@ async def test_a_5xx_that_did_post_is_found_in_history_and_not_posted_again(
 ) -> None:
     fake_slack.fail_channel(JAIL, "internal_error")
     fake_slack.fail_next("chat.postMessage", status=503)
-    await slack.command("arrest B-3")
-    await fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) >= 2)
+    await arrest_and_try_both_channels(slack, fake_slack, "B-3")
     fake_slack.clear_faults()
     [custody] = await service.store.find_custodies("B-3")
     jail_logged = next(
@@ -132,13 +137,21 @@ async def test_dead_slack_for_minutes_loses_nothing(
     assert set(notice_counts(fake_slack).values()) == {1}
 
 
+async def logged_then_stopped(
+    start_service: Callable[[], Any], fake_slack: FakeSlack, booking: str
+) -> WsoService:
+    """A service that logged one arrest, told both channels, and stopped."""
+    service, slack = await start_service()
+    await slack.command(f"arrest {booking}")
+    await fake_slack.wait_for_posts(2)
+    await service.stop()
+    return service
+
+
 async def test_restart_sends_only_the_latest_overdue_reminder_marked_late(
     start_service: Callable[[], Any], fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    first, slack = await start_service()
-    await slack.command("arrest B-6")
-    await fake_slack.wait_for_posts(2)
-    await first.stop()
+    await logged_then_stopped(start_service, fake_slack, "B-6")
 
     clock.set(DEADLINE - timedelta(hours=11))  # the 24h and 12h reminders were missed
     second, _ = await start_service()
@@ -174,10 +187,7 @@ async def test_restart_sends_only_the_latest_overdue_reminder_marked_late(
 async def test_restart_after_the_deadline_always_sends_the_expiry(
     start_service: Callable[[], Any], fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    first, slack = await start_service()
-    await slack.command("arrest B-7")
-    await fake_slack.wait_for_posts(2)
-    await first.stop()
+    await logged_then_stopped(start_service, fake_slack, "B-7")
 
     clock.set(DEADLINE + timedelta(hours=3))
     second, _ = await start_service()
@@ -192,10 +202,7 @@ async def test_restart_after_the_deadline_always_sends_the_expiry(
 async def test_crash_between_slack_accepting_and_marking_sent_is_not_doubled(
     start_service: Callable[[], Any], fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    first, slack = await start_service()
-    await slack.command("arrest B-8")
-    await fake_slack.wait_for_posts(2)
-    await first.stop()
+    first = await logged_then_stopped(start_service, fake_slack, "B-8")
     # Replay a crash: the 24h reminders were claimed; Slack got the jail one only.
     await first.store.open()
     [custody] = await first.store.list_open_custodies()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ from tests.conftest import (
     StartService,
     config_document,
     make_settings,
+    north_annex,
 )
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.signed_requests import wso_payload as payload
@@ -414,13 +416,23 @@ async def test_a_page_cut_short_by_a_crash_is_found_in_the_dm_and_not_sent_again
 ROUTING_KEY = "R" * 32
 
 
-async def expire_with_pagerduty(
+@pytest.fixture
+async def pagerduty() -> AsyncIterator[FakePagerDuty]:
+    async with FakePagerDuty() as fake:
+        yield fake
+
+
+Expired = tuple[Any, Any, dict[str, Any]]
+
+
+@pytest.fixture
+async def expired_with_pagerduty(
     fake_slack: FakeSlack,
     clock: Any,
     start_service: StartService,
     db_path: Path,
     pagerduty: FakePagerDuty,
-) -> tuple[Any, Any, dict[str, Any]]:
+) -> Expired:
     """B-1 expired with PagerDuty's incident open and the sergeant paged; 2 minutes later."""
     config = parse_config(escalation_document(pagerduty_routing_key=ROUTING_KEY))
     settings = replace(make_settings(fake_slack, db_path), pagerduty_events_url=pagerduty.url)
@@ -472,64 +484,56 @@ async def assert_acknowledged_once(
 
 
 async def test_a_double_clicked_acknowledge_counts_once(
-    fake_slack: FakeSlack, clock: Any, start_service: StartService, db_path: Path
+    fake_slack: FakeSlack, clock: Any, pagerduty: FakePagerDuty, expired_with_pagerduty: Expired
 ) -> None:
-    async with FakePagerDuty() as pagerduty:
-        service, slack, page = await expire_with_pagerduty(
-            fake_slack, clock, start_service, db_path, pagerduty
-        )
-        click = {
-            "action_id": ActionId.ACKNOWLEDGE.value,
-            "value": payload(page)["custody_id"],
-            "user_id": SERGEANT,
-            "channel_id": "D" + SERGEANT,
-            "message_ts": page["ts"],
-        }
+    service, slack, page = expired_with_pagerduty
+    click = {
+        "action_id": ActionId.ACKNOWLEDGE.value,
+        "value": payload(page)["custody_id"],
+        "user_id": SERGEANT,
+        "channel_id": "D" + SERGEANT,
+        "message_ts": page["ts"],
+    }
 
-        replies = await asyncio.gather(slack.click(**click), slack.click(**click))
+    replies = await asyncio.gather(slack.click(**click), slack.click(**click))
 
-        assert [reply.status for reply in replies] == [200, 200]
-        await fake_slack.wait_for(
-            lambda: (
-                len(fake_slack.calls_to("chat.update"))
-                + len(fake_slack.calls_to("chat.postEphemeral"))
-                == 2
-            ),
-            what="both clicks answered",
-        )
-        [update] = fake_slack.calls_to("chat.update")
-        assert (update.payload["channel"], update.payload["ts"]) == ("D" + SERGEANT, page["ts"])
-        [second] = fake_slack.calls_to("chat.postEphemeral")
-        assert (second.payload["channel"], second.payload["user"]) == ("D" + SERGEANT, SERGEANT)
-        assert (
-            f"already acknowledged by <@{SERGEANT}> at Mon Nov 30, 14:02 CST"
-            in second.payload["text"]
-        )
-        await assert_acknowledged_once(service, fake_slack, pagerduty, clock)
+    assert [reply.status for reply in replies] == [200, 200]
+    await fake_slack.wait_for(
+        lambda: (
+            len(fake_slack.calls_to("chat.update")) + len(fake_slack.calls_to("chat.postEphemeral"))
+            == 2
+        ),
+        what="both clicks answered",
+    )
+    [update] = fake_slack.calls_to("chat.update")
+    assert (update.payload["channel"], update.payload["ts"]) == ("D" + SERGEANT, page["ts"])
+    [second] = fake_slack.calls_to("chat.postEphemeral")
+    assert (second.payload["channel"], second.payload["user"]) == ("D" + SERGEANT, SERGEANT)
+    assert (
+        f"already acknowledged by <@{SERGEANT}> at Mon Nov 30, 14:02 CST" in second.payload["text"]
+    )
+    await assert_acknowledged_once(service, fake_slack, pagerduty, clock)
 
 
 async def test_two_ack_commands_at_once_count_once(
-    fake_slack: FakeSlack, clock: Any, start_service: StartService, db_path: Path
+    fake_slack: FakeSlack, clock: Any, pagerduty: FakePagerDuty, expired_with_pagerduty: Expired
 ) -> None:
-    async with FakePagerDuty() as pagerduty:
-        service, slack, _ = await expire_with_pagerduty(
-            fake_slack, clock, start_service, db_path, pagerduty
-        )
+    service, slack, _ = expired_with_pagerduty
 
-        replies = await asyncio.gather(
-            slack.command("ack B-1", user_id=SERGEANT, channel_id="D" + SERGEANT),
-            slack.command("ack B-1", user_id=OFFICER),
-        )
+    replies = await asyncio.gather(
+        slack.command("ack B-1", user_id=SERGEANT, channel_id="D" + SERGEANT),
+        slack.command("ack B-1", user_id=OFFICER),
+    )
 
-        [custody] = await service.store.list_open_custodies()
-        winner = custody.acknowledged_by
-        assert winner in (SERGEANT, OFFICER)
-        texts = sorted(reply.text for reply in replies)
-        assert texts[0].startswith(":information_source:")
-        assert f"already acknowledged by <@{winner}> at Mon Nov 30, 14:02 CST" in texts[0]
-        assert "Nothing was changed" in texts[0]
-        assert texts[1].startswith(":white_check_mark: Acknowledged: paging for booking *B-1*")
-        await assert_acknowledged_once(service, fake_slack, pagerduty, clock)
+    [custody] = await service.store.list_open_custodies()
+    winner = custody.acknowledged_by
+    assert winner in (SERGEANT, OFFICER)
+    texts = sorted(reply.text for reply in replies)
+    assert texts[0].startswith(":information_source:")
+    assert f"already acknowledged by <@{winner}> at Mon Nov 30, 14:02 CST" in texts[0]
+    assert "Nothing was changed" in texts[0]
+    assert texts[1].startswith(":white_check_mark: Acknowledged: paging for booking *B-1*")
+    await assert_acknowledged_once(service, fake_slack, pagerduty, clock)
 
 
 async def test_ack_after_the_latest_page_was_acknowledged_says_who_and_when(
@@ -612,15 +616,9 @@ def two_jails_with_schedules() -> Config:
     document = escalation_document()
     document["facility"][0]["escalation"] = [{"notify": ["oncall:night"], "after": "0s"}]
     document["facility"].append(
-        {
-            "id": "north-annex",
-            "name": "North Annex",
-            "timezone": "America/New_York",
-            "jail_channel": "C0NJAIL",
-            "ice_channel": "C0NICE",
-            "officers": [NORTH_OFFICER],
-            "escalation": [{"notify": ["oncall:north"], "after": "0s"}],
-        }
+        north_annex(
+            officers=[NORTH_OFFICER], escalation=[{"notify": ["oncall:north"], "after": "0s"}]
+        )
     )
     rotation = {"timezone": "America/Chicago", "handoff": "07:00", "rotation": "daily"}
     document["schedule"] = [

@@ -14,29 +14,15 @@ from bot.core.backup_plan import (
     plan_backup,
     worth_scheduling,
 )
-from bot.core.facility import Facility, Reminders
-from bot.core.model import CUSTODY_WINDOW, Custody, NoticeKind
+from bot.core.facility import Reminders
+from bot.core.model import CUSTODY_WINDOW, NoticeKind
+from tests.conftest import county_jail, custody
 
 ARRESTED = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 DEADLINE = ARRESTED + CUSTODY_WINDOW
 S = timedelta(seconds=1)
-CUSTODY = Custody(
-    id="c_1",
-    facility_id="county-jail",
-    booking="B-1",
-    arrested_at=ARRESTED,
-    deadline=DEADLINE,
-    logged_by="U0AAA",
-    logged_at=ARRESTED,
-)
-FACILITY = Facility(
-    id="county-jail",
-    name="County Jail",
-    timezone_name="America/Chicago",
-    jail_channel="C0JAIL",
-    ice_channel="C0ICE",
-    officers=frozenset({"U0AAA"}),
-)
+CUSTODY = custody(ARRESTED)
+FACILITY = county_jail()
 
 
 @pytest.mark.parametrize(

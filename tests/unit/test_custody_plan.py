@@ -23,7 +23,8 @@ from bot.core.facility import (
     Reminders,
     Webhook,
 )
-from bot.core.model import CUSTODY_WINDOW, Custody, Notice, NoticeKind
+from bot.core.model import Custody, Notice, NoticeKind
+from tests.conftest import county_jail, custody
 
 NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -37,25 +38,9 @@ REMINDER = NoticeKind.REMINDER
 EXPIRED = NoticeKind.EXPIRED
 STEP = NoticeKind.PAGE_STEP
 
-CUSTODY = Custody(
-    id="c_1",
-    facility_id="county-jail",
-    booking="B-1",
-    arrested_at=NOW,
-    deadline=NOW + CUSTODY_WINDOW,
-    logged_by="U0AAA",
-    logged_at=NOW,
-)
-# Arrested 49 hours ago: logged an hour after its deadline.
-OVERDUE = replace(CUSTODY, arrested_at=NOW - 49 * H, deadline=NOW - H)
-PLAIN = Facility(
-    id="county-jail",
-    name="County Jail",
-    timezone_name="America/Chicago",
-    jail_channel=JAIL,
-    ice_channel=ICE,
-    officers=frozenset({"U0BBB", "U0AAA"}),
-)
+CUSTODY = custody(NOW)
+OVERDUE = custody(NOW - 49 * H, logged_at=NOW)  # logged an hour after its deadline
+PLAIN = county_jail(officers=frozenset({"U0BBB", "U0AAA"}))
 PAGED = replace(PLAIN, pagerduty_routing_key="R" * 32)
 CHAIN = replace(
     PLAIN,
@@ -88,6 +73,16 @@ def channel_rows(target: str) -> list[Row]:
         (LOGGED, target, 0 * H, None, None, None),
         (REMINDER, target, DEADLINE - H, 3600, None, None),
         (EXPIRED, target, DEADLINE, None, None, None),
+    ]
+
+
+def expiry_chain_rows(start: timedelta) -> list[Row]:
+    """CHAIN's expiry chain from ``start``: the sergeant, the lieutenant 15 minutes on, twice."""
+    return [
+        (STEP, "escalation", start, None, 1, 1),
+        (STEP, "escalation", start + 15 * M, None, 2, 1),
+        (STEP, "escalation", start + 15 * M, None, 1, 2),
+        (STEP, "escalation", start + 30 * M, None, 2, 2),
     ]
 
 
@@ -133,11 +128,8 @@ BACKUP_ROWS: list[Row] = [
             + [
                 (STEP, "ice_escalation", DEADLINE - 4 * H, 4 * 3600, 1, 1),
                 (STEP, "ice_escalation", DEADLINE - 4 * H + 10 * M, 13800, 2, 1),
-                (STEP, "escalation", DEADLINE, None, 1, 1),
-                (STEP, "escalation", DEADLINE + 15 * M, None, 2, 1),
-                (STEP, "escalation", DEADLINE + 15 * M, None, 1, 2),
-                (STEP, "escalation", DEADLINE + 30 * M, None, 2, 2),
-            ],
+            ]
+            + expiry_chain_rows(DEADLINE),
             id="the ICE chain before the deadline, the expiry chain twice after it",
         ),
         pytest.param(
@@ -149,10 +141,7 @@ BACKUP_ROWS: list[Row] = [
                 (LOGGED, ICE, 0 * H, None, None, None),
                 (EXPIRED, ICE, 0 * H, None, None, None),
                 # No backup: it would be in the past. No ICE page: its time is gone.
-                (STEP, "escalation", 0 * H, None, 1, 1),
-                (STEP, "escalation", 15 * M, None, 2, 1),
-                (STEP, "escalation", 15 * M, None, 1, 2),
-                (STEP, "escalation", 30 * M, None, 2, 2),
+                *expiry_chain_rows(0 * H),
             ],
             id="logged after its deadline: expired and paged now",
         ),
@@ -250,10 +239,7 @@ ACK = NoticeKind.ACKNOWLEDGED
             ["escalation"] * 3,  # every pending step: the chain starts again later
             [
                 (ACK, JAIL, DEADLINE + 2 * M, None, None, None),
-                (STEP, "escalation", DEADLINE + 32 * M, None, 1, 1),
-                (STEP, "escalation", DEADLINE + 47 * M, None, 2, 1),
-                (STEP, "escalation", DEADLINE + 47 * M, None, 1, 2),
-                (STEP, "escalation", DEADLINE + 62 * M, None, 2, 2),
+                *expiry_chain_rows(DEADLINE + 32 * M),
             ],
             id="after the deadline: the expiry chain again, reack_after later",
         ),
