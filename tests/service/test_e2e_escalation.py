@@ -89,6 +89,7 @@ async def expire(fake_slack: FakeSlack, clock: Any, start_service: StartService)
     await fake_slack.wait_for_posts(2)
     clock.set(DEADLINE)
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1, what="level 1 page")
+    await settle(service)  # the page is recorded where Slack put it: a click can find it
     return service, slack
 
 
@@ -442,6 +443,7 @@ async def expired_with_pagerduty(
     clock.set(DEADLINE)
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1, what="level 1 page")
     await pagerduty.wait_for_events(1)
+    await settle(service)
     [page] = fake_slack.messages("D" + SERGEANT)
     clock.advance(timedelta(minutes=2))
     return service, slack, page
@@ -589,11 +591,13 @@ async def test_a_page_that_fell_back_to_the_jail_channel_is_updated_there(
     fake_slack.usergroups["S0EMPTY"] = []
     document = escalation_document()
     document["facility"][0]["escalation"] = [{"notify": ["S0EMPTY"], "after": "0s"}]
-    _, slack = await start_service(config=parse_config(document))
+    document["facility"][0]["escalation_repeat"] = 0  # one page: round 2 would be due with it
+    service, slack = await start_service(config=parse_config(document))
     await slack.command("arrest B-8")
     await fake_slack.wait_for_posts(2)
     clock.set(DEADLINE)
     await fake_slack.wait_for(lambda: pages(fake_slack) == [(JAIL, 1, 1)], what="channel page")
+    await settle(service)
     [page] = [m for m in fake_slack.messages(JAIL) if payload(m)["kind"] == "escalation"]
 
     await slack.click(
