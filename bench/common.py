@@ -18,7 +18,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from tests.fakes.server import unused_port
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = Path(sys.executable)
@@ -225,13 +226,6 @@ def rss_mb(pid: int) -> float:
     return math.nan
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 # --- configs -----------------------------------------------------------------------
 
 
@@ -403,7 +397,7 @@ class BotProcess:
         extra_env: dict[str, str] | None = None,
         log_level: str = "INFO",
     ) -> None:
-        self.port = free_port()
+        self.port = unused_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"bot-{self.port}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
