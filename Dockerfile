@@ -7,11 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
-RUN pip install .
+RUN pip install -c constraints.txt .
 
 RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin wso \
     && mkdir -p /data /config && chown wso:wso /data

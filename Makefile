@@ -1,16 +1,19 @@
 # Every target builds .venv on its own, so a fresh clone needs only Python 3.11+ and make.
+# Installs are pinned by constraints.txt (every package, pip included); `make lock` renews it.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PIP    := -m pip install --quiet --disable-pip-version-check -c constraints.txt
+LOCK_VENV := .lock-venv
 
-.PHONY: run test lint format typecheck bench clean
+.PHONY: run test lint format typecheck bench lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "WSO Custody Clock needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python $(PIP) --upgrade pip
+	$(BIN)/python $(PIP) -e '.[dev]'
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -34,5 +37,18 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# The newest releases pyproject.toml allows, resolved in a fresh venv and pinned. The venv's
+# own setuptools is left out: the project does not use it (builds fetch their own).
+lock:
+	@rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@{ echo "# Pinned by \`make lock\` (pip freeze of a fresh venv); installs use it with -c."; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --all --exclude-editable | grep -v '^setuptools=='; \
+	} > constraints.txt
+	@rm -rf $(LOCK_VENV)
+	@echo "constraints.txt: $$(grep -c '==' constraints.txt) packages pinned"
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOCK_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import importlib
 import json
 import math
 import signal
@@ -23,15 +24,6 @@ from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
 
-from bench import (
-    b1_arrest_load,
-    b2_timer_lateness,
-    b3_restart_catchup,
-    b4_kill_storm,
-    b5_memory,
-    b6_slow_clients,
-    b7_channel_outage,
-)
 from bench.common import (
     Goal,
     RunResult,
@@ -44,13 +36,16 @@ from bench.common import (
 BENCHMARKS: dict[str, ModuleType] = {
     module.NAME: module
     for module in (
-        b1_arrest_load,
-        b2_timer_lateness,
-        b3_restart_catchup,
-        b4_kill_storm,
-        b5_memory,
-        b6_slow_clients,
-        b7_channel_outage,
+        importlib.import_module(f"bench.{name}")
+        for name in (
+            "b1_arrest_load",
+            "b2_timer_lateness",
+            "b3_restart_catchup",
+            "b4_kill_storm",
+            "b5_memory",
+            "b6_slow_clients",
+            "b7_channel_outage",
+        )
     )
 }
 

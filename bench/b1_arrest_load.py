@@ -45,6 +45,7 @@ from bench.common import (
     count_unsettled,
     cpu_seconds,
     db_time_to_epoch,
+    end_run,
     facilities_toml,
     percentile,
     read_notices,
@@ -223,10 +224,7 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
                 result.profile = summarize_profile(profile_dir / "b1.raw")
             bot.stop()
         finally:
-            if bot is not None:
-                bot.kill9()
-            await fake.close()
-            fake.stop()
+            await end_run(bot, fake)
     lat_ms = [x * 1000 for x in stats.latencies]
     result.add("p50 latency (client-side)", percentile(lat_ms, 50), "ms")
     result.add("p99 latency (client-side)", percentile(lat_ms, 99), "ms", at_most(50))

@@ -32,8 +32,10 @@ from bench.common import (
     FakeSlackProcess,
     RunResult,
     at_most,
+    by_kind_summary,
     cpu_seconds,
     db_time_to_epoch,
+    end_run,
     facility_ids,
     load_config,
     percentile,
@@ -126,10 +128,7 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
                 result.profile = summarize_profile(profile_dir / "b2.raw")
             bot.stop()
         finally:
-            if bot is not None:
-                bot.kill9()
-            await fake.close()
-            fake.stop()
+            await end_run(bot, fake)
         arrived = fake.first_arrivals()
         lateness: list[float] = []
         missing = 0
@@ -154,13 +153,7 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
                         f"state {notice['state']}, attempts {notice['attempts']}, "
                         f"last_error {notice['last_error']}"
                     )
-    result.note(
-        "B2 lateness by kind (n, p50, max ms): "
-        + ", ".join(
-            f"{kind} ({len(v)}, {percentile(v, 50):.0f}, {max(v):.0f})"
-            for kind, v in sorted(by_kind.items())
-        )
-    )
+    result.note("B2 lateness by kind (n, p50, max ms): " + by_kind_summary(by_kind))
     if missing_examples:
         result.note(f"B2 due but not posted, e.g.: {missing_examples}")
     result.add("open custodies", size["custodies"])

@@ -40,6 +40,7 @@ from bench.common import (
     at_least,
     at_most,
     count_unsettled,
+    end_run,
     facilities_toml,
     load_config,
     read_notices,
@@ -152,10 +153,7 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
             bot.stop()
             events = bot.log_events()
         finally:
-            if bot is not None:
-                bot.kill9()
-            await fake.close()
-            fake.stop()
+            await end_run(bot, fake)
         catch_up = [r for r in fake.rows if float(r[3]) >= spawned]
         first_alarm = min(
             (float(r[3]) for r in catch_up if r[1] in ("expired", "escalation")), default=math.nan

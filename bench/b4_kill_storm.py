@@ -46,6 +46,7 @@ from bench.common import (
     at_most,
     bot_mentions,
     count_unsettled,
+    end_run,
     facilities_toml,
     load_config,
     read_notices,
@@ -191,10 +192,7 @@ async def _storm(quick: bool, *, history_lookup: bool) -> RunResult:
             while await fake.poll_posts():
                 pass
         finally:
-            if bot is not None:
-                bot.kill9()
-            await fake.close()
-            fake.stop()
+            await end_run(bot, fake)
         books = account(
             read_notices(db),
             fake.rows,

@@ -21,6 +21,7 @@ from bench.common import (
     FakeSlackProcess,
     RunResult,
     at_most,
+    end_run,
     rss_mb,
     workdir,
 )
@@ -66,8 +67,7 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
             dataset.copy_db(template, loaded_db)
             loaded = await _rss_after_start(tmp, config, loaded_db, fake.api_url)
         finally:
-            await fake.close()
-            fake.stop()
+            await end_run(None, fake)
     result.add("idle RSS", idle, "MB", at_most(80))
     result.add(f"RSS with {custodies // 1000}k open custodies", loaded, "MB")
     result.add("RSS growth with the data set", loaded - idle, "MB", at_most(25))

@@ -36,6 +36,7 @@ from bench.common import (
     FakeSlackProcess,
     RunResult,
     at_most,
+    end_run,
     facilities_toml,
     percentile,
     workdir,
@@ -204,10 +205,7 @@ async def run(quick: bool) -> RunResult:
                 await asyncio.gather(*holders, return_exceptions=True)
             bot.stop()
         finally:
-            if bot is not None:
-                bot.kill9()
-            await fake.close()
-            fake.stop()
+            await end_run(bot, fake)
     _report(result, commands, idle)
     return result
 

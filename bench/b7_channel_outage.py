@@ -61,7 +61,9 @@ from bench.common import (
     RunResult,
     at_least,
     at_most,
+    by_kind_summary,
     db_time_to_epoch,
+    end_run,
     facilities_toml,
     load_config,
     percentile,
@@ -332,10 +334,7 @@ async def run(quick: bool) -> RunResult:
             bot.stop()
             observed.events = bot.log_events()
         finally:
-            if bot is not None:
-                bot.kill9()
-            await fake.close()
-            fake.stop()
+            await end_run(bot, fake)
         observed.notices = read_notices(db)
     return _report(observed, quick)
 
@@ -387,13 +386,7 @@ def _report_others(result: RunResult, seen: Observed) -> None:
         max(same_facility_ice, default=math.nan),
         "ms",
     )
-    result.note(
-        "B7 other channels' lateness by kind (n, p50, max ms): "
-        + ", ".join(
-            f"{kind} ({len(v)}, {percentile(v, 50):.0f}, {max(v):.0f})"
-            for kind, v in sorted(by_kind.items())
-        )
-    )
+    result.note("B7 other channels' lateness by kind (n, p50, max ms): " + by_kind_summary(by_kind))
     if missing:
         result.note(f"B7 other channels, due but not posted, e.g.: {missing[:5]}")
 

@@ -18,7 +18,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from tests.fakes.server import unused_port
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = Path(sys.executable)
@@ -143,6 +144,14 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def by_kind_summary(by_kind: dict[str, list[float]]) -> str:
+    """Each kind's ``kind (n, p50, max)``, for a note on lateness in ms."""
+    return ", ".join(
+        f"{kind} ({len(v)}, {percentile(v, 50):.0f}, {max(v):.0f})"
+        for kind, v in sorted(by_kind.items())
+    )
+
+
 # --- processes ---------------------------------------------------------------------
 
 _LIVE: list[subprocess.Popen[Any]] = []
@@ -215,13 +224,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024.0
     return math.nan
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 # --- configs -----------------------------------------------------------------------
@@ -395,7 +397,7 @@ class BotProcess:
         extra_env: dict[str, str] | None = None,
         log_level: str = "INFO",
     ) -> None:
-        self.port = free_port()
+        self.port = unused_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"bot-{self.port}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
@@ -470,6 +472,14 @@ class BotProcess:
                     entry = json.loads(line)
                     events[f"{entry.get('level')}:{entry.get('event')}"] += 1
         return events
+
+
+async def end_run(bot: BotProcess | None, fake: FakeSlackProcess) -> None:
+    """After a run, or a run cut short: kill the bot if it still runs, then stop the fake."""
+    if bot is not None:
+        bot.kill9()
+    await fake.close()
+    fake.stop()
 
 
 def bot_mentions(pattern: str) -> bool:

@@ -3,17 +3,14 @@
 ``python -m bench.fake_slack_proc [--latency S]`` binds a random port on
 127.0.0.1, prints ``PORT <n>`` and serves until SIGTERM/SIGINT.
 
-It is ``tests.fakes.slack.FakeSlack`` with three changes that only matter
-under load, and that keep its HTTP behaviour as it is:
+It is ``tests.fakes.slack.FakeSlack`` as it is, through its public options:
 
-* the call log is a bounded deque (the fake keeps every payload otherwise);
-* a message is appended to channel history instead of re-sorting the whole
-  history on every post (the fake's ``sort`` is O(n) per post with a Python
-  key function, which makes a long run quadratic);
-* every successful ``chat.postMessage`` is also kept as one compact row —
-  notice id, kind, channel, arrival time (wall clock, taken when the request
-  reached the fake, before its simulated latency), ts — which the benchmark
-  reads with the extra method ``bench.posts``.
+* ``keep_calls``: the call log keeps the last ``RECENT_CALLS`` calls only;
+* ``on_call``: every finished call is counted by method (failed ones and
+  outage answers apart), and every successful ``chat.postMessage`` is kept as
+  one compact row — notice id, kind, channel, arrival time (wall clock, taken
+  when the request reached the fake, before its simulated latency), ts;
+* ``add_control_route``: the benchmark's own methods, below.
 
 Extra methods (GET ``/api/bench.<name>``): ``bench.posts?since=N`` (rows from
 index N), ``bench.stats``, ``bench.latency?value=S``, and for outages:
@@ -29,179 +26,144 @@ index N), ``bench.stats``, ``bench.latency?value=S``, and for outages:
   the bot's metadata), posts that landed while their answer failed included;
 * ``bench.scheduled?channel=C…`` — the scheduled messages Slack holds for it.
 
-``bench.*`` calls are never answered by an outage.
+``bench.*`` calls are the harness's own: never recorded, delayed or failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import bisect
 import collections
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.slack import ANSWER_SHAPES, FakeSlack, Outage, RecordedCall, _ts_micros
+from tests.fakes.slack import ANSWER_SHAPES, FakeSlack, RecordedCall
 
 RECENT_CALLS = 2000
 
 
-class LeanFakeSlack(FakeSlack):
-    def __init__(self, *, latency: float = 0.0) -> None:
-        super().__init__(token=None, latency=latency)
-        self.calls = collections.deque(maxlen=RECENT_CALLS)  # type: ignore[assignment]
+def _event(message: Mapping[str, Any]) -> dict[str, Any]:
+    """The bot's ``wso_custody`` metadata payload of a message or post, or ``{}``."""
+    metadata = message.get("metadata")
+    event = metadata.get("event_payload") if isinstance(metadata, dict) else None
+    return event if isinstance(event, dict) else {}
+
+
+class CallLedger:
+    """What the benchmark reads back: calls by method, and one row per post."""
+
+    def __init__(self) -> None:
         # [notice_id, kind, channel, arrived_wall, ts]
         self.post_rows: list[list[Any]] = []
         self.counts: collections.Counter[str] = collections.Counter()
-        self._wall_offset = time.time() - time.monotonic()
         self.first_outage_answer_at: float | None = None  # wall clock
+        self._wall_offset = time.time() - time.monotonic()
 
-    # --- recording ---------------------------------------------------------------
-
-    def _finish(
-        self,
-        call: RecordedCall,
-        status: int,
-        body: dict[str, Any],
-        *,
-        headers: dict[str, str] | None = None,
-    ) -> web.Response:
-        if not call.method.startswith("bench."):
-            self.counts[call.method] += 1
-            if status != 200 or not body.get("ok"):
-                self.counts["failed:" + call.method] += 1
-            elif call.method == "chat.postMessage":
-                metadata = call.payload.get("metadata") or {}
-                payload = (
-                    (metadata.get("event_payload") or {}) if isinstance(metadata, dict) else {}
-                )
-                self.post_rows.append(
-                    [
-                        payload.get("notice_id"),
-                        payload.get("kind"),
-                        body.get("channel"),
-                        round(call.at + self._wall_offset, 6),
-                        body.get("ts"),
-                    ]
-                )
-        return super()._finish(call, status, body, headers=headers)
-
-    def _store_message(self, channel: str, ts: str, payload: dict[str, Any]) -> dict[str, Any]:
-        if payload.get("thread_ts") is not None:
-            return super()._store_message(channel, ts, payload)
-        message: dict[str, Any] = {
-            "type": "message",
-            "ts": ts,
-            "user": "U0BOT",
-            "bot_id": "B0BOT",
-            "app_id": "A0FAKE",
-            "team": "T0FAKE",
-            "text": payload.get("text") or "",
-        }
-        for key in ("blocks", "attachments", "metadata"):
-            if payload.get(key) is not None:
-                message[key] = payload[key]  # parsed fresh from the request: no copy needed
-        history = self._history.setdefault(channel, [])
-        micros = _ts_micros(ts)
-        if not history or _ts_micros(history[-1]["ts"]) <= micros:
-            history.append(message)
-        else:
-            keys = [_ts_micros(m["ts"]) for m in history]
-            history.insert(bisect.bisect_right(keys, micros), message)
-        return message
-
-    # --- outages -----------------------------------------------------------------
-
-    def _outage_for(self, method: str, payload: dict[str, Any]) -> Outage | None:
-        if method.startswith("bench."):
-            return None  # the benchmark's own reads go through whatever else fails
-        outage = super()._outage_for(method, payload)
-        if outage is not None:
-            self.counts["outage:" + method] += 1
+    def record(self, call: RecordedCall) -> None:
+        if call.answered_by is not None:
+            self.counts["outage:" + call.method] += 1
             if self.first_outage_answer_at is None:
                 self.first_outage_answer_at = time.time()
-        return outage
+            return
+        self.counts[call.method] += 1
+        if not call.ok:
+            self.counts["failed:" + call.method] += 1
+        elif call.method == "chat.postMessage":
+            event = _event(call.payload)
+            self.post_rows.append(
+                [
+                    event.get("notice_id"),
+                    event.get("kind"),
+                    call.response.get("channel"),
+                    round(call.at + self._wall_offset, 6),
+                    call.response.get("ts"),
+                ]
+            )
 
-    # --- extra methods -----------------------------------------------------------
 
-    def _handlers(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
-        handlers = super()._handlers()
-        handlers.update(
-            {
-                "bench.posts": self._bench_posts,
-                "bench.stats": self._bench_stats,
-                "bench.latency": self._bench_latency,
-                "bench.outage": self._bench_outage,
-                "bench.history": self._bench_history,
-                "bench.scheduled": self._bench_scheduled,
-            }
-        )
-        return handlers
+def _answer(read: Callable[[Mapping[str, str]], dict[str, Any]]) -> Any:
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response(read(request.query))
 
-    def _bench_posts(self, payload: dict[str, Any]) -> dict[str, Any]:
-        since = int(payload.get("since") or 0)
-        rows = self.post_rows[since:]
+    return handler
+
+
+def bench_fake(latency: float) -> tuple[FakeSlack, CallLedger]:
+    fake = FakeSlack(latency=latency, keep_calls=RECENT_CALLS)
+    ledger = CallLedger()
+    fake.on_call = ledger.record
+
+    def posts(query: Mapping[str, str]) -> dict[str, Any]:
+        since = int(query.get("since") or 0)
+        rows = ledger.post_rows[since:]
         return {"ok": True, "posts": rows, "next": since + len(rows)}
 
-    def _bench_stats(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def stats(query: Mapping[str, str]) -> dict[str, Any]:
         return {
             "ok": True,
-            "counts": dict(self.counts),
-            "posts": len(self.post_rows),
-            "first_outage_answer_at": self.first_outage_answer_at,
+            "counts": dict(ledger.counts),
+            "posts": len(ledger.post_rows),
+            "first_outage_answer_at": ledger.first_outage_answer_at,
         }
 
-    def _bench_latency(self, payload: dict[str, Any]) -> dict[str, Any]:
-        self.latency = float(payload.get("value") or 0.0)
-        return {"ok": True, "latency": self.latency}
+    def set_latency(query: Mapping[str, str]) -> dict[str, Any]:
+        fake.latency = float(query.get("value") or 0.0)
+        return {"ok": True, "latency": fake.latency}
 
-    def _bench_outage(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Shapes in turn: the first added last, as later outages are checked first."""
-        channel = str(payload.get("channel") or "") or None
-        seconds = float(payload.get("seconds") or 60.0)
-        shapes = [s for s in str(payload.get("shape") or "plain_503").split(",") if s]
-        unknown = [s for s in shapes if s not in ANSWER_SHAPES]
-        if unknown:
-            return {"ok": False, "error": f"unknown_shape:{','.join(unknown)}"}
-        methods_text = str(payload.get("methods") or "")
-        methods = [m for m in methods_text.split(",") if m] or None
-        turn = seconds / len(shapes)
-        started = self.wall_time()
-        turns = []
-        for index in reversed(range(len(shapes))):
-            self.outage(
-                ANSWER_SHAPES[shapes[index]],
-                methods=methods,
-                channel=channel,
-                seconds=turn * (index + 1),
-            )
-            turns.append([shapes[index], started + turn * index, started + turn * (index + 1)])
-        return {"ok": True, "started": started, "turns": sorted(turns, key=lambda t: t[1])}
-
-    def _bench_history(self, payload: dict[str, Any]) -> dict[str, Any]:
-        channel = self._resolve_channel(str(payload.get("channel") or ""))
-        rows = []
-        for message in self._history.get(channel, []):
-            if message.get("thread_ts") not in (None, message["ts"]):
-                continue
-            metadata = message.get("metadata")
-            event = metadata.get("event_payload") if isinstance(metadata, dict) else None
-            event = event if isinstance(event, dict) else {}
-            rows.append([event.get("notice_id"), event.get("kind"), message["ts"]])
+    def history(query: Mapping[str, str]) -> dict[str, Any]:
+        rows = [
+            [_event(m).get("notice_id"), _event(m).get("kind"), m["ts"]]
+            for m in fake.messages(str(query.get("channel") or ""))
+            if m.get("thread_ts") in (None, m["ts"])
+        ]
         return {"ok": True, "messages": rows}
 
-    def _bench_scheduled(self, payload: dict[str, Any]) -> dict[str, Any]:
-        channel = str(payload.get("channel") or "") or None
-        return {"ok": True, "scheduled": self.scheduled(channel)}
+    def scheduled(query: Mapping[str, str]) -> dict[str, Any]:
+        return {"ok": True, "scheduled": fake.scheduled(query.get("channel") or None)}
+
+    routes = {
+        "posts": posts,
+        "stats": stats,
+        "latency": set_latency,
+        "outage": lambda query: start_outage(fake, query),
+        "history": history,
+        "scheduled": scheduled,
+    }
+    for name, read in routes.items():
+        fake.add_control_route("GET", f"/api/bench.{name}", _answer(read))
+    return fake, ledger
+
+
+def start_outage(fake: FakeSlack, query: Mapping[str, str]) -> dict[str, Any]:
+    """Shapes in turn: the first added last, as later outages are checked first."""
+    channel = query.get("channel") or None
+    seconds = float(query.get("seconds") or 60.0)
+    shapes = [s for s in (query.get("shape") or "plain_503").split(",") if s]
+    unknown = [s for s in shapes if s not in ANSWER_SHAPES]
+    if unknown:
+        return {"ok": False, "error": f"unknown_shape:{','.join(unknown)}"}
+    methods = [m for m in (query.get("methods") or "").split(",") if m] or None
+    turn = seconds / len(shapes)
+    started = fake.wall_time()
+    turns = []
+    for index in reversed(range(len(shapes))):
+        fake.outage(
+            ANSWER_SHAPES[shapes[index]],
+            methods=methods,
+            channel=channel,
+            seconds=turn * (index + 1),
+        )
+        turns.append([shapes[index], started + turn * index, started + turn * (index + 1)])
+    return {"ok": True, "started": started, "turns": sorted(turns, key=lambda t: t[1])}
 
 
 async def _serve(latency: float) -> None:
-    fake = LeanFakeSlack(latency=latency)
+    fake, _ = bench_fake(latency)
     await fake.start()
     print(f"PORT {fake.port}", flush=True)
     stop = asyncio.Event()

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import subprocess
+import sys
+import tempfile
+import tomllib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +19,8 @@ import pytest
 
 from bot.app import WsoService
 from bot.config import Config, Settings, parse_config
+from bot.core.facility import Facility
+from bot.core.model import CUSTODY_WINDOW, Custody
 from bot.services.clock import FakeClock
 from storage.sqlite_store import SqliteCustodyStore
 from tests.fakes.signed_requests import SignedSlackClient
@@ -47,19 +53,103 @@ def config_document(**overrides: Any) -> dict[str, Any]:
     return {"reminders": {"before": ["24h", "12h", "4h", "1h", "30m"]}, "facility": [facility]}
 
 
+def north_annex(**overrides: Any) -> dict[str, Any]:
+    """The second facility of the two-facility tests: its own zone and channels."""
+    facility: dict[str, Any] = {
+        "id": "north-annex",
+        "name": "North Annex",
+        "timezone": "America/New_York",
+        "jail_channel": "C0NJAIL",
+        "ice_channel": "C0NICE",
+        "officers": [OFFICER, "U0NORTH"],
+    }
+    facility.update(overrides)
+    return facility
+
+
 def two_facility_document() -> dict[str, Any]:
     document = config_document()
-    document["facility"].append(
-        {
-            "id": "north-annex",
-            "name": "North Annex",
-            "timezone": "America/New_York",
-            "jail_channel": "C0NJAIL",
-            "ice_channel": "C0NICE",
-            "officers": [OFFICER, "U0NORTH"],
-        }
-    )
+    document["facility"].append(north_annex())
     return document
+
+
+# The first facility as a config file says it, for tests that write one (processes, paths).
+COUNTY_JAIL_TOML = """\
+[[facility]]
+id = "county-jail"
+name = "County Jail"
+timezone = "America/Chicago"
+jail_channel = "C0JAIL"
+ice_channel = "C0ICE"
+officers = ["U0AAA"]
+"""
+
+
+def custody(arrested: datetime = START, /, **overrides: Any) -> Custody:
+    """A County Jail custody arrested (and logged) at ``arrested``: plain values."""
+    values: dict[str, Any] = {
+        "id": "c_1",
+        "facility_id": "county-jail",
+        "booking": "B-1",
+        "arrested_at": arrested,
+        "deadline": arrested + CUSTODY_WINDOW,
+        "logged_by": OFFICER,
+        "logged_at": arrested,
+    }
+    values.update(overrides)
+    return Custody(**values)
+
+
+def county_jail(**overrides: Any) -> Facility:
+    """The first facility as the core sees it (plain values, no config file)."""
+    values: dict[str, Any] = {
+        "id": "county-jail",
+        "name": "County Jail",
+        "timezone_name": "America/Chicago",
+        "jail_channel": JAIL,
+        "ice_channel": ICE,
+        "officers": frozenset({OFFICER}),
+    }
+    values.update(overrides)
+    return Facility(**values)
+
+
+REPO = Path(__file__).resolve().parent.parent
+INDEX_PROBE_SECONDS = 5
+
+
+@functools.cache
+def package_index_unreachable() -> str | None:
+    """Why pip cannot fetch this project's build requirements now, or None if it can.
+
+    Asks pip itself (its configured index, extra indexes and local wheels), for the
+    very packages an isolated build fetches, with a short timeout and no retries.
+    """
+    requires = tomllib.loads((REPO / "pyproject.toml").read_text())["build-system"]["requires"]
+    pip = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+    patience = ["--retries", "0", "--timeout", str(INDEX_PROBE_SECONDS)]
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            probe = subprocess.run(
+                [*pip, *patience, "-d", scratch, *requires],
+                capture_output=True,
+                text=True,
+                timeout=INDEX_PROBE_SECONDS * 4,
+            )
+        except subprocess.TimeoutExpired:
+            return f"pip could not fetch {', '.join(requires)} in time"
+    if probe.returncode != 0:
+        said = [line for line in (probe.stdout + probe.stderr).splitlines() if line.strip()]
+        where = next((line for line in said if line.startswith("Looking in")), "")
+        return f"pip could not fetch {', '.join(requires)}: {said[-1] if said else ''} {where}"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("needs_index") is not None:
+        why = package_index_unreachable()
+        if why is not None:
+            pytest.skip(f"needs the package index, which cannot be reached: {why}")
 
 
 @pytest.fixture
@@ -177,15 +267,19 @@ async def start_service(
     """Start (and later stop) services over one database file, as restarts do.
 
     ``await start_service()`` uses the test's config; ``start_service(config=...)`` another,
-    and ``settings=`` other settings (say, a PagerDuty URL).
+    ``settings=`` other settings (say, a PagerDuty URL), and ``store=`` a store of its own.
     """
     started: list[WsoService] = []
     clients: list[SignedSlackClient] = []
 
     async def start(
-        *, config: Config = config, settings: Settings | None = None
+        *,
+        config: Config = config,
+        settings: Settings | None = None,
+        store: SqliteCustodyStore | None = None,
     ) -> tuple[WsoService, SignedSlackClient]:
-        service = WsoService(settings or make_settings(fake_slack, db_path), config, clock=clock)
+        settings = settings or make_settings(fake_slack, db_path)
+        service = WsoService(settings, config, clock=clock, store=store)
         await service.start(host="127.0.0.1", port=0)
         started.append(service)
         client = SignedSlackClient(f"http://127.0.0.1:{service.port}", SIGNING_SECRET)

@@ -17,103 +17,57 @@ acknowledge/resolve, and ``payload.summary/source/severity`` for a trigger.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.server import Answer, HttpCall, Rank, RecordedServer, Scope
 
 __all__ = ["FakePagerDuty", "PagerDutyCall"]
 
 ROUTING_KEY_LENGTH = 32
 SEVERITIES = frozenset({"critical", "error", "warning", "info"})
 ACTIONS = frozenset({"trigger", "acknowledge", "resolve"})
+ENQUEUE_PATH = "/v2/enqueue"
 
 TRIGGERED = "triggered"
 ACKNOWLEDGED = "acknowledged"
 RESOLVED = "resolved"
 
 
-@dataclass
-class PagerDutyCall:
+@dataclass(kw_only=True)
+class PagerDutyCall(HttpCall):
     """One request to ``/v2/enqueue``: the parsed body (``None`` if not JSON) and the answer."""
 
-    body: Any
-    headers: dict[str, str]
-    status: int = 0
-    response: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
 
     @property
     def accepted(self) -> bool:
         return self.status == 202
 
-
-@dataclass
-class _Fault:
-    status: int
-    retry_after: int | None
-    remaining: int
+    def summary(self) -> str:
+        action = self.body.get("event_action") if isinstance(self.body, dict) else None
+        return f"{action} -> {self.status}"
 
 
-class FakePagerDuty:
+class FakePagerDuty(RecordedServer[PagerDutyCall]):
     """In-memory Events API v2. ``routing_keys`` (optional) limits which keys are valid."""
 
     def __init__(self, *, routing_keys: set[str] | None = None) -> None:
+        super().__init__()
         self.routing_keys = routing_keys
-        self.calls: list[PagerDutyCall] = []
         self.incidents: dict[str, str] = {}
         # How many times each dedup_key opened an incident (first trigger and re-opens).
         self.opened: Counter[str] = Counter()
-        self._faults: list[_Fault] = []
         self._generated = itertools.count(1)
-        self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-
-    # ------------------------------------------------------------------ lifecycle
-
-    async def start(self, *, port: int = 0) -> None:
-        if self._runner is not None:
-            raise RuntimeError("FakePagerDuty already started")
-        self._changed = asyncio.Event()
-        app = web.Application()
-        app.router.add_post("/v2/enqueue", self._handle)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
-
-    async def __aenter__(self) -> FakePagerDuty:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("FakePagerDuty not started")
-        return self._port
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.base_url
 
     # ------------------------------------------------------------------ inspection
 
@@ -127,9 +81,14 @@ class FakePagerDuty:
     ) -> None:
         """Answer the next ``times`` requests with ``status`` (429, 5xx or 400) instead of
         processing them; 429 carries ``Retry-After`` only when ``retry_after`` is given."""
-        if times < 1:
-            raise ValueError("times must be >= 1")
-        self._faults.append(_Fault(status, retry_after, times))
+        if status == 429:
+            body: dict[str, Any] = {"status": "throttle event", "message": "Too many requests"}
+        elif status == 400:
+            body = _invalid(["injected fault"])
+        else:
+            body = {"status": "error", "message": "Internal server error"}
+        wait = str(retry_after) if retry_after is not None else None
+        self.outage(Answer.json(status, body, wait), times=times, rank=Rank.QUEUED)
 
     async def wait_for_events(
         self,
@@ -137,65 +96,35 @@ class FakePagerDuty:
         timeout: float = 5.0,  # noqa: ASYNC109 - part of the requested test API
     ) -> list[Any]:
         """Wait until at least ``n`` events were accepted; return all accepted bodies."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(self.events) < n:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                statuses = [call.status for call in self.calls]
-                raise AssertionError(
-                    f"timed out after {timeout:.2f}s waiting for {n} accepted event(s); "
-                    f"have {len(self.events)}; answers so far: {statuses}"
-                )
-            event = self._changed
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), min(remaining, 0.05))
-        return self.events
+        accepted = await self.wait_for_calls(
+            n, lambda call: call.accepted, timeout=timeout, what="accepted event"
+        )
+        return [call.body for call in accepted]
 
     # ------------------------------------------------------------------ HTTP
 
-    async def _handle(self, request: web.Request) -> web.Response:
-        raw = await request.read()
+    def _paths(self) -> list[tuple[str, str]]:
+        return [("POST", ENQUEUE_PATH)]
+
+    def _new_call(self, request: web.Request) -> PagerDutyCall:
+        return PagerDutyCall(headers=dict(request.headers))
+
+    async def _read(self, request: web.Request, call: PagerDutyCall) -> None:
         try:
-            body: Any = json.loads(raw)
+            call.body = json.loads(await request.read())
         except ValueError:
-            body = None
-        call = PagerDutyCall(body=body, headers=dict(request.headers))
-        self.calls.append(call)
-        fault = self._take_fault()
-        if fault is not None:
-            return self._answer_fault(call, fault)
-        errors = self._validate(body)
+            call.body = None
+
+    def _scope(self, call: PagerDutyCall) -> Scope:
+        return Scope(ENQUEUE_PATH)
+
+    def _carry_out(self, call: PagerDutyCall) -> tuple[int, dict[str, Any] | None]:
+        errors = self._validate(call.body)
         if errors:
-            return self._finish(call, 400, _invalid(errors))
-        dedup_key = body.get("dedup_key") or f"generated-{next(self._generated):08d}"
-        self._apply(body["event_action"], dedup_key)
-        return self._finish(
-            call,
-            202,
-            {"status": "success", "message": "Event processed", "dedup_key": dedup_key},
-        )
-
-    def _take_fault(self) -> _Fault | None:
-        if not self._faults:
-            return None
-        fault = self._faults[0]
-        fault.remaining -= 1
-        if fault.remaining == 0:
-            self._faults.pop(0)
-        return fault
-
-    def _answer_fault(self, call: PagerDutyCall, fault: _Fault) -> web.Response:
-        headers: dict[str, str] = {}
-        if fault.status == 429:
-            response = {"status": "throttle event", "message": "Too many requests"}
-            if fault.retry_after is not None:
-                headers["Retry-After"] = str(fault.retry_after)
-        elif fault.status == 400:
-            response = _invalid(["injected fault"])
-        else:
-            response = {"status": "error", "message": "Internal server error"}
-        return self._finish(call, fault.status, response, headers)
+            return 400, _invalid(errors)
+        dedup_key = call.body.get("dedup_key") or f"generated-{next(self._generated):08d}"
+        self._apply(call.body["event_action"], dedup_key)
+        return 202, {"status": "success", "message": "Event processed", "dedup_key": dedup_key}
 
     def _validate(self, body: Any) -> list[str]:
         if not isinstance(body, dict):
@@ -229,19 +158,6 @@ class FakePagerDuty:
                 self.incidents[dedup_key] = ACKNOWLEDGED
         elif status in (TRIGGERED, ACKNOWLEDGED):
             self.incidents[dedup_key] = RESOLVED
-
-    def _finish(
-        self,
-        call: PagerDutyCall,
-        status: int,
-        response: dict[str, Any],
-        headers: dict[str, str] | None = None,
-    ) -> web.Response:
-        call.status = status
-        call.response = response
-        self._changed.set()
-        self._changed = asyncio.Event()
-        return web.json_response(response, status=status, headers=headers)
 
 
 def _validate_payload(payload: Any) -> list[str]:

@@ -7,7 +7,6 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -66,12 +65,7 @@ class SignedSlackClient:
         self._session = aiohttp.ClientSession()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         if self._session is not None:
             await self._session.close()
 

@@ -6,7 +6,9 @@ The server is an aiohttp app bound to ``127.0.0.1`` on a random free port. Point
 Every request is recorded (method, merged payload, headers, status, response), and
 faults can be injected per method (429 / 5xx / ``{"ok": false}``), per channel, or
 globally (``set_down``). Channel history is kept in memory so that reconciliation
-code using ``conversations.history`` sees what the bot posted.
+code using ``conversations.history`` sees what the bot posted. The server, the
+recording, the waiting and the outages are the base every fake shares
+(``tests.fakes.server``); this module adds what is Slack's.
 
 Outages (``outage()``) answer the way Slack and its edge proxy do during an
 incident, for every method or some, for one channel or all, for a number of
@@ -43,6 +45,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import bisect
 import contextlib
 import copy
 import itertools
@@ -50,10 +53,20 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.server import (
+    Answer,
+    HttpCall,
+    Outage,
+    Rank,
+    RecordedServer,
+    Reply,
+    Scope,
+)
 
 __all__ = ["ANSWER_SHAPES", "Answer", "FakeSlack", "Outage", "RecordedCall"]
 
@@ -66,26 +79,20 @@ TEAM_ID = "T0FAKE"
 # (``private_metadata`` is deliberately absent: it is an opaque string by design.)
 _JSON_KEYS = frozenset({"blocks", "attachments", "metadata", "view", "unfurls", "user_auth_blocks"})
 
-# Top-level message fields copied from a chat.postMessage / chat.update payload.
 # chat.scheduleMessage: at most this many per channel in any window of this many seconds.
 SCHEDULED_PER_WINDOW = 30
 SCHEDULE_WINDOW = 300.0
 
+# Top-level message fields copied from a chat.postMessage / chat.update payload.
 _MESSAGE_FIELDS = ("text", "blocks", "attachments", "metadata", "thread_ts", "reply_broadcast")
 
 
-@dataclass
-class RecordedCall:
-    """One request received by the fake. ``status``/``response`` are filled in on reply."""
+@dataclass(kw_only=True)
+class RecordedCall(HttpCall):
+    """One Web API call: the method and its payload, merged from query, body and form."""
 
     method: str
-    payload: dict[str, Any]
-    headers: dict[str, str]
-    status: int = 0
-    response: dict[str, Any] = field(default_factory=dict)
-    at: float = field(default_factory=time.monotonic)
-    # The client's (host, port): calls over one kept-alive connection share it.
-    peer: tuple[str, int] | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -104,97 +111,12 @@ class RecordedCall:
 
 
 @dataclass
-class _Fault:
-    status: int
-    error: str
-    retry_after: int | None
-    remaining: int
-
-
-@dataclass
 class _Scheduled:
     id: str
     channel: str
     post_at: int
     date_created: int
     payload: dict[str, Any]
-
-
-EDGE_RESET_TEXT = (
-    "upstream connect error or disconnect/reset before headers. "
-    "reset reason: connection termination"
-)
-_EDGE_HTML = (
-    b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
-)
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One way Slack, or the proxy in front of it, can answer a call.
-
-    ``mode`` is ``respond`` (status, content type, body, after ``delay`` seconds),
-    ``hang`` (no answer while the outage lasts) or ``reset`` (drop the connection).
-    With ``process`` the call is carried out first, so a post lands in history.
-    """
-
-    mode: str = "respond"
-    status: int = 200
-    content_type: str | None = "application/json"
-    body: bytes = b""
-    headers: tuple[tuple[str, str], ...] = ()
-    delay: float = 0.0
-    process: bool = False
-
-    @classmethod
-    def json_error(cls, status: int, error: str, retry_after: str | None = None) -> Answer:
-        headers = (("Retry-After", retry_after),) if retry_after is not None else ()
-        body = json.dumps({"ok": False, "error": error}).encode()
-        return cls(status=status, body=body, headers=headers)
-
-    @classmethod
-    def plain_text(cls, status: int = 503, text: str = EDGE_RESET_TEXT) -> Answer:
-        return cls(status=status, content_type="text/plain", body=text.encode())
-
-    @classmethod
-    def html(cls, status: int = 502) -> Answer:
-        return cls(status=status, content_type="text/html", body=_EDGE_HTML)
-
-    @classmethod
-    def empty(cls, status: int = 503) -> Answer:
-        return cls(status=status, content_type=None, body=b"")
-
-    @classmethod
-    def invalid_json(cls, status: int = 200) -> Answer:
-        return cls(status=status, body=b'{"ok": true, "ts": ')
-
-    @classmethod
-    def not_ok(cls, error: str) -> Answer:
-        return cls.json_error(200, error)
-
-    @classmethod
-    def redirect(cls, status: int = 302, location: str = "https://status.slack.com/") -> Answer:
-        return cls(status=status, content_type=None, headers=(("Location", location),))
-
-    @classmethod
-    def ratelimited(cls, retry_after: str | None = "1") -> Answer:
-        return cls.json_error(429, "ratelimited", retry_after)
-
-    @classmethod
-    def raw(cls, status: int, content_type: str | None, body: bytes, delay: float = 0.0) -> Answer:
-        return cls(status=status, content_type=content_type, body=body, delay=delay)
-
-    @classmethod
-    def hang(cls) -> Answer:
-        return cls(mode="hang")
-
-    @classmethod
-    def reset(cls) -> Answer:
-        return cls(mode="reset")
-
-    def after_posting(self) -> Answer:
-        """The same answer, given after the call was carried out (a post lands)."""
-        return replace(self, process=True)
 
 
 # One of each shape the bot must classify, by name (tests run tables over these).
@@ -230,73 +152,12 @@ ANSWER_SHAPES: dict[str, Answer] = {
 }
 
 
-class Outage:
-    """An answer given instead of Slack's for matching calls, until it ends."""
-
-    def __init__(
-        self,
-        answer: Answer,
-        *,
-        methods: frozenset[str] | None,
-        channel: str | None,
-        remaining: int | None,
-        until: float | None,
-        skip: int = 0,
-    ) -> None:
-        self.answer = answer
-        self.skip = skip
-        self.methods = methods
-        self.channel = channel
-        self.remaining = remaining
-        self.until = until
-        self.answered = 0
-        self._used_up = False  # answered ``times`` calls: no more, but hung ones stay hung
-        self._ended = asyncio.Event()
-
-    @property
-    def ended(self) -> bool:
-        return self._ended.is_set()
-
-    @property
-    def used_up(self) -> bool:
-        return self._used_up
-
-    def end(self) -> None:
-        """Slack is well again for these calls; hung ones get their real answer now."""
-        self._ended.set()
-
-    async def wait_ended(self) -> None:
-        await self._ended.wait()
-
-    def matches(self, method: str, channels: tuple[str, ...], now: float) -> bool:
-        if self.ended or self._used_up:
-            return False
-        if self.until is not None and now >= self.until:
-            self.end()
-            return False
-        if self.methods is not None and method not in self.methods:
-            return False
-        if self.channel is not None and self.channel not in channels:
-            return False
-        if self.skip > 0:  # Slack answers these itself; the outage starts after them
-            self.skip -= 1
-            return False
-        return True
-
-    def take(self) -> None:
-        self.answered += 1
-        if self.remaining is not None:
-            self.remaining -= 1
-            self._used_up = self.remaining <= 0
-
-
-class _Reply(Exception):
+class _Reply(Reply):
     """Raised inside handlers to answer with a Slack error."""
 
     def __init__(self, error: str, status: int = 200) -> None:
-        super().__init__(error)
+        super().__init__(status, {"ok": False, "error": error})
         self.error = error
-        self.status = status
 
 
 def _truthy(value: Any) -> bool:
@@ -348,11 +209,15 @@ def _int_param(payload: dict[str, Any], key: str, default: int) -> int:
         raise _Reply("invalid_arguments") from exc
 
 
-class FakeSlack:
+class FakeSlack(RecordedServer[RecordedCall]):
     """In-memory fake of the Slack Web API served over real HTTP.
 
     Use as ``async with FakeSlack() as fake:`` or call ``start()`` / ``stop()``.
+    ``keep_calls`` keeps only the last that many calls (a fake under load for minutes);
+    ``posts()`` and ``calls_to()`` then see only those.
     """
+
+    client_max_size = 16 * 1024 * 1024
 
     def __init__(
         self,
@@ -360,77 +225,29 @@ class FakeSlack:
         token: str | None = None,
         latency: float = 0.0,
         wall_time: Callable[[], float] = time.time,
+        keep_calls: int | None = None,
     ) -> None:
-        self.token = token
-        self.latency = latency
         # Slack stamps messages (ts) by its own clock; tests on a fake clock share it here.
-        self.wall_time = wall_time
-        self.calls: list[RecordedCall] = []
+        super().__init__(wall_time=wall_time, latency=latency, keep_calls=keep_calls)
+        self.token = token
         self.usergroups: dict[str, list[str]] = {}
         # Per-user overrides merged into the users.info answer.
         self.users: dict[str, dict[str, Any]] = {}
         # Views by id, as stored by views.publish/open/update.
         self.views: dict[str, dict[str, Any]] = {}
-        # Called with every finished RecordedCall (used by the CLI to print calls).
-        self.on_call: Callable[[RecordedCall], None] | None = None
 
         self._history: dict[str, list[dict[str, Any]]] = {}
         self._scheduled: dict[str, _Scheduled] = {}
         # chat.scheduleMessage calls per channel (wall time), for Slack's 30 per 5 minutes.
         self._schedule_times: dict[str, list[float]] = {}
-        self._faults: dict[str, list[_Fault]] = {}
-        self._channel_faults: dict[str, tuple[str, frozenset[str]]] = {}
-        self._outages: list[Outage] = []
-        self._all_outages: list[Outage] = []
-        self._down = False
+        self._channel_faults: dict[str, Outage] = {}
+        self._down: Outage | None = None
         self._last_ts_micros = 0
         self._ids = itertools.count(1)
-        self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-
-    # ------------------------------------------------------------------ lifecycle
-
-    async def start(self, *, port: int = 0) -> None:
-        if self._runner is not None:
-            raise RuntimeError("FakeSlack already started")
-        self._changed = asyncio.Event()
-        app = web.Application(client_max_size=16 * 1024 * 1024)
-        app.router.add_route("*", "/api/{method}", self._handle)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        address = runner.addresses[0]
-        self._port = int(address[1])
-
-    async def stop(self) -> None:
-        self.end_outages()  # hung calls answer, so the server can shut down at once
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
-
-    async def __aenter__(self) -> FakeSlack:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("FakeSlack not started")
-        return self._port
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/"
+        return f"{self.base_url}/api/"
 
     # ------------------------------------------------------------------ inspection
 
@@ -480,8 +297,6 @@ class FakeSlack:
         ``internal_error``; 200 -> ``{"ok": false, "error": error}`` (error required).
         Faults queued for the same method are used in order.
         """
-        if times < 1:
-            raise ValueError("times must be >= 1")
         if status == 429:
             err = error or "ratelimited"
             retry_after = 1 if retry_after is None else retry_after
@@ -493,7 +308,9 @@ class FakeSlack:
             err = error
         else:
             err = error or "invalid_request"
-        self._faults.setdefault(method, []).append(_Fault(status, err, retry_after, times))
+        wait = str(retry_after) if retry_after is not None else None
+        answer = Answer.json_error(status, err, wait)
+        self.outage(answer, methods=[method], times=times, rank=Rank.QUEUED)
 
     def fail_channel(
         self,
@@ -504,55 +321,25 @@ class FakeSlack:
     ) -> None:
         """Every call of ``methods`` (default chat.postMessage) to ``channel`` answers
         200 ``{"ok": false, "error": error}`` until ``clear_faults()``."""
-        self._channel_faults[channel] = (error, frozenset(methods))
-
-    def outage(
-        self,
-        answer: Answer,
-        *,
-        methods: Iterable[str] | None = None,
-        channel: str | None = None,
-        times: int | None = None,
-        seconds: float | None = None,
-        after: int = 0,
-    ) -> Outage:
-        """Answer matching calls with ``answer`` until the outage ends.
-
-        ``methods`` (default: all) and ``channel`` (the call's ``channel``, or a
-        DM's user, default: any) select the calls; ``times`` ends it after that
-        many answers, ``seconds`` after that long on ``wall_time``; ``after`` lets
-        that many matching calls through first (a failure mid-way through pages).
-        Outages added later are checked first.
-        """
-        if times is not None and times < 1:
-            raise ValueError("times must be >= 1")
-        outage = Outage(
-            answer,
-            methods=frozenset(methods) if methods is not None else None,
-            channel=channel,
-            remaining=times,
-            until=self.wall_time() + seconds if seconds is not None else None,
-            skip=after,
+        if channel in self._channel_faults:
+            self._channel_faults.pop(channel).end()
+        self._channel_faults[channel] = self.outage(
+            Answer.not_ok(error), methods=methods, channel=channel, rank=Rank.STANDING
         )
-        self._outages.insert(0, outage)
-        self._all_outages.append(outage)  # ended with the fake, hung calls included
-        return outage
-
-    def end_outages(self) -> None:
-        for outage in self._all_outages:
-            outage.end()
-        self._outages.clear()
-        self._all_outages.clear()
 
     def clear_faults(self) -> None:
-        self._faults.clear()
+        self.end_outages(ranks=tuple(Rank))
         self._channel_faults.clear()
-        self.end_outages()
-        self._down = False
+        self._down = None
 
     def set_down(self, down: bool) -> None:
         """While down every request gets HTTP 503."""
-        self._down = down
+        if self._down is not None:
+            self._down.end()
+            self._down = None
+        if down:
+            answer = Answer.json_error(503, "service_unavailable")
+            self._down = self.outage(answer, rank=Rank.DOWN)
 
     def reset(self) -> None:
         """Forget calls, history, scheduled messages, views and faults."""
@@ -573,19 +360,7 @@ class FakeSlack:
         what: str = "condition",
     ) -> None:
         """Wait until ``predicate()`` is true (checked on every call and every 20 ms)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            event = self._changed
-            if predicate():
-                return
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise AssertionError(
-                    f"timed out after {timeout:.2f}s waiting for {what}\n{self._describe()}"
-                )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), min(remaining, 0.02))
+        await self.wait_until(predicate, timeout=timeout, what=what)
 
     async def wait_for_posts(
         self,
@@ -596,20 +371,15 @@ class FakeSlack:
     ) -> list[dict[str, Any]]:
         """Wait for at least ``count`` successful posts (in ``channel``); return them all."""
         where = f" to {channel}" if channel is not None else ""
-        await self.wait_for(
+        await self.wait_until(
             lambda: len(self.posts(channel)) >= count,
             timeout=timeout,
             what=f">= {count} successful chat.postMessage{where} (have {len(self.posts(channel))})",
         )
         return self.posts(channel)
 
-    def _describe(self, last: int = 30) -> str:
-        lines = [f"{len(self.calls)} call(s) recorded; successful posts: {len(self.posts())}"]
-        shown = self.calls[-last:]
-        if len(self.calls) > len(shown):
-            lines.append(f"  ... {len(self.calls) - len(shown)} earlier call(s) omitted")
-        lines.extend(f"  {c.summary()}" for c in shown)
-        return "\n".join(lines)
+    def describe(self, last: int = 30) -> str:
+        return f"successful posts: {len(self.posts())}; {super().describe(last)}"
 
     # ------------------------------------------------------------------ simulation
 
@@ -635,127 +405,41 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ HTTP
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        method = request.match_info["method"]
-        call = RecordedCall(method=method, payload={}, headers=dict(request.headers))
-        if request.transport is not None:
-            peer = request.transport.get_extra_info("peername")
-            call.peer = (str(peer[0]), int(peer[1])) if peer else None
-        self.calls.append(call)
+    def _paths(self) -> list[tuple[str, str]]:
+        return [("*", "/api/{method}")]
+
+    def _new_call(self, request: web.Request) -> RecordedCall:
+        return RecordedCall(method=request.match_info["method"], headers=dict(request.headers))
+
+    async def _read(self, request: web.Request, call: RecordedCall) -> None:
         try:
             call.payload = await self._read_payload(request)
-        except Exception:  # malformed body: still answer like Slack does
-            call.payload = {}
-            return self._finish(call, 200, {"ok": False, "error": "invalid_form_data"})
+        except Exception as error:  # malformed body: still answer like Slack does
+            raise _Reply("invalid_form_data") from error
 
-        if self.latency > 0:
-            await asyncio.sleep(self.latency)
-
-        outage = self._outage_for(method, call.payload)
-        if outage is not None:
-            return await self._answer_as(outage, request, call)
-
-        if self._down:
-            return self._finish(call, 503, {"ok": False, "error": "service_unavailable"})
-
-        auth_error = self._check_auth(request, call.payload)
-        if auth_error is not None:
-            return self._finish(call, 200, {"ok": False, "error": auth_error})
-
-        fault = self._take_fault(method)
-        if fault is not None:
-            headers: dict[str, str] = {}
-            if fault.retry_after is not None:
-                headers["Retry-After"] = str(fault.retry_after)
-            return self._finish(
-                call, fault.status, {"ok": False, "error": fault.error}, headers=headers
-            )
-
-        channel = call.payload.get("channel")
-        if isinstance(channel, str) and channel in self._channel_faults:
-            error, methods = self._channel_faults[channel]
-            if method in methods:
-                return self._finish(call, 200, {"ok": False, "error": error})
-
-        handler = self._handlers().get(method)
-        if handler is None:
-            return self._finish(call, 200, {"ok": False, "error": "unknown_method"})
-        try:
-            body = handler(call.payload)
-        except _Reply as reply:
-            return self._finish(call, reply.status, {"ok": False, "error": reply.error})
-        return self._finish(call, 200, body)
-
-    def _outage_for(self, method: str, payload: dict[str, Any]) -> Outage | None:
+    def _scope(self, call: RecordedCall) -> Scope:
+        """A call's channels: its ``channel``, ``users`` or ``channel_id``, and the DM."""
         channels = tuple(
             str(value)
             for key in ("channel", "users", "channel_id")
-            if isinstance(value := payload.get(key), str) and value
+            if isinstance(value := call.payload.get(key), str) and value
         )
-        channels += tuple(self._resolve_channel(c) for c in channels)
-        now = self.wall_time()
-        self._outages = [o for o in self._outages if not (o.ended or o.used_up)]
-        for outage in self._outages:
-            if outage.matches(method, channels, now):
-                outage.take()
-                return outage
-        return None
+        return Scope(call.method, channels + tuple(self._resolve_channel(c) for c in channels))
 
-    async def _answer_as(
-        self, outage: Outage, request: web.Request, call: RecordedCall
-    ) -> web.StreamResponse:
-        answer = outage.answer
-        if answer.process:
-            handler = self._handlers().get(call.method)
-            if handler is not None:
-                with contextlib.suppress(_Reply):
-                    handler(call.payload)
-        if answer.delay > 0:
-            await asyncio.sleep(answer.delay)
-        if answer.mode == "hang":
-            await outage.wait_ended()
-        if answer.mode == "reset" or (answer.mode == "hang" and request.transport is None):
-            if request.transport is not None:
-                request.transport.abort()
-            call.status = -1
-            self._notify()
-            return web.Response(status=500)  # never sent: the connection is gone
-        if answer.mode == "hang":
-            # The outage ended while the call hung: answer it as Slack would have.
-            call.status = 504
-            call.response = {"ok": False, "error": "hung until the outage ended"}
-            self._notify()
-            return web.Response(status=504, text="upstream request timeout")
-        call.status = answer.status
-        call.response = {"ok": False, "error": f"outage:{answer.status}"}
-        self._notify()
-        if self.on_call is not None:
-            self.on_call(call)
-        response = web.Response(status=answer.status, body=answer.body)
-        if answer.content_type is not None:
-            response.content_type = answer.content_type
-        for name, value in answer.headers:
-            response.headers[name] = value
-        return response
+    async def _respond(self, request: web.Request, call: RecordedCall) -> web.StreamResponse:
+        auth_error = self._check_auth(request, call.payload)
+        if auth_error is not None:
+            return self._finish(call, 200, {"ok": False, "error": auth_error})
+        return await super()._respond(request, call)
 
-    def _finish(
-        self,
-        call: RecordedCall,
-        status: int,
-        body: dict[str, Any],
-        *,
-        headers: dict[str, str] | None = None,
-    ) -> web.Response:
-        call.status = status
-        call.response = body
-        self._notify()
-        if self.on_call is not None:
-            self.on_call(call)
-        return web.json_response(body, status=status, headers=headers)
-
-    def _notify(self) -> None:
-        event, self._changed = self._changed, asyncio.Event()
-        event.set()
+    def _carry_out(self, call: RecordedCall) -> tuple[int, dict[str, Any] | None]:
+        handler = self._handlers().get(call.method)
+        if handler is None:
+            return 200, {"ok": False, "error": "unknown_method"}
+        try:
+            return 200, handler(call.payload)
+        except _Reply as reply:
+            return reply.status, reply.body
 
     async def _read_payload(self, request: web.Request) -> dict[str, Any]:
         payload: dict[str, Any] = dict(request.query)
@@ -795,16 +479,6 @@ class FakeSlack:
             return "invalid_auth"
         return None
 
-    def _take_fault(self, method: str) -> _Fault | None:
-        queue = self._faults.get(method)
-        if not queue:
-            return None
-        fault = queue[0]
-        fault.remaining -= 1
-        if fault.remaining <= 0:
-            queue.pop(0)
-        return fault
-
     # ------------------------------------------------------------------ state helpers
 
     def _next_ts(self, *, not_before_micros: int = 0) -> str:
@@ -819,7 +493,7 @@ class FakeSlack:
         answer was lost), without recording a call. Returns the stored message."""
         payload: dict[str, Any] = {"text": text}
         if metadata is not None:
-            payload["metadata"] = metadata
+            payload["metadata"] = copy.deepcopy(metadata)
         return copy.deepcopy(self._store_message(channel, self._next_ts(), payload))
 
     def inject_scheduled(self, channel: str, *, post_at: int, text: str) -> str:
@@ -856,12 +530,16 @@ class FakeSlack:
         }
         for key in _MESSAGE_FIELDS:
             if key != "text" and payload.get(key) is not None:
-                message[key] = copy.deepcopy(payload[key])
+                # Shared with the payload, which nothing changes in place: chat.update
+                # replaces whole fields, and every reader gets a copy.
+                message[key] = payload[key]
         if "reply_broadcast" in message:
             message["reply_broadcast"] = _truthy(message["reply_broadcast"])
         history = self._history.setdefault(channel, [])
-        history.append(message)
-        history.sort(key=lambda m: _ts_micros(m["ts"]))
+        if not history or _ts_micros(history[-1]["ts"]) <= _ts_micros(ts):
+            history.append(message)  # ts only grows (``_next_ts``): no sort per post under load
+        else:
+            bisect.insort(history, message, key=lambda m: _ts_micros(m["ts"]))
         parent_ts = message.get("thread_ts")
         if parent_ts is not None and parent_ts != ts:
             for parent in history:

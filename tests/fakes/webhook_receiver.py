@@ -11,8 +11,6 @@ A request whose signature does not verify is answered 401, as a careful receiver
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -22,22 +20,21 @@ from typing import Any
 from aiohttp import web
 
 from bot.clients.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from tests.fakes.server import Answer, HttpCall, Rank, RecordedServer, Scope
 
 __all__ = ["FakeWebhookReceiver", "ReceivedWebhook"]
 
 WEBHOOK_PATH = "/hooks/wso"
 
 
-@dataclass
-class ReceivedWebhook:
+@dataclass(kw_only=True)
+class ReceivedWebhook(HttpCall):
     """One request as received, and how the fake answered it."""
 
     path: str
-    headers: dict[str, str]
-    body: bytes
-    json: Any
-    signature_valid: bool
-    status: int = 0
+    body: bytes = b""
+    json: Any = None
+    signature_valid: bool = False
 
     @property
     def event_id(self) -> str | None:
@@ -47,15 +44,11 @@ class ReceivedWebhook:
     def accepted(self) -> bool:
         return 200 <= self.status < 300
 
-
-@dataclass
-class _Fault:
-    status: int
-    retry_after: int | None
-    remaining: int
+    def summary(self) -> str:
+        return f"{self.path} -> {self.status} (signature valid: {self.signature_valid})"
 
 
-class FakeWebhookReceiver:
+class FakeWebhookReceiver(RecordedServer[ReceivedWebhook]):
     """Records signed webhook deliveries; fault injection with ``fail_next``."""
 
     def __init__(
@@ -65,68 +58,30 @@ class FakeWebhookReceiver:
         wall_time: Callable[[], float] = time.time,
         reject_invalid: bool = True,
     ) -> None:
+        super().__init__(wall_time=wall_time)
         self._secret = secret
-        self.wall_time = wall_time
         self.reject_invalid = reject_invalid
-        self.requests: list[ReceivedWebhook] = []
-        self._faults: list[_Fault] = []
-        self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-
-    # ------------------------------------------------------------------ lifecycle
-
-    async def start(self, *, port: int = 0) -> None:
-        if self._runner is not None:
-            raise RuntimeError("FakeWebhookReceiver already started")
-        self._changed = asyncio.Event()
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
-
-    async def __aenter__(self) -> FakeWebhookReceiver:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("FakeWebhookReceiver not started")
-        return self._port
+    def requests(self) -> list[ReceivedWebhook]:
+        """Every request, in arrival order."""
+        return list(self.calls)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{WEBHOOK_PATH}"
+        return f"{self.base_url}{WEBHOOK_PATH}"
 
     # ------------------------------------------------------------------ inspection
 
     @property
     def accepted(self) -> list[ReceivedWebhook]:
         """Requests answered 2xx, in arrival order."""
-        return [r for r in self.requests if r.accepted]
+        return [r for r in self.calls if r.accepted]
 
     def fail_next(self, status: int, times: int = 1, *, retry_after: int | None = None) -> None:
         """Answer the next ``times`` requests with ``status`` (recorded, but not accepted)."""
-        if times < 1:
-            raise ValueError("times must be >= 1")
-        self._faults.append(_Fault(status, retry_after, times))
+        wait = str(retry_after) if retry_after is not None else None
+        self.outage(Answer.empty(status, wait), times=times, rank=Rank.QUEUED)
 
     async def wait_for(
         self,
@@ -134,60 +89,36 @@ class FakeWebhookReceiver:
         timeout: float = 5.0,  # noqa: ASYNC109 - part of the requested test API
     ) -> list[ReceivedWebhook]:
         """Wait until at least ``n`` requests were accepted; return all accepted ones."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(self.accepted) < n:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                statuses = [r.status for r in self.requests]
-                raise AssertionError(
-                    f"timed out after {timeout:.2f}s waiting for {n} accepted webhook(s); "
-                    f"have {len(self.accepted)}; answers so far: {statuses}"
-                )
-            event = self._changed
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), min(remaining, 0.05))
-        return self.accepted
+        return await self.wait_for_calls(
+            n, lambda request: request.accepted, timeout=timeout, what="accepted webhook"
+        )
 
     # ------------------------------------------------------------------ HTTP
 
-    async def _handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
+    def _paths(self) -> list[tuple[str, str]]:
+        return [("*", "/{tail:.*}")]
+
+    def _new_call(self, request: web.Request) -> ReceivedWebhook:
+        return ReceivedWebhook(path=request.path, headers=dict(request.headers))
+
+    async def _read(self, request: web.Request, call: ReceivedWebhook) -> None:
+        call.body = await request.read()
         try:
-            parsed: Any = json.loads(body)
+            call.json = json.loads(call.body)
         except ValueError:
-            parsed = None
-        valid = verify(
+            call.json = None
+        call.signature_valid = verify(
             self._secret,
             request.headers.get(TIMESTAMP_HEADER, ""),
-            body,
+            call.body,
             request.headers.get(SIGNATURE_HEADER, ""),
             now=self.wall_time(),
         )
-        received = ReceivedWebhook(
-            path=request.path,
-            headers=dict(request.headers),
-            body=body,
-            json=parsed,
-            signature_valid=valid,
-        )
-        self.requests.append(received)
-        status, headers = self._answer(valid)
-        received.status = status
-        self._changed.set()
-        self._changed = asyncio.Event()
-        return web.Response(status=status, headers=headers)
 
-    def _answer(self, valid: bool) -> tuple[int, dict[str, str]]:
-        if self._faults:
-            fault = self._faults[0]
-            fault.remaining -= 1
-            if fault.remaining == 0:
-                self._faults.pop(0)
-            headers = (
-                {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            )
-            return fault.status, headers
-        if not valid and self.reject_invalid:
-            return 401, {}
-        return 204, {}
+    def _scope(self, call: ReceivedWebhook) -> Scope:
+        return Scope(call.path)
+
+    def _carry_out(self, call: ReceivedWebhook) -> tuple[int, dict[str, Any] | None]:
+        if not call.signature_valid and self.reject_invalid:
+            return 401, None
+        return 204, None

@@ -14,11 +14,9 @@ import json
 import os
 import resource
 import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,52 +24,16 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import BOT_TOKEN, ICE, JAIL, SIGNING_SECRET
+from tests.conftest import BOT_TOKEN, COUNTY_JAIL_TOML, ICE, JAIL, SIGNING_SECRET
 from tests.fakes.damaged_db import DISPATCHER_INDEX, corrupt_header, corrupt_index_page
+from tests.fakes.process import BotProcess, Bots, clean_env, run, wso_bot
+from tests.fakes.server import unused_port
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.signed_requests import wso_payload as payload
 from tests.fakes.slack import FakeSlack
 
 REPO = Path(__file__).resolve().parents[2]
-WSO_BOT = Path(sys.executable).with_name("wso-bot")
-GOOD_CONFIG = """
-[reminders]
-before = ["30m"]
-
-[[facility]]
-id = "county-jail"
-name = "County Jail"
-timezone = "America/Chicago"
-jail_channel = "C0JAIL"
-ice_channel = "C0ICE"
-officers = ["U0AAA"]
-"""
-
-
-def wso_bot(*args: str) -> list[str]:
-    """The installed console script, as a user runs it."""
-    assert WSO_BOT.exists(), f"console script missing at {WSO_BOT}: is the package installed?"
-    return [str(WSO_BOT), *args]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "WSO_"))}
-    env.pop("PORT", None)
-    env.update(extra)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        args, cwd=cwd, env=clean_env(**env), capture_output=True, text=True, timeout=60
-    )
+GOOD_CONFIG = '\n[reminders]\nbefore = ["30m"]\n\n' + COUNTY_JAIL_TOML
 
 
 @pytest.fixture
@@ -123,7 +85,7 @@ def test_config_errors_name_the_key_and_stop_serve(tmp_path: Path, broken: str, 
         SLACK_SIGNING_SECRET="s",
         WSO_CONFIG=str(path),
         WSO_DB=str(tmp_path / "wso.db"),
-        PORT=str(free_port()),
+        PORT=str(unused_port()),
     )
 
     for result in (checked, served):
@@ -141,77 +103,10 @@ def test_serve_without_credentials_explains_how_to_set_up_slack(tmp_path: Path) 
     assert "Traceback" not in result.stderr
 
 
-class BotProcess:
-    """One ``wso-bot serve`` process against the fake Slack."""
-
-    def __init__(self, workdir: Path, config: Path, api_url: str, **extra_env: str) -> None:
-        self.port = free_port()
-        self.log_path = workdir / f"bot-{self.port}.log"
-        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in kill()
-        self.process = subprocess.Popen(
-            wso_bot("serve"),
-            cwd=workdir,
-            env=clean_env(
-                SLACK_BOT_TOKEN=BOT_TOKEN,
-                SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                SLACK_API_URL=api_url,
-                WSO_CONFIG=str(config),
-                WSO_DB=str(workdir / "wso.db"),
-                PORT=str(self.port),
-                HOST="127.0.0.1",
-                **extra_env,
-            ),
-            stdout=subprocess.DEVNULL,
-            stderr=self._log,
-        )
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    async def wait_healthy(self, within_seconds: float = 20.0) -> dict[str, Any]:
-        deadline = time.monotonic() + within_seconds
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
-                assert self.process.poll() is None, f"wso-bot exited during start-up:\n{self.log()}"
-                try:
-                    async with session.get(f"{self.url}/healthz") as response:
-                        if response.status == 200:
-                            body: dict[str, Any] = await response.json()
-                            return body
-                except aiohttp.ClientConnectionError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError("wso-bot did not become healthy")
-
-    def kill(self, sig: int = signal.SIGKILL) -> int:
-        self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout=15)
-        finally:
-            self._log.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-
-@pytest.fixture
-async def real_time_slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack(token=BOT_TOKEN) as slack:
-        yield slack
-
-
-@pytest.fixture
-def processes() -> Iterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    yield started
-    for bot in started:
-        if bot.process.poll() is None:
-            bot.kill()
-
-
 async def test_serve_handles_a_command_and_stops_cleanly_on_sigterm(
-    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
+    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: Bots
 ) -> None:
-    bot = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(bot)
+    bot = processes.start(tmp_path, config_path, real_time_slack.api_url)
     health = await bot.wait_healthy()
     assert health["database"] == "ok" and health["dispatcher"] == "running"
 
@@ -225,11 +120,30 @@ async def test_serve_handles_a_command_and_stops_cleanly_on_sigterm(
     assert time.monotonic() - started < 10
 
 
+def posts_of(fake: FakeSlack, channel: str, booking: str) -> list[dict[str, Any]]:
+    return [p for p in fake.posts(channel) if payload(p)["booking"] == booking]
+
+
+async def a_later_arrest_is_posted(bot: BotProcess, fake: FakeSlack, booking: str) -> None:
+    """Log another arrest and wait for its notice in both channels: a positive signal.
+
+    A channel's notices go out one sender at a time, so anything the bot was about to
+    post there before (a double, say) has reached the fake Slack by then.
+    """
+    async with SignedSlackClient(bot.url, SIGNING_SECRET) as slack:
+        assert "Logged" in (await slack.command(f"arrest {booking}")).text
+    for channel in (JAIL, ICE):
+        await fake.wait_for(
+            lambda channel=channel: bool(posts_of(fake, channel, booking)),
+            timeout=10,
+            what=f"the later arrest {booking} posted in {channel}",
+        )
+
+
 async def test_kill_9_then_restart_catches_up_without_doubling(
-    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
+    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: Bots
 ) -> None:
-    first = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(first)
+    first = processes.start(tmp_path, config_path, real_time_slack.api_url)
     await first.wait_healthy()
     # The 30m reminder falls due 2 s from now, while the bot is dead.
     arrested = datetime.now(UTC) - timedelta(hours=47, minutes=30) + timedelta(seconds=2)
@@ -237,22 +151,18 @@ async def test_kill_9_then_restart_catches_up_without_doubling(
         await slack.command(f"arrest B-200 at {arrested:%Y-%m-%dT%H:%M:%SZ}")
     await real_time_slack.wait_for_posts(2)
     first.kill(signal.SIGKILL)
-    await asyncio.sleep(3)
+    await asyncio.sleep(3)  # real time passes the reminder's due time while the bot is dead
     assert len(real_time_slack.posts()) == 2
 
-    second = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(second)
+    second = processes.start(tmp_path, config_path, real_time_slack.api_url)
     restarted = time.monotonic()
     await real_time_slack.wait_for_posts(4, timeout=10)
     assert time.monotonic() - restarted < 5, "restart did not catch up within 5 s"
-    await asyncio.sleep(0.3)
+    await a_later_arrest_is_posted(second, real_time_slack, "B-201")
     for channel in (JAIL, ICE):
-        assert [payload(p)["kind"] for p in real_time_slack.posts(channel)] == [
-            "logged",
-            "reminder",
-        ]
-        late = real_time_slack.posts(channel)[-1]
-        assert payload(late)["late"] is True and "Late reminder" in late["text"]
+        posts = posts_of(real_time_slack, channel, "B-200")
+        assert [payload(p)["kind"] for p in posts] == ["logged", "reminder"]
+        assert payload(posts[-1])["late"] is True and "Late reminder" in posts[-1]["text"]
     notice_ids = [payload(p)["notice_id"] for p in real_time_slack.posts()]
     assert len(notice_ids) == len(set(notice_ids))
 
@@ -271,7 +181,7 @@ async def check(path: Path, cwd: Path, **env: str) -> subprocess.CompletedProces
 
 
 async def test_unknown_user_group_is_named_by_check_config_but_does_not_stop_serve(
-    tmp_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
+    tmp_path: Path, real_time_slack: FakeSlack, processes: Bots
 ) -> None:
     real_time_slack.usergroups["S0REAL"] = ["U0AAA"]
     path = tmp_path / "wso.toml"
@@ -283,8 +193,7 @@ async def test_unknown_user_group_is_named_by_check_config_but_does_not_stop_ser
 
     offline = await check(path, tmp_path)
     checked = await check(path, tmp_path, **slack_env(real_time_slack))
-    bot = BotProcess(tmp_path, path, real_time_slack.api_url)
-    processes.append(bot)
+    bot = processes.start(tmp_path, path, real_time_slack.api_url)
     health = await bot.wait_healthy()
 
     assert offline.returncode == 0 and "not checked against Slack" in offline.stdout
@@ -334,7 +243,7 @@ async def test_check_config_with_a_good_token_says_whose_it_is(
 async def test_check_config_reports_a_slack_it_cannot_reach_as_not_checked(
     tmp_path: Path, config_path: Path, real_time_slack: FakeSlack
 ) -> None:
-    nothing_listening = f"http://127.0.0.1:{free_port()}/api/"
+    nothing_listening = f"http://127.0.0.1:{unused_port()}/api/"
     refused = await check(
         config_path, tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=nothing_listening
     )
@@ -393,13 +302,12 @@ async def test_kill_9_at_each_injected_point_delivers_every_notice_exactly_once(
     tmp_path: Path,
     config_path: Path,
     real_time_slack: FakeSlack,
-    processes: list[BotProcess],
+    processes: Bots,
     point: str,
 ) -> None:
-    crashing = BotProcess(
+    crashing = processes.start(
         tmp_path, config_path, real_time_slack.api_url, WSO_FAULT_POINT=f"{point}:1"
     )
-    processes.append(crashing)
     await crashing.wait_healthy()
     async with SignedSlackClient(crashing.url, SIGNING_SECRET) as slack:
         try:
@@ -410,19 +318,19 @@ async def test_kill_9_at_each_injected_point_delivers_every_notice_exactly_once(
     assert await asyncio.to_thread(crashing.process.wait, 10) == -signal.SIGKILL
     crashing.kill()  # closes its log
 
-    restarted = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(restarted)
+    restarted = processes.start(tmp_path, config_path, real_time_slack.api_url)
     await restarted.wait_healthy()
     await real_time_slack.wait_for(
         lambda: {m["channel"] for m in real_time_slack.posts()} >= {JAIL, ICE},
         timeout=10,
         what="the logged notice in both channels",
     )
-    await asyncio.sleep(0.5)
+    await a_later_arrest_is_posted(restarted, real_time_slack, "B-301")
     notice_ids = [
         payload(m)["notice_id"]
         for channel in (JAIL, ICE)
         for m in real_time_slack.messages(channel)
+        if payload(m)["booking"] == "B-300"
     ]
     assert len(notice_ids) == 2, f"{point}: expected one logged notice per channel"
     assert len(set(notice_ids)) == 2, f"{point}: a notice was posted twice"
@@ -441,16 +349,15 @@ def serve_once(workdir: Path, config: Path, api_url: str) -> subprocess.Complete
         SLACK_API_URL=api_url,
         WSO_CONFIG=str(config),
         WSO_DB=str(workdir / "wso.db"),
-        PORT=str(free_port()),
+        PORT=str(unused_port()),
         HOST="127.0.0.1",
     )
 
 
 async def test_a_second_bot_on_the_same_database_is_refused_naming_the_first(
-    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
+    tmp_path: Path, config_path: Path, real_time_slack: FakeSlack, processes: Bots
 ) -> None:
-    first = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(first)
+    first = processes.start(tmp_path, config_path, real_time_slack.api_url)
     await first.wait_healthy()
 
     second = await asyncio.to_thread(serve_once, tmp_path, config_path, real_time_slack.api_url)
@@ -463,8 +370,7 @@ async def test_a_second_bot_on_the_same_database_is_refused_naming_the_first(
     assert (await first.wait_healthy())["database"] == "ok"  # the first runs on, untouched
 
     first.kill(signal.SIGKILL)  # the kernel drops a dead holder's lock: a restart just works
-    restarted = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(restarted)
+    restarted = processes.start(tmp_path, config_path, real_time_slack.api_url)
     assert (await restarted.wait_healthy())["database"] == "ok"
 
 
@@ -483,12 +389,11 @@ async def test_serve_refuses_a_damaged_database_and_says_what_to_do(
     tmp_path: Path,
     config_path: Path,
     real_time_slack: FakeSlack,
-    processes: list[BotProcess],
+    processes: Bots,
     damage: Callable[[Path], None],
     found: str,
 ) -> None:
-    bot = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(bot)
+    bot = processes.start(tmp_path, config_path, real_time_slack.api_url)
     await bot.wait_healthy()
     async with SignedSlackClient(bot.url, SIGNING_SECRET) as slack:
         assert "Logged" in (await slack.command("arrest B-400")).text

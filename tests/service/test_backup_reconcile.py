@@ -9,38 +9,48 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from bot.config import Config
-from bot.core.model import AuditEntry, Custody, Notice, NoticeKind, NoticeState
+from bot.core.model import AuditEntry, Notice, NoticeKind, NoticeState
 from bot.core.notice_plan import new_notice_id
 from bot.core.targets import backup_target
 from storage.sqlite_store import SqliteCustodyStore
-from tests.conftest import JAIL, OFFICER, START, StartService
+from tests.conftest import JAIL, OFFICER, START, StartService, custody
 from tests.fakes.slack import ANSWER_SHAPES, FakeSlack
 
 BACKUPS = 1_120  # twelve pages of 100
-DEADLINE = START + timedelta(hours=48)
+
+
+StoreBackups = Callable[[int], Awaitable[None]]
+
+
+@pytest.fixture
+def scheduled_backups(
+    store: SqliteCustodyStore,
+    fake_slack: FakeSlack,
+    config: Config,
+    caplog: pytest.LogCaptureFixture,
+) -> StoreBackups:
+    """``await scheduled_backups(n)``: n open custodies, each with a backup Slack holds and
+    the database records; the store is closed for a service to open, its logs captured."""
+
+    async def store_them(count: int) -> None:
+        await store_scheduled_backups(store, fake_slack, config, count)
+        await store.close()
+        caplog.set_level(logging.INFO, logger="wso.backups")
+
+    return store_them
 
 
 async def store_scheduled_backups(
     store: SqliteCustodyStore, fake_slack: FakeSlack, config: Config, count: int
 ) -> None:
-    """``count`` open custodies, each with a backup Slack holds and the database records."""
     grace = config.reminders.backup_grace
     custodies = [
-        Custody(
-            id=f"c_{number:032x}",
-            facility_id="county-jail",
-            booking=f"B-{number}",
-            arrested_at=START,
-            deadline=DEADLINE,
-            logged_by=OFFICER,
-            logged_at=START,
-        )
-        for number in range(count)
+        custody(START, id=f"c_{number:032x}", booking=f"B-{number}") for number in range(count)
     ]
     backups = {
         c.id: Notice(new_notice_id(), c.id, NoticeKind.BACKUP, backup_target(JAIL), START)
@@ -52,13 +62,13 @@ async def store_scheduled_backups(
             for c in custodies
         )
     )
-    for custody in custodies:
+    for logged in custodies:
         scheduled_id = fake_slack.inject_scheduled(
             JAIL,
-            post_at=int((custody.deadline + grace).timestamp()),
-            text=f"WSO window expired — booking {custody.booking} (custody {custody.id})",
+            post_at=int((logged.deadline + grace).timestamp()),
+            text=f"WSO window expired — booking {logged.booking} (custody {logged.id})",
         )
-        await store.mark_sent(backups[custody.id].id, START, scheduled_id, JAIL)
+        await store.mark_sent(backups[logged.id].id, START, scheduled_id, JAIL)
 
 
 async def backup_notices(store: SqliteCustodyStore) -> list[Notice]:
@@ -69,14 +79,11 @@ async def backup_notices(store: SqliteCustodyStore) -> list[Notice]:
 
 async def test_more_than_a_thousand_backups_are_all_found_and_none_made_twice(
     fake_slack: FakeSlack,
-    store: SqliteCustodyStore,
-    config: Config,
+    scheduled_backups: StoreBackups,
     start_service: StartService,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await store_scheduled_backups(store, fake_slack, config, BACKUPS)
-    await store.close()
-    caplog.set_level(logging.INFO, logger="wso.backups")
+    await scheduled_backups(BACKUPS)
 
     service, _ = await start_service()  # reconciliation is done before it returns
 
@@ -92,18 +99,15 @@ async def test_more_than_a_thousand_backups_are_all_found_and_none_made_twice(
 
 async def test_a_listing_cut_short_recreates_nothing(
     fake_slack: FakeSlack,
-    store: SqliteCustodyStore,
-    config: Config,
+    scheduled_backups: StoreBackups,
     start_service: StartService,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await store_scheduled_backups(store, fake_slack, config, 250)
-    await store.close()
+    await scheduled_backups(250)
     # Page 1 and 2 are read; page 3 meets Slack's edge in an incident.
     fake_slack.outage(
         ANSWER_SHAPES["plain_503"], methods=["chat.scheduledMessages.list"], after=2, times=1
     )
-    caplog.set_level(logging.INFO, logger="wso.backups")
 
     service, _ = await start_service()
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -24,23 +24,21 @@ from bot.core.model import Notice, NoticeKind, NoticeState
 from bot.services.clock import FakeClock
 from storage.sqlite_store import SqliteCustodyStore
 from tests.conftest import (
-    BOT_TOKEN,
     ICE,
     JAIL,
     OFFICER,
     OTHER_OFFICER,
-    SIGNING_SECRET,
     START,
     StartService,
     make_settings,
     two_facility_document,
 )
+from tests.fakes.notices import copies, kinds
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.signed_requests import wso_payload as payload
 from tests.fakes.slack import ANSWER_SHAPES, Answer, FakeSlack
-from tests.process.test_cli_process import BotProcess
+from tests.fakes.waiting import eventually
 
-T = TypeVar("T")
 DEADLINE = START + timedelta(hours=48)
 NORTH_JAIL = "C0NJAIL"
 NORTH_ICE = "C0NICE"
@@ -53,17 +51,9 @@ def config() -> Config:
     return parse_config(document, source="test")
 
 
-def kinds_in(fake_slack: FakeSlack, channel: str) -> list[str]:
-    return [payload(post)["kind"] for post in fake_slack.posts(channel)]
-
-
-def copies(fake_slack: FakeSlack, channel: str) -> Counter[str]:
-    """How many times each notice reached the channel's history (found or posted)."""
-    return Counter(
-        m["metadata"]["event_payload"]["notice_id"]
-        for m in fake_slack.messages(channel)
-        if isinstance(m.get("metadata"), dict)
-    )
+def next_jail_call(fake_slack: FakeSlack, answer: Answer, method: str = "chat.postMessage") -> None:
+    """The jail channel's next ``method`` call gets ``answer``; Slack answers the rest."""
+    fake_slack.outage(answer, methods=[method], channel=JAIL, times=1)
 
 
 async def notice(
@@ -75,24 +65,6 @@ async def notice(
         n for n in await store.notices_for(custody.id) if n.kind is kind and n.channel == channel
     ]
     return found
-
-
-async def eventually(
-    read: Callable[[], Awaitable[T]],
-    holds: Callable[[T], bool],
-    what: str,
-    timeout: float = 5.0,  # noqa: ASYNC109 - a test helper's patience, not an I/O budget
-) -> T:
-    """Read until ``holds`` (a positive signal), at most ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + timeout
-    while True:
-        value = await read()
-        if holds(value):
-            return value
-        if loop.time() > give_up:
-            raise AssertionError(f"timed out waiting for {what}: last {value!r}")
-        await asyncio.sleep(0.02)
 
 
 async def arrest_at_both_facilities(slack: SignedSlackClient, fake_slack: FakeSlack) -> None:
@@ -119,12 +91,12 @@ async def test_a_plain_text_503_on_one_channel_stops_no_other_facilitys_expiry(
         "the failed attempt recorded on the jail expiry",
     )
     assert failing.last_error == "http_503" and failing.may_have_posted
-    assert "expired" in kinds_in(fake_slack, ICE)
+    assert "expired" in kinds(fake_slack, ICE)
 
     clock.set(DEADLINE + timedelta(hours=1))  # then the North Annex custody expires
     for channel in (NORTH_JAIL, NORTH_ICE):
         await fake_slack.wait_for(
-            lambda channel=channel: "expired" in kinds_in(fake_slack, channel),
+            lambda channel=channel: "expired" in kinds(fake_slack, channel),
             what=f"the North Annex expiry in {channel} while {JAIL} still fails",
         )
     health = await service.health()
@@ -134,7 +106,7 @@ async def test_a_plain_text_503_on_one_channel_stops_no_other_facilitys_expiry(
     outage.end()
     clock.advance(timedelta(seconds=60))
     await fake_slack.wait_for(
-        lambda: "expired" in kinds_in(fake_slack, JAIL), what="the expiry once Slack is back"
+        lambda: "expired" in kinds(fake_slack, JAIL), what="the expiry once Slack is back"
     )
     assert set(copies(fake_slack, JAIL).values()) == {1}
     assert (await service.health())["last_slack_error"] is None
@@ -143,9 +115,7 @@ async def test_a_plain_text_503_on_one_channel_stops_no_other_facilitys_expiry(
 async def test_a_429_pauses_its_channel_for_at_most_a_minute_and_no_one_else(
     service: WsoService, slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    fake_slack.outage(
-        Answer.ratelimited("3600"), methods=["chat.postMessage"], channel=JAIL, times=1
-    )
+    next_jail_call(fake_slack, Answer.ratelimited("3600"))
     await slack.command("arrest B-1")
     await fake_slack.wait_for_posts(1, channel=ICE)
     await eventually(
@@ -177,9 +147,7 @@ async def test_an_unreadable_retry_after_is_a_short_pause_not_a_crash(
     fake_slack: FakeSlack,
     clock: FakeClock,
 ) -> None:
-    fake_slack.outage(
-        Answer.ratelimited(retry_after), methods=["chat.postMessage"], channel=JAIL, times=1
-    )
+    next_jail_call(fake_slack, Answer.ratelimited(retry_after))
     await slack.command("arrest B-1")
     await eventually(
         lambda: notice(service, "B-1", NoticeKind.LOGGED, JAIL),
@@ -219,7 +187,7 @@ async def test_a_crash_left_notice_whose_history_hangs_holds_back_no_other_targe
     second, _ = await start_service()
     for channel in (NORTH_JAIL, NORTH_ICE):
         await fake_slack.wait_for(
-            lambda channel=channel: "expired" in kinds_in(fake_slack, channel),
+            lambda channel=channel: "expired" in kinds(fake_slack, channel),
             timeout=2.0,
             what=f"the North Annex expiry in {channel}, not held behind a hung lookup",
         )
@@ -230,19 +198,14 @@ async def test_a_crash_left_notice_whose_history_hangs_holds_back_no_other_targe
         "the failed lookup recorded on the notice",
     )
     clock.advance(timedelta(seconds=5))
-    await fake_slack.wait_for(lambda: "expired" in kinds_in(fake_slack, JAIL), what="jail expiry")
+    await fake_slack.wait_for(lambda: "expired" in kinds(fake_slack, JAIL), what="jail expiry")
     assert set(copies(fake_slack, JAIL).values()) == {1}
 
 
 async def test_a_non_json_200_after_a_real_post_is_found_not_posted_again(
     service: WsoService, slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    fake_slack.outage(
-        ANSWER_SHAPES["html_200_after_posting"],
-        methods=["chat.postMessage"],
-        channel=JAIL,
-        times=1,
-    )
+    next_jail_call(fake_slack, ANSWER_SHAPES["html_200_after_posting"])
     await slack.command("arrest B-1")
     logged = await eventually(
         lambda: notice(service, "B-1", NoticeKind.LOGGED, JAIL),
@@ -270,7 +233,7 @@ async def test_a_message_slack_refuses_as_too_big_is_undeliverable_and_alerted(
     fake_slack.outage(Answer.not_ok(error), methods=["chat.postMessage"], channel=ICE)
     await slack.command("arrest B-1")
     await fake_slack.wait_for(
-        lambda: "delivery_problem" in kinds_in(fake_slack, JAIL), what="the delivery alert"
+        lambda: "delivery_problem" in kinds(fake_slack, JAIL), what="the delivery alert"
     )
     health = await service.health()
     assert health["undeliverable_notices"] == 1
@@ -278,6 +241,32 @@ async def test_a_message_slack_refuses_as_too_big_is_undeliverable_and_alerted(
     assert failed.last_error == error
     # Retried like every error a person must fix (every 5 minutes), never dropped.
     assert failed.next_attempt_at == clock.now() + timedelta(minutes=5)
+
+
+async def step_through_retries(
+    service: WsoService,
+    booking: str,
+    kind: NoticeKind,
+    channel: str,
+    clock: FakeClock,
+    *,
+    until: datetime,
+    done: Callable[[], bool] = lambda: False,
+) -> Notice:
+    """Move the clock to each retry of one failing notice, until ``until`` or ``done()``."""
+    failing = await eventually(
+        lambda: notice(service, booking, kind, channel),
+        lambda n: n.attempts > 0 and n.state is NoticeState.PENDING,
+        "the first failure",
+    )
+    while clock.now() < until and not done():
+        clock.set(max(clock.now(), failing.ready_at()))
+        failing = await eventually(
+            lambda: notice(service, booking, kind, channel),
+            lambda n, before=failing.attempts: n.attempts > before,
+            "the next failed retry",
+        )
+    return failing
 
 
 async def test_a_jail_channel_failing_for_30_seconds_is_reported_to_the_officers_once(
@@ -292,20 +281,15 @@ async def test_a_jail_channel_failing_for_30_seconds_is_reported_to_the_officers
             p["channel"] for p in fake_slack.posts() if payload(p)["kind"] == "delivery_problem"
         )
 
-    logged = await eventually(
-        lambda: notice(service, "B-1", NoticeKind.LOGGED, JAIL),
-        lambda n: n.attempts > 0 and n.state is NoticeState.PENDING,
-        "the first failure",
+    await step_through_retries(
+        service,
+        "B-1",
+        NoticeKind.LOGGED,
+        JAIL,
+        clock,
+        until=START + timedelta(minutes=2),
+        done=lambda: bool(alerts()),
     )
-    while not alerts() and clock.now() - START < timedelta(minutes=2):
-        clock.set(max(clock.now(), logged.ready_at()))  # to its next retry, and wait for it
-        logged = await eventually(
-            lambda before=logged.attempts: notice(service, "B-1", NoticeKind.LOGGED, JAIL),
-            lambda n, before=logged.attempts: (
-                n.attempts > before and n.state is NoticeState.PENDING
-            ),
-            "the next failed retry",
-        )
     await fake_slack.wait_for(lambda: alerts() == [OFFICER, OTHER_OFFICER], what="DM alerts")
     assert clock.now() - START >= timedelta(seconds=30)
     [alert, *_] = [p for p in fake_slack.posts() if payload(p)["kind"] == "delivery_problem"]
@@ -329,9 +313,7 @@ async def test_a_hung_expiry_post_is_cut_short_and_found_not_doubled(
 ) -> None:
     await slack.command("arrest B-1")
     await fake_slack.wait_for_posts(1, channel=JAIL)
-    fake_slack.outage(
-        ANSWER_SHAPES["hang_after_posting"], methods=["chat.postMessage"], channel=JAIL, times=1
-    )
+    next_jail_call(fake_slack, ANSWER_SHAPES["hang_after_posting"])
     clock.set(DEADLINE)
     hung = await eventually(
         lambda: notice(service, "B-1", NoticeKind.EXPIRED, JAIL),
@@ -393,184 +375,64 @@ class _StoreWithFailingWrites(SqliteCustodyStore):
         await super().mark_failed(notice_id, **kwargs)
 
 
-async def _service_over(
-    store: SqliteCustodyStore, fake_slack: FakeSlack, db_path: Path, config: Config, clock: Any
-) -> WsoService:
-    service = WsoService(make_settings(fake_slack, db_path), config, clock=clock, store=store)
-    await service.start(host="127.0.0.1", port=0)
-    return service
-
-
 async def test_ticks_that_keep_failing_are_an_alarm_in_health_and_metrics(
-    fake_slack: FakeSlack, db_path: Path, config: Config, clock: FakeClock
+    db_path: Path, clock: FakeClock, start_service: StartService
 ) -> None:
     store = _StoreWithFailingReads(db_path)
-    service = await _service_over(store, fake_slack, db_path, config, clock)
-    try:
-        async with SignedSlackClient(f"http://127.0.0.1:{service.port}", SIGNING_SECRET) as client:
-            store.broken = True
-            for failures in range(1, 4):
-                clock.advance(timedelta(seconds=1))  # the loop tries again a second later
-                await eventually(
-                    lambda: client.get_json("/healthz"),
-                    lambda r, n=failures: (
-                        r.json.get("dispatcher_failures", {}).get("ticks", 0) >= n
-                    ),
-                    f"{failures} failed tick(s)",
-                )
-            health = await client.get_json("/healthz")
-            assert health.status == 503
-            assert health.json["dispatcher"] == "degraded"
-            assert "malformed" in health.json["dispatcher_error"]
-            metrics = (await client.get_json("/metrics")).body
-            assert metric(metrics, "wso_dispatcher_tick_failures_total") >= 3
-            assert metric(metrics, "wso_sender_failures_total") == 0
+    _, client = await start_service(store=store)
+    store.broken = True
+    for failures in range(1, 4):
+        clock.advance(timedelta(seconds=1))  # the loop tries again a second later
+        await eventually(
+            lambda: client.get_json("/healthz"),
+            lambda r, n=failures: r.json.get("dispatcher_failures", {}).get("ticks", 0) >= n,
+            f"{failures} failed tick(s)",
+        )
+    health = await client.get_json("/healthz")
+    assert health.status == 503
+    assert health.json["dispatcher"] == "degraded"
+    assert "malformed" in health.json["dispatcher_error"]
+    metrics = (await client.get_json("/metrics")).body
+    assert metric(metrics, "wso_dispatcher_tick_failures_total") >= 3
+    assert metric(metrics, "wso_sender_failures_total") == 0
 
-            store.broken = False
-            clock.advance(timedelta(seconds=1))
-            recovered = await eventually(
-                lambda: client.get_json("/healthz"),
-                lambda r: r.json["dispatcher"] == "running",
-                "a good tick",
-            )
-            assert recovered.status == 200
-    finally:
-        await service.stop()
+    store.broken = False
+    clock.advance(timedelta(seconds=1))
+    recovered = await eventually(
+        lambda: client.get_json("/healthz"),
+        lambda r: r.json["dispatcher"] == "running",
+        "a good tick",
+    )
+    assert recovered.status == 200
 
 
 async def test_senders_that_keep_failing_are_an_alarm_and_nothing_is_lost(
-    fake_slack: FakeSlack, db_path: Path, config: Config, clock: FakeClock
+    fake_slack: FakeSlack, db_path: Path, clock: FakeClock, start_service: StartService
 ) -> None:
     store = _StoreWithFailingWrites(db_path)
-    service = await _service_over(store, fake_slack, db_path, config, clock)
-    try:
-        async with SignedSlackClient(f"http://127.0.0.1:{service.port}", SIGNING_SECRET) as client:
-            store.broken = True
-            for number in range(3):  # each arrest's senders die recording their notices
-                await client.command(f"arrest B-{number}")
-                clock.advance(timedelta(seconds=2))
-            health = await eventually(
-                lambda: client.get_json("/healthz"),
-                lambda r: r.json["dispatcher"] == "degraded",
-                "degraded after three failed senders",
-            )
-            assert "disk is full" in health.json["dispatcher_error"]
-            assert fake_slack.posts() == []
-
-            store.broken = False
-            clock.advance(timedelta(seconds=2))
-            await fake_slack.wait_for_posts(6)
-            assert set(copies(fake_slack, JAIL).values()) == {1}
-            assert set(copies(fake_slack, ICE).values()) == {1}
-            await eventually(
-                lambda: client.get_json("/healthz"),
-                lambda r: r.json["dispatcher"] == "running",
-                "running again",
-            )
-    finally:
-        await service.stop()
-
-
-TWO_FACILITY_CONFIG = """
-[reminders]
-before = []
-
-[[facility]]
-id = "county-jail"
-name = "County Jail"
-timezone = "America/Chicago"
-jail_channel = "C0JAIL"
-ice_channel = "C0ICE"
-officers = ["U0AAA"]
-
-[[facility]]
-id = "north-annex"
-name = "North Annex"
-timezone = "America/New_York"
-jail_channel = "C0NJAIL"
-ice_channel = "C0NICE"
-officers = ["U0AAA"]
-"""
-
-
-@pytest.fixture
-async def real_time_slack() -> AsyncIterator[FakeSlack]:
-    """The fake Slack on the wall clock, as a separate ``wso-bot`` process sees it."""
-    async with FakeSlack(token=BOT_TOKEN) as fake:
-        yield fake
-
-
-@pytest.fixture
-def processes() -> Iterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    yield started
-    for bot in started:
-        if bot.process.poll() is None:
-            bot.kill()
-
-
-async def test_the_real_process_keeps_posting_elsewhere_while_one_channel_answers_503s(
-    tmp_path: Path, real_time_slack: FakeSlack, processes: list[BotProcess]
-) -> None:
-    """``wso-bot serve`` itself, over signed HTTP, with the edge failing one jail channel."""
-    config_path = tmp_path / "wso.toml"
-    config_path.write_text(TWO_FACILITY_CONFIG)
-    outage = real_time_slack.outage(ANSWER_SHAPES["plain_503"], channel=JAIL)
-    bot = BotProcess(tmp_path, config_path, real_time_slack.api_url)
-    processes.append(bot)
-    await bot.wait_healthy()
-    expired_at = datetime.now(UTC) - timedelta(hours=48, minutes=5)
-    async with SignedSlackClient(bot.url, SIGNING_SECRET) as slack:
-        for booking, facility in (("B-1", "county-jail"), ("B-2", "north-annex")):
-            reply = await slack.command(
-                f"arrest {booking} at {expired_at:%Y-%m-%dT%H:%M:%SZ} facility {facility}"
-            )
-            assert reply.status == 200 and "Logged" in reply.text, reply.text
-
-        for channel in (NORTH_JAIL, NORTH_ICE, ICE):
-            await real_time_slack.wait_for(
-                lambda channel=channel: "expired" in kinds_in(real_time_slack, channel),
-                timeout=3,
-                what=f"the expiry in {channel} while {JAIL} answers 503",
-            )
-        health = await slack.get_json("/healthz")
-        assert health.json["dispatcher"] == "running"
-        assert health.json["last_slack_error"] == "http_503"
-
-        outage.end()
-        await real_time_slack.wait_for(
-            lambda: kinds_in(real_time_slack, JAIL) == ["logged", "expired"],
-            timeout=15,
-            what="the jail channel's notices once the edge recovers",
-        )
-        assert set(copies(real_time_slack, JAIL).values()) == {1}
-        health = await slack.get_json("/healthz")
-        assert health.json["last_slack_error"] is None
-
-
-async def step_through_retries(
-    service: WsoService,
-    booking: str,
-    kind: NoticeKind,
-    channel: str,
-    clock: FakeClock,
-    *,
-    until: datetime,
-) -> Notice:
-    """Move the clock to each retry of one failing notice, until ``until``."""
-    failing = await eventually(
-        lambda: notice(service, booking, kind, channel),
-        lambda n: n.attempts > 0 and n.state is NoticeState.PENDING,
-        "the first failure",
+    _, client = await start_service(store=store)
+    store.broken = True
+    for number in range(3):  # each arrest's senders die recording their notices
+        await client.command(f"arrest B-{number}")
+        clock.advance(timedelta(seconds=2))
+    health = await eventually(
+        lambda: client.get_json("/healthz"),
+        lambda r: r.json["dispatcher"] == "degraded",
+        "degraded after three failed senders",
     )
-    while clock.now() < until:
-        clock.set(max(clock.now(), failing.ready_at()))
-        failing = await eventually(
-            lambda: notice(service, booking, kind, channel),
-            lambda n, before=failing.attempts: n.attempts > before,
-            "the next failed retry",
-        )
-    return failing
+    assert "disk is full" in health.json["dispatcher_error"]
+    assert fake_slack.posts() == []
+
+    store.broken = False
+    clock.advance(timedelta(seconds=2))
+    await fake_slack.wait_for_posts(6)
+    assert set(copies(fake_slack, JAIL).values()) == {1}
+    assert set(copies(fake_slack, ICE).values()) == {1}
+    await eventually(
+        lambda: client.get_json("/healthz"),
+        lambda r: r.json["dispatcher"] == "running",
+        "running again",
+    )
 
 
 async def test_a_delivery_that_calls_nobody_does_not_end_a_channels_outage(
@@ -601,12 +463,7 @@ async def test_a_delivery_that_calls_nobody_does_not_end_a_channels_outage(
 async def test_a_backup_slack_scheduled_despite_a_503_is_found_not_scheduled_twice(
     service: WsoService, slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    fake_slack.outage(
-        ANSWER_SHAPES["plain_503_after_posting"],
-        methods=["chat.scheduleMessage"],
-        channel=JAIL,
-        times=1,
-    )
+    next_jail_call(fake_slack, ANSWER_SHAPES["plain_503_after_posting"], "chat.scheduleMessage")
     await slack.command("arrest B-1")
     backup = await eventually(
         lambda: notice(service, "B-1", NoticeKind.BACKUP, f"backup:{JAIL}"),

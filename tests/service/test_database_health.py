@@ -6,7 +6,6 @@ a corrupt page on disk), and the answer is read from the real endpoint.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from tests.conftest import START, SmallDisk, StartService, make_settings
 from tests.fakes.damaged_db import AUDIT_INDEX, corrupt_index_page
 from tests.fakes.signed_requests import SignedSlackClient, SlackReply
 from tests.fakes.slack import FakeSlack
+from tests.fakes.waiting import eventually
 
 UNRECORDED = "may not have been recorded"
 
@@ -35,12 +35,9 @@ async def health_when(
     slack: SignedSlackClient, condition: Callable[[dict[str, Any]], bool]
 ) -> SlackReply:
     """The first ``/healthz`` answer that meets ``condition`` (within 10 s)."""
-    async with asyncio.timeout(10):
-        while True:
-            health = await slack.get_json("/healthz")
-            if condition(health.json):
-                return health
-            await asyncio.sleep(0.05)
+    return await eventually(
+        lambda: slack.get_json("/healthz"), lambda h: condition(h.json), "/healthz", timeout=10
+    )
 
 
 async def test_healthz_names_a_failed_write_at_once_and_clears_after_the_next(

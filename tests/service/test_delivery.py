@@ -6,9 +6,7 @@ once, in order, none lost.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,34 +19,34 @@ from bot.config import Config
 from bot.core.model import NoticeKind, NoticeState
 from bot.services.clock import FakeClock, SystemClock
 from tests.conftest import BOT_TOKEN, ICE, JAIL, SIGNING_SECRET, START, make_settings
+from tests.fakes.notices import notice_counts
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.signed_requests import wso_payload as payload
 from tests.fakes.slack import FakeSlack
+from tests.fakes.waiting import settle
 
 DEADLINE = START + timedelta(hours=48)
 ServiceFactory = Callable[..., Any]
 
 
-def notice_counts(fake_slack: FakeSlack) -> Counter[str]:
-    return Counter(payload(post)["notice_id"] for post in fake_slack.posts())
-
-
-async def settle() -> None:
-    """A short real pause, only to prove that something is NOT sent."""
-    await asyncio.sleep(0.2)
+async def arrest_and_try_both_channels(
+    slack: SignedSlackClient, fake_slack: FakeSlack, booking: str
+) -> None:
+    """Log an arrest and wait until its logged notice was tried in both channels."""
+    await slack.command(f"arrest {booking}")
+    await fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) >= 2)
 
 
 async def test_429_is_honoured_through_retry_after_and_posts_once(
-    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock, service: WsoService
 ) -> None:
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=7)
-    await slack.command("arrest B-1")
-    await fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) >= 2)
-    await settle()
+    await arrest_and_try_both_channels(slack, fake_slack, "B-1")
+    await settle(service)
     assert len(fake_slack.posts()) == 1  # one channel got through, the other was rate-limited
 
     clock.advance(timedelta(seconds=6))
-    await settle()
+    await settle(service)
     assert len(fake_slack.posts()) == 1, "retried before Retry-After"
     clock.advance(timedelta(seconds=1))
     await fake_slack.wait_for_posts(2)
@@ -57,15 +55,14 @@ async def test_429_is_honoured_through_retry_after_and_posts_once(
 
 
 async def test_5xx_is_retried_with_backoff_after_checking_history(
-    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock, service: WsoService
 ) -> None:
     fake_slack.fail_next("chat.postMessage", status=503, times=2)
-    await slack.command("arrest B-2")
-    await fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) >= 2)
+    await arrest_and_try_both_channels(slack, fake_slack, "B-2")
 
     for _ in range(4):  # back-off of 1 s, then 2 s
         clock.advance(timedelta(seconds=1))
-        await settle()
+        await settle(service)
     await fake_slack.wait_for_posts(2)
     assert set(notice_counts(fake_slack).values()) == {1}
     # Slack may have posted despite the 5xx, so the bot looked before posting again.
@@ -77,8 +74,7 @@ async def test_a_5xx_that_did_post_is_found_in_history_and_not_posted_again(
 ) -> None:
     fake_slack.fail_channel(JAIL, "internal_error")
     fake_slack.fail_next("chat.postMessage", status=503)
-    await slack.command("arrest B-3")
-    await fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) >= 2)
+    await arrest_and_try_both_channels(slack, fake_slack, "B-3")
     fake_slack.clear_faults()
     [custody] = await service.store.find_custodies("B-3")
     jail_logged = next(
@@ -99,7 +95,7 @@ async def test_a_5xx_that_did_post_is_found_in_history_and_not_posted_again(
         )
     clock.advance(timedelta(seconds=5))
     await fake_slack.wait_for(lambda: len(fake_slack.posts(ICE)) == 1)
-    await settle()
+    await settle(service)
     assert [payload(p)["notice_id"] for p in fake_slack.messages(JAIL)].count(jail_logged.id) == 1
     refreshed = {n.id: n for n in await service.store.notices_for(custody.id)}
     assert refreshed[jail_logged.id].state is NoticeState.SENT
@@ -112,7 +108,7 @@ async def test_channel_refusal_is_retried_until_fixed_and_never_dropped(
     await slack.command("arrest B-4")
     await fake_slack.wait_for_posts(1, channel=JAIL)
     clock.advance(timedelta(minutes=20))
-    await settle()
+    await settle(service)
     assert fake_slack.posts(ICE) == []
     health = await service.health()
     assert health["last_slack_error"] == "not_in_channel"
@@ -124,35 +120,43 @@ async def test_channel_refusal_is_retried_until_fixed_and_never_dropped(
 
 
 async def test_dead_slack_for_minutes_loses_nothing(
-    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock, service: WsoService
 ) -> None:
     fake_slack.set_down(True)
     reply = await slack.command("arrest B-5")
     assert reply.status == 200, "a dead Slack Web API must not block the command"
     for _ in range(12):  # two minutes of fake time
         clock.advance(timedelta(seconds=10))
-        await asyncio.sleep(0.02)
+        await settle(service)
     assert fake_slack.posts() == []
 
     fake_slack.set_down(False)
     clock.advance(timedelta(seconds=61))
     await fake_slack.wait_for_posts(2)
-    await settle()
+    await settle(service)
     assert set(notice_counts(fake_slack).values()) == {1}
+
+
+async def logged_then_stopped(
+    start_service: Callable[[], Any], fake_slack: FakeSlack, booking: str
+) -> WsoService:
+    """A service that logged one arrest, told both channels, and stopped."""
+    service, slack = await start_service()
+    await slack.command(f"arrest {booking}")
+    await fake_slack.wait_for_posts(2)
+    await service.stop()
+    return service
 
 
 async def test_restart_sends_only_the_latest_overdue_reminder_marked_late(
     start_service: Callable[[], Any], fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    first, slack = await start_service()
-    await slack.command("arrest B-6")
-    await fake_slack.wait_for_posts(2)
-    await first.stop()
+    await logged_then_stopped(start_service, fake_slack, "B-6")
 
     clock.set(DEADLINE - timedelta(hours=11))  # the 24h and 12h reminders were missed
     second, _ = await start_service()
     await fake_slack.wait_for_posts(4)
-    await settle()
+    await settle(second)
     for channel in (JAIL, ICE):
         [logged, late] = fake_slack.posts(channel)
         assert payload(logged)["kind"] == "logged"
@@ -174,7 +178,7 @@ async def test_restart_sends_only_the_latest_overdue_reminder_marked_late(
     await fake_slack.wait_for_posts(6)
     clock.set(DEADLINE)  # jumps over the 1h and 30m reminders: the expiry supersedes them
     await fake_slack.wait_for_posts(8)
-    await settle()
+    await settle(second)
     assert [payload(p)["kind"] for p in fake_slack.posts(JAIL)][-1] == "expired"
     assert len(fake_slack.posts(JAIL)) + len(fake_slack.posts(ICE)) == 8
     assert set(notice_counts(fake_slack).values()) == {1}
@@ -183,15 +187,12 @@ async def test_restart_sends_only_the_latest_overdue_reminder_marked_late(
 async def test_restart_after_the_deadline_always_sends_the_expiry(
     start_service: Callable[[], Any], fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    first, slack = await start_service()
-    await slack.command("arrest B-7")
-    await fake_slack.wait_for_posts(2)
-    await first.stop()
+    await logged_then_stopped(start_service, fake_slack, "B-7")
 
     clock.set(DEADLINE + timedelta(hours=3))
-    await start_service()
+    second, _ = await start_service()
     await fake_slack.wait_for_posts(4)
-    await settle()
+    await settle(second)
     for channel in (JAIL, ICE):
         kinds = [payload(p)["kind"] for p in fake_slack.posts(channel)]
         assert kinds == ["logged", "expired"]
@@ -201,10 +202,7 @@ async def test_restart_after_the_deadline_always_sends_the_expiry(
 async def test_crash_between_slack_accepting_and_marking_sent_is_not_doubled(
     start_service: Callable[[], Any], fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    first, slack = await start_service()
-    await slack.command("arrest B-8")
-    await fake_slack.wait_for_posts(2)
-    await first.stop()
+    first = await logged_then_stopped(start_service, fake_slack, "B-8")
     # Replay a crash: the 24h reminders were claimed; Slack got the jail one only.
     await first.store.open()
     [custody] = await first.store.list_open_custodies()
@@ -226,7 +224,7 @@ async def test_crash_between_slack_accepting_and_marking_sent_is_not_doubled(
 
     second, _ = await start_service()
     await fake_slack.wait_for_posts(3)
-    await settle()
+    await settle(second)
     assert [payload(p)["notice_id"] for p in fake_slack.posts(ICE)][-1] == reminders[ICE].id
     jail_ids = [payload(m)["notice_id"] for m in fake_slack.messages(JAIL)]
     assert jail_ids.count(reminders[JAIL].id) == 1
@@ -263,16 +261,16 @@ async def test_notices_go_out_within_a_second_of_due_on_the_real_clock(
 
 
 async def test_a_429_storm_is_ridden_out_without_loss_or_doubles(
-    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock, service: WsoService
 ) -> None:
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=2, times=12)
     for number in range(3):
         await slack.command(f"arrest B-{number}")
     for _ in range(20):
         clock.advance(timedelta(seconds=1))
-        await asyncio.sleep(0.02)
+        await settle(service)
     await fake_slack.wait_for_posts(6)
-    await settle()
+    await settle(service)
     assert len(fake_slack.calls_to("chat.postMessage")) >= 18  # 12 refused, 6 delivered
     assert sorted(notice_counts(fake_slack).values()) == [1] * 6
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from tests.conftest import JAIL, START
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.signed_requests import wso_payload as payload
 from tests.fakes.slack import FakeSlack, RecordedCall
+from tests.fakes.waiting import eventually, settle
 
 SERGEANT = "U0SGT"  # level 1 of the test config's escalation chain, "after 0s"
 OTHER_CHANNEL = "C0OTHER"
@@ -67,7 +67,7 @@ async def test_a_backlogged_channel_does_not_hold_up_another_channels_notice(
     service.dispatcher.wake()
 
     await fake_slack.wait_for_posts(1, channel=OTHER_CHANNEL, timeout=3)
-    await asyncio.sleep(0.2)
+    await settle(service)
     assert len(fake_slack.posts(JAIL)) == 4, "the jail channel went past its burst"
     clock.advance(timedelta(seconds=1))
     await fake_slack.wait_for_posts(5, channel=JAIL)  # and it drains a token a second
@@ -155,12 +155,11 @@ async def test_a_sender_that_dies_of_a_database_error_is_retried_and_nothing_dou
     custody, _ = await _store_one_notice(store)
     dispatcher.start()
     try:
-        for _ in range(100):  # the retry comes after a second of real time
-            [stored] = await store.notices_for(custody.id)
-            if stored.state is NoticeState.SENT:
-                break
-            await asyncio.sleep(0.05)
-        assert stored.state is NoticeState.SENT
+        await eventually(  # the retry comes after a second of real time
+            lambda: store.notices_for(custody.id),
+            lambda notices: [n.state for n in notices] == [NoticeState.SENT],
+            "the notice sent after the sender's retry",
+        )
         assert delivery.delivered == ["n_1"], "posted again although Slack had it"
         assert dispatcher.is_running
         assert "disk I/O error" in (dispatcher.stats.last_loop_error or "")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from bot.services.clock import FakeClock
 from tests.conftest import OFFICER, SIGNING_SECRET, STRANGER, make_settings, two_facility_document
 from tests.fakes.signed_requests import SignedSlackClient, slack_signature, slash_command_body
 from tests.fakes.slack import FakeSlack
+from tests.fakes.waiting import settle
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ async def test_bad_command_is_explained_and_changes_nothing(
     assert "example" in reply.text.lower()
     assert "<!channel>" not in reply.text
     assert await service.store.list_open_custodies() == []
-    await asyncio.sleep(0.1)
+    await settle(service)
     assert fake_slack.posts() == []
 
 

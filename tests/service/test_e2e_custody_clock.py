@@ -6,7 +6,6 @@ runs in milliseconds and nothing here sleeps for the clock.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sqlite3
 from datetime import timedelta
@@ -27,20 +26,13 @@ from tests.conftest import (
     STRANGER,
     make_settings,
 )
+from tests.fakes.notices import kinds
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.signed_requests import wso_payload as payload
 from tests.fakes.slack import FakeSlack
+from tests.fakes.waiting import settle
 
 DEADLINE = START + timedelta(hours=48)
-
-
-async def settle() -> None:
-    """A short real pause, only to prove that something is NOT sent."""
-    await asyncio.sleep(0.2)
-
-
-def kinds(fake_slack: FakeSlack, channel: str) -> list[str]:
-    return [payload(post)["kind"] for post in fake_slack.posts(channel)]
 
 
 async def test_arrest_answers_the_officer_and_posts_to_both_channels(
@@ -70,14 +62,17 @@ async def test_arrest_answers_the_officer_and_posts_to_both_channels(
 
 
 async def test_reminders_then_expiry_at_their_times_in_both_channels(
-    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+    slack: SignedSlackClient,
+    fake_slack: FakeSlack,
+    clock: FakeClock,
+    service: WsoService,
 ) -> None:
     await slack.command("arrest B-1")
     await fake_slack.wait_for_posts(2)
 
     for lead, expected_posts in [(24, 4), (12, 6), (4, 8), (1, 10), (0.5, 12)]:
         clock.set(DEADLINE - timedelta(hours=lead) - timedelta(seconds=1))
-        await settle()  # give the dispatcher its chance to (wrongly) send early
+        await settle(service)  # give the dispatcher its chance to (wrongly) send early
         assert len(fake_slack.posts()) == expected_posts - 2, f"{lead}h sent early"
         clock.set(DEADLINE - timedelta(hours=lead))
         await fake_slack.wait_for_posts(expected_posts)
@@ -108,7 +103,7 @@ async def test_transfer_closes_the_custody_and_nothing_more_is_sent(
     assert kinds(fake_slack, JAIL) == ["logged", "transferred"]
     assert kinds(fake_slack, ICE) == ["logged", "transferred"]
     clock.advance(timedelta(hours=60))
-    await settle()
+    await settle(service)
     assert len(fake_slack.posts()) == 4
     [custody] = await service.store.find_custodies("B-2")
     assert custody.state is CustodyState.TRANSFERRED
@@ -236,13 +231,16 @@ async def test_status_list_and_help(
 
 
 async def test_each_channel_sees_a_custody_in_plan_order(
-    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+    slack: SignedSlackClient,
+    fake_slack: FakeSlack,
+    clock: FakeClock,
+    service: WsoService,
 ) -> None:
     await slack.command("arrest B-6 at 2026-11-26T19:00:00Z")  # expired an hour ago
     await slack.command("release B-6 window expired")
     for channel in (JAIL, ICE):
         await fake_slack.wait_for_posts(3, channel=channel)
-    await settle()
+    await settle(service)
     for channel in (JAIL, ICE):
         assert kinds(fake_slack, channel) == ["logged", "expired", "released"]
 
@@ -291,7 +289,7 @@ async def test_double_submitted_arrest_is_logged_once_and_answered_twice(
     [custody] = await service.store.find_custodies("B-10")
     assert custody.id in first.text and custody.id in again.text
     await fake_slack.wait_for_posts(2)
-    await settle()
+    await settle(service)
     assert len(fake_slack.posts()) == 2
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -33,10 +34,12 @@ from tests.conftest import (
     StartService,
     config_document,
     make_settings,
+    north_annex,
 )
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.signed_requests import wso_payload as payload
 from tests.fakes.slack import FakeSlack
+from tests.fakes.waiting import eventually, settle
 from tests.fakes.webhook_receiver import FakeWebhookReceiver
 
 DEADLINE = START + timedelta(hours=48)
@@ -80,17 +83,13 @@ def pages(fake_slack: FakeSlack) -> list[tuple[str, int, int]]:
     return found
 
 
-async def settle() -> None:
-    """A short real pause, only to prove that something is NOT sent."""
-    await asyncio.sleep(0.2)
-
-
 async def expire(fake_slack: FakeSlack, clock: Any, start_service: StartService) -> Any:
     service, slack = await start_service()
     await slack.command("arrest B-1")
     await fake_slack.wait_for_posts(2)
     clock.set(DEADLINE)
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1, what="level 1 page")
+    await settle(service)  # the page is recorded where Slack put it: a click can find it
     return service, slack
 
 
@@ -105,7 +104,7 @@ def page_post(fake_slack: FakeSlack, person: str) -> dict[str, Any]:
 async def test_levels_page_in_turn_with_user_groups_and_the_chain_repeats(
     fake_slack: FakeSlack, clock: Any, start_service: StartService
 ) -> None:
-    await expire(fake_slack, clock, start_service)
+    service, _ = await expire(fake_slack, clock, start_service)
     assert pages(fake_slack) == [(SERGEANT, 1, 1)]
     page = page_post(fake_slack, SERGEANT)
     assert "overdue" in page["text"] and f"<#{JAIL}>" in page["text"]
@@ -113,7 +112,7 @@ async def test_levels_page_in_turn_with_user_groups_and_the_chain_repeats(
     assert "ack" in button["action_id"]
 
     clock.set(DEADLINE + timedelta(minutes=15) - timedelta(seconds=1))
-    await settle()
+    await settle(service)
     assert len(pages(fake_slack)) == 1, "level 2 paged early"
     clock.set(DEADLINE + timedelta(minutes=15))
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 5, what="level 2 and round 2")
@@ -123,7 +122,7 @@ async def test_levels_page_in_turn_with_user_groups_and_the_chain_repeats(
     clock.set(DEADLINE + timedelta(minutes=30))
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 8, what="round 2 level 2")
     clock.set(DEADLINE + timedelta(hours=5))
-    await settle()
+    await settle(service)
     assert len(pages(fake_slack)) == 8, "the chain ran more than escalation_repeat + 1 times"
 
 
@@ -157,7 +156,7 @@ async def test_acknowledge_button_stops_paging_updates_the_page_and_repages_late
     assert not any(payload(p)["kind"] == "acknowledged" for p in fake_slack.posts(ICE))
 
     clock.set(DEADLINE + timedelta(minutes=31))  # level 2 would have gone at +15m
-    await settle()
+    await settle(service)
     assert pages(fake_slack) == [(SERGEANT, 1, 1)]
     clock.set(DEADLINE + timedelta(minutes=32))  # acknowledged at +2m; lapses at +32m
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 2, what="re-page")
@@ -171,7 +170,7 @@ async def test_acknowledge_button_stops_paging_updates_the_page_and_repages_late
 async def test_ack_command_rules(
     fake_slack: FakeSlack, clock: Any, start_service: StartService
 ) -> None:
-    _, slack = await start_service()
+    service, slack = await start_service()
     await slack.command("arrest B-2")
     not_paged = await slack.command("ack B-2")
     assert "not being paged" in not_paged.text
@@ -185,7 +184,7 @@ async def test_ack_command_rules(
     by_paged = await slack.command("ack B-2", user_id=SERGEANT, channel_id="D0SGT")
     assert "Acknowledged" in by_paged.text
     clock.advance(timedelta(minutes=20))
-    await settle()
+    await settle(service)
     assert len(pages(fake_slack)) == 1
     again = await slack.command("ack B-2", user_id=OFFICER)
     assert f"already acknowledged by <@{SERGEANT}> at Mon Nov 30, 14:00 CST" in again.text
@@ -197,7 +196,7 @@ async def test_transfer_ends_the_paging_at_once(
     service, slack = await expire(fake_slack, clock, start_service)
     await slack.command("transfer B-1")
     clock.set(DEADLINE + timedelta(hours=3))
-    await settle()
+    await settle(service)
     assert pages(fake_slack) == [(SERGEANT, 1, 1)]
     [custody] = await service.store.find_custodies("B-1")
     pending = [
@@ -212,9 +211,9 @@ async def test_restart_in_the_middle_of_a_chain_neither_loses_nor_doubles(
     first, _ = await expire(fake_slack, clock, start_service)
     await first.stop()
     clock.set(DEADLINE + timedelta(minutes=16))
-    await start_service()
+    second, _ = await start_service()
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 5, what="pages after restart")
-    await settle()
+    await settle(second)
     assert pages(fake_slack).count((SERGEANT, 1, 1)) == 1
     assert (LIEUTENANT, 2, 1) in pages(fake_slack)
 
@@ -331,7 +330,7 @@ async def test_webhooks_receive_every_custody_event_signed(
 async def test_http_end_to_end_level_1_then_level_2_then_a_click_stops_it(
     fake_slack: FakeSlack, clock: Any, start_service: StartService
 ) -> None:
-    _, slack = await expire(fake_slack, clock, start_service)
+    service, slack = await expire(fake_slack, clock, start_service)
     clock.set(DEADLINE + timedelta(minutes=15))
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 5, what="level 2 pages")
     [page] = fake_slack.messages("D" + LIEUTENANT)
@@ -347,7 +346,7 @@ async def test_http_end_to_end_level_1_then_level_2_then_a_click_stops_it(
     assert reply.status == 200
     await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("chat.update")))
     clock.set(DEADLINE + timedelta(minutes=40))  # round 2 level 2 was due at +30m
-    await settle()
+    await settle(service)
     assert len(pages(fake_slack)) == 5
 
 
@@ -405,7 +404,7 @@ async def test_a_page_cut_short_by_a_crash_is_found_in_the_dm_and_not_sent_again
 
     service, _ = await start_service()
     await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("conversations.history")))
-    await settle()
+    await settle(service)
     assert [
         c for c in fake_slack.calls_to("chat.postMessage") if c.payload["channel"] == LIEUTENANT
     ] == []
@@ -418,13 +417,23 @@ async def test_a_page_cut_short_by_a_crash_is_found_in_the_dm_and_not_sent_again
 ROUTING_KEY = "R" * 32
 
 
-async def expire_with_pagerduty(
+@pytest.fixture
+async def pagerduty() -> AsyncIterator[FakePagerDuty]:
+    async with FakePagerDuty() as fake:
+        yield fake
+
+
+Expired = tuple[Any, Any, dict[str, Any]]
+
+
+@pytest.fixture
+async def expired_with_pagerduty(
     fake_slack: FakeSlack,
     clock: Any,
     start_service: StartService,
     db_path: Path,
     pagerduty: FakePagerDuty,
-) -> tuple[Any, Any, dict[str, Any]]:
+) -> Expired:
     """B-1 expired with PagerDuty's incident open and the sergeant paged; 2 minutes later."""
     config = parse_config(escalation_document(pagerduty_routing_key=ROUTING_KEY))
     settings = replace(make_settings(fake_slack, db_path), pagerduty_events_url=pagerduty.url)
@@ -434,6 +443,7 @@ async def expire_with_pagerduty(
     clock.set(DEADLINE)
     await fake_slack.wait_for(lambda: len(pages(fake_slack)) == 1, what="level 1 page")
     await pagerduty.wait_for_events(1)
+    await settle(service)
     [page] = fake_slack.messages("D" + SERGEANT)
     clock.advance(timedelta(minutes=2))
     return service, slack, page
@@ -476,64 +486,56 @@ async def assert_acknowledged_once(
 
 
 async def test_a_double_clicked_acknowledge_counts_once(
-    fake_slack: FakeSlack, clock: Any, start_service: StartService, db_path: Path
+    fake_slack: FakeSlack, clock: Any, pagerduty: FakePagerDuty, expired_with_pagerduty: Expired
 ) -> None:
-    async with FakePagerDuty() as pagerduty:
-        service, slack, page = await expire_with_pagerduty(
-            fake_slack, clock, start_service, db_path, pagerduty
-        )
-        click = {
-            "action_id": ActionId.ACKNOWLEDGE.value,
-            "value": payload(page)["custody_id"],
-            "user_id": SERGEANT,
-            "channel_id": "D" + SERGEANT,
-            "message_ts": page["ts"],
-        }
+    service, slack, page = expired_with_pagerduty
+    click = {
+        "action_id": ActionId.ACKNOWLEDGE.value,
+        "value": payload(page)["custody_id"],
+        "user_id": SERGEANT,
+        "channel_id": "D" + SERGEANT,
+        "message_ts": page["ts"],
+    }
 
-        replies = await asyncio.gather(slack.click(**click), slack.click(**click))
+    replies = await asyncio.gather(slack.click(**click), slack.click(**click))
 
-        assert [reply.status for reply in replies] == [200, 200]
-        await fake_slack.wait_for(
-            lambda: (
-                len(fake_slack.calls_to("chat.update"))
-                + len(fake_slack.calls_to("chat.postEphemeral"))
-                == 2
-            ),
-            what="both clicks answered",
-        )
-        [update] = fake_slack.calls_to("chat.update")
-        assert (update.payload["channel"], update.payload["ts"]) == ("D" + SERGEANT, page["ts"])
-        [second] = fake_slack.calls_to("chat.postEphemeral")
-        assert (second.payload["channel"], second.payload["user"]) == ("D" + SERGEANT, SERGEANT)
-        assert (
-            f"already acknowledged by <@{SERGEANT}> at Mon Nov 30, 14:02 CST"
-            in second.payload["text"]
-        )
-        await assert_acknowledged_once(service, fake_slack, pagerduty, clock)
+    assert [reply.status for reply in replies] == [200, 200]
+    await fake_slack.wait_for(
+        lambda: (
+            len(fake_slack.calls_to("chat.update")) + len(fake_slack.calls_to("chat.postEphemeral"))
+            == 2
+        ),
+        what="both clicks answered",
+    )
+    [update] = fake_slack.calls_to("chat.update")
+    assert (update.payload["channel"], update.payload["ts"]) == ("D" + SERGEANT, page["ts"])
+    [second] = fake_slack.calls_to("chat.postEphemeral")
+    assert (second.payload["channel"], second.payload["user"]) == ("D" + SERGEANT, SERGEANT)
+    assert (
+        f"already acknowledged by <@{SERGEANT}> at Mon Nov 30, 14:02 CST" in second.payload["text"]
+    )
+    await assert_acknowledged_once(service, fake_slack, pagerduty, clock)
 
 
 async def test_two_ack_commands_at_once_count_once(
-    fake_slack: FakeSlack, clock: Any, start_service: StartService, db_path: Path
+    fake_slack: FakeSlack, clock: Any, pagerduty: FakePagerDuty, expired_with_pagerduty: Expired
 ) -> None:
-    async with FakePagerDuty() as pagerduty:
-        service, slack, _ = await expire_with_pagerduty(
-            fake_slack, clock, start_service, db_path, pagerduty
-        )
+    service, slack, _ = expired_with_pagerduty
 
-        replies = await asyncio.gather(
-            slack.command("ack B-1", user_id=SERGEANT, channel_id="D" + SERGEANT),
-            slack.command("ack B-1", user_id=OFFICER),
-        )
+    replies = await asyncio.gather(
+        slack.command("ack B-1", user_id=SERGEANT, channel_id="D" + SERGEANT),
+        slack.command("ack B-1", user_id=OFFICER),
+    )
 
-        [custody] = await service.store.list_open_custodies()
-        winner = custody.acknowledged_by
-        assert winner in (SERGEANT, OFFICER)
-        texts = sorted(reply.text for reply in replies)
-        assert texts[0].startswith(":information_source:")
-        assert f"already acknowledged by <@{winner}> at Mon Nov 30, 14:02 CST" in texts[0]
-        assert "Nothing was changed" in texts[0]
-        assert texts[1].startswith(":white_check_mark: Acknowledged: paging for booking *B-1*")
-        await assert_acknowledged_once(service, fake_slack, pagerduty, clock)
+    [custody] = await service.store.list_open_custodies()
+    winner = custody.acknowledged_by
+    assert winner in (SERGEANT, OFFICER)
+    texts = sorted(reply.text for reply in replies)
+    assert texts[0].startswith(":information_source:")
+    assert f"already acknowledged by <@{winner}> at Mon Nov 30, 14:02 CST" in texts[0]
+    assert "Nothing was changed" in texts[0]
+    assert texts[1].startswith(":white_check_mark: Acknowledged: paging for booking *B-1*")
+    await assert_acknowledged_once(service, fake_slack, pagerduty, clock)
 
 
 async def test_ack_after_the_latest_page_was_acknowledged_says_who_and_when(
@@ -589,11 +591,13 @@ async def test_a_page_that_fell_back_to_the_jail_channel_is_updated_there(
     fake_slack.usergroups["S0EMPTY"] = []
     document = escalation_document()
     document["facility"][0]["escalation"] = [{"notify": ["S0EMPTY"], "after": "0s"}]
-    _, slack = await start_service(config=parse_config(document))
+    document["facility"][0]["escalation_repeat"] = 0  # one page: round 2 would be due with it
+    service, slack = await start_service(config=parse_config(document))
     await slack.command("arrest B-8")
     await fake_slack.wait_for_posts(2)
     clock.set(DEADLINE)
     await fake_slack.wait_for(lambda: pages(fake_slack) == [(JAIL, 1, 1)], what="channel page")
+    await settle(service)
     [page] = [m for m in fake_slack.messages(JAIL) if payload(m)["kind"] == "escalation"]
 
     await slack.click(
@@ -616,15 +620,9 @@ def two_jails_with_schedules() -> Config:
     document = escalation_document()
     document["facility"][0]["escalation"] = [{"notify": ["oncall:night"], "after": "0s"}]
     document["facility"].append(
-        {
-            "id": "north-annex",
-            "name": "North Annex",
-            "timezone": "America/New_York",
-            "jail_channel": "C0NJAIL",
-            "ice_channel": "C0NICE",
-            "officers": [NORTH_OFFICER],
-            "escalation": [{"notify": ["oncall:north"], "after": "0s"}],
-        }
+        north_annex(
+            officers=[NORTH_OFFICER], escalation=[{"notify": ["oncall:north"], "after": "0s"}]
+        )
     )
     rotation = {"timezone": "America/Chicago", "handoff": "07:00", "rotation": "daily"}
     document["schedule"] = [
@@ -745,13 +743,13 @@ async def test_a_user_group_lookup_that_fails_for_now_is_retried_not_skipped(
 
 async def wait_for_step_failure(service: Any, custody_id: str) -> Notice:
     """The first page step once the dispatcher has recorded its failed attempt."""
-    for _ in range(200):
-        steps = [
+
+    async def failed_steps() -> list[Notice]:
+        return [
             n
             for n in await service.store.notices_for(custody_id)
             if n.kind is NoticeKind.PAGE_STEP and n.last_error
         ]
-        if steps:
-            return steps[0]
-        await asyncio.sleep(0.01)
-    raise AssertionError("the page step's failure was never recorded")
+
+    [step, *_] = await eventually(failed_steps, bool, "the page step's failure recorded")
+    return step

@@ -328,7 +328,7 @@ async def test_scheduled_messages_lifecycle(fake: FakeSlack, client: AsyncWebCli
 
 async def test_wait_for_posts(fake: FakeSlack, client: AsyncWebClient) -> None:
     async def later() -> None:
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # the posts must come after the wait began: the point here
         await client.chat_postMessage(channel="C1", text="a")
         await client.chat_postMessage(channel="C1", text="b")
 

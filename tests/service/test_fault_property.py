@@ -21,7 +21,6 @@ beyond what any client can reconcile.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections import Counter
 from datetime import timedelta
@@ -37,6 +36,7 @@ from bot.services.clock import FakeClock
 from tests.conftest import JAIL
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.slack import Answer, FakeSlack
+from tests.fakes.waiting import eventually
 
 BOOKINGS = itertools.count(1)
 CONTENT_TYPES = (
@@ -130,16 +130,15 @@ async def jail_notice(service: WsoService, booking: str) -> Notice:
 
 async def settled(service: WsoService, booking: str, clock: FakeClock) -> Notice:
     """Move time to each retry the notice waits for, until it is sent (at most 20 tries)."""
-    loop = asyncio.get_running_loop()
+
+    def sent_or_waiting(notice: Notice) -> bool:
+        waiting = notice.state is NoticeState.PENDING and notice.ready_at() > clock.now()
+        return notice.state is NoticeState.SENT or waiting
+
     for _ in range(20):
-        give_up = loop.time() + 5
-        while True:
-            notice = await jail_notice(service, booking)
-            waiting = notice.state is NoticeState.PENDING and notice.ready_at() > clock.now()
-            if notice.state is NoticeState.SENT or waiting:
-                break
-            assert loop.time() < give_up, f"stuck: {notice!r}"
-            await asyncio.sleep(0.01)
+        notice = await eventually(
+            lambda: jail_notice(service, booking), sent_or_waiting, "the attempt settled"
+        )
         if notice.state is NoticeState.SENT:
             return notice
         clock.set(notice.ready_at())
@@ -148,15 +147,12 @@ async def settled(service: WsoService, booking: str, clock: FakeClock) -> Notice
 
 async def nothing_in_flight_outside_a_sender(service: WsoService) -> None:
     """Every notice marked ``sending`` belongs to a target whose sender is at work."""
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + 2
-    while True:
+
+    async def stray() -> set[str]:
         in_flight = {n.channel for n in await service.store.notices_in_flight()}
-        stray = in_flight - service.dispatcher.busy_targets
-        if not stray:
-            return
-        assert loop.time() < give_up, f"left sending with no sender: {stray}"
-        await asyncio.sleep(0.01)
+        return in_flight - service.dispatcher.busy_targets
+
+    await eventually(stray, lambda found: not found, "no notice left sending with no sender", 2)
 
 
 @PROPERTY_SETTINGS

@@ -11,20 +11,17 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from bot.app import WsoService
 from bot.config import parse_config
 from bot.services.clock import FakeClock
 from tests.conftest import ICE, JAIL, START, StartService, config_document
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.signed_requests import wso_payload as payload
 from tests.fakes.slack import FakeSlack
+from tests.fakes.waiting import settle
 
 DEADLINE = START + timedelta(hours=48)
 BACKUP_AT = int((DEADLINE + timedelta(seconds=60)).timestamp())
-
-
-async def settle() -> None:
-    """A short real pause, only to prove that something is NOT sent."""
-    await asyncio.sleep(0.2)
 
 
 # --- the backup expiry notice Slack posts on its own ---------------------------------
@@ -83,14 +80,17 @@ async def test_backup_posts_while_the_bot_is_dead_and_the_bot_goes_on_when_back(
 
 
 async def test_a_burst_of_arrests_queues_backups_past_slacks_limit(
-    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+    slack: SignedSlackClient,
+    fake_slack: FakeSlack,
+    clock: FakeClock,
+    service: WsoService,
 ) -> None:
     fake_slack.fail_next("chat.scheduleMessage", status=200, error="restricted_too_many", times=3)
     for number in range(5):
         await slack.command(f"arrest B-{number}")
     for _ in range(6):
         clock.advance(timedelta(seconds=30))
-        await asyncio.sleep(0.05)
+        await settle(service)
     await fake_slack.wait_for(lambda: len(fake_slack.scheduled(JAIL)) == 5, what="5 backups")
 
 
@@ -98,15 +98,18 @@ async def test_a_burst_of_arrests_queues_backups_past_slacks_limit(
 
 
 async def test_healthz_turns_503_when_notices_are_more_than_60s_late(
-    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+    slack: SignedSlackClient,
+    fake_slack: FakeSlack,
+    clock: FakeClock,
+    service: WsoService,
 ) -> None:
     fake_slack.set_down(True)
     await slack.command("arrest B-4")
     clock.advance(timedelta(seconds=30))
-    await settle()
+    await settle(service)
     assert (await slack.get_json("/healthz")).status == 200
     clock.advance(timedelta(seconds=31))
-    await settle()
+    await settle(service)
     late = await slack.get_json("/healthz")
     assert late.status == 503
     assert late.json["lag_seconds"] > 60
@@ -114,17 +117,17 @@ async def test_healthz_turns_503_when_notices_are_more_than_60s_late(
     fake_slack.set_down(False)
     clock.advance(timedelta(seconds=60))
     await fake_slack.wait_for_posts(2)
-    await settle()
+    await settle(service)
     assert (await slack.get_json("/healthz")).status == 200
 
 
 async def test_undeliverable_notices_show_in_health_and_metrics(
-    slack: SignedSlackClient, fake_slack: FakeSlack
+    slack: SignedSlackClient, fake_slack: FakeSlack, service: WsoService
 ) -> None:
     fake_slack.fail_channel(ICE, "channel_not_found")
     await slack.command("arrest B-5")
     await fake_slack.wait_for_posts(1, channel=JAIL)
-    await settle()
+    await settle(service)
 
     health = await slack.get_json("/healthz")
     assert health.json["undeliverable_notices"] == 1
@@ -135,15 +138,18 @@ async def test_undeliverable_notices_show_in_health_and_metrics(
 
 
 async def test_metrics_count_notices_by_kind_and_open_custodies(
-    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+    slack: SignedSlackClient,
+    fake_slack: FakeSlack,
+    clock: FakeClock,
+    service: WsoService,
 ) -> None:
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=1)
     await slack.command("arrest B-6")
     await fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) >= 2)
-    await settle()  # the bot has recorded the 429 and its retry time
+    await settle(service)  # the bot has recorded the 429 and its retry time
     clock.advance(timedelta(seconds=2))
     await fake_slack.wait_for_posts(2)
-    await settle()
+    await settle(service)
 
     metrics = await slack.get_json("/metrics")
     assert metrics.status == 200
@@ -200,12 +206,12 @@ async def test_heartbeat_pings_while_healthy_and_holds_back_while_late(
     fake_slack.set_down(False)
     clock.advance(timedelta(seconds=60))
     await fake_slack.wait_for_posts(2)
-    await settle()
+    await settle(service)
     assert await service.heartbeat_due() is True
 
 
 async def test_a_channel_the_bot_cannot_post_to_is_reported_in_the_jail_channel(
-    slack: SignedSlackClient, fake_slack: FakeSlack
+    slack: SignedSlackClient, fake_slack: FakeSlack, service: WsoService
 ) -> None:
     fake_slack.fail_channel(ICE, "not_in_channel")
     await slack.command("arrest B-8")
@@ -216,7 +222,7 @@ async def test_a_channel_the_bot_cannot_post_to_is_reported_in_the_jail_channel(
     )
     [alert] = [p for p in fake_slack.posts(JAIL) if payload(p)["kind"] == "delivery_problem"]
     assert f"<#{ICE}>" in alert["text"] and "not_in_channel" in alert["text"]
-    await settle()
+    await settle(service)
     alerts = [p for p in fake_slack.posts(JAIL) if payload(p)["kind"] == "delivery_problem"]
     assert len(alerts) == 1, "one alert per stuck notice, not one per retry"
 
@@ -256,12 +262,15 @@ async def test_restart_recreates_a_lost_backup_and_deletes_an_orphan(
 
 
 async def test_backups_past_slacks_30_per_5_minutes_wait_and_deletes_do_not(
-    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+    slack: SignedSlackClient,
+    fake_slack: FakeSlack,
+    clock: FakeClock,
+    service: WsoService,
 ) -> None:
     for number in range(33):
         await slack.command(f"arrest B-{number}")
     await fake_slack.wait_for(lambda: len(fake_slack.scheduled(JAIL)) == 30, what="30 backups")
-    await settle()
+    await settle(service)
     assert len(fake_slack.scheduled(JAIL)) == 30, "went past Slack's limit"
     refused = [c for c in fake_slack.calls_to("chat.scheduleMessage") if not c.ok]
     assert refused == [], "the bot should queue backups, not have Slack refuse them"

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
 import traceback
 from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.clients.pagerduty import PagerDutyAction, PagerDutyClient, PagerDutyEvent
-from bot.core.retry import DeliveryFailed
+from bot.core.retry import DeliveryFailed, SendFailure
 from tests.fakes.pagerduty import FakePagerDuty
+from tests.fakes.server import silent_server, unused_port
 
 ROUTING_KEY = "R0UT1NGK3Y5ECRET0000000000000032"
 DEDUP_KEY = "wso:c_5f0c:expired"
@@ -50,30 +48,6 @@ async def send_failure(client: PagerDutyClient, event: PagerDutyEvent) -> Delive
     with pytest.raises(DeliveryFailed) as caught:
         await client.send(event)
     return caught.value
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def silent_server() -> AsyncIterator[str]:
-    """Accepts connections and reads requests but never answers."""
-
-    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await reader.read()
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(hold, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 # ---------------------------------------------------------------------- body shapes
@@ -154,24 +128,29 @@ async def test_trigger_acknowledge_resolve_move_one_incident(
     assert fake_pd.calls[0].headers["Content-Type"].startswith("application/json")
 
 
-async def test_trigger_after_resolve_reopens(
-    fake_pd: FakePagerDuty, client: PagerDutyClient
-) -> None:
-    await client.send(make_event(PagerDutyAction.TRIGGER))
-    await client.send(make_event(PagerDutyAction.RESOLVE))
-    await client.send(make_event(PagerDutyAction.TRIGGER))
-    assert fake_pd.incidents == {DEDUP_KEY: "triggered"}
-    assert fake_pd.opened[DEDUP_KEY] == 2
+TRIGGER = PagerDutyAction.TRIGGER
+ACK = PagerDutyAction.ACKNOWLEDGE
+RESOLVE = PagerDutyAction.RESOLVE
 
 
-async def test_repeated_trigger_is_deduplicated(
-    fake_pd: FakePagerDuty, client: PagerDutyClient
+@pytest.mark.parametrize(
+    ("actions", "state", "opened"),
+    [
+        pytest.param([TRIGGER, RESOLVE, TRIGGER], "triggered", 2, id="reopened"),
+        pytest.param([TRIGGER, ACK, TRIGGER], "acknowledged", 1, id="deduplicated"),
+    ],
+)
+async def test_incident_state_follows_the_events(
+    fake_pd: FakePagerDuty,
+    client: PagerDutyClient,
+    actions: list[PagerDutyAction],
+    state: str,
+    opened: int,
 ) -> None:
-    await client.send(make_event(PagerDutyAction.TRIGGER))
-    await client.send(make_event(PagerDutyAction.ACKNOWLEDGE))
-    await client.send(make_event(PagerDutyAction.TRIGGER))
-    assert fake_pd.incidents == {DEDUP_KEY: "acknowledged"}
-    assert fake_pd.opened[DEDUP_KEY] == 1
+    for action in actions:
+        await client.send(make_event(action))
+    assert fake_pd.incidents == {DEDUP_KEY: state}
+    assert fake_pd.opened[DEDUP_KEY] == opened
 
 
 @pytest.mark.parametrize("action", [PagerDutyAction.ACKNOWLEDGE, PagerDutyAction.RESOLVE])
@@ -192,33 +171,31 @@ async def test_base_url_with_trailing_slash(fake_pd: FakePagerDuty) -> None:
 # ---------------------------------------------------------------------- failures
 
 
-async def test_429_with_retry_after(fake_pd: FakePagerDuty, client: PagerDutyClient) -> None:
-    fake_pd.fail_next(429, retry_after=7)
-    error = await send_failure(client, make_event())
-    assert error.failure.code == "pagerduty_ratelimited"
-    assert error.failure.retry_after == 7.0
-    assert not error.failure.may_have_posted
+@pytest.mark.parametrize(
+    ("status", "retry_after", "expected"),
+    [
+        pytest.param(429, 7, SendFailure("pagerduty_ratelimited", 7.0), id="429 with Retry-After"),
+        # Without Retry-After the dispatcher's own back-off decides.
+        pytest.param(429, None, SendFailure("pagerduty_ratelimited"), id="429 without"),
+        *(
+            pytest.param(
+                status, None, SendFailure(f"pagerduty_http_{status}", None, True), id=f"{status}"
+            )
+            for status in (500, 502, 503)
+        ),
+        pytest.param(400, None, SendFailure("pagerduty_invalid_event"), id="injected 400"),
+    ],
+)
+async def test_a_failed_answer_is_classified(
+    fake_pd: FakePagerDuty,
+    client: PagerDutyClient,
+    status: int,
+    retry_after: int | None,
+    expected: SendFailure,
+) -> None:
+    fake_pd.fail_next(status, retry_after=retry_after)
+    assert (await send_failure(client, make_event())).failure == expected
     assert fake_pd.incidents == {}
-
-
-async def test_429_without_retry_after_leaves_backoff_to_dispatcher(
-    fake_pd: FakePagerDuty, client: PagerDutyClient
-) -> None:
-    fake_pd.fail_next(429)
-    error = await send_failure(client, make_event())
-    assert error.failure.code == "pagerduty_ratelimited"
-    assert error.failure.retry_after is None
-
-
-@pytest.mark.parametrize("status", [500, 502, 503])
-async def test_5xx_may_have_posted(
-    fake_pd: FakePagerDuty, client: PagerDutyClient, status: int
-) -> None:
-    fake_pd.fail_next(status)
-    error = await send_failure(client, make_event())
-    assert error.failure.code == f"pagerduty_http_{status}"
-    assert error.failure.may_have_posted
-    assert error.failure.retry_after is None
 
 
 async def test_fault_is_used_up_then_the_event_goes_through(
@@ -230,15 +207,6 @@ async def test_fault_is_used_up_then_the_event_goes_through(
     assert await client.send(make_event()) == DEDUP_KEY
     assert [call.status for call in fake_pd.calls] == [500, 500, 202]
     assert len(await fake_pd.wait_for_events(1)) == 1
-
-
-async def test_injected_400_is_invalid_event(
-    fake_pd: FakePagerDuty, client: PagerDutyClient
-) -> None:
-    fake_pd.fail_next(400)
-    error = await send_failure(client, make_event())
-    assert error.failure.code == "pagerduty_invalid_event"
-    assert not error.failure.may_have_posted
 
 
 async def test_bad_routing_key_is_invalid_event(
@@ -262,7 +230,7 @@ async def test_unknown_routing_key_is_invalid_event() -> None:
 
 
 async def test_connection_refused_cannot_have_posted() -> None:
-    async with PagerDutyClient(f"http://127.0.0.1:{closed_port()}") as client:
+    async with PagerDutyClient(f"http://127.0.0.1:{unused_port()}") as client:
         error = await send_failure(client, make_event())
     assert error.failure.code == "pagerduty_connect_failed"
     assert not error.failure.may_have_posted
@@ -292,7 +260,7 @@ async def test_routing_key_is_not_in_failures(
     for status in (400, 429, 500):
         fake_pd.fail_next(status, retry_after=3)
         errors.append(await send_failure(client, make_event()))
-    async with PagerDutyClient(f"http://127.0.0.1:{closed_port()}") as refused:
+    async with PagerDutyClient(f"http://127.0.0.1:{unused_port()}") as refused:
         errors.append(await send_failure(refused, make_event()))
     for error in errors:
         text = "".join(traceback.format_exception(error)) + repr(error) + repr(error.failure)

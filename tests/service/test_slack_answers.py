@@ -8,7 +8,6 @@ exactly where Slack may have carried out the call although it did not say so.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from bot.clients.slack_web_api import SlackWebApi, classify_answer
 from bot.core.retry import DeliveryFailed, SendFailure
 from bot.services.clock import FakeClock
 from tests.conftest import BOT_TOKEN, JAIL, START
+from tests.fakes.server import unused_port
 from tests.fakes.slack import ANSWER_SHAPES, Answer, FakeSlack
 
 # Short enough that a hang costs the suite little; the bot's own budgets are 3 s and 10 s.
@@ -99,17 +99,11 @@ async def test_a_post_answered_in_each_shape_is_classified(
     assert len(landed) == (2 if ANSWER_SHAPES[shape].process else 1)
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.parametrize(
     ("base_url", "code"),
     [
         pytest.param(
-            lambda: f"http://127.0.0.1:{closed_port()}/api/", "connect_failed", id="refused"
+            lambda: f"http://127.0.0.1:{unused_port()}/api/", "connect_failed", id="refused"
         ),
         pytest.param(lambda: "http://wso-fake-slack.invalid/api/", "dns_failed", id="dns"),
     ],

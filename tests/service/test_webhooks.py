@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
-import socket
 import time
 import traceback
 from collections.abc import AsyncIterator
@@ -24,7 +21,8 @@ from bot.clients.webhooks import (
     sign,
     verify,
 )
-from bot.core.retry import DeliveryFailed
+from bot.core.retry import DeliveryFailed, SendFailure
+from tests.fakes.server import silent_server, unused_port
 from tests.fakes.webhook_receiver import FakeWebhookReceiver
 
 SECRET = "whsec-Zq3x-very-secret-value"
@@ -62,30 +60,6 @@ async def post_failure(client: WebhookClient, url: str, secret: str = SECRET) ->
     with pytest.raises(DeliveryFailed) as caught:
         await post(client, url, secret)
     return caught.value
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def silent_server() -> AsyncIterator[str]:
-    """Accepts connections and reads requests but never answers."""
-
-    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await reader.read()
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(hold, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 # ---------------------------------------------------------------------- sign / verify
@@ -227,42 +201,32 @@ async def test_wrong_secret_is_refused_by_the_receiver(
     assert wrong not in "".join(traceback.format_exception(error)) + repr(error.failure)
 
 
-@pytest.mark.parametrize("status", [500, 502, 503])
-async def test_5xx_may_have_posted(
-    receiver: FakeWebhookReceiver, client: WebhookClient, status: int
+@pytest.mark.parametrize(
+    ("status", "retry_after", "expected"),
+    [
+        *(
+            pytest.param(
+                status, None, SendFailure(f"webhook_http_{status}", None, True), id=f"{status}"
+            )
+            for status in (500, 502, 503)
+        ),
+        pytest.param(429, 12, SendFailure("webhook_ratelimited", 12.0), id="429 with Retry-After"),
+        pytest.param(429, None, SendFailure("webhook_ratelimited"), id="429 without"),
+        *(
+            pytest.param(status, None, SendFailure(f"webhook_http_4xx_{status}"), id=f"{status}")
+            for status in (400, 403, 404, 410)
+        ),
+    ],
+)
+async def test_a_failed_answer_is_classified(
+    receiver: FakeWebhookReceiver,
+    client: WebhookClient,
+    status: int,
+    retry_after: int | None,
+    expected: SendFailure,
 ) -> None:
-    receiver.fail_next(status)
-    error = await post_failure(client, receiver.url)
-    assert error.failure.code == f"webhook_http_{status}"
-    assert error.failure.may_have_posted
-
-
-async def test_429_with_retry_after(receiver: FakeWebhookReceiver, client: WebhookClient) -> None:
-    receiver.fail_next(429, retry_after=12)
-    error = await post_failure(client, receiver.url)
-    assert error.failure.code == "webhook_ratelimited"
-    assert error.failure.retry_after == 12.0
-    assert not error.failure.may_have_posted
-
-
-async def test_429_without_retry_after(
-    receiver: FakeWebhookReceiver, client: WebhookClient
-) -> None:
-    receiver.fail_next(429)
-    error = await post_failure(client, receiver.url)
-    assert error.failure.code == "webhook_ratelimited"
-    assert error.failure.retry_after is None
-
-
-@pytest.mark.parametrize("status", [400, 403, 404, 410])
-async def test_other_4xx_is_classified_by_code(
-    receiver: FakeWebhookReceiver, client: WebhookClient, status: int
-) -> None:
-    receiver.fail_next(status)
-    error = await post_failure(client, receiver.url)
-    assert error.failure.code == f"webhook_http_4xx_{status}"
-    assert not error.failure.may_have_posted
-    assert error.failure.retry_after is None
+    receiver.fail_next(status, retry_after=retry_after)
+    assert (await post_failure(client, receiver.url)).failure == expected
 
 
 async def test_redirects_are_not_followed(
@@ -276,13 +240,13 @@ async def test_redirects_are_not_followed(
 
 async def test_timeout_may_have_posted() -> None:
     async with silent_server() as url, WebhookClient(timeout_seconds=0.2) as client:
-        error = await post_failure(client, url)
+        error = await post_failure(client, f"{url}/hook")
     assert error.failure.code == "webhook_timeout"
     assert error.failure.may_have_posted
 
 
 async def test_connection_refused_cannot_have_posted(client: WebhookClient) -> None:
-    error = await post_failure(client, f"http://127.0.0.1:{closed_port()}/hook")
+    error = await post_failure(client, f"http://127.0.0.1:{unused_port()}/hook")
     assert error.failure.code == "webhook_connect_failed"
     assert not error.failure.may_have_posted
 
@@ -294,7 +258,7 @@ async def test_secret_is_not_in_any_failure(
     for status in (400, 429, 500):
         receiver.fail_next(status, retry_after=2)
         errors.append(await post_failure(client, receiver.url))
-    errors.append(await post_failure(client, f"http://127.0.0.1:{closed_port()}/hook"))
+    errors.append(await post_failure(client, f"http://127.0.0.1:{unused_port()}/hook"))
     for error in errors:
         text = "".join(traceback.format_exception(error)) + repr(error) + repr(error.failure)
         assert SECRET not in text

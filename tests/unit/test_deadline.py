@@ -6,6 +6,7 @@ deadline as the wall time (and zone abbreviation) people there will read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from bot.core.model import (
     require_utc,
 )
 from bot.services.clock import FakeClock
+from tests.conftest import custody
 
 FORTY_EIGHT_HOURS = timedelta(hours=48)
 
@@ -340,17 +342,7 @@ CHICAGO_NOON = datetime(2026, 11, 28, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
 
 
 def _custody(**overrides: object) -> Custody:
-    values: dict[str, object] = {
-        "id": "c_1",
-        "facility_id": "county-jail",
-        "booking": "B-1",
-        "arrested_at": UTC_NOON,
-        "deadline": UTC_NOON + FORTY_EIGHT_HOURS,
-        "logged_by": "U0AAA",
-        "logged_at": UTC_NOON,
-    }
-    values.update(overrides)
-    return Custody(**values)  # type: ignore[arg-type]
+    return custody(UTC_NOON, **overrides)
 
 
 def _notice(**overrides: object) -> Notice:
@@ -365,22 +357,22 @@ def _notice(**overrides: object) -> Notice:
     return Notice(**values)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("field", ["arrested_at", "deadline", "logged_at", "closed_at"])
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        *((_custody, f) for f in ("arrested_at", "deadline", "logged_at", "closed_at")),
+        *((_notice, f) for f in ("due_at", "next_attempt_at", "attempted_at", "sent_at")),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
 @pytest.mark.parametrize(
     "bad", [pytest.param(NAIVE_NOON, id="naive"), pytest.param(CHICAGO_NOON, id="chicago")]
 )
-def test_custody_rejects_naive_or_local_datetimes(field: str, bad: datetime) -> None:
+def test_custody_and_notice_reject_naive_or_local_datetimes(
+    build: Callable[..., object], field: str, bad: datetime
+) -> None:
     with pytest.raises(ValueError, match=field):
-        _custody(**{field: bad})
-
-
-@pytest.mark.parametrize("field", ["due_at", "next_attempt_at", "attempted_at", "sent_at"])
-@pytest.mark.parametrize(
-    "bad", [pytest.param(NAIVE_NOON, id="naive"), pytest.param(CHICAGO_NOON, id="chicago")]
-)
-def test_notice_rejects_naive_or_local_datetimes(field: str, bad: datetime) -> None:
-    with pytest.raises(ValueError, match=field):
-        _notice(**{field: bad})
+        build(**{field: bad})
 
 
 def test_valid_custody_and_notice_construct() -> None:

@@ -16,20 +16,13 @@ from bot.core.escalation import (
     plan_expiry_chain,
     plan_pages,
 )
-from bot.core.model import Custody, NoticeKind
+from bot.core.model import NoticeKind
+from tests.conftest import custody
 
 ARRESTED = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 DEADLINE = ARRESTED + timedelta(hours=48)
 MIN = timedelta(minutes=1)
-CUSTODY = Custody(
-    id="c_1",
-    facility_id="jail",
-    booking="B-1",
-    arrested_at=ARRESTED,
-    deadline=DEADLINE,
-    logged_by="U0AAA",
-    logged_at=ARRESTED,
-)
+CUSTODY = custody(ARRESTED, facility_id="jail")
 SGT = ChainLevel(("U0SGT",), timedelta(0))
 LT = ChainLevel(("U0LT",), 15 * MIN)
 ICE_4H = ChainLevel(("U0ICE",), timedelta(0), before=timedelta(hours=4))

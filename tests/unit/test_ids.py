@@ -17,7 +17,7 @@ def test_ids_keep_their_shape() -> None:
 
 def test_ids_are_unique_and_later_ones_sort_after_earlier_ones() -> None:
     earlier = [time_ordered_hex() for _ in range(10_000)]
-    time.sleep(0.002)
+    time.sleep(0.002)  # the ids carry the real millisecond: the point is that it moved on
     later = time_ordered_hex()
     assert len(set(earlier)) == len(earlier)
     assert all(later > one for one in earlier)

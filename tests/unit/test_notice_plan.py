@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import DEFAULT_REMINDERS
-from bot.core.model import CUSTODY_WINDOW, Custody, Notice, NoticeKind, NoticeState
+from bot.core.model import Custody, Notice, NoticeKind, NoticeState
 from bot.core.notice_plan import (
     LATE_AFTER,
     is_late,
@@ -16,6 +16,7 @@ from bot.core.notice_plan import (
     plan_notices,
     triage,
 )
+from tests.conftest import custody
 
 JAIL = "C0JAIL"
 ICE = "C0ICE"
@@ -31,15 +32,7 @@ RELEASED = NoticeKind.RELEASED
 
 
 def _custody(arrested_at: datetime, custody_id: str = "c_1") -> Custody:
-    return Custody(
-        id=custody_id,
-        facility_id="county-jail",
-        booking="B-2026-0412",
-        arrested_at=arrested_at,
-        deadline=arrested_at + CUSTODY_WINDOW,
-        logged_by="U0AAA",
-        logged_at=NOW,
-    )
+    return custody(arrested_at, id=custody_id, booking="B-2026-0412", logged_at=NOW)
 
 
 # A planned notice, as (channel, kind, due_at offset from NOW, lead_seconds).

@@ -25,6 +25,7 @@ from bot.core.oncall import (
     parse_ical,
     shifts_between,
 )
+from tests.conftest import COUNTY_JAIL_TOML
 
 CHICAGO = ZoneInfo("America/Chicago")
 PHOENIX = ZoneInfo("America/Phoenix")
@@ -597,20 +598,15 @@ def test_same_person_twice_is_listed_once() -> None:
     assert on_call(ical_schedule(ics(ALICE_WEEKLY, again)), utc(2026, 3, 9, 16)) == ("U0ALICE",)
 
 
-MINIMAL_CONFIG = """\
-[[facility]]
-id = "county-jail"
-name = "County Jail"
-timezone = "America/Chicago"
-jail_channel = "C0JAIL"
-ice_channel = "C0ICE"
-officers = ["U0AAA"]
-
+MINIMAL_CONFIG = (
+    COUNTY_JAIL_TOML
+    + """
 [[schedule]]
 id = "ice-duty"
 ical = "oncall/ice-duty.ics"
 timezone = "America/Chicago"
 """
+)
 
 
 def test_ical_file_is_read_once_at_config_load(tmp_path: Path) -> None:

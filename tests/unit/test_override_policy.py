@@ -13,7 +13,14 @@ from bot.chat.replies import override_refused
 from bot.config import Config, parse_config
 from bot.core.oncall import schedule_people
 from bot.core.override_policy import override_refusal, paging_facilities
-from tests.conftest import DESK_STAFF, OFFICER, OTHER_OFFICER, STRANGER, config_document
+from tests.conftest import (
+    DESK_STAFF,
+    OFFICER,
+    OTHER_OFFICER,
+    STRANGER,
+    config_document,
+    north_annex,
+)
 
 NORTH_OFFICER = "U0NORTH"
 NORTH_STAFF = "U0NDESK"
@@ -55,16 +62,11 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
         ice_escalation=[{"notify": ["U0SGT", "oncall:ice-duty"], "before": "4h"}],
     )
     document["facility"].append(
-        {
-            "id": "north-annex",
-            "name": "North Annex",
-            "timezone": "America/New_York",
-            "jail_channel": "C0NJAIL",
-            "ice_channel": "C0NICE",
-            "officers": [NORTH_OFFICER],
-            "staff": [NORTH_STAFF],
-            "escalation": [{"notify": ["oncall:north"], "after": "0s"}],
-        }
+        north_annex(
+            officers=[NORTH_OFFICER],
+            staff=[NORTH_STAFF],
+            escalation=[{"notify": ["oncall:north"], "after": "0s"}],
+        )
     )
     cover = {"user": CONFIG_COVER, "from": "2026-12-01 07:00", "to": "2026-12-02 07:00"}
     document["schedule"] = [

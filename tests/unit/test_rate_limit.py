@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.app import WsoService
 from bot.core.model import Notice, NoticeKind
 from bot.core.rate_limit import ChannelRateLimiter, SlidingWindowLimiter, send_priority
 from bot.services.clock import FakeClock
 from tests.conftest import ICE, JAIL
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.slack import FakeSlack
+from tests.fakes.waiting import settle
 
 T0 = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 
@@ -63,12 +64,12 @@ def test_urgent_notices_go_before_routine_reminders() -> None:
 
 
 async def test_a_burst_of_arrests_is_paced_per_channel_and_nothing_is_lost(
-    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+    slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock, service: WsoService
 ) -> None:
     for number in range(7):
         await slack.command(f"arrest B-{number}")
     await fake_slack.wait_for_posts(4, channel=JAIL)
-    await asyncio.sleep(0.2)
+    await settle(service)
     assert len(fake_slack.posts(JAIL)) == 4, "more than the burst went out at once"
     assert fake_slack.calls_to("chat.postMessage")[-1].status == 200
 
