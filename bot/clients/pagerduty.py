@@ -7,24 +7,22 @@ failure still says truthfully whether the first one may have arrived.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from types import MappingProxyType, TracebackType
+from types import MappingProxyType
 from typing import Any
 
-import aiohttp
-
-from bot.clients.http import http_exception_failure
-from bot.core.retry import (
-    DeliveryFailed,
-    SendFailure,
-    retry_after_seconds,
+from bot.clients.http import (
+    AnswerRules,
+    JsonPostClient,
+    http_exception_failure,
+    http_status_failure,
 )
+from bot.config.settings import DEFAULT_PAGERDUTY_EVENTS_URL
+from bot.core.retry import SendFailure
 
-DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com"
 ENQUEUE_PATH = "/v2/enqueue"
 SEVERITIES = frozenset({"critical", "error", "warning", "info"})
 # PagerDuty's documented limits; a longer summary would make the event invalid for good.
@@ -81,13 +79,10 @@ class PagerDutyEvent:
 
 def failure_from_status(status: int, headers: Mapping[str, str]) -> SendFailure:
     """Classify a non-202 answer from the Events API."""
-    if status == 429:
-        return SendFailure(
-            "pagerduty_ratelimited", retry_after=retry_after_seconds(headers.get("Retry-After"))
-        )
-    if status >= 500:
-        # The event may have been enqueued before the error; dedup_key makes a repeat harmless.
-        return SendFailure(f"pagerduty_http_{status}", may_have_posted=True)
+    # A 5xx may have enqueued the event before the error; dedup_key makes a repeat harmless.
+    shared = http_status_failure("pagerduty", status, headers.get("Retry-After"))
+    if shared is not None:
+        return shared
     if status == 400:
         # Bad routing key or malformed event: sending it again cannot help.
         return SendFailure("pagerduty_invalid_event")
@@ -109,7 +104,15 @@ def _dedup_key_from(answer: bytes) -> str | None:
     return dedup_key if isinstance(dedup_key, str) and dedup_key else None
 
 
-class PagerDutyClient:
+_ANSWER_RULES = AnswerRules(
+    accepted=frozenset({202}),
+    from_status=failure_from_status,
+    from_exception=failure_from_exception,
+    reads_answer=True,
+)
+
+
+class PagerDutyClient(JsonPostClient):
     """Sends events to ``{base_url}/v2/enqueue`` over one lazily opened aiohttp session.
 
     Use as ``async with PagerDutyClient() as client:`` or call ``close()`` when done.
@@ -118,43 +121,10 @@ class PagerDutyClient:
     def __init__(
         self, base_url: str = DEFAULT_PAGERDUTY_EVENTS_URL, *, timeout_seconds: float = 10
     ) -> None:
+        super().__init__(timeout_seconds=timeout_seconds)
         self._url = base_url.rstrip("/") + ENQUEUE_PATH
-        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
-        self._session: aiohttp.ClientSession | None = None
 
     async def send(self, event: PagerDutyEvent) -> str:
         """Enqueue ``event`` and return its ``dedup_key``; raise ``DeliveryFailed`` otherwise."""
-        try:
-            async with self._open_session().post(
-                self._url, json=event.body(), allow_redirects=False
-            ) as response:
-                if response.status != 202:
-                    raise DeliveryFailed(failure_from_status(response.status, response.headers))
-                answer = await response.read()
-        except (DeliveryFailed, asyncio.CancelledError):
-            raise
-        except Exception as error:
-            raise DeliveryFailed(failure_from_exception(error)) from error
+        answer = await self._post(self._url, _ANSWER_RULES, json=event.body())
         return _dedup_key_from(answer) or event.dedup_key
-
-    async def close(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
-
-    async def __aenter__(self) -> PagerDutyClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    def _open_session(self) -> aiohttp.ClientSession:
-        # Created on first use so the client can be built outside a running event loop.
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        return self._session

@@ -25,7 +25,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.clients.http import http_exception_failure
+from bot.clients.http import http_exception_failure, http_status_failure
 from bot.core.retry import DeliveryFailed, SendFailure, retry_after_seconds
 
 log = logging.getLogger("wso.slack")
@@ -53,10 +53,9 @@ def classify_answer(
     that was not followed) cannot have posted.
     """
     document = _json_object(body)
-    if status == 429:
-        return SendFailure("ratelimited", retry_after=retry_after_seconds(retry_after))
-    if status >= 500:
-        return SendFailure(f"http_{status}", may_have_posted=True)
+    shared = http_status_failure("", status, retry_after)
+    if shared is not None:
+        return shared
     if 300 <= status < 400:
         return SendFailure(f"http_{status}")  # redirects are not followed: never processed
     if document is None or not isinstance(document.get("ok"), bool):

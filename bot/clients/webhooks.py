@@ -16,22 +16,19 @@ a log, an exception or a ``repr``.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
-import aiohttp
-
-from bot.clients.http import http_exception_failure
-from bot.core.retry import (
-    DeliveryFailed,
-    SendFailure,
-    retry_after_seconds,
+from bot.clients.http import (
+    AnswerRules,
+    JsonPostClient,
+    http_exception_failure,
+    http_status_failure,
 )
+from bot.core.retry import SendFailure
 
 SIGNATURE_HEADER = "X-WSO-Signature"
 TIMESTAMP_HEADER = "X-WSO-Timestamp"
@@ -75,12 +72,9 @@ def verify(
 
 def failure_from_status(status: int, headers: Mapping[str, str]) -> SendFailure:
     """Classify a non-2xx answer from a receiver."""
-    if status == 429:
-        return SendFailure(
-            "webhook_ratelimited", retry_after=retry_after_seconds(headers.get("Retry-After"))
-        )
-    if status >= 500:
-        return SendFailure(f"webhook_http_{status}", may_have_posted=True)
+    shared = http_status_failure("webhook", status, headers.get("Retry-After"))
+    if shared is not None:
+        return shared
     if 400 <= status < 500:
         # The receiver refused (bad secret, gone, wrong URL): a person has to fix it.
         return SendFailure(f"webhook_http_4xx_{status}")
@@ -93,15 +87,21 @@ def failure_from_exception(error: BaseException) -> SendFailure:
     return http_exception_failure("webhook", error)
 
 
-class WebhookClient:
+_ANSWER_RULES = AnswerRules(
+    accepted=range(200, 300),
+    from_status=failure_from_status,
+    from_exception=failure_from_exception,
+)
+
+
+class WebhookClient(JsonPostClient):
     """Delivers signed webhooks over one lazily opened aiohttp session.
 
     Use as ``async with WebhookClient() as client:`` or call ``close()`` when done.
     """
 
     def __init__(self, *, timeout_seconds: float = 10) -> None:
-        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
-        self._session: aiohttp.ClientSession | None = None
+        super().__init__(timeout_seconds=timeout_seconds)
 
     async def post(
         self,
@@ -127,35 +127,4 @@ class WebhookClient:
             SIGNATURE_HEADER: sign(secret, signed_at, body),
             EVENT_ID_HEADER: event_id,
         }
-        try:
-            async with self._open_session().post(
-                url, data=body, headers=headers, allow_redirects=False
-            ) as response:
-                if not 200 <= response.status < 300:
-                    raise DeliveryFailed(failure_from_status(response.status, response.headers))
-        except (DeliveryFailed, asyncio.CancelledError):
-            raise
-        except Exception as error:
-            raise DeliveryFailed(failure_from_exception(error)) from error
-
-    async def close(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
-
-    async def __aenter__(self) -> WebhookClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    def _open_session(self) -> aiohttp.ClientSession:
-        # Created on first use so the client can be built outside a running event loop.
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        return self._session
+        await self._post(url, _ANSWER_RULES, data=body, headers=headers)

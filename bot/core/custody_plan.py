@@ -15,7 +15,7 @@ from bot.core.backup_plan import plan_backup
 from bot.core.escalation import AckPlan, Chain, ChainLevel, plan_after_ack, plan_escalation
 from bot.core.facility import Config, Facility
 from bot.core.model import Custody, Notice, NoticeKind
-from bot.core.notice_plan import new_notice_id, plan_closing_notices, plan_notices
+from bot.core.notice_plan import copy_to, new_notice_id, plan_closing_notices, plan_notices
 from bot.core.targets import PAGERDUTY_TARGET, backup_target, webhook_target
 
 # What PagerDuty hears about: the expiry opens an incident, these move it on.
@@ -44,21 +44,8 @@ def mirrors(events: Sequence[Notice], facility: Facility, config: Config) -> lis
         targets = [webhook_target(index) for index in range(len(config.webhooks))]
         if facility.pagerduty_routing_key and event.kind in PAGERDUTY_KINDS:
             targets.append(PAGERDUTY_TARGET)
-        copies.extend(_copy(event, target) for target in targets)
+        copies.extend(copy_to(event, target) for target in targets)
     return copies
-
-
-def _copy(event: Notice, target: str) -> Notice:
-    return Notice(
-        id=new_notice_id(),
-        custody_id=event.custody_id,
-        kind=event.kind,
-        channel=target,
-        due_at=event.due_at,
-        lead_seconds=event.lead_seconds,
-        level=event.level,
-        round=event.round,
-    )
 
 
 def plan_logged_custody(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core.model import Custody, Notice, NoticeKind
-from bot.core.notice_plan import new_notice_id
+from bot.core.notice_plan import copy_to, new_notice_id
 
 EXPIRY_CHAIN = "escalation"
 ICE_CHAIN = "ice_escalation"
@@ -144,16 +144,4 @@ def plan_pages(step: Notice, recipients: Sequence[str], fallback_channel: str) -
     not go silent, so the page then goes to the jail channel instead.
     """
     targets = list(dedupe_recipients(recipients)) or [fallback_channel]
-    return [
-        Notice(
-            id=new_notice_id(),
-            custody_id=step.custody_id,
-            kind=NoticeKind.ESCALATION,
-            channel=target,
-            due_at=step.due_at,
-            lead_seconds=step.lead_seconds,
-            level=step.level,
-            round=step.round,
-        )
-        for target in targets
-    ]
+    return [copy_to(step, target, NoticeKind.ESCALATION) for target in targets]

@@ -25,6 +25,21 @@ def new_notice_id() -> str:
     return "n_" + time_ordered_hex()
 
 
+def copy_to(notice: Notice, target: str, kind: NoticeKind | None = None) -> Notice:
+    """A new pending notice like ``notice`` (same custody, time, lead, level and round) for
+    ``target``, of ``kind`` when given; nothing of ``notice``'s delivery is carried over."""
+    return Notice(
+        id=new_notice_id(),
+        custody_id=notice.custody_id,
+        kind=notice.kind if kind is None else kind,
+        channel=target,
+        due_at=notice.due_at,
+        lead_seconds=notice.lead_seconds,
+        level=notice.level,
+        round=notice.round,
+    )
+
+
 def plan_notices(
     custody: Custody,
     channels: Sequence[str],

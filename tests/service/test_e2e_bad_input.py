@@ -119,23 +119,17 @@ async def test_unexplained_facility_is_asked_for_and_nothing_stored(
         await service.stop()
 
 
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+
+
 @pytest.mark.parametrize(
     ("body", "content_type", "status"),
     [
-        pytest.param("{not json", "application/json", 400, id="malformed json"),
-        pytest.param(
-            "payload=%7Bbroken",
-            "application/x-www-form-urlencoded",
-            400,
-            id="malformed interaction payload",
-        ),
-        pytest.param("garbage", "application/x-www-form-urlencoded", 404, id="not a slack request"),
-        pytest.param(
-            "command=%2Fwso&text=arrest+B-1",
-            "application/x-www-form-urlencoded",
-            200,
-            id="command without a user",
-        ),
+        pytest.param("{not json", JSON, 400, id="malformed json"),
+        pytest.param("payload=%7Bbroken", FORM, 400, id="malformed interaction payload"),
+        pytest.param("garbage", FORM, 404, id="not a slack request"),
+        pytest.param("command=%2Fwso&text=arrest+B-1", FORM, 200, id="command without a user"),
     ],
 )
 async def test_malformed_signed_requests_never_get_a_500_or_store_anything(

@@ -37,6 +37,13 @@ SPRING_CHANGE_DAY = utc(2026, 3, 8, 15, 0)
 LATER_IN_2026 = utc(2026, 12, 1, 0, 0)
 
 
+def refusal(text: str, zone: ZoneInfo, now: datetime) -> TimeInputError:
+    """The error ``parse_arrest_time`` must raise for ``text``."""
+    with pytest.raises(TimeInputError) as caught:
+        parse_arrest_time(text, zone, now)
+    return caught.value
+
+
 ACCEPTED = [
     # (text, zone, now, expected UTC instant)
     pytest.param("14:05", CHICAGO, AFTERNOON, utc(2026, 11, 28, 20, 5), id="hhmm-chicago"),
@@ -264,15 +271,14 @@ AMBIGUOUS = [
 def test_repeated_local_time_is_refused_with_both_offsets(
     text: str, zone: ZoneInfo, now: datetime, first: str, second: str
 ) -> None:
-    with pytest.raises(TimeInputError) as caught:
-        parse_arrest_time(text, zone, now)
+    error = refusal(text, zone, now)
 
-    message = caught.value.message
+    message = error.message
     assert "twice" in message
     assert f"`at {first}`" in message
     assert f"`at {second}`" in message
     assert message.index(first) < message.index(second)
-    assert caught.value.example == f"/wso arrest B-2026-0412 at {first}"
+    assert error.example == f"/wso arrest B-2026-0412 at {first}"
 
 
 SKIPPED = [
@@ -301,14 +307,13 @@ SKIPPED = [
 def test_skipped_local_time_is_refused(
     text: str, zone: ZoneInfo, now: datetime, suggestion: str
 ) -> None:
-    with pytest.raises(TimeInputError) as caught:
-        parse_arrest_time(text, zone, now)
+    error = refusal(text, zone, now)
 
-    message = caught.value.message
+    message = error.message
     assert "does not exist" in message
     assert "jumped forward" in message
     assert f"`at {suggestion}`" in message
-    assert caught.value.example == f"/wso arrest B-2026-0412 at {suggestion}"
+    assert error.example == f"/wso arrest B-2026-0412 at {suggestion}"
 
 
 @pytest.mark.parametrize(
@@ -398,27 +403,25 @@ FUTURE = [
 def test_future_time_is_refused(
     text: str, zone: ZoneInfo, now: datetime, shown: str, yesterday: str | None
 ) -> None:
-    with pytest.raises(TimeInputError) as caught:
-        parse_arrest_time(text, zone, now)
+    error = refusal(text, zone, now)
 
-    message = caught.value.message
+    message = error.message
     assert "in the future" in message
     assert shown in message
     if yesterday is None:
         assert "yesterday" not in message
     else:
         assert f"If you meant yesterday, type `at {yesterday}`" in message
-        assert caught.value.example == f"/wso arrest B-2026-0412 at {yesterday}"
+        assert error.example == f"/wso arrest B-2026-0412 at {yesterday}"
 
 
 @pytest.mark.parametrize(("text", "zone", "now", "shown", "yesterday"), FUTURE)
 def test_future_refusal_example_is_accepted(
     text: str, zone: ZoneInfo, now: datetime, shown: str, yesterday: str | None
 ) -> None:
-    with pytest.raises(TimeInputError) as caught:
-        parse_arrest_time(text, zone, now)
+    error = refusal(text, zone, now)
 
-    suggested_text = caught.value.example.split(" at ", 1)[1]
+    suggested_text = error.example.split(" at ", 1)[1]
     assert parse_arrest_time(suggested_text, zone, now) <= now
 
 
@@ -453,10 +456,8 @@ GARBAGE = [
 
 @pytest.mark.parametrize("text", GARBAGE)
 def test_text_that_is_not_a_time_is_refused(text: str) -> None:
-    with pytest.raises(TimeInputError) as caught:
-        parse_arrest_time(text, CHICAGO, AFTERNOON)
+    error = refusal(text, CHICAGO, AFTERNOON)
 
-    error = caught.value
     assert str(error) == error.message
     assert error.example.startswith("/wso arrest B-2026-0412 at ")
     assert "<" not in error.message
@@ -476,19 +477,17 @@ def test_text_that_is_not_a_time_is_refused(text: str) -> None:
     ],
 )
 def test_refused_text_is_echoed_escaped(text: str, escaped: str) -> None:
-    with pytest.raises(TimeInputError) as caught:
-        parse_arrest_time(text, CHICAGO, AFTERNOON)
+    error = refusal(text, CHICAGO, AFTERNOON)
 
-    assert escaped in caught.value.message
-    assert "<" not in caught.value.message
+    assert escaped in error.message
+    assert "<" not in error.message
 
 
 def test_long_garbage_is_echoed_shortened() -> None:
-    with pytest.raises(TimeInputError) as caught:
-        parse_arrest_time("x" * 500, CHICAGO, AFTERNOON)
+    error = refusal("x" * 500, CHICAGO, AFTERNOON)
 
-    assert "x" * 40 + "…" in caught.value.message
-    assert "x" * 41 not in caught.value.message
+    assert "x" * 40 + "…" in error.message
+    assert "x" * 41 not in error.message
 
 
 @pytest.mark.parametrize(

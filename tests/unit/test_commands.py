@@ -257,22 +257,26 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("text", "fragment"), REFUSED)
-def test_refused_commands_explain_why(text: str, fragment: str) -> None:
+def refusal(text: str) -> CommandError:
+    """The error ``parse_command(text)`` must raise."""
     with pytest.raises(CommandError) as caught:
         parse_command(text)
+    return caught.value
 
-    error = caught.value
+
+@pytest.mark.parametrize(("text", "fragment"), REFUSED)
+def test_refused_commands_explain_why(text: str, fragment: str) -> None:
+    error = refusal(text)
+
     assert fragment in error.message
     assert str(error) == error.message
 
 
 @pytest.mark.parametrize(("text", "fragment"), REFUSED)
 def test_every_refusal_offers_an_example_that_parses(text: str, fragment: str) -> None:
-    with pytest.raises(CommandError) as caught:
-        parse_command(text)
+    error = refusal(text)
 
-    example = caught.value.example
+    example = error.example
     assert example.startswith("/wso ")
     assert "<" not in example
     parse_command(example.removeprefix("/wso "))
@@ -291,10 +295,9 @@ def test_every_refusal_offers_an_example_that_parses(text: str, fragment: str) -
     ],
 )
 def test_refusal_examples_use_the_typed_booking(text: str, example: str) -> None:
-    with pytest.raises(CommandError) as caught:
-        parse_command(text)
+    error = refusal(text)
 
-    assert caught.value.example == example
+    assert error.example == example
 
 
 ESCAPED = [
@@ -317,11 +320,10 @@ ESCAPED = [
 
 @pytest.mark.parametrize(("text", "shown"), ESCAPED)
 def test_user_text_is_escaped_in_messages(text: str, shown: str) -> None:
-    with pytest.raises(CommandError) as caught:
-        parse_command(text)
+    error = refusal(text)
 
-    assert shown in caught.value.message
-    assert "<" not in caught.value.message
+    assert shown in error.message
+    assert "<" not in error.message
 
 
 @pytest.mark.parametrize("subcommand", ["arrest", "transfer", "release", "status", "list", "help"])
@@ -403,7 +405,6 @@ def test_ack_and_oncall_commands_parse(text: str, expected: object) -> None:
     ],
 )
 def test_bad_ack_and_oncall_commands_explain(text: str, fragment: str) -> None:
-    with pytest.raises(CommandError) as refused:
-        parse_command(text)
-    assert fragment in refused.value.message
-    assert parse_command(refused.value.example.removeprefix("/wso "))
+    error = refusal(text)
+    assert fragment in error.message
+    assert parse_command(error.example.removeprefix("/wso "))

@@ -11,6 +11,7 @@ from bot.config import DEFAULT_REMINDERS
 from bot.core.model import Custody, Notice, NoticeKind, NoticeState
 from bot.core.notice_plan import (
     LATE_AFTER,
+    copy_to,
     is_late,
     plan_closing_notices,
     plan_notices,
@@ -483,3 +484,36 @@ def test_is_late(sent_after_due: timedelta, late: bool) -> None:
 
 def test_late_after_is_the_dispatchers_one_second_promise() -> None:
     assert timedelta(seconds=1) == LATE_AFTER
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected_kind"),
+    [
+        pytest.param(None, REMINDER, id="same-kind"),
+        pytest.param(NoticeKind.ESCALATION, NoticeKind.ESCALATION, id="other-kind"),
+    ],
+)
+def test_copy_to_keeps_the_plan_and_drops_the_delivery(
+    kind: NoticeKind | None, expected_kind: NoticeKind
+) -> None:
+    sent = Notice(
+        "n_sent",
+        "c_1",
+        REMINDER,
+        JAIL,
+        NOW,
+        3_600,
+        seq=4,
+        state=NoticeState.SENT,
+        attempts=2,
+        sent_at=NOW,
+        message_ts="1.2",
+        level=2,
+        round=3,
+        detail={"why": "x"},
+    )
+
+    copy = copy_to(sent, "webhook:0", kind)
+
+    assert copy.id != sent.id and copy.id.startswith("n_")
+    assert copy == Notice(copy.id, "c_1", expected_kind, "webhook:0", NOW, 3_600, level=2, round=3)
