@@ -128,6 +128,19 @@ def _deadline_phrase(custody: Custody, facility: Facility) -> str:
     return f"*{local}* (your time: {viewer_time(custody.deadline, utc)})"
 
 
+def _until_deadline(custody: Custody, facility: Facility, now: datetime, deadline: str) -> str:
+    """``*4h 00m left* until the <deadline> …``, or, sent after it, how long ago it passed."""
+    left = custody.deadline - now
+    if left > timedelta(0):
+        return f"*{format_time_left(left)} left* until the {deadline} " + _deadline_phrase(
+            custody, facility
+        )
+    return (
+        f"The {deadline} {_deadline_phrase(custody, facility)} passed "
+        f"*{format_time_left(-left)} ago*"
+    )
+
+
 def format_lead(seconds: int) -> str:
     """A reminder's lead time as people say it: ``24h``, ``90m`` → ``1h30m``, never days."""
     hours, rest = divmod(seconds, 3600)
@@ -171,7 +184,6 @@ def _reminder_text(
     custody: Custody, notice: Notice, facility: Facility, now: datetime
 ) -> tuple[str, str]:
     lead = format_lead(notice.lead_seconds or 0)
-    left = format_time_left(custody.deadline - now)
     if is_late(notice, now):
         due = format_local(notice.due_at, facility.zone)
         headline = f":hourglass: *Late reminder* (the {lead} reminder was due {due}) — " + _who(
@@ -180,7 +192,7 @@ def _reminder_text(
     else:
         headline = f":hourglass: *{lead} reminder* — {_who(custody, facility)}"
     body = (
-        f"*{left} left* until the ICE custody deadline {_deadline_phrase(custody, facility)}. "
+        f"{_until_deadline(custody, facility, now, 'ICE custody deadline')}. "
         f"When ICE takes custody: `/wso transfer {custody.booking}`."
     )
     return headline, body
@@ -229,8 +241,8 @@ def _page_text(
     if notice.lead_seconds is not None:  # the ICE chain, before the deadline
         headline = f":hourglass: *ICE pickup needed* — {_who(custody, facility)}"
         body = (
-            f"*{format_time_left(custody.deadline - now)} left* until the 48-hour deadline "
-            f"{_deadline_phrase(custody, facility)} and ICE has not taken custody. "
+            f"{_until_deadline(custody, facility, now, '48-hour deadline')} "
+            "and ICE has not taken custody. "
             f"Record the pickup with `/wso transfer {custody.booking}`. {where}\n{answer}"
         )
         return headline, body

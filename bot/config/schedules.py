@@ -224,9 +224,16 @@ def _override_time(value: object, path: str, zone: zoneinfo.ZoneInfo) -> datetim
     else:
         text = _string(value, path, _EXAMPLES["from"])
         moment = _read_stamp(text, path)
-    if moment.tzinfo is None:
-        return _local_to_utc(moment, path, zone)
-    return moment.astimezone(UTC)
+    try:
+        if moment.tzinfo is None:
+            return _local_to_utc(moment, path, zone)
+        return moment.astimezone(UTC)
+    except OverflowError:  # the first or last day of year 1 or 9999, moved into UTC
+        raise ConfigError(
+            path,
+            f"{moment.isoformat()} is out of range; use a date between years 2 and 9998, "
+            'like "2026-12-24 19:00"',
+        ) from None
 
 
 def _read_stamp(text: str, path: str) -> datetime:

@@ -113,9 +113,10 @@ class SlackAccess:
 def check_config_path(environ: Mapping[str, str]) -> Path:
     """The file ``check-config`` checks when none is named: $WSO_CONFIG, else ./wso.toml.
 
-    The value is used as given, spaces included, where :class:`Settings` strips it.
+    Read as :class:`Settings` reads it (surrounding spaces removed), so ``check-config``
+    checks the file ``serve`` would load.
     """
-    return Path(environ.get("WSO_CONFIG") or DEFAULT_CONFIG_PATH)
+    return Path(_env(environ, "WSO_CONFIG") or DEFAULT_CONFIG_PATH)
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

@@ -593,6 +593,18 @@ BAD_CASES += [
         ("must be after from",),
     ),
     (
+        "override ending after year 9999 in UTC",
+        edited('to = "2026-12-25 07:00"', 'to = "9999-12-31 23:59"'),
+        "schedule[0].overrides[1].to",
+        ("out of range", "2026-12-24 19:00"),
+    ),
+    (
+        "override with an offset, ending after year 9999 in UTC",
+        edited('to = "2026-12-25 07:00"', "to = 9999-12-31T23:59:00-06:00"),
+        "schedule[0].overrides[1].to",
+        ("out of range",),
+    ),
+    (
         "override user a name",
         edited('{ user = "U0LT1"', '{ user = "lt1"'),
         "schedule[0].overrides[1].user",
@@ -1537,6 +1549,9 @@ def test_an_unknown_log_level_is_a_config_error_naming_the_variable(level: str) 
         ({}, Path("wso.toml")),
         ({"WSO_CONFIG": ""}, Path("wso.toml")),
         ({"WSO_CONFIG": "/etc/wso/wso.toml"}, Path("/etc/wso/wso.toml")),
+        # as serve reads it: check-config must check the file serve would load
+        ({"WSO_CONFIG": " /etc/wso/wso.toml\n"}, Path("/etc/wso/wso.toml")),
+        ({"WSO_CONFIG": "   "}, Path("wso.toml")),
     ],
 )
 def test_check_config_path_is_wso_config_or_the_default(

@@ -746,3 +746,43 @@ def test_receipt_names_a_shared_channel_once() -> None:
     assert receipt.text.count(f"<#{FACILITY.jail_channel}>") == 1
     both = arrest_receipt(_custody(), FACILITY, ARRESTED)
     assert f"<#{FACILITY.jail_channel}> and <#{FACILITY.ice_channel}>" in both.text
+
+
+@pytest.mark.parametrize(
+    ("kind", "lead", "now", "expected", "absent"),
+    [
+        pytest.param(
+            NoticeKind.ESCALATION,
+            timedelta(hours=4),
+            DEADLINE - timedelta(hours=4),
+            "*4h 00m left* until the 48-hour deadline",
+            "passed",
+            id="ice-page-before-the-deadline",
+        ),
+        pytest.param(
+            NoticeKind.ESCALATION,
+            timedelta(hours=1),
+            DEADLINE + timedelta(minutes=1),
+            "The 48-hour deadline",
+            "left*",
+            id="ice-page-sent-after-the-deadline",
+        ),
+        pytest.param(
+            NoticeKind.REMINDER,
+            timedelta(minutes=30),
+            DEADLINE + timedelta(seconds=5),
+            "passed *5s ago*",
+            "overdue by",
+            id="reminder-sent-after-the-deadline",
+        ),
+    ],
+)
+def test_time_to_the_deadline_reads_right_on_either_side_of_it(
+    kind: NoticeKind, lead: timedelta, now: datetime, expected: str, absent: str
+) -> None:
+    """A page or reminder sent late never says "overdue by 1m 00s left"."""
+    notice = _notice(kind, DEADLINE - lead, lead)
+    text = render_notice(_custody(), notice, FACILITY, now).text
+    assert expected in text
+    assert absent not in text
+    assert "overdue by" not in text
