@@ -91,17 +91,15 @@ class Dispatcher:
         self._clock = clock
         self.stats = DispatcherStats()
         self._sender = NoticeSender(
+            self,
             store,
+            clock,
             delivery,
             history,
             expansion,
-            clock,
-            stats=self.stats,
-            wake=self.wake,
-            on_failure=self._hold_after_failure,
             metrics=metrics,
             alerts=alerts,
-            faults=faults,
+            faults=faults or FaultInjector(None),
             history_lookup=history_lookup,
         )
         self._wake = asyncio.Event()
@@ -363,8 +361,9 @@ class Dispatcher:
             return True
         return self._limiter.try_acquire(notice.channel, now)
 
-    def _hold_after_failure(self, notice: Notice, failure: SendFailure, retry_at: datetime) -> None:
-        """A 429 pauses its target until the retry; a backup Slack did not take is not counted."""
+    def attempt_failed(self, notice: Notice, failure: SendFailure, retry_at: datetime) -> None:
+        """The sender failed to send ``notice``: a 429 pauses its target until the retry,
+        and a backup Slack did not take does not count towards the scheduling limit."""
         if failure.is_rate_limit:
             self._pauses.pause(notice.channel, retry_at)
         if notice.kind is NoticeKind.BACKUP and not failure.may_have_posted:

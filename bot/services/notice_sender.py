@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -72,8 +72,17 @@ class ChannelHistory(Protocol):
 
 # Plans the alert for a notice stuck on an error a person must fix (custody_plan).
 DeliveryAlerts = Callable[[Custody, Notice, str, datetime], list[Notice]]
-# Told of each failed attempt, with its retry time: the loop holds the target if it must.
-FailureListener = Callable[[Notice, SendFailure, datetime], None]
+
+
+class SenderLoop(Protocol):
+    """The loop that runs the sender (``bot.services.dispatcher.Dispatcher``)."""
+
+    stats: DispatcherStats
+
+    def wake(self) -> None: ...
+
+    def attempt_failed(self, notice: Notice, failure: SendFailure, retry_at: datetime) -> None:
+        """A send failed and is retried at ``retry_at``: the loop holds its target if it must."""
 
 
 class StepExpansion(Protocol):
@@ -112,49 +121,33 @@ class DispatcherStats:
         )
 
 
+@dataclass(eq=False, repr=False)
 class NoticeSender:
     """Sends one notice at a time for the dispatcher's per-target senders.
 
     It owns what outlives one notice: which places are failing and since when, and
     whether people were told. Which targets are held is the loop's: it is told of
-    each failed attempt (``on_failure``) and woken when the queue may have changed.
+    each failed attempt, and woken when the queue may have changed.
     """
 
-    def __init__(
-        self,
-        store: CustodyStore,
-        delivery: NoticeDelivery,
-        history: ChannelHistory,
-        expansion: StepExpansion,
-        clock: Clock,
-        *,
-        stats: DispatcherStats,
-        wake: Callable[[], None],
-        on_failure: FailureListener,
-        metrics: Metrics | None = None,
-        alerts: DeliveryAlerts | None = None,
-        faults: FaultInjector | None = None,
-        history_lookup: bool = True,
-    ) -> None:
-        self._store = store
-        self._delivery = delivery
-        self._history = history
-        self._expansion = expansion
-        self._clock = clock
-        self._stats = stats
-        self._wake = wake
-        self._on_failure = on_failure
-        self._metrics = metrics
-        self._alerts = alerts
-        self._faults = faults or FaultInjector(None)
-        # Off only to measure what it is worth (benchmark B4): resend without looking.
-        self._history_lookup = history_lookup
-        # Places failing now (a channel, a DM, PagerDuty…: ``outage_place``): since when, and
-        # whether people were told (one alert per outage).
-        self._failing_since: dict[str, datetime] = {}
-        self._alerted: set[str] = set()
-        # The last error of each failing target, latest last.
-        self._last_failure: dict[str, str] = {}
+    loop: SenderLoop
+    store: CustodyStore
+    clock: Clock
+    delivery: NoticeDelivery
+    history: ChannelHistory
+    expansion: StepExpansion
+    _: KW_ONLY
+    metrics: Metrics | None = None
+    alerts: DeliveryAlerts | None = None
+    faults: FaultInjector = field(default_factory=lambda: FaultInjector(None))
+    # Off only to measure what it is worth (benchmark B4): resend without looking.
+    history_lookup: bool = True
+    # Places failing now (a channel, a DM, PagerDuty…: ``outage_place``): since when, and
+    # whether people were told (one alert per outage).
+    _failing_since: dict[str, datetime] = field(default_factory=dict, init=False)
+    _alerted: set[str] = field(default_factory=set, init=False)
+    # The last error of each failing target, latest last.
+    _last_failure: dict[str, str] = field(default_factory=dict, init=False)
 
     # --- one notice ------------------------------------------------------------
 
@@ -164,9 +157,9 @@ class NoticeSender:
         ``now`` is when its target's sender took it up. Raises only if the store fails
         while recording what happened.
         """
-        custody = await self._store.get_custody(notice.custody_id)
+        custody = await self.store.get_custody(notice.custody_id)
         if custody is None:
-            await self._store.skip_notices([notice.id], "custody missing")
+            await self.store.skip_notices([notice.id], "custody missing")
             return True
         try:
             receipt, answered = await self._attempt(custody, notice, now)
@@ -196,54 +189,54 @@ class NoticeSender:
         if target is TargetKind.CHAIN_STEP:
             await self._expand(custody, notice, now)
             return None, False
-        if self._history_lookup and notice.may_have_posted:
+        if self.history_lookup and notice.may_have_posted:
             if await self._found_in_history(notice, now):
                 return None, True
             # Read again: the lookup waited on Slack, and the claim and the message say
             # the time of the post.
-            now = self._clock.now()
-        if not await self._store.mark_sending(notice.id, now):
+            now = self.clock.now()
+        if not await self.store.mark_sending(notice.id, now):
             # Skipped as superseded or cancelled by a closure since it was read.
             log.info("notice.no_longer_pending", extra=notice_fields(notice))
             return None, False
-        self._faults.reached("after_claim")
-        receipt = await self._delivery.deliver(custody, notice, now)
-        self._faults.reached("after_post")
+        self.faults.reached("after_claim")
+        receipt = await self.delivery.deliver(custody, notice, now)
+        self.faults.reached("after_post")
         return receipt, receipt.answered
 
     async def _sent(self, custody: Custody, notice: Notice, receipt: DeliveryReceipt) -> None:
         # Read again: the delivery was awaited, and lateness counts to when it went through.
-        sent_at = self._clock.now()
-        await self._store.mark_sent(notice.id, sent_at, receipt.message_ts, receipt.message_channel)
+        sent_at = self.clock.now()
+        await self.store.mark_sent(notice.id, sent_at, receipt.message_ts, receipt.message_channel)
         if notice.kind is NoticeKind.EXPIRED and target_kind(notice.channel) is TargetKind.CHANNEL:
             # Our own expiry notice is out in this channel: Slack's backup copy of it there
             # (if this is the backup's channel) must not post too.
-            await self._store.bring_forward(
+            await self.store.bring_forward(
                 custody.id, NoticeKind.BACKUP_DELETE, sent_at, channel=backup_target(notice.channel)
             )
-            self._wake()
-        self._stats.sent += 1
-        if self._metrics is not None:
-            self._metrics.notice_sent(notice, sent_at - notice.due_at)
+            self.loop.wake()
+        self.loop.stats.sent += 1
+        if self.metrics is not None:
+            self.metrics.notice_sent(notice, sent_at - notice.due_at)
         lateness_ms = int((sent_at - notice.due_at).total_seconds() * 1000)
         log.info("notice.sent", extra={**notice_fields(notice), "lateness_ms": lateness_ms})
 
     def _target_recovered(self, target: str) -> None:
         """A delivery to ``target`` went through: its outage, if any, is over."""
         if target_kind(target) in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
-            self._stats.slack_auth_error = None  # Slack took the token
+            self.loop.stats.slack_auth_error = None  # Slack took the token
         place = outage_place(target)
         if self._failing_since.pop(place, None) is not None:
             self._alerted.discard(place)
             self._last_failure.pop(place, None)
             # The error shown is that of a target still failing, if any is.
-            self._stats.last_slack_error = next(reversed(self._last_failure.values()), None)
+            self.loop.stats.last_slack_error = next(reversed(self._last_failure.values()), None)
             log.info("target.recovered", extra={"channel": target})
 
     async def _expand(self, custody: Custody, step: Notice, now: datetime) -> None:
         """A chain level fell due: resolve who to page now and store their pages."""
-        pages = await self._expansion.pages_for(custody, step, now)
-        if await self._store.expand_step(step.id, pages, now):
+        pages = await self.expansion.pages_for(custody, step, now)
+        if await self.store.expand_step(step.id, pages, now):
             log.info(
                 "escalation.step_expanded",
                 extra={
@@ -253,15 +246,15 @@ class NoticeSender:
                     "pages": len(pages),
                 },
             )
-            self._wake()
+            self.loop.wake()
 
     async def _failed(self, custody: Custody, notice: Notice, failure: SendFailure) -> None:
         """Record the failure on the notice, pause its target on a 429, tell people if stuck."""
         # Read again: the failure came back from an awaited call (a timeout takes seconds),
         # and the retry and the outage count from when it did.
-        failed_at = self._clock.now()
+        failed_at = self.clock.now()
         retry_at = await self._record_failure(notice, failure, failed_at)
-        self._on_failure(notice, failure, retry_at)
+        self.loop.attempt_failed(notice, failure, retry_at)
         since = self._failing_since.setdefault(outage_place(notice.channel), failed_at)
         if failure.is_permanent or failed_at - since >= DELIVERY_ALERT_AFTER:
             await self._alert_once(custody, notice, failure, failed_at)
@@ -271,39 +264,39 @@ class NoticeSender:
     ) -> None:
         """Tell people a target is failing: once per outage, on a path that avoids it."""
         place = outage_place(notice.channel)
-        if self._alerts is None or place in self._alerted:
+        if self.alerts is None or place in self._alerted:
             return
-        alerts = self._alerts(custody, notice, failure.code, now)
+        alerts = self.alerts(custody, notice, failure.code, now)
         self._alerted.add(place)
         if alerts:
-            await self._store.add_notices(alerts)
+            await self.store.add_notices(alerts)
             log.error(
                 "notice.undeliverable_alerted",
                 extra={**notice_fields(notice), "error": failure.code, "alerts": len(alerts)},
             )
-            self._wake()
+            self.loop.wake()
 
     async def _record_failure(
         self, notice: Notice, failure: SendFailure, failed_at: datetime
     ) -> datetime:
         attempts = notice.attempts + 1
         retry_at = failed_at + retry_delay(failure, attempts)
-        await self._store.mark_failed(
+        await self.store.mark_failed(
             notice.id,
             error=failure.code,
             retry_at=retry_at,
             may_have_posted=failure.may_have_posted or notice.may_have_posted,
             attempts=attempts,
         )
-        self._stats.failed_attempts += 1
-        if self._metrics is not None:
-            self._metrics.delivery_failed(failure.code)
+        self.loop.stats.failed_attempts += 1
+        if self.metrics is not None:
+            self.metrics.delivery_failed(failure.code)
         place = outage_place(notice.channel)
         self._last_failure.pop(place, None)
         self._last_failure[place] = failure.code
-        self._stats.last_slack_error = failure.code
+        self.loop.stats.last_slack_error = failure.code
         if failure.is_auth_error:
-            self._stats.slack_auth_error = failure.code
+            self.loop.stats.slack_auth_error = failure.code
         level = logging.ERROR if failure.is_permanent else logging.WARNING
         log.log(
             level,
@@ -315,7 +308,7 @@ class NoticeSender:
                 "retry_at": retry_at.isoformat(),
             },
         )
-        self._wake()  # the retry time may be sooner than the sleep already computed
+        self.loop.wake()  # the retry time may be sooner than the sleep already computed
         return retry_at
 
     # --- what a crash or a failed attempt left in doubt ------------------------
@@ -358,15 +351,15 @@ class NoticeSender:
         if found is None:
             return False
         message_ts, channel = found
-        await self._store.mark_sent(notice.id, now, message_ts, channel)
-        self._stats.recovered += 1
+        await self.store.mark_sent(notice.id, now, message_ts, channel)
+        self.loop.stats.recovered += 1
         log.info(event, extra=notice_fields(notice))
         return True
 
     async def _already_scheduled(self, notice: Notice) -> tuple[str, str] | None:
         """The backup's scheduled message id and channel, if Slack holds it."""
         channel = outage_place(notice.channel)
-        for message in await self._history.scheduled_messages(channel):
+        for message in await self.history.scheduled_messages(channel):
             if custody_of_backup(str(message.get("text") or "")) == notice.custody_id:
                 return str(message.get("id")), channel
         return None
@@ -376,8 +369,8 @@ class NoticeSender:
         since = (notice.attempted_at or notice.due_at) - HISTORY_SKEW
         channel = notice.channel
         if target_kind(channel) is TargetKind.DIRECT_MESSAGE:
-            channel = await self._history.direct_message_channel(channel)  # U… → its D…
-        ts = await self._history.find_posted(
+            channel = await self.history.direct_message_channel(channel)  # U… → its D…
+        ts = await self.history.find_posted(
             channel,
             since,
             lambda message: carries_notice(message, notice.id),
@@ -394,11 +387,11 @@ class NoticeSender:
         (PagerDuty de-duplicates by ``dedup_key``, webhook receivers by event id).
         ``busy_targets`` is a live view of the targets whose sender is at work.
         """
-        for notice in await self._store.notices_in_flight():
+        for notice in await self.store.notices_in_flight():
             if notice.channel in busy_targets:
                 continue  # its sender is still at work on it
-            await self._store.mark_pending(
-                notice.id, may_have_posted=is_searchable(notice) and self._history_lookup
+            await self.store.mark_pending(
+                notice.id, may_have_posted=is_searchable(notice) and self.history_lookup
             )
             log.info("notice.recovered_in_flight", extra=notice_fields(notice))
 
