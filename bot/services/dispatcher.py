@@ -15,19 +15,14 @@ or closed, a fake clock moved). There is no polling interval.
 All of it runs in the store's delivery lane (``storage.lanes``): a burst of
 commands cannot hold back a due notice.
 
-Delivery is effectively once: a notice is marked ``sending`` before the Slack
-call and ``sent`` after it. A notice whose earlier attempt may have reached
-Slack (crash mid-send, timeout, 5xx) is first looked for in channel history by
-its ``notice_id`` metadata, and only posted if it is not there. A notice a
-crash left ``sending`` goes back to its target's queue marked "may have
-posted", so that lookup happens in its own target's sender, beside every other
-target's, never in front of them.
+Each notice is delivered effectively once by ``bot.services.notice_sender``,
+which records any fault of its send on the notice itself; a 429 pauses its
+target only. Only a failing store can stop a tick or a sender, and three of
+those in a row turn ``/healthz`` to ``degraded``.
 
-A fault belongs to the smallest thing it touched. Whatever goes wrong while
-one notice is sent (a Slack answer of any shape, a bug) is recorded on that
-notice, with its attempt and next attempt, and the sender goes on with the
-next; a 429 pauses its target only. Only a failing store can stop a tick or a
-sender, and three of those in a row turn ``/healthz`` to ``degraded``.
+The loop reads the clock once per tick and once when it works out how long to
+sleep; a target's sender reads it once per notice it takes up, because the
+notice before it may have waited seconds on Slack. Each send gets that ``now``.
 """
 
 from __future__ import annotations
@@ -37,13 +32,10 @@ import contextlib
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
 
-from bot.chat.notices import custody_of_backup
-from bot.core.model import URGENT_KINDS, Custody, Notice, NoticeKind
+from bot.core.model import Notice, NoticeKind
 from bot.core.notice_plan import triage
 from bot.core.rate_limit import (
     ChannelRateLimiter,
@@ -51,12 +43,20 @@ from bot.core.rate_limit import (
     TargetPauses,
     send_priority,
 )
-from bot.core.retry import DeliveryFailed, SendFailure, retry_delay
-from bot.core.targets import TargetKind, backup_target, outage_place, target_kind
+from bot.core.retry import SendFailure
+from bot.core.targets import TargetKind, target_kind
 from bot.ops.faults import FaultInjector
 from bot.ops.metrics import Metrics
 from bot.services.clock import Clock
-from bot.services.outbound import URGENT_CALL_TIMEOUT_SECONDS, DeliveryReceipt
+from bot.services.notice_sender import (
+    ChannelHistory,
+    DeliveryAlerts,
+    DispatcherStats,
+    NoticeDelivery,
+    NoticeSender,
+    StepExpansion,
+    notice_fields,
+)
 from storage.interface import CustodyStore
 from storage.lanes import delivery_lane
 
@@ -67,76 +67,6 @@ MAX_SLEEP = timedelta(seconds=30)
 BATCH_SIZE = 500
 # After a sender died of an unexpected error (not a Slack failure), wait this long.
 SENDER_RETRY_SECONDS = 1.0
-# History is searched from a little before the attempt, to allow for clock skew with Slack.
-HISTORY_SKEW = timedelta(seconds=30)
-# This many failed ticks, or failed senders, in a row make the loop an alarm in /healthz.
-FAILURES_BEFORE_DEGRADED = 3
-# A target that keeps failing this long (5xx, timeouts) is reported to people, as a refusal
-# that needs a person (channel_not_found, invalid_auth) is at once.
-DELIVERY_ALERT_AFTER = timedelta(seconds=30)
-
-
-class NoticeDelivery(Protocol):
-    """Delivers a notice to its target (``bot.services.outbound.Outbound``)."""
-
-    async def deliver(self, custody: Custody, notice: Notice, now: datetime) -> DeliveryReceipt: ...
-
-
-class ChannelHistory(Protocol):
-    """Where Slack shows what it already has: channel history, and scheduled messages."""
-
-    async def direct_message_channel(self, user_id: str) -> str: ...
-
-    async def scheduled_messages(self, channel: str | None = None) -> list[dict[str, Any]]: ...
-
-    async def find_posted(
-        self,
-        channel: str,
-        since: datetime,
-        matches: Callable[[dict[str, Any]], bool],
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109 - a per-call budget
-    ) -> str | None: ...
-
-
-# Plans the alert for a notice stuck on an error a person must fix (custody_plan).
-DeliveryAlerts = Callable[[Custody, Notice, str, datetime], list[Notice]]
-
-
-class StepExpansion(Protocol):
-    """Turns a due escalation step into pages (``bot.services.paging.StepExpander``)."""
-
-    async def pages_for(self, custody: Custody, step: Notice, now: datetime) -> list[Notice]: ...
-
-
-@dataclass
-class DispatcherStats:
-    """What the dispatcher has done since start; read by /healthz and /metrics."""
-
-    sent: int = 0
-    ticks: int = 0
-    failed_attempts: int = 0
-    skipped: int = 0
-    recovered: int = 0
-    last_tick_at: datetime | None = None
-    # The last delivery failure (a Slack answer, PagerDuty, a webhook); cleared by a success.
-    last_slack_error: str | None = None
-    # A refusal of the bot's token (invalid_auth, …); cleared by a successful Slack call.
-    slack_auth_error: str | None = None
-    tick_failures: int = 0
-    sender_failures: int = 0
-    ticks_failed_in_a_row: int = 0
-    senders_failed_in_a_row: int = 0
-    # The last exception that stopped a tick or a sender (a store error or a bug).
-    last_loop_error: str | None = None
-
-    @property
-    def degraded(self) -> bool:
-        """The loop keeps failing: ticks or senders, three or more times in a row."""
-        return (
-            self.ticks_failed_in_a_row >= FAILURES_BEFORE_DEGRADED
-            or self.senders_failed_in_a_row >= FAILURES_BEFORE_DEGRADED
-        )
 
 
 class Dispatcher:
@@ -153,29 +83,29 @@ class Dispatcher:
         limiter: ChannelRateLimiter | None = None,
         history_lookup: bool = True,
     ) -> None:
-        self._faults = faults or FaultInjector(None)
         self._limiter = limiter or ChannelRateLimiter()
         self._backup_limiter = SlidingWindowLimiter()
         self._pauses = TargetPauses()
-        # Off only to measure what it is worth (benchmark B4): resend without looking.
-        self._history_lookup = history_lookup
         self._metrics = metrics
-        self._alerts = alerts
         self._store = store
-        self._delivery = delivery
-        self._history = history
-        self._expansion = expansion
         self._clock = clock
+        self.stats = DispatcherStats()
+        self._sender = NoticeSender(
+            self,
+            store,
+            clock,
+            delivery,
+            history,
+            expansion,
+            metrics=metrics,
+            alerts=alerts,
+            faults=faults or FaultInjector(None),
+            history_lookup=history_lookup,
+        )
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # One sender task per target while it has notices in hand.
         self._senders: dict[str, asyncio.Task[None]] = {}
-        # Places failing now (a channel, a DM, PagerDuty…: ``outage_place``): since when, and
-        # whether people were told (one alert per outage).
-        self._failing_since: dict[str, datetime] = {}
-        self._alerted: set[str] = set()
-        # The last error of each failing target, latest last.
-        self._last_failure: dict[str, str] = {}
         # When the loop will next read the store by itself (None: it is reading now).
         self._next_read_at: datetime | None = None
         # True while a tick runs: the read that follows it will see anything added now.
@@ -183,7 +113,6 @@ class Dispatcher:
         # The earliest ready time of notices added while the loop read when to wake next.
         self._added_while_reading: datetime | None = None
         self._stopping = False
-        self.stats = DispatcherStats()
         clock.subscribe(self.wake)
 
     # --- lifecycle -------------------------------------------------------------
@@ -234,6 +163,7 @@ class Dispatcher:
         """
         if self._read_follows:
             return  # the loop reads the queue again before it sleeps
+        # Called by the desk, outside the loop: it has no ``now`` of the loop's to use.
         held = self._not_worth_reading(self._clock.now())
         # A held channel is read again when its sender finishes or its next token is free.
         ready_times = [n.ready_at() for n in notices if n.channel not in held]
@@ -256,9 +186,7 @@ class Dispatcher:
                 more_ready = await self.tick()
                 self.stats.ticks_failed_in_a_row = 0
                 if not more_ready:
-                    wait = await self._time_to_next()
-                    self._next_read_at = self._clock.now() + wait
-                    await self._sleep(wait)
+                    await self._sleep(await self._time_to_next())
             except Exception as error:  # keep the loop alive: a dead dispatcher loses notices
                 self._tick_failed(error)
                 await self._sleep(timedelta(seconds=1))
@@ -290,6 +218,7 @@ class Dispatcher:
         return {**self._held_channels(now), **self._backup_limiter.congested(now)}
 
     async def _time_to_next(self) -> timedelta:
+        """How long to sleep; from now on, notices added are compared with the wake time."""
         self._read_follows = False
         self._next_read_at = None
         self._added_while_reading = None
@@ -303,7 +232,9 @@ class Dispatcher:
             wait = min(wait, min(token_times) - now)
         if self._added_while_reading is not None:
             wait = min(wait, self._added_while_reading - now)
-        return min(max(wait, timedelta(0)), MAX_SLEEP)
+        wait = min(max(wait, timedelta(0)), MAX_SLEEP)
+        self._next_read_at = now + wait
+        return wait
 
     async def _sleep(self, delay: timedelta) -> None:
         if self._stopping or delay <= timedelta(0):
@@ -320,7 +251,7 @@ class Dispatcher:
         """
         # A notice ``sending`` outside a live sender was cut short by a crash, a forced
         # stop or an error; returned to its queue, it goes out (or is found) at once.
-        await self.recover_in_flight()
+        await self._sender.recover_in_flight(self._senders.keys())
         now = self._clock.now()
         self.stats.ticks += 1
         self.stats.last_tick_at = now
@@ -336,7 +267,7 @@ class Dispatcher:
             await self._store.skip_notices([n.id for n in plan.skip], "superseded")
             self.stats.skipped += len(plan.skip)
             for notice in plan.skip:
-                log.info("notice.skipped", extra=_notice_fields(notice))
+                log.info("notice.skipped", extra=notice_fields(notice))
         by_channel: dict[str, list[Notice]] = defaultdict(list)
         for notice in plan.send:
             by_channel[notice.channel].append(notice)
@@ -358,7 +289,7 @@ class Dispatcher:
             if notice.kind is NoticeKind.BACKUP and notice.channel in congested:
                 waiting[notice.channel].append(notice)
         for backups in waiting.values():
-            await self._queue_backups(backups)
+            await self._queue_backups(backups, now)
         return [n for n in ready if not (n.kind is NoticeKind.BACKUP and n.channel in waiting)]
 
     def _sender_done(self, channel: str, sender: asyncio.Task[None]) -> None:
@@ -390,26 +321,28 @@ class Dispatcher:
                 continue  # an earlier notice of this custody failed: keep the channel in order
             if notice.kind is NoticeKind.BACKUP and backups_queued:
                 continue
-            if self._is_backup_over_slack_limit(notice):
-                await self._queue_backups(in_order[position:])
+            # Read for each notice: the one before it may have waited seconds on Slack.
+            now = self._clock.now()
+            if self._is_backup_over_slack_limit(notice, now):
+                await self._queue_backups(in_order[position:], now)
                 backups_queued = True
                 continue  # deleting backups is not limited: those go on
-            if not self._may_post_now(notice):
+            if not self._may_post_now(notice, now):
                 return  # congested or paused: the rest waits for the next turn
-            if not await self._deliver(notice):
+            if not await self._sender.send(notice, now):
                 held_back.add(notice.custody_id)
 
-    def _is_backup_over_slack_limit(self, notice: Notice) -> bool:
+    def _is_backup_over_slack_limit(self, notice: Notice, now: datetime) -> bool:
         if notice.kind is not NoticeKind.BACKUP:
             return False
-        return not self._backup_limiter.try_acquire(notice.channel, self._clock.now())
+        return not self._backup_limiter.try_acquire(notice.channel, now)
 
-    async def _queue_backups(self, notices: Sequence[Notice]) -> None:
+    async def _queue_backups(self, notices: Sequence[Notice], now: datetime) -> None:
         """Slack takes 30 scheduled messages per channel per 5 minutes: the rest wait."""
         backups = [n for n in notices if n.kind is NoticeKind.BACKUP]
         if not backups:
             return
-        free_at = self._backup_limiter.free_at(backups[0].channel, self._clock.now())
+        free_at = self._backup_limiter.free_at(backups[0].channel, now)
         await self._store.defer_notices([n.id for n in backups], free_at)
         log.info(
             "backup.queued",
@@ -420,249 +353,21 @@ class Dispatcher:
             },
         )
 
-    def _may_post_now(self, notice: Notice) -> bool:
+    def _may_post_now(self, notice: Notice, now: datetime) -> bool:
         """Not paused by a 429, and under Slack's ~1 message/second per channel."""
-        now = self._clock.now()
         if self._pauses.is_paused(notice.channel, now):
             return False
         if target_kind(notice.channel) not in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
             return True
         return self._limiter.try_acquire(notice.channel, now)
 
-    # --- one notice ------------------------------------------------------------
-
-    async def _deliver(self, notice: Notice) -> bool:
-        """Send one notice; any failure is recorded on it. True if it needs nothing more.
-
-        Raises only if the store fails while recording what happened.
-        """
-        custody = await self._store.get_custody(notice.custody_id)
-        if custody is None:
-            await self._store.skip_notices([notice.id], "custody missing")
-            return True
-        try:
-            receipt, answered = await self._attempt(custody, notice)
-        except DeliveryFailed as error:
-            await self._failed(custody, notice, error.failure)
-            return False
-        except Exception as error:  # a bug or a store error, met while sending this one
-            log.exception("notice.send_raised", extra=_notice_fields(notice))
-            failure = SendFailure(_describe(error), may_have_posted=True)
-            await self._failed(custody, notice, failure)
-            return False
-        if receipt is not None:
-            await self._sent(custody, notice, receipt)
-        if answered:
-            self._target_recovered(notice.channel)
-        return True
-
-    async def _attempt(
-        self, custody: Custody, notice: Notice
-    ) -> tuple[DeliveryReceipt | None, bool]:
-        """Expand, find in history, or send.
-
-        Returns the receipt to record (None when there is nothing to record) and
-        whether the target answered this time (it is not failing any more).
-        """
-        target = target_kind(notice.channel)
-        if target is TargetKind.CHAIN_STEP:
-            await self._expand(custody, notice)
-            return None, False
-        if self._history_lookup and notice.may_have_posted and await self._found_in_history(notice):
-            return None, True
-        now = self._clock.now()
-        if not await self._store.mark_sending(notice.id, now):
-            # Skipped as superseded or cancelled by a closure since it was read.
-            log.info("notice.no_longer_pending", extra=_notice_fields(notice))
-            return None, False
-        self._faults.reached("after_claim")
-        receipt = await self._delivery.deliver(custody, notice, now)
-        self._faults.reached("after_post")
-        return receipt, receipt.answered
-
-    async def _sent(self, custody: Custody, notice: Notice, receipt: DeliveryReceipt) -> None:
-        sent_at = self._clock.now()
-        await self._store.mark_sent(notice.id, sent_at, receipt.message_ts, receipt.message_channel)
-        if notice.kind is NoticeKind.EXPIRED and target_kind(notice.channel) is TargetKind.CHANNEL:
-            # Our own expiry notice is out in this channel: Slack's backup copy of it there
-            # (if this is the backup's channel) must not post too.
-            await self._store.bring_forward(
-                custody.id, NoticeKind.BACKUP_DELETE, sent_at, channel=backup_target(notice.channel)
-            )
-            self.wake()
-        self.stats.sent += 1
-        if self._metrics is not None:
-            self._metrics.notice_sent(notice, sent_at - notice.due_at)
-        lateness_ms = int((sent_at - notice.due_at).total_seconds() * 1000)
-        log.info("notice.sent", extra={**_notice_fields(notice), "lateness_ms": lateness_ms})
-
-    def _target_recovered(self, target: str) -> None:
-        """A delivery to ``target`` went through: its outage, if any, is over."""
-        if target_kind(target) in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
-            self.stats.slack_auth_error = None  # Slack took the token
-        place = outage_place(target)
-        if self._failing_since.pop(place, None) is not None:
-            self._alerted.discard(place)
-            self._last_failure.pop(place, None)
-            # The error shown is that of a target still failing, if any is.
-            self.stats.last_slack_error = next(reversed(self._last_failure.values()), None)
-            log.info("target.recovered", extra={"channel": target})
-
-    async def _expand(self, custody: Custody, step: Notice) -> None:
-        """A chain level fell due: resolve who to page now and store their pages."""
-        now = self._clock.now()
-        pages = await self._expansion.pages_for(custody, step, now)
-        if await self._store.expand_step(step.id, pages, now):
-            log.info(
-                "escalation.step_expanded",
-                extra={
-                    **_notice_fields(step),
-                    "level": step.level,
-                    "round": step.round,
-                    "pages": len(pages),
-                },
-            )
-            self.wake()
-
-    async def _failed(self, custody: Custody, notice: Notice, failure: SendFailure) -> None:
-        """Record the failure on the notice, pause its target on a 429, tell people if stuck."""
-        retry_at = await self._record_failure(notice, failure)
+    def attempt_failed(self, notice: Notice, failure: SendFailure, retry_at: datetime) -> None:
+        """The sender failed to send ``notice``: a 429 pauses its target until the retry,
+        and a backup Slack did not take does not count towards the scheduling limit."""
         if failure.is_rate_limit:
             self._pauses.pause(notice.channel, retry_at)
         if notice.kind is NoticeKind.BACKUP and not failure.may_have_posted:
             self._backup_limiter.give_back(notice.channel)  # Slack did not count it either
-        now = self._clock.now()
-        since = self._failing_since.setdefault(outage_place(notice.channel), now)
-        if failure.is_permanent or now - since >= DELIVERY_ALERT_AFTER:
-            await self._alert_once(custody, notice, failure)
-
-    async def _alert_once(self, custody: Custody, notice: Notice, failure: SendFailure) -> None:
-        """Tell people a target is failing: once per outage, on a path that avoids it."""
-        place = outage_place(notice.channel)
-        if self._alerts is None or place in self._alerted:
-            return
-        alerts = self._alerts(custody, notice, failure.code, self._clock.now())
-        self._alerted.add(place)
-        if alerts:
-            await self._store.add_notices(alerts)
-            log.error(
-                "notice.undeliverable_alerted",
-                extra={**_notice_fields(notice), "error": failure.code, "alerts": len(alerts)},
-            )
-            self.wake()
-
-    async def _found_in_history(self, notice: Notice) -> bool:
-        """Like ``_already_there``, but a history we may not read means "post anyway".
-
-        A failure that may pass (a rate limit, a 5xx, a timeout) is raised so the
-        notice is retried; a refusal (say, a missing ``channels:history`` scope)
-        must not block the notice forever: a possible duplicate beats a lost expiry.
-        """
-        try:
-            return await self._already_there(notice)
-        except DeliveryFailed as error:
-            if not error.failure.is_permanent:
-                raise
-            log.warning(
-                "notice.history_unreadable",
-                extra={**_notice_fields(notice), "error": error.failure.code},
-            )
-            return False
-
-    async def _already_there(self, notice: Notice) -> bool:
-        """Look for the notice where Slack shows it; mark it sent if it is there.
-
-        A channel message or a page is looked for in history by its ``notice_id``
-        metadata; a backup in the channel's scheduled messages by the custody its text
-        names. Other targets have nothing to look in (PagerDuty and webhook receivers
-        de-duplicate a repeat themselves).
-        """
-        if is_searchable(notice):
-            if notice.kind is NoticeKind.BACKUP:
-                return await self._already_scheduled(notice)
-            return await self._already_posted(notice)
-        return False
-
-    async def _already_scheduled(self, notice: Notice) -> bool:
-        channel = outage_place(notice.channel)
-        for message in await self._history.scheduled_messages(channel):
-            if custody_of_backup(str(message.get("text") or "")) == notice.custody_id:
-                scheduled_id = str(message.get("id"))
-                await self._store.mark_sent(notice.id, self._clock.now(), scheduled_id, channel)
-                self.stats.recovered += 1
-                log.info("notice.found_scheduled", extra=_notice_fields(notice))
-                return True
-        return False
-
-    async def _already_posted(self, notice: Notice) -> bool:
-        """Look for the notice in channel history; mark it sent if it is there."""
-        since = (notice.attempted_at or notice.due_at) - HISTORY_SKEW
-        channel = notice.channel
-        if target_kind(channel) is TargetKind.DIRECT_MESSAGE:
-            channel = await self._history.direct_message_channel(channel)  # U… → its D…
-        ts = await self._history.find_posted(
-            channel,
-            since,
-            lambda message: _carries_notice(message, notice.id),
-            timeout=URGENT_CALL_TIMEOUT_SECONDS if notice.kind in URGENT_KINDS else None,
-        )
-        if ts is None:
-            return False
-        await self._store.mark_sent(notice.id, self._clock.now(), ts, channel)
-        self.stats.recovered += 1
-        log.info("notice.found_in_history", extra=_notice_fields(notice))
-        return True
-
-    async def _record_failure(self, notice: Notice, failure: SendFailure) -> datetime:
-        attempts = notice.attempts + 1
-        retry_at = self._clock.now() + retry_delay(failure, attempts)
-        await self._store.mark_failed(
-            notice.id,
-            error=failure.code,
-            retry_at=retry_at,
-            may_have_posted=failure.may_have_posted or notice.may_have_posted,
-            attempts=attempts,
-        )
-        self.stats.failed_attempts += 1
-        if self._metrics is not None:
-            self._metrics.delivery_failed(failure.code)
-        place = outage_place(notice.channel)
-        self._last_failure.pop(place, None)
-        self._last_failure[place] = failure.code
-        self.stats.last_slack_error = failure.code
-        if failure.is_auth_error:
-            self.stats.slack_auth_error = failure.code
-        level = logging.ERROR if failure.is_permanent else logging.WARNING
-        log.log(
-            level,
-            "notice.send_failed",
-            extra={
-                **_notice_fields(notice),
-                "error": failure.code,
-                "attempts": attempts,
-                "retry_at": retry_at.isoformat(),
-            },
-        )
-        self.wake()  # the retry time may be sooner than the sleep already computed
-        return retry_at
-
-    # --- restart ---------------------------------------------------------------
-
-    async def recover_in_flight(self) -> None:
-        """Return notices a crash left ``sending`` to their targets' queues.
-
-        One that may be in a Slack channel or DM is marked "may have posted": its
-        target's sender looks for it in history before posting, beside every other
-        target's sender. Elsewhere there is no history to search: it is sent again
-        (PagerDuty de-duplicates by ``dedup_key``, webhook receivers by event id).
-        """
-        for notice in await self._store.notices_in_flight():
-            if notice.channel in self._senders:
-                continue  # its sender is still at work on it
-            await self._store.mark_pending(
-                notice.id, may_have_posted=is_searchable(notice) and self._history_lookup
-            )
-            log.info("notice.recovered_in_flight", extra=_notice_fields(notice))
 
 
 async def _finish_or_cancel(tasks: Sequence[asyncio.Task[None]], seconds_left: float) -> None:
@@ -674,35 +379,6 @@ async def _finish_or_cancel(tasks: Sequence[asyncio.Task[None]], seconds_left: f
     await asyncio.gather(*unfinished, return_exceptions=True)
 
 
-def is_searchable(notice: Notice) -> bool:
-    """Whether Slack shows this notice somewhere the bot can look (so a resend can check)."""
-    kind = target_kind(notice.channel)
-    if kind is TargetKind.SLACK_BACKUP:
-        return notice.kind is NoticeKind.BACKUP
-    return kind in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE)
-
-
-def _carries_notice(message: dict[str, Any], notice_id: str) -> bool:
-    metadata = message.get("metadata")
-    payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
-    return isinstance(payload, dict) and payload.get("notice_id") == notice_id
-
-
-def _describe(error: BaseException) -> str:
-    """An exception as a short code: a notice's last error, or the loop's in /healthz."""
-    return f"unexpected:{type(error).__name__}"
-
-
 def _explain(error: BaseException) -> str:
     """An exception that stopped a tick or a sender, with its message, for /healthz."""
     return f"{type(error).__name__}: {str(error)[:200]}"
-
-
-def _notice_fields(notice: Notice) -> dict[str, Any]:
-    return {
-        "notice_id": notice.id,
-        "custody_id": notice.custody_id,
-        "kind": notice.kind.value,
-        "channel": notice.channel,
-        "due_at": notice.due_at.isoformat(),
-    }

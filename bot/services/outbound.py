@@ -78,22 +78,15 @@ _PAGERDUTY_ACTIONS = {
 }
 
 
+@dataclass(eq=False, repr=False)
 class Outbound:
     """Delivers one notice to its target; raises ``DeliveryFailed`` when it cannot."""
 
-    def __init__(
-        self,
-        config: Config,
-        slack: SlackPoster,
-        pagerduty: PagerDutySender,
-        webhooks: WebhookSender,
-        backups: BackupLookup,
-    ) -> None:
-        self._config = config
-        self._backups = backups
-        self._slack = slack
-        self._pagerduty = pagerduty
-        self._webhooks = webhooks
+    _config: Config
+    _slack: SlackPoster
+    _pagerduty: PagerDutySender
+    _webhooks: WebhookSender
+    _backups: BackupLookup
 
     def facility_of(self, custody: Custody) -> Facility:
         facility = self._config.facility(custody.facility_id)

@@ -1,0 +1,427 @@
+"""Delivers one notice effectively once: claim, deliver, record, and settle a crash.
+
+A notice is marked ``sending`` before the Slack call and ``sent`` after it. A
+notice whose earlier attempt may have reached Slack (crash mid-send, timeout,
+5xx) is first looked for in channel history by its ``notice_id`` metadata, and
+only posted if it is not there. A notice a crash left ``sending`` goes back to
+its target's queue marked "may have posted", so that lookup happens in its own
+target's sender, beside every other target's, never in front of them.
+
+A fault belongs to the smallest thing it touched. Whatever goes wrong while
+one notice is sent (a Slack answer of any shape, a bug) is recorded on that
+notice, with its attempt and next attempt, and the sender goes on with the
+next; a 429 pauses its target only. Only a failing store can stop a tick or a
+sender (``bot.services.dispatcher`` keeps those apart).
+
+Each send takes ``now`` from its caller, the dispatcher's per-target loop. The
+clock is read again here only after an awaited call to the far end, when the
+time that matters is when that call came back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection
+from dataclasses import KW_ONLY, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.chat.notices import custody_of_backup
+from bot.core.model import URGENT_KINDS, Custody, Notice, NoticeKind
+from bot.core.retry import DeliveryFailed, SendFailure, retry_delay
+from bot.core.targets import TargetKind, backup_target, outage_place, target_kind
+from bot.ops.faults import FaultInjector
+from bot.ops.metrics import Metrics
+from bot.services.clock import Clock
+from bot.services.outbound import URGENT_CALL_TIMEOUT_SECONDS, DeliveryReceipt
+from storage.interface import CustodyStore
+
+log = logging.getLogger("wso.dispatcher")
+
+# History is searched from a little before the attempt, to allow for clock skew with Slack.
+HISTORY_SKEW = timedelta(seconds=30)
+# This many failed ticks, or failed senders, in a row make the loop an alarm in /healthz.
+FAILURES_BEFORE_DEGRADED = 3
+# A target that keeps failing this long (5xx, timeouts) is reported to people, as a refusal
+# that needs a person (channel_not_found, invalid_auth) is at once.
+DELIVERY_ALERT_AFTER = timedelta(seconds=30)
+
+
+class NoticeDelivery(Protocol):
+    """Delivers a notice to its target (``bot.services.outbound.Outbound``)."""
+
+    async def deliver(self, custody: Custody, notice: Notice, now: datetime) -> DeliveryReceipt: ...
+
+
+class ChannelHistory(Protocol):
+    """Where Slack shows what it already has: channel history, and scheduled messages."""
+
+    async def direct_message_channel(self, user_id: str) -> str: ...
+
+    async def scheduled_messages(self, channel: str | None = None) -> list[dict[str, Any]]: ...
+
+    async def find_posted(
+        self,
+        channel: str,
+        since: datetime,
+        matches: Callable[[dict[str, Any]], bool],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-call budget
+    ) -> str | None: ...
+
+
+# Plans the alert for a notice stuck on an error a person must fix (custody_plan).
+DeliveryAlerts = Callable[[Custody, Notice, str, datetime], list[Notice]]
+
+
+class SenderLoop(Protocol):
+    """The loop that runs the sender (``bot.services.dispatcher.Dispatcher``)."""
+
+    stats: DispatcherStats
+
+    def wake(self) -> None: ...
+
+    def attempt_failed(self, notice: Notice, failure: SendFailure, retry_at: datetime) -> None:
+        """A send failed and is retried at ``retry_at``: the loop holds its target if it must."""
+
+
+class StepExpansion(Protocol):
+    """Turns a due escalation step into pages (``bot.services.paging.StepExpander``)."""
+
+    async def pages_for(self, custody: Custody, step: Notice, now: datetime) -> list[Notice]: ...
+
+
+@dataclass
+class DispatcherStats:
+    """What the dispatcher has done since start; read by /healthz and /metrics."""
+
+    sent: int = 0
+    ticks: int = 0
+    failed_attempts: int = 0
+    skipped: int = 0
+    recovered: int = 0
+    last_tick_at: datetime | None = None
+    # The last delivery failure (a Slack answer, PagerDuty, a webhook); cleared by a success.
+    last_slack_error: str | None = None
+    # A refusal of the bot's token (invalid_auth, …); cleared by a successful Slack call.
+    slack_auth_error: str | None = None
+    tick_failures: int = 0
+    sender_failures: int = 0
+    ticks_failed_in_a_row: int = 0
+    senders_failed_in_a_row: int = 0
+    # The last exception that stopped a tick or a sender (a store error or a bug).
+    last_loop_error: str | None = None
+
+    @property
+    def degraded(self) -> bool:
+        """The loop keeps failing: ticks or senders, three or more times in a row."""
+        return (
+            self.ticks_failed_in_a_row >= FAILURES_BEFORE_DEGRADED
+            or self.senders_failed_in_a_row >= FAILURES_BEFORE_DEGRADED
+        )
+
+
+@dataclass(eq=False, repr=False)
+class NoticeSender:
+    """Sends one notice at a time for the dispatcher's per-target senders.
+
+    It owns what outlives one notice: which places are failing and since when, and
+    whether people were told. Which targets are held is the loop's: it is told of
+    each failed attempt, and woken when the queue may have changed.
+    """
+
+    loop: SenderLoop
+    store: CustodyStore
+    clock: Clock
+    delivery: NoticeDelivery
+    history: ChannelHistory
+    expansion: StepExpansion
+    _: KW_ONLY
+    metrics: Metrics | None = None
+    alerts: DeliveryAlerts | None = None
+    faults: FaultInjector = field(default_factory=lambda: FaultInjector(None))
+    # Off only to measure what it is worth (benchmark B4): resend without looking.
+    history_lookup: bool = True
+    # Places failing now (a channel, a DM, PagerDuty…: ``outage_place``): since when, and
+    # whether people were told (one alert per outage).
+    _failing_since: dict[str, datetime] = field(default_factory=dict, init=False)
+    _alerted: set[str] = field(default_factory=set, init=False)
+    # The last error of each failing target, latest last.
+    _last_failure: dict[str, str] = field(default_factory=dict, init=False)
+
+    # --- one notice ------------------------------------------------------------
+
+    async def send(self, notice: Notice, now: datetime) -> bool:
+        """Send one notice; any failure is recorded on it. True if it needs nothing more.
+
+        ``now`` is when its target's sender took it up. Raises only if the store fails
+        while recording what happened.
+        """
+        custody = await self.store.get_custody(notice.custody_id)
+        if custody is None:
+            await self.store.skip_notices([notice.id], "custody missing")
+            return True
+        try:
+            receipt, answered = await self._attempt(custody, notice, now)
+        except DeliveryFailed as error:
+            await self._failed(custody, notice, error.failure)
+            return False
+        except Exception as error:  # a bug or a store error, met while sending this one
+            log.exception("notice.send_raised", extra=notice_fields(notice))
+            failure = SendFailure(_describe(error), may_have_posted=True)
+            await self._failed(custody, notice, failure)
+            return False
+        if receipt is not None:
+            await self._sent(custody, notice, receipt)
+        if answered:
+            self._target_recovered(notice.channel)
+        return True
+
+    async def _attempt(
+        self, custody: Custody, notice: Notice, now: datetime
+    ) -> tuple[DeliveryReceipt | None, bool]:
+        """Expand, find in history, or send.
+
+        Returns the receipt to record (None when there is nothing to record) and
+        whether the target answered this time (it is not failing any more).
+        """
+        target = target_kind(notice.channel)
+        if target is TargetKind.CHAIN_STEP:
+            await self._expand(custody, notice, now)
+            return None, False
+        if self.history_lookup and notice.may_have_posted:
+            if await self._found_in_history(notice, now):
+                return None, True
+            # Read again: the lookup waited on Slack, and the claim and the message say
+            # the time of the post.
+            now = self.clock.now()
+        if not await self.store.mark_sending(notice.id, now):
+            # Skipped as superseded or cancelled by a closure since it was read.
+            log.info("notice.no_longer_pending", extra=notice_fields(notice))
+            return None, False
+        self.faults.reached("after_claim")
+        receipt = await self.delivery.deliver(custody, notice, now)
+        self.faults.reached("after_post")
+        return receipt, receipt.answered
+
+    async def _sent(self, custody: Custody, notice: Notice, receipt: DeliveryReceipt) -> None:
+        # Read again: the delivery was awaited, and lateness counts to when it went through.
+        sent_at = self.clock.now()
+        await self.store.mark_sent(notice.id, sent_at, receipt.message_ts, receipt.message_channel)
+        if notice.kind is NoticeKind.EXPIRED and target_kind(notice.channel) is TargetKind.CHANNEL:
+            # Our own expiry notice is out in this channel: Slack's backup copy of it there
+            # (if this is the backup's channel) must not post too.
+            await self.store.bring_forward(
+                custody.id, NoticeKind.BACKUP_DELETE, sent_at, channel=backup_target(notice.channel)
+            )
+            self.loop.wake()
+        self.loop.stats.sent += 1
+        if self.metrics is not None:
+            self.metrics.notice_sent(notice, sent_at - notice.due_at)
+        lateness_ms = int((sent_at - notice.due_at).total_seconds() * 1000)
+        log.info("notice.sent", extra={**notice_fields(notice), "lateness_ms": lateness_ms})
+
+    def _target_recovered(self, target: str) -> None:
+        """A delivery to ``target`` went through: its outage, if any, is over."""
+        if target_kind(target) in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
+            self.loop.stats.slack_auth_error = None  # Slack took the token
+        place = outage_place(target)
+        if self._failing_since.pop(place, None) is not None:
+            self._alerted.discard(place)
+            self._last_failure.pop(place, None)
+            # The error shown is that of a target still failing, if any is.
+            self.loop.stats.last_slack_error = next(reversed(self._last_failure.values()), None)
+            log.info("target.recovered", extra={"channel": target})
+
+    async def _expand(self, custody: Custody, step: Notice, now: datetime) -> None:
+        """A chain level fell due: resolve who to page now and store their pages."""
+        pages = await self.expansion.pages_for(custody, step, now)
+        if await self.store.expand_step(step.id, pages, now):
+            log.info(
+                "escalation.step_expanded",
+                extra={
+                    **notice_fields(step),
+                    "level": step.level,
+                    "round": step.round,
+                    "pages": len(pages),
+                },
+            )
+            self.loop.wake()
+
+    async def _failed(self, custody: Custody, notice: Notice, failure: SendFailure) -> None:
+        """Record the failure on the notice, pause its target on a 429, tell people if stuck."""
+        # Read again: the failure came back from an awaited call (a timeout takes seconds),
+        # and the retry and the outage count from when it did.
+        failed_at = self.clock.now()
+        retry_at = await self._record_failure(notice, failure, failed_at)
+        self.loop.attempt_failed(notice, failure, retry_at)
+        since = self._failing_since.setdefault(outage_place(notice.channel), failed_at)
+        if failure.is_permanent or failed_at - since >= DELIVERY_ALERT_AFTER:
+            await self._alert_once(custody, notice, failure, failed_at)
+
+    async def _alert_once(
+        self, custody: Custody, notice: Notice, failure: SendFailure, now: datetime
+    ) -> None:
+        """Tell people a target is failing: once per outage, on a path that avoids it."""
+        place = outage_place(notice.channel)
+        if self.alerts is None or place in self._alerted:
+            return
+        alerts = self.alerts(custody, notice, failure.code, now)
+        self._alerted.add(place)
+        if alerts:
+            await self.store.add_notices(alerts)
+            log.error(
+                "notice.undeliverable_alerted",
+                extra={**notice_fields(notice), "error": failure.code, "alerts": len(alerts)},
+            )
+            self.loop.wake()
+
+    async def _record_failure(
+        self, notice: Notice, failure: SendFailure, failed_at: datetime
+    ) -> datetime:
+        attempts = notice.attempts + 1
+        retry_at = failed_at + retry_delay(failure, attempts)
+        await self.store.mark_failed(
+            notice.id,
+            error=failure.code,
+            retry_at=retry_at,
+            may_have_posted=failure.may_have_posted or notice.may_have_posted,
+            attempts=attempts,
+        )
+        self.loop.stats.failed_attempts += 1
+        if self.metrics is not None:
+            self.metrics.delivery_failed(failure.code)
+        place = outage_place(notice.channel)
+        self._last_failure.pop(place, None)
+        self._last_failure[place] = failure.code
+        self.loop.stats.last_slack_error = failure.code
+        if failure.is_auth_error:
+            self.loop.stats.slack_auth_error = failure.code
+        level = logging.ERROR if failure.is_permanent else logging.WARNING
+        log.log(
+            level,
+            "notice.send_failed",
+            extra={
+                **notice_fields(notice),
+                "error": failure.code,
+                "attempts": attempts,
+                "retry_at": retry_at.isoformat(),
+            },
+        )
+        self.loop.wake()  # the retry time may be sooner than the sleep already computed
+        return retry_at
+
+    # --- what a crash or a failed attempt left in doubt ------------------------
+
+    async def _found_in_history(self, notice: Notice, now: datetime) -> bool:
+        """Like ``_already_there``, but a history we may not read means "post anyway".
+
+        A failure that may pass (a rate limit, a 5xx, a timeout) is raised so the
+        notice is retried; a refusal (say, a missing ``channels:history`` scope)
+        must not block the notice forever: a possible duplicate beats a lost expiry.
+        """
+        try:
+            return await self._already_there(notice, now)
+        except DeliveryFailed as error:
+            if not error.failure.is_permanent:
+                raise
+            log.warning(
+                "notice.history_unreadable",
+                extra={**notice_fields(notice), "error": error.failure.code},
+            )
+            return False
+
+    async def _already_there(self, notice: Notice, now: datetime) -> bool:
+        """Look for the notice where Slack shows it; mark it sent at ``now`` if it is there.
+
+        A channel message or a page is looked for in history by its ``notice_id``
+        metadata; a backup in the channel's scheduled messages by the custody its text
+        names. Other targets have nothing to look in (PagerDuty and webhook receivers
+        de-duplicate a repeat themselves). A notice found was posted before the look
+        began, so the time it is marked sent is the time its sender took it up.
+        """
+        if not is_searchable(notice):
+            return False
+        if notice.kind is NoticeKind.BACKUP:
+            found = await self._already_scheduled(notice)
+            event = "notice.found_scheduled"
+        else:
+            found = await self._already_posted(notice)
+            event = "notice.found_in_history"
+        if found is None:
+            return False
+        message_ts, channel = found
+        await self.store.mark_sent(notice.id, now, message_ts, channel)
+        self.loop.stats.recovered += 1
+        log.info(event, extra=notice_fields(notice))
+        return True
+
+    async def _already_scheduled(self, notice: Notice) -> tuple[str, str] | None:
+        """The backup's scheduled message id and channel, if Slack holds it."""
+        channel = outage_place(notice.channel)
+        for message in await self.history.scheduled_messages(channel):
+            if custody_of_backup(str(message.get("text") or "")) == notice.custody_id:
+                return str(message.get("id")), channel
+        return None
+
+    async def _already_posted(self, notice: Notice) -> tuple[str, str] | None:
+        """The notice's ts and channel in channel history, if it is there."""
+        since = (notice.attempted_at or notice.due_at) - HISTORY_SKEW
+        channel = notice.channel
+        if target_kind(channel) is TargetKind.DIRECT_MESSAGE:
+            channel = await self.history.direct_message_channel(channel)  # U… → its D…
+        ts = await self.history.find_posted(
+            channel,
+            since,
+            lambda message: carries_notice(message, notice.id),
+            timeout=URGENT_CALL_TIMEOUT_SECONDS if notice.kind in URGENT_KINDS else None,
+        )
+        return None if ts is None else (ts, channel)
+
+    async def recover_in_flight(self, busy_targets: Collection[str]) -> None:
+        """Return notices a crash left ``sending`` to their targets' queues.
+
+        One that may be in a Slack channel or DM is marked "may have posted": its
+        target's sender looks for it in history before posting, beside every other
+        target's sender. Elsewhere there is no history to search: it is sent again
+        (PagerDuty de-duplicates by ``dedup_key``, webhook receivers by event id).
+        ``busy_targets`` is a live view of the targets whose sender is at work.
+        """
+        for notice in await self.store.notices_in_flight():
+            if notice.channel in busy_targets:
+                continue  # its sender is still at work on it
+            await self.store.mark_pending(
+                notice.id, may_have_posted=is_searchable(notice) and self.history_lookup
+            )
+            log.info("notice.recovered_in_flight", extra=notice_fields(notice))
+
+
+def is_searchable(notice: Notice) -> bool:
+    """Whether Slack shows this notice somewhere the bot can look (so a resend can check)."""
+    kind = target_kind(notice.channel)
+    if kind is TargetKind.SLACK_BACKUP:
+        return notice.kind is NoticeKind.BACKUP
+    return kind in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE)
+
+
+def carries_notice(message: dict[str, Any], notice_id: str) -> bool:
+    """Whether a message from channel history is this notice (its ``notice_id`` metadata)."""
+    metadata = message.get("metadata")
+    payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+    return isinstance(payload, dict) and payload.get("notice_id") == notice_id
+
+
+def _describe(error: BaseException) -> str:
+    """An exception as a short code: a notice's last error, or the loop's in /healthz."""
+    return f"unexpected:{type(error).__name__}"
+
+
+def notice_fields(notice: Notice) -> dict[str, Any]:
+    """A notice's log fields (never the custody's booking or A-number)."""
+    return {
+        "notice_id": notice.id,
+        "custody_id": notice.custody_id,
+        "kind": notice.kind.value,
+        "channel": notice.channel,
+        "due_at": notice.due_at.isoformat(),
+    }
