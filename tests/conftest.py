@@ -36,6 +36,9 @@ JAIL = "C0JAIL"
 ICE = "C0ICE"
 # Saturday 2026-11-28 14:00 in Chicago (CST, UTC-6).
 START = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
+# The unit tables' custody: arrested at START, its window ending Monday 14:00 CST.
+ARRESTED = START
+DEADLINE = ARRESTED + CUSTODY_WINDOW
 
 
 def config_document(**overrides: Any) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -18,11 +18,9 @@ from bot.core.acknowledgement import (
     pages_to_answer,
     private_reply_channel,
 )
-from bot.core.model import CUSTODY_WINDOW, Custody, Notice, NoticeKind, NoticeState
-from tests.conftest import DESK_STAFF, OFFICER, STRANGER, config_document
+from bot.core.model import Custody, Notice, NoticeKind, NoticeState
+from tests.conftest import ARRESTED, DEADLINE, DESK_STAFF, OFFICER, STRANGER, config_document
 
-ARRESTED = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
-DEADLINE = ARRESTED + CUSTODY_WINDOW
 CUSTODY = Custody("c1", "county-jail", "B-1", ARRESTED, DEADLINE, "U0AAA", ARRESTED)
 SERGEANT = "U0SGT"
 

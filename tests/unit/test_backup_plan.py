@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -15,11 +15,9 @@ from bot.core.backup_plan import (
     worth_scheduling,
 )
 from bot.core.facility import Reminders
-from bot.core.model import CUSTODY_WINDOW, NoticeKind
-from tests.conftest import county_jail, custody
+from bot.core.model import NoticeKind
+from tests.conftest import ARRESTED, DEADLINE, county_jail, custody
 
-ARRESTED = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
-DEADLINE = ARRESTED + CUSTODY_WINDOW
 S = timedelta(seconds=1)
 CUSTODY = custody(ARRESTED)
 FACILITY = county_jail()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -17,10 +17,8 @@ from bot.core.escalation import (
     plan_pages,
 )
 from bot.core.model import NoticeKind
-from tests.conftest import custody
+from tests.conftest import ARRESTED, DEADLINE, custody
 
-ARRESTED = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
-DEADLINE = ARRESTED + timedelta(hours=48)
 MIN = timedelta(minutes=1)
 CUSTODY = custody(ARRESTED, facility_id="jail")
 SGT = ChainLevel(("U0SGT",), timedelta(0))

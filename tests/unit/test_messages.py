@@ -32,12 +32,9 @@ from bot.core.model import (
     WarrantForm,
 )
 from bot.core.notice_plan import LATE_AFTER
-from tests.conftest import ICE, JAIL, OFFICER, config_document
+from tests.conftest import ARRESTED, DEADLINE, ICE, JAIL, OFFICER, config_document
 
 DESK = "U0DESK"
-# Saturday 2026-11-28 14:00 CST.
-ARRESTED = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
-DEADLINE = ARRESTED + CUSTODY_WINDOW  # Monday 2026-11-30 14:00 CST
 HOSTILE = "<!channel> ask <@U123> & <#C999|x> <https://evil.example|click>"
 
 FACILITY = parse_config(config_document(), source="test").facilities[0]

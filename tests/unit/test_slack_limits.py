@@ -9,7 +9,7 @@ neither bounds (a coverage warning listing many gaps, Slack's own error codes) t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -28,8 +28,8 @@ from bot.config import (
     parse_config,
 )
 from bot.core.durations import format_duration
-from bot.core.model import CUSTODY_WINDOW, Custody, CustodyState, Notice, NoticeKind, WarrantForm
-from tests.conftest import config_document
+from bot.core.model import Custody, CustodyState, Notice, NoticeKind, WarrantForm
+from tests.conftest import ARRESTED, DEADLINE, config_document
 
 # Slack's limits (see /work/shared/SLACK_NOTES.md and Slack's Block Kit reference).
 MESSAGE_TEXT_CHARS = 40_000
@@ -46,8 +46,6 @@ WORST_NAME = "&" * MAX_FACILITY_NAME_CHARS
 LONGEST_ID = "f" * 64  # facility and schedule ids: [a-z0-9][a-z0-9_-]{0,63}
 LONGEST_CHANNEL = "C" + "Z" * 31
 LONGEST_USER = "U" + "Z" * 31
-ARRESTED = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
-DEADLINE = ARRESTED + CUSTODY_WINDOW
 CLOSED = DEADLINE + timedelta(hours=30)
 ACKED = DEADLINE + timedelta(minutes=5)
 
