@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.escalation import EXPIRY_CHAIN, ICE_CHAIN, plan_pages
+from bot.core.escalation import plan_pages
 from bot.core.model import (
     CUSTODY_WINDOW,
     AuditEntry,
@@ -35,6 +35,7 @@ from bot.core.model import (
     WarrantForm,
 )
 from bot.core.notice_plan import plan_closing_notices, plan_notices
+from bot.core.targets import EXPIRY_CHAIN, ICE_CHAIN
 from storage.interface import (
     AlreadyAcknowledged,
     CustodyNotOpen,
@@ -2112,7 +2113,7 @@ async def test_sqlite_migrates_a_version_1_database(tmp_path: Path) -> None:
         await store.add_oncall_override(override, make_audit(None, "oncall_override", at))
         assert await store.oncall_overrides("ice-duty", at) == [override]
 
-    assert SCHEMA_VERSION == 2
+    assert SCHEMA_VERSION == 3
     assert _raw_query(path, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
     async with opened(build) as reopened:
         assert await reopened.get_custody(old.id) == acked
