@@ -143,6 +143,16 @@ class CustodyStore(Protocol):
         """
         ...
 
+    async def add_custodies(
+        self, arrests: Sequence[tuple[Custody, Sequence[Notice], AuditEntry]]
+    ) -> None:
+        """Store many arrests (custody, notices, audit entry) in one transaction: all or none.
+
+        For building data sets (the benchmarks). Raises ``DuplicateOpenCustody``
+        (storing none) when one's booking is open already at its facility.
+        """
+        ...
+
     async def close_custody(
         self,
         custody_id: str,

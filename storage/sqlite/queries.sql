@@ -209,3 +209,6 @@ UPDATE notices SET target_kind = CASE
         ELSE 'channel'
     END
     WHERE target_kind IS NULL
+
+-- name: custodies_of_facility
+SELECT * FROM custodies WHERE facility_id = ? ORDER BY logged_at, rowid

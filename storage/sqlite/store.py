@@ -13,7 +13,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.core.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind, NoticeState
+from bot.core.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind
 from storage.interface import (
     AlreadyAcknowledged,
     Clock,
@@ -195,11 +195,6 @@ class SqliteCustodyStore:
         rows = await self._fetch_all(QUERIES["oldest_overdue_due_at"], (to_db_time(now),))
         return maybe_time(rows[0]["due_at"])
 
-    async def count_unsent_due(self, now: datetime) -> int:
-        """Notices due by ``now`` and not yet sent (pending or sending), of every kind."""
-        rows = await self._fetch_all(QUERIES["count_unsent_due"], (to_db_time(now),))
-        return int(rows[0]["n"])
-
     async def count_failing_notices(
         self, error_codes: Collection[str], error_prefixes: Collection[str] = ()
     ) -> int:
@@ -215,11 +210,6 @@ class SqliteCustodyStore:
 
     async def notices_for(self, custody_id: str) -> list[Notice]:
         rows = await self._fetch_all(QUERIES["notices_of_custody"], (custody_id,))
-        return [notice_from_row(row) for row in rows]
-
-    async def notices_in_states(self, states: Collection[NoticeState]) -> list[Notice]:
-        """Every notice in one of ``states``, in the order they were stored (accounting)."""
-        rows = await self._fetch_all(QUERIES["notices_by_state"], (json_list(states),))
         return [notice_from_row(row) for row in rows]
 
     async def mark_sending(self, notice_id: str, at: datetime) -> bool:
