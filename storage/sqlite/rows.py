@@ -8,21 +8,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from bot.core.model import (
-    AuditEntry,
-    CountingRule,
-    Custody,
-    CustodyState,
-    Notice,
-    NoticeKind,
-    NoticeState,
-    WarrantForm,
-)
+from bot.core import model
 from bot.core.targets import TargetKind
 from storage.interface import OncallOverrideRecord
+
+T = TypeVar("T")
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _NO_OFFSET = timedelta(0)
@@ -51,75 +46,63 @@ def maybe_db_time(value: datetime | None) -> str | None:
     return None if value is None else to_db_time(value)
 
 
-def custody_from_row(row: sqlite3.Row) -> Custody:
-    return Custody(
-        id=row["id"],
-        facility_id=row["facility_id"],
-        booking=row["booking"],
-        warrant_form=WarrantForm(row["warrant_form"]) if row["warrant_form"] else None,
-        warrant_number=row["warrant_number"],
-        arrested_at=from_db_time(row["arrested_at"]),
-        deadline=from_db_time(row["deadline"]),
-        counting_rule=CountingRule(row["counting_rule"]),
-        logged_by=row["logged_by"],
-        logged_at=from_db_time(row["logged_at"]),
-        state=CustodyState(row["state"]),
-        closed_at=maybe_time(row["closed_at"]),
-        closed_by=row["closed_by"],
-        close_reason=row["close_reason"],
-        acknowledged_at=maybe_time(row["acknowledged_at"]),
-        acknowledged_by=row["acknowledged_by"],
-        coverage_warning=row["coverage_warning"],
-    )
+Converter = Callable[[Any], Any]
 
 
-def notice_from_row(row: sqlite3.Row) -> Notice:
-    return Notice(
-        id=row["id"],
-        custody_id=row["custody_id"],
-        kind=NoticeKind(row["kind"]),
-        channel=row["channel"],
-        due_at=from_db_time(row["due_at"]),
-        lead_seconds=row["lead_seconds"],
-        seq=row["seq"],
-        state=NoticeState(row["state"]),
-        attempts=row["attempts"],
-        next_attempt_at=maybe_time(row["next_attempt_at"]),
-        attempted_at=maybe_time(row["attempted_at"]),
-        sent_at=maybe_time(row["sent_at"]),
-        message_ts=row["message_ts"],
-        last_error=row["last_error"],
-        may_have_posted=bool(row["may_have_posted"]),
-        level=row["level"],
-        round=row["round"],
-        message_channel=row["message_channel"],
-        detail=json.loads(row["detail"]) if row["detail"] else {},
-        target_kind=TargetKind(row["target_kind"]),
-    )
+def _json_detail(text: str | None) -> dict[str, Any]:
+    return json.loads(text) if text else {}
 
 
-def audit_from_row(row: sqlite3.Row) -> AuditEntry:
-    return AuditEntry(
-        at=from_db_time(row["at"]),
-        actor=row["actor"],
-        action=row["action"],
-        custody_id=row["custody_id"],
-        detail=json.loads(row["detail"]),
-    )
+def _optional(convert: Converter) -> Converter:
+    return lambda value: None if value is None else convert(value)
 
 
-def override_from_row(row: sqlite3.Row) -> OncallOverrideRecord:
-    return OncallOverrideRecord(
-        schedule_id=row["schedule_id"],
-        user_id=row["user_id"],
-        starts_at=from_db_time(row["starts_at"]),
-        ends_at=from_db_time(row["ends_at"]),
-        created_by=row["created_by"],
-        created_at=from_db_time(row["created_at"]),
-    )
+def _reader(
+    model: Callable[..., T], converters: dict[str, Converter]
+) -> Callable[[sqlite3.Row], T]:
+    """A row reader for ``model``: each field from its column, converted where named."""
+    names = tuple(field.name for field in fields(model))  # type: ignore[arg-type]
+    plan = tuple((name, converters.get(name)) for name in names)
+
+    def from_row(row: sqlite3.Row) -> T:
+        return model(
+            **{name: row[name] if convert is None else convert(row[name]) for name, convert in plan}
+        )
+
+    return from_row
 
 
-def custody_row(custody: Custody) -> tuple[Any, ...]:
+_time = _optional(from_db_time)
+
+custody_from_row = _reader(
+    model.Custody,
+    {
+        "warrant_form": lambda value: model.WarrantForm(value) if value else None,
+        "counting_rule": model.CountingRule,
+        "state": model.CustodyState,
+        **dict.fromkeys(
+            ("arrested_at", "deadline", "logged_at", "closed_at", "acknowledged_at"), _time
+        ),
+    },
+)
+notice_from_row = _reader(
+    model.Notice,
+    {
+        "kind": model.NoticeKind,
+        "state": model.NoticeState,
+        "may_have_posted": bool,
+        "detail": _json_detail,
+        "target_kind": TargetKind,
+        **dict.fromkeys(("due_at", "next_attempt_at", "attempted_at", "sent_at"), _time),
+    },
+)
+audit_from_row = _reader(model.AuditEntry, {"at": from_db_time, "detail": json.loads})
+override_from_row = _reader(
+    OncallOverrideRecord, dict.fromkeys(("starts_at", "ends_at", "created_at"), from_db_time)
+)
+
+
+def custody_row(custody: model.Custody) -> tuple[Any, ...]:
     """Parameters of ``insert_custody``."""
     return (
         custody.id,
@@ -137,7 +120,7 @@ def custody_row(custody: Custody) -> tuple[Any, ...]:
     )
 
 
-def notice_row(notice: Notice) -> tuple[Any, ...]:
+def notice_row(notice: model.Notice) -> tuple[Any, ...]:
     """Parameters of ``insert_notice``: the target's kind is stored beside its address."""
     return (
         notice.id,
@@ -157,7 +140,7 @@ def notice_row(notice: Notice) -> tuple[Any, ...]:
     )
 
 
-def audit_row(entry: AuditEntry) -> tuple[Any, ...]:
+def audit_row(entry: model.AuditEntry) -> tuple[Any, ...]:
     """Parameters of ``insert_audit``."""
     return (
         to_db_time(entry.at),
