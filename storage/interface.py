@@ -1,8 +1,8 @@
 """The storage seam: everything the bot asks of a database.
 
-SQLite implements it today (``storage.sqlite_store``); a PostgreSQL store for
+SQLite implements it today (``storage.sqlite``); a PostgreSQL store for
 several replicas will implement the same protocol and pass the same contract
-suite (``tests/test_store_contract.py``). No SQL lives outside this package.
+suite (``tests/contract/``). No SQL lives outside this package.
 """
 
 from __future__ import annotations
