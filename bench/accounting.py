@@ -16,17 +16,16 @@ they should have been skipped.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.common import db_time_to_epoch
-from bot.core.targets import TargetKind, target_kind
+from bot.core.model import Notice, NoticeKind, NoticeState
+from bot.core.targets import TargetKind
 
 POSTED = (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE)
-SUPERSEDABLE = ("reminder", "expired")
+SUPERSEDABLE = (NoticeKind.REMINDER, NoticeKind.EXPIRED)
 
 
 @dataclass
@@ -41,18 +40,18 @@ class Accounting:
     lost_examples: list[str] = field(default_factory=list)
     lost_by_reason: Counter[str] = field(default_factory=Counter)
 
-    def lose(self, row: sqlite3.Row, reason: str) -> None:
+    def lose(self, row: Notice, reason: str) -> None:
         self.lost += 1
         self.lost_by_reason[reason] += 1
         if len(self.lost_examples) < 5:
             self.lost_examples.append(
-                f"{row['id']} {row['kind']} {row['channel']} due {row['due_at']} "
-                f"state {row['state']} ({reason})"
+                f"{row.id} {row.kind} {row.channel} due {row.due_at.isoformat()} "
+                f"state {row.state} ({reason})"
             )
 
 
 def account(
-    notices: Iterable[sqlite3.Row],
+    notices: Iterable[Notice],
     posts: Iterable[list[Any]],
     cutoff: float,
     since: float,
@@ -67,74 +66,77 @@ def account(
     """
     rows = list(notices)
     post_count: Counter[str] = Counter(str(p[0]) for p in posts)
-    by_thread: dict[tuple[str, str], list[sqlite3.Row]] = defaultdict(list)
+    by_thread: dict[tuple[str, str], list[Notice]] = defaultdict(list)
     for row in rows:
-        by_thread[(row["custody_id"], row["channel"])].append(row)
+        by_thread[(row.custody_id, row.channel)].append(row)
     result = Accounting()
     groups = list(restart_groups)
     for row in rows:
-        if target_kind(row["channel"]) not in POSTED:
+        if row.target.kind not in POSTED:
             continue
-        due = db_time_to_epoch(row["due_at"])
+        due = row.due_at.timestamp()
         if not since <= due <= cutoff:
             continue
         result.due += 1
-        count = post_count.get(row["id"], 0)
+        count = post_count.get(row.id, 0)
         if count > 1:
-            if target_kind(row["channel"]) is TargetKind.CHANNEL:
+            if row.target.kind is TargetKind.CHANNEL:
                 result.duplicate_channel += 1
             else:
                 result.duplicate_dm += 1
         if count >= 1:
-            if row["state"] != "sent":
-                result.lose(row, f"posted but stored as {row['state']}")
+            if row.state is not NoticeState.SENT:
+                result.lose(row, f"posted but stored as {row.state}")
             else:
                 result.posted_once += 1
                 if _should_have_been_skipped(row, due, by_thread, groups):
                     result.sent_despite_rule += 1
             continue
-        if row["state"] == "skipped" and row["last_error"] == "superseded":
+        if row.state is NoticeState.SKIPPED and row.last_error == "superseded":
             if _superseded_by_posted(row, by_thread, post_count):
                 result.legit_skipped += 1
             else:
                 result.lose(row, "skipped, but nothing later was posted")
-        elif row["state"] == "sent":
+        elif row.state is NoticeState.SENT:
             result.lose(row, "stored as sent, never reached Slack")
         else:
-            result.lose(row, f"never posted ({row['state']})")
+            result.lose(row, f"never posted ({row.state})")
     return result
 
 
 def _superseded_by_posted(
-    row: sqlite3.Row,
-    by_thread: dict[tuple[str, str], list[sqlite3.Row]],
+    row: Notice,
+    by_thread: dict[tuple[str, str], list[Notice]],
     post_count: Counter[str],
 ) -> bool:
-    if row["kind"] != "reminder":
+    if row.kind is not NoticeKind.REMINDER:
         return False
     return any(
-        other["seq"] > row["seq"]
-        and other["kind"] in SUPERSEDABLE
-        and post_count.get(other["id"], 0) > 0
-        for other in by_thread[(row["custody_id"], row["channel"])]
+        _later(other, row) and other.kind in SUPERSEDABLE and post_count.get(other.id, 0) > 0
+        for other in by_thread[(row.custody_id, row.channel)]
     )
 
 
 def _should_have_been_skipped(
-    row: sqlite3.Row,
+    row: Notice,
     due: float,
-    by_thread: dict[tuple[str, str], list[sqlite3.Row]],
+    by_thread: dict[tuple[str, str], list[Notice]],
     groups: list[tuple[float, float]],
 ) -> bool:
     """A reminder due during an outage whose successor was also due when the bot came back."""
-    if row["kind"] != "reminder":
+    if row.kind is not NoticeKind.REMINDER:
         return False
     for down, back in groups:
         if down <= due <= back:
             return any(
-                other["seq"] > row["seq"]
-                and other["kind"] in SUPERSEDABLE
-                and db_time_to_epoch(other["due_at"]) <= back
-                for other in by_thread[(row["custody_id"], row["channel"])]
+                _later(other, row)
+                and other.kind in SUPERSEDABLE
+                and other.due_at.timestamp() <= back
+                for other in by_thread[(row.custody_id, row.channel)]
             )
     return False
+
+
+def _later(other: Notice, notice: Notice) -> bool:
+    """Stored after ``notice`` (plan order within a custody and target)."""
+    return (other.seq or 0) > (notice.seq or 0)

@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import itertools
 import math
-import sqlite3
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -44,7 +43,6 @@ from bench.common import (
     at_most,
     count_unsettled,
     cpu_seconds,
-    db_time_to_epoch,
     end_run,
     facilities_toml,
     percentile,
@@ -53,7 +51,7 @@ from bench.common import (
     summarize_profile,
     workdir,
 )
-from storage.sqlite_store import to_db_time
+from storage.sqlite import DatabaseReader
 from tests.fakes.signed_requests import slack_signature, slash_command_body
 
 NAME = "B1"
@@ -215,7 +213,7 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
             cpu_load = _self_cpu() - cpu_load
             cpu_fake = cpu_seconds(fake.pid) - cpu_fake
             health = await bot.health()
-            backlog = count_unsettled(db, to_db_time(datetime.now(UTC)))
+            backlog = count_unsettled(db, datetime.now(UTC))
             await asyncio.sleep(2.0)  # let the last probes' posts land
             await fake.poll_posts()
             probe_lateness = _probe_lateness(db, fake.first_arrivals(), probe_window_start)
@@ -294,25 +292,18 @@ def _probe_lateness(db: Path, arrived: dict[str, float], window_start: float) ->
     probe_custodies = _probe_custody_ids(db)
     lateness = []
     for notice in read_notices(db):
-        if notice["custody_id"] not in probe_custodies or notice["kind"] not in PROBE_KINDS:
+        if notice.custody_id not in probe_custodies or notice.kind not in PROBE_KINDS:
             continue
-        due = db_time_to_epoch(notice["due_at"])
+        due = notice.due_at.timestamp()
         if due < window_start:
             continue
-        when = arrived.get(notice["id"])
+        when = arrived.get(notice.id)
         lateness.append(math.inf if when is None else (when - due) * 1000)
     return lateness
 
 
 def _probe_custody_ids(db: Path) -> set[str]:
-    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-    try:
-        rows = connection.execute(
-            "SELECT id FROM custodies WHERE facility_id = ?", (PROBE_FACILITY,)
-        ).fetchall()
-        return {str(row[0]) for row in rows}
-    finally:
-        connection.close()
+    return {custody.id for custody in DatabaseReader(db).custodies_of_facility(PROBE_FACILITY)}
 
 
 def _self_cpu() -> float:

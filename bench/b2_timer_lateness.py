@@ -34,7 +34,6 @@ from bench.common import (
     at_most,
     by_kind_summary,
     cpu_seconds,
-    db_time_to_epoch,
     end_run,
     facility_ids,
     load_config,
@@ -45,7 +44,7 @@ from bench.common import (
     workdir,
 )
 from bot.core.model import CUSTODY_WINDOW
-from bot.core.targets import TargetKind, target_kind
+from bot.core.targets import TargetKind
 
 NAME = "B2"
 TITLE = "timer lateness, 100k open custodies"
@@ -135,23 +134,23 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
         missing_examples: list[str] = []
         by_kind: dict[str, list[float]] = {}
         for notice in read_notices(db):
-            if target_kind(notice["channel"]) not in POSTED:
+            if notice.target.kind not in POSTED:
                 continue
-            due = db_time_to_epoch(notice["due_at"])
+            due = notice.due_at.timestamp()
             if not window_start.timestamp() <= due <= window_end.timestamp():
                 continue
-            if notice["id"] in arrived:
-                late_ms = (arrived[notice["id"]] - due) * 1000
+            if notice.id in arrived:
+                late_ms = (arrived[notice.id] - due) * 1000
                 lateness.append(late_ms)
-                by_kind.setdefault(notice["kind"], []).append(late_ms)
+                by_kind.setdefault(notice.kind, []).append(late_ms)
             else:
                 missing += 1
                 if len(missing_examples) < 5:
                     missing_examples.append(
-                        f"{notice['kind']} to {notice['channel']} due "
+                        f"{notice.kind} to {notice.channel} due "
                         f"+{due - window_start.timestamp():.1f} s into the window, "
-                        f"state {notice['state']}, attempts {notice['attempts']}, "
-                        f"last_error {notice['last_error']}"
+                        f"state {notice.state}, attempts {notice.attempts}, "
+                        f"last_error {notice.last_error}"
                     )
     result.note("B2 lateness by kind (n, p50, max ms): " + by_kind_summary(by_kind))
     if missing_examples:

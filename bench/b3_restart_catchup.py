@@ -2,7 +2,7 @@
 
 A real ``wso-bot serve`` logs a few arrests over HTTP and is killed with
 SIGKILL. While it is dead, custodies are written through the store API
-(``dataset.BulkStore``: the store's own ``add_custody``) whose notices fell
+(``SqliteCustodyStore.add_custodies``, via ``dataset.add_custodies``) whose notices fell
 due during the last hour — about 2,000 channel notices (jail and ICE of 20
 facilities), some custodies with two reminders or a reminder and the expiry
 in that hour, the expiries with a page (one escalation level, a sergeant per
@@ -49,8 +49,6 @@ from bench.common import (
     workdir,
 )
 from bot.core.model import CUSTODY_WINDOW
-from bot.core.targets import target_kind
-from storage.sqlite_store import to_db_time
 from tests.fakes.signed_requests import SignedSlackClient
 
 NAME = "B3"
@@ -91,9 +89,7 @@ def missed_hour(config: object, back_at: datetime, target: int) -> tuple[list, i
         due += sum(
             1
             for n in notices
-            if n.due_at <= back_at
-            and n.state.value == "pending"
-            and target_kind(n.channel) in POSTED
+            if n.due_at <= back_at and n.state.value == "pending" and n.target.kind in POSTED
         )
         out.append((custody, notices))
         index += 1
@@ -138,11 +134,10 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
             spawned = bot.started_wall
             settled_at = math.nan
             deadline = time.monotonic() + drain_limit
-            cutoff_text = to_db_time(back_at)
             while time.monotonic() < deadline:
                 await asyncio.sleep(0.5)
                 await fake.poll_posts()
-                if count_unsettled(db, cutoff_text) == 0:
+                if count_unsettled(db, back_at) == 0:
                     settled_at = time.time()
                     break
             await asyncio.sleep(1.0)  # anything still in flight
@@ -160,9 +155,7 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
         )
         first_post = min((float(r[3]) for r in catch_up), default=math.nan)
         backlog_ids = {
-            n["id"]
-            for n in read_notices(db)
-            if n["due_at"] <= cutoff_text and target_kind(n["channel"]) in POSTED
+            n.id for n in read_notices(db) if n.due_at <= back_at and n.target.kind in POSTED
         }
         backlog = [r for r in catch_up if r[0] in backlog_ids]
         times = sorted(float(r[3]) for r in backlog)

@@ -53,7 +53,6 @@ from bench.common import (
     workdir,
 )
 from bot.core.model import CUSTODY_WINDOW
-from storage.sqlite_store import to_db_time
 
 NAME = "B4"
 TITLE = "kill -9 storm"
@@ -178,11 +177,10 @@ async def _storm(quick: bool, *, history_lookup: bool) -> RunResult:
             downs[-1] = (downs[-1][0], bot.started_wall)
             await bot.wait_healthy(60)
             wait_until = max(time.time(), last_due.timestamp()) + FINAL_DRAIN_LIMIT
-            cutoff_text = to_db_time(last_due)
             settled = False
             while time.time() < wait_until:
                 await asyncio.sleep(1.0)
-                if time.time() > last_due.timestamp() and count_unsettled(db, cutoff_text) == 0:
+                if time.time() > last_due.timestamp() and count_unsettled(db, last_due) == 0:
                     settled = True
                     break
             await asyncio.sleep(1.0)

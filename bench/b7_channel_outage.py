@@ -62,7 +62,6 @@ from bench.common import (
     at_least,
     at_most,
     by_kind_summary,
-    db_time_to_epoch,
     end_run,
     facilities_toml,
     load_config,
@@ -70,9 +69,7 @@ from bench.common import (
     read_notices,
     workdir,
 )
-from bot.core.model import CUSTODY_WINDOW
-from bot.core.targets import target_kind
-from storage.sqlite_store import to_db_time
+from bot.core.model import CUSTODY_WINDOW, Notice
 from tests.fakes.signed_requests import SignedSlackClient
 
 NAME = "B7"
@@ -208,13 +205,13 @@ async def _log_arrests(
 
 def _unsettled(db: Path, cutoff: float, posted_only: bool) -> list[Any]:
     """Notices due by ``cutoff`` still pending or in flight (``posted_only``: channels, DMs)."""
-    cutoff_text = to_db_time(datetime.fromtimestamp(cutoff, UTC))
+    cutoff_at = datetime.fromtimestamp(cutoff, UTC)
     return [
         n
         for n in read_notices(db)
-        if n["state"] in ("pending", "sending")
-        and n["due_at"] <= cutoff_text
-        and (not posted_only or target_kind(n["channel"]) in POSTED)
+        if n.state in ("pending", "sending")
+        and n.due_at <= cutoff_at
+        and (not posted_only or n.target.kind in POSTED)
     ]
 
 
@@ -349,10 +346,10 @@ def _report(seen: Observed, quick: bool) -> RunResult:
     return result
 
 
-def _in_window(seen: Observed, notice: Any) -> bool:
-    if target_kind(notice["channel"]) not in POSTED:
+def _in_window(seen: Observed, notice: Notice) -> bool:
+    if notice.target.kind not in POSTED:
         return False
-    return seen.window_start <= db_time_to_epoch(notice["due_at"]) <= seen.window_end
+    return seen.window_start <= notice.due_at.timestamp() <= seen.window_end
 
 
 def _report_others(result: RunResult, seen: Observed) -> None:
@@ -362,19 +359,19 @@ def _report_others(result: RunResult, seen: Observed) -> None:
     same_facility_ice: list[float] = []
     missing: list[str] = []
     for notice in seen.notices:
-        if notice["channel"] == seen.failing_channel or not _in_window(seen, notice):
+        if notice.channel == seen.failing_channel or not _in_window(seen, notice):
             continue
-        due = db_time_to_epoch(notice["due_at"])
-        if notice["id"] not in seen.arrived:
+        due = notice.due_at.timestamp()
+        if notice.id not in seen.arrived:
             missing.append(
-                f"{notice['kind']} to {notice['channel']} due +{due - seen.window_start:.1f} s, "
-                f"state {notice['state']}, last_error {notice['last_error']}"
+                f"{notice.kind} to {notice.channel} due +{due - seen.window_start:.1f} s, "
+                f"state {notice.state}, last_error {notice.last_error}"
             )
             continue
-        late_ms = (seen.arrived[notice["id"]] - due) * 1000
+        late_ms = (seen.arrived[notice.id] - due) * 1000
         lateness.append(late_ms)
-        by_kind.setdefault(notice["kind"], []).append(late_ms)
-        if notice["channel"] == seen.failing_ice:
+        by_kind.setdefault(notice.kind, []).append(late_ms)
+        if notice.channel == seen.failing_ice:
             same_facility_ice.append(late_ms)
     result.add("other channels: notices due in the window", len(lateness) + len(missing))
     result.add("other channels: lateness p50", percentile(lateness, 50), "ms")
@@ -393,7 +390,7 @@ def _report_others(result: RunResult, seen: Observed) -> None:
 
 def _report_failing_channel(result: RunResult, seen: Observed) -> None:
     """Copies in the failing channel's history, and how soon after the outage they came."""
-    mine = [n for n in seen.notices if n["channel"] == seen.failing_channel]
+    mine = [n for n in seen.notices if n.channel == seen.failing_channel]
     books = account(
         mine,
         ([row[0]] for row in seen.history if row[0]),
@@ -407,13 +404,13 @@ def _report_failing_channel(result: RunResult, seen: Observed) -> None:
     delays: list[float] = []
     during = 0
     for notice in mine:
-        if not _in_window(seen, notice) or notice["id"] not in landed:
+        if not _in_window(seen, notice) or notice.id not in landed:
             continue
-        due = db_time_to_epoch(notice["due_at"])
-        if landed[notice["id"]] < seen.outage_end:
+        due = notice.due_at.timestamp()
+        if landed[notice.id] < seen.outage_end:
             during += 1  # carried out although its answer failed
-        delays.append(max(0.0, landed[notice["id"]] - max(due, seen.outage_end)))
-    kinds = Counter(n["kind"] for n in mine if _in_window(seen, n))
+        delays.append(max(0.0, landed[notice.id] - max(due, seen.outage_end)))
+    kinds = Counter(n.kind for n in mine if _in_window(seen, n))
     result.add("failing channel: notices due", books.due)
     result.add("failing channel: lost", books.lost, "", at_most(0, "0"))
     result.add(
@@ -429,9 +426,7 @@ def _report_failing_channel(result: RunResult, seen: Observed) -> None:
         for message in seen.scheduled
         if (match := _CUSTODY_IN_TEXT.search(str(message.get("text") or "")))
     )
-    live_custodies = {
-        n["custody_id"] for n in mine if n["kind"] == "logged" and _in_window(seen, n)
-    }
+    live_custodies = {n.custody_id for n in mine if n.kind == "logged" and _in_window(seen, n)}
     result.add(
         "live arrests' Slack backups: missing",
         sum(1 for c in live_custodies if backups[c] == 0),

@@ -18,7 +18,6 @@ import platform
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -26,11 +25,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from bot.core.model import Notice
+from storage.sqlite import DatabaseReader
 from tests.fakes.server import unused_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -492,40 +494,16 @@ def bot_mentions(pattern: str) -> bool:
     return False
 
 
-# --- the database, read from the benchmark (never while the bot writes it) ----------
+# --- the database, read beside the bot (read-only, through the store's reader) -------
 
 
-def read_notices(db: Path) -> list[sqlite3.Row]:
-    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    connection.row_factory = sqlite3.Row
-    try:
-        return list(
-            connection.execute(
-                "SELECT id, custody_id, kind, channel, due_at, state, last_error, seq, "
-                "attempts, sent_at FROM notices"
-            )
-        )
-    finally:
-        connection.close()
+def read_notices(db: Path) -> list[Notice]:
+    return DatabaseReader(db).notices()
 
 
-def count_unsettled(db: Path, due_until: str) -> int:
-    """Notices due by ``due_until`` (DB time text) still pending or in flight."""
-    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-    try:
-        row = connection.execute(
-            "SELECT count(*) FROM notices WHERE state IN ('pending', 'sending') AND due_at <= ?",
-            (due_until,),
-        ).fetchone()
-        return int(row[0])
-    finally:
-        connection.close()
-
-
-def db_time_to_epoch(text: str) -> float:
-    from storage.sqlite_store import from_db_time
-
-    return from_db_time(text).timestamp()
+def count_unsettled(db: Path, due_until: datetime) -> int:
+    """Notices due by ``due_until`` still pending or in flight."""
+    return DatabaseReader(db).count_unsent_due(due_until)
 
 
 # --- profiling ---------------------------------------------------------------------

@@ -1,9 +1,8 @@
-"""Databases for the benchmarks, written through the store's own methods.
+"""Databases for the benchmarks, written through the store's public calls.
 
-``BulkStore`` is ``SqliteCustodyStore`` with one change: inside ``bulk()``
-its methods run in one enclosing transaction instead of one each, so adding
-100k custodies costs one commit per batch rather than one fsync per custody.
-The SQL is the store's: ``add_custody`` is called as it is.
+``SqliteCustodyStore.add_custodies`` stores a batch of arrests in one transaction
+(the same rows as ``add_custody``), so 100k custodies cost one commit per batch of
+2,000 rather than one fsync per custody.
 
 Notices are planned by the bot's own ``plan_logged_custody``, as if each
 arrest had been logged at its arrest time; the notices due before the
@@ -14,103 +13,21 @@ sent them), the rest ``pending``.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import random
 import shutil
-import sqlite3
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from bench.common import OFFICER, facilities_toml, facility_ids, load_config
 from bot.core.custody import custody_deadline
 from bot.core.custody_plan import plan_logged_custody
 from bot.core.model import CUSTODY_WINDOW, AuditEntry, Custody, Notice, NoticeState
-from storage.sqlite_store import SqliteCustodyStore
-
-
-class _SyncCursor:
-    """The part of an aiosqlite cursor the store uses, over a plain sqlite3 cursor."""
-
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self._cursor = cursor
-
-    @property
-    def rowcount(self) -> int:
-        return self._cursor.rowcount
-
-    async def fetchone(self) -> Any:
-        return self._cursor.fetchone()
-
-    async def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
-
-
-class _SyncConnection:
-    """The part of an aiosqlite connection the store uses, run in this thread.
-
-    aiosqlite hands every statement to a worker thread and back; for a bulk
-    build that hand-off costs more than the SQL, so the builder skips it.
-    """
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._connection = connection
-
-    async def execute(self, sql: str, parameters: Any = ()) -> _SyncCursor:
-        return _SyncCursor(self._connection.execute(sql, parameters))
-
-    async def executemany(self, sql: str, parameters: Any) -> _SyncCursor:
-        return _SyncCursor(self._connection.executemany(sql, parameters))
-
-    async def close(self) -> None:
-        self._connection.close()
-
-
-class BulkStore(SqliteCustodyStore):
-    """The SQLite store for building data sets: the store's own SQL, batched.
-
-    ``open`` lets the store create or migrate the schema as usual, then swaps
-    its connection for one that runs statements in this thread; inside
-    ``bulk()`` the store's methods share one enclosing transaction.
-    """
-
-    _bulk = False
-
-    async def open(self) -> None:
-        await super().open()
-        await super().close()
-        connection = sqlite3.connect(self._path, isolation_level=None)
-        connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute("PRAGMA cache_size = -1000000")  # building only
-        self._db = _SyncConnection(connection)  # type: ignore[assignment]
-
-    @contextlib.asynccontextmanager
-    async def _open_transaction(self, what: str = "write") -> AsyncIterator[aiosqlite.Connection]:
-        if self._bulk:
-            yield self._conn
-            return
-        async with super()._open_transaction(what) as db:
-            yield db
-
-    @contextlib.asynccontextmanager
-    async def bulk(self) -> AsyncIterator[None]:
-        await self._conn.execute("BEGIN IMMEDIATE")
-        self._bulk = True
-        try:
-            yield
-        except BaseException:
-            self._bulk = False
-            await self._conn.execute("ROLLBACK")
-            raise
-        self._bulk = False
-        await self._conn.execute("COMMIT")
+from storage.sqlite import SqliteCustodyStore
 
 
 def new_custody(facility_id: str, booking: str, arrested_at: datetime) -> Custody:
@@ -156,13 +73,20 @@ def planned(
 async def add_custodies(
     db: Path, custodies: list[tuple[Custody, list[Notice]]], batch: int = 2000
 ) -> None:
-    store = BulkStore(db)
+    await _write_batches(
+        db, (custodies[start : start + batch] for start in range(0, len(custodies), batch))
+    )
+
+
+async def _write_batches(db: Path, batches: Iterable[list[tuple[Custody, list[Notice]]]]) -> None:
+    """Open the store, write each batch of arrests in one transaction, close it."""
+    store = SqliteCustodyStore(db)
     await store.open()
     try:
-        for start in range(0, len(custodies), batch):
-            async with store.bulk():
-                for custody, notices in custodies[start : start + batch]:
-                    await store.add_custody(custody, notices, audit_for(custody))
+        for arrests in batches:
+            await store.add_custodies(
+                [(custody, notices, audit_for(custody)) for custody, notices in arrests]
+            )
     finally:
         await store.close()
 
@@ -231,16 +155,9 @@ async def template(size: int) -> tuple[Path, float]:
             out.append((custody, notices))
         return out
 
-    store = BulkStore(path)
-    await store.open()
-    try:
-        for first in range(0, size, TEMPLATE_BATCH):
-            batch = plan_batch(first, TEMPLATE_BATCH)
-            async with store.bulk():
-                for custody, notices in batch:
-                    await store.add_custody(custody, notices, audit_for(custody))
-    finally:
-        await store.close()
+    await _write_batches(
+        path, (plan_batch(first, TEMPLATE_BATCH) for first in range(0, size, TEMPLATE_BATCH))
+    )
     seconds = time.monotonic() - started
     _templates[size] = (path, built_at, seconds)
     return path, seconds

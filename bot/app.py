@@ -43,7 +43,7 @@ from bot.web import RequestLimits, WebFace
 from handlers import app_home, page_actions, slash_command
 from handlers.deps import HandlerDeps
 from storage.interface import CustodyStore, DatabaseDamaged, StoreFault
-from storage.sqlite_store import SqliteCustodyStore
+from storage.sqlite import SqliteCustodyStore
 
 log = logging.getLogger("wso.app")
 

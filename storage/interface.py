@@ -1,8 +1,8 @@
 """The storage seam: everything the bot asks of a database.
 
-SQLite implements it today (``storage.sqlite_store``); a PostgreSQL store for
+SQLite implements it today (``storage.sqlite``); a PostgreSQL store for
 several replicas will implement the same protocol and pass the same contract
-suite (``tests/test_store_contract.py``). No SQL lives outside this package.
+suite (``tests/contract/``). No SQL lives outside this package.
 """
 
 from __future__ import annotations
@@ -140,6 +140,16 @@ class CustodyStore(Protocol):
 
         Raises ``DuplicateOpenCustody`` (storing nothing) when the facility
         already has an open custody for the booking.
+        """
+        ...
+
+    async def add_custodies(
+        self, arrests: Sequence[tuple[Custody, Sequence[Notice], AuditEntry]]
+    ) -> None:
+        """Store many arrests (custody, notices, audit entry) in one transaction: all or none.
+
+        For building data sets (the benchmarks). Raises ``DuplicateOpenCustody``
+        (storing none) when one's booking is open already at its facility.
         """
         ...
 

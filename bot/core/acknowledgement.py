@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from bot.core.facility import Facility
 from bot.core.model import Custody, Notice, NoticeKind, NoticeState
-from bot.core.targets import TargetKind, target_kind
+from bot.core.targets import TargetKind
 
 
 class AckRefusal(StrEnum):
@@ -86,7 +86,7 @@ def pages_seen_by(user_id: str, notices: Sequence[Notice]) -> list[MessageLocati
     """
     sent = [n for n in notices if n.kind is NoticeKind.ESCALATION and n.message_ts]
     own = [n for n in sent if n.channel == user_id]
-    shared = [n for n in sent if target_kind(n.channel) is TargetKind.CHANNEL]
+    shared = [n for n in sent if n.target.kind is TargetKind.CHANNEL]
     return [
         MessageLocation(n.message_channel or n.channel, n.message_ts or "") for n in (own or shared)
     ]

@@ -22,10 +22,8 @@ from datetime import datetime, timedelta
 
 from bot.core.model import Custody, Notice, NoticeKind
 from bot.core.notice_plan import copy_to, new_notice_id
-
-EXPIRY_CHAIN = "escalation"
-ICE_CHAIN = "ice_escalation"
-CHAIN_TARGETS = frozenset({EXPIRY_CHAIN, ICE_CHAIN})
+from bot.core.targets import EXPIRY_CHAIN as EXPIRY_CHAIN
+from bot.core.targets import ICE_CHAIN as ICE_CHAIN
 
 
 @dataclass(frozen=True)

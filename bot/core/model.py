@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 
+from bot.core.targets import Target, TargetKind, target_kind
+
 CUSTODY_WINDOW = timedelta(hours=48)
 
 
@@ -141,10 +143,18 @@ class Notice:
     message_channel: str | None = None  # where Slack says it posted (a DM's D… id)
     # Facts needed at send time beyond the custody, e.g. which delivery failed and why.
     detail: dict[str, str] = field(default_factory=dict, hash=False)
+    # The stored kind of ``channel`` (the store fills it on read); None for a planned notice.
+    target_kind: TargetKind | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("due_at", "next_attempt_at", "attempted_at", "sent_at"):
             require_utc(name, getattr(self, name))
+
+    @property
+    def target(self) -> Target:
+        """Where it goes, typed: the stored kind, or the codec's reading of ``channel``."""
+        kind = self.target_kind if self.target_kind is not None else target_kind(self.channel)
+        return Target(kind, self.channel)
 
     def ready_at(self) -> datetime:
         """When the dispatcher may next try this notice."""

@@ -20,7 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.core.escalation import CHAIN_TARGETS
+# The two escalation chains' step addresses (``bot.core.escalation`` plans them).
+EXPIRY_CHAIN = "escalation"
+ICE_CHAIN = "ice_escalation"
+CHAIN_TARGETS = frozenset({EXPIRY_CHAIN, ICE_CHAIN})
 
 PAGERDUTY_TARGET = "pagerduty"
 WEBHOOK_PREFIX = "webhook:"

@@ -44,7 +44,6 @@ from bot.core.rate_limit import (
     send_priority,
 )
 from bot.core.retry import SendFailure
-from bot.core.targets import TargetKind, target_kind
 from bot.ops.faults import FaultInjector
 from bot.ops.metrics import Metrics
 from bot.services.clock import Clock
@@ -357,7 +356,7 @@ class Dispatcher:
         """Not paused by a 429, and under Slack's ~1 message/second per channel."""
         if self._pauses.is_paused(notice.channel, now):
             return False
-        if target_kind(notice.channel) not in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
+        if not notice.target.is_slack_conversation:
             return True
         return self._limiter.try_acquire(notice.channel, now)
 

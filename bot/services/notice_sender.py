@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from bot.chat.notices import custody_of_backup
 from bot.core.model import URGENT_KINDS, Custody, Notice, NoticeKind
 from bot.core.retry import DeliveryFailed, SendFailure, retry_delay
-from bot.core.targets import TargetKind, backup_target, outage_place, target_kind
+from bot.core.targets import Target, TargetKind, backup_target
 from bot.ops.faults import FaultInjector
 from bot.ops.metrics import Metrics
 from bot.services.clock import Clock
@@ -174,7 +174,7 @@ class NoticeSender:
         if receipt is not None:
             await self._sent(custody, notice, receipt)
         if answered:
-            self._target_recovered(notice.channel)
+            self._target_recovered(notice.target)
         return True
 
     async def _attempt(
@@ -185,8 +185,7 @@ class NoticeSender:
         Returns the receipt to record (None when there is nothing to record) and
         whether the target answered this time (it is not failing any more).
         """
-        target = target_kind(notice.channel)
-        if target is TargetKind.CHAIN_STEP:
+        if notice.target.kind is TargetKind.CHAIN_STEP:
             await self._expand(custody, notice, now)
             return None, False
         if self.history_lookup and notice.may_have_posted:
@@ -208,7 +207,7 @@ class NoticeSender:
         # Read again: the delivery was awaited, and lateness counts to when it went through.
         sent_at = self.clock.now()
         await self.store.mark_sent(notice.id, sent_at, receipt.message_ts, receipt.message_channel)
-        if notice.kind is NoticeKind.EXPIRED and target_kind(notice.channel) is TargetKind.CHANNEL:
+        if notice.kind is NoticeKind.EXPIRED and notice.target.kind is TargetKind.CHANNEL:
             # Our own expiry notice is out in this channel: Slack's backup copy of it there
             # (if this is the backup's channel) must not post too.
             await self.store.bring_forward(
@@ -221,11 +220,11 @@ class NoticeSender:
         lateness_ms = int((sent_at - notice.due_at).total_seconds() * 1000)
         log.info("notice.sent", extra={**notice_fields(notice), "lateness_ms": lateness_ms})
 
-    def _target_recovered(self, target: str) -> None:
+    def _target_recovered(self, target: Target) -> None:
         """A delivery to ``target`` went through: its outage, if any, is over."""
-        if target_kind(target) in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE):
+        if target.is_slack_conversation:
             self.loop.stats.slack_auth_error = None  # Slack took the token
-        place = outage_place(target)
+        place = target.outage_place
         if self._failing_since.pop(place, None) is not None:
             self._alerted.discard(place)
             self._last_failure.pop(place, None)
@@ -255,7 +254,7 @@ class NoticeSender:
         failed_at = self.clock.now()
         retry_at = await self._record_failure(notice, failure, failed_at)
         self.loop.attempt_failed(notice, failure, retry_at)
-        since = self._failing_since.setdefault(outage_place(notice.channel), failed_at)
+        since = self._failing_since.setdefault(notice.target.outage_place, failed_at)
         if failure.is_permanent or failed_at - since >= DELIVERY_ALERT_AFTER:
             await self._alert_once(custody, notice, failure, failed_at)
 
@@ -263,7 +262,7 @@ class NoticeSender:
         self, custody: Custody, notice: Notice, failure: SendFailure, now: datetime
     ) -> None:
         """Tell people a target is failing: once per outage, on a path that avoids it."""
-        place = outage_place(notice.channel)
+        place = notice.target.outage_place
         if self.alerts is None or place in self._alerted:
             return
         alerts = self.alerts(custody, notice, failure.code, now)
@@ -291,7 +290,7 @@ class NoticeSender:
         self.loop.stats.failed_attempts += 1
         if self.metrics is not None:
             self.metrics.delivery_failed(failure.code)
-        place = outage_place(notice.channel)
+        place = notice.target.outage_place
         self._last_failure.pop(place, None)
         self._last_failure[place] = failure.code
         self.loop.stats.last_slack_error = failure.code
@@ -358,7 +357,7 @@ class NoticeSender:
 
     async def _already_scheduled(self, notice: Notice) -> tuple[str, str] | None:
         """The backup's scheduled message id and channel, if Slack holds it."""
-        channel = outage_place(notice.channel)
+        channel = notice.target.outage_place
         for message in await self.history.scheduled_messages(channel):
             if custody_of_backup(str(message.get("text") or "")) == notice.custody_id:
                 return str(message.get("id")), channel
@@ -368,7 +367,7 @@ class NoticeSender:
         """The notice's ts and channel in channel history, if it is there."""
         since = (notice.attempted_at or notice.due_at) - HISTORY_SKEW
         channel = notice.channel
-        if target_kind(channel) is TargetKind.DIRECT_MESSAGE:
+        if notice.target.kind is TargetKind.DIRECT_MESSAGE:
             channel = await self.history.direct_message_channel(channel)  # U… → its D…
         ts = await self.history.find_posted(
             channel,
@@ -398,7 +397,7 @@ class NoticeSender:
 
 def is_searchable(notice: Notice) -> bool:
     """Whether Slack shows this notice somewhere the bot can look (so a resend can check)."""
-    kind = target_kind(notice.channel)
+    kind = notice.target.kind
     if kind is TargetKind.SLACK_BACKUP:
         return notice.kind is NoticeKind.BACKUP
     return kind in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE)

@@ -18,7 +18,7 @@ from bot.core.backup_plan import backup_post_at, worth_scheduling
 from bot.core.facility import Config, Facility
 from bot.core.model import URGENT_KINDS, Custody, Notice, NoticeKind
 from bot.core.retry import DeliveryFailed, SendFailure
-from bot.core.targets import TargetKind, parse_target
+from bot.core.targets import TargetKind
 
 # A post of an urgent notice that hangs longer than this is cut short and retried (after a
 # look in history): one hung connection must not hold an expiry back for the full 10 s.
@@ -96,7 +96,7 @@ class Outbound:
 
     async def deliver(self, custody: Custody, notice: Notice, now: datetime) -> DeliveryReceipt:
         facility = self.facility_of(custody)
-        target = parse_target(notice.channel)
+        target = notice.target
         kind = target.kind
         if target.is_slack_conversation:
             message = render_notice(custody, notice, facility, now)

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.escalation import EXPIRY_CHAIN, ICE_CHAIN, plan_pages
+from bot.core.escalation import plan_pages
 from bot.core.model import (
     CUSTODY_WINDOW,
     AuditEntry,
@@ -35,6 +35,7 @@ from bot.core.model import (
     WarrantForm,
 )
 from bot.core.notice_plan import plan_closing_notices, plan_notices
+from bot.core.targets import EXPIRY_CHAIN, ICE_CHAIN
 from storage.interface import (
     AlreadyAcknowledged,
     CustodyNotOpen,
@@ -1967,107 +1968,25 @@ async def test_oncall_overrides_are_the_unended_ones_of_the_schedule_earliest_fi
 
 # --- schema migration (SQLite) ---------------------------------------------------
 
-# storage/schema.sql as of schema version 1: before escalation added columns and overrides.
-_V1_SCHEMA = """
-CREATE TABLE IF NOT EXISTS schema_version (
-    version INTEGER NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS custodies (
-    id             TEXT PRIMARY KEY,
-    facility_id    TEXT NOT NULL,
-    booking        TEXT NOT NULL,
-    warrant_form   TEXT,
-    warrant_number TEXT,
-    arrested_at    TEXT NOT NULL,
-    deadline       TEXT NOT NULL,
-    counting_rule  TEXT NOT NULL,
-    logged_by      TEXT NOT NULL,
-    logged_at      TEXT NOT NULL,
-    state          TEXT NOT NULL CHECK (state IN ('open', 'transferred', 'released')),
-    closed_at      TEXT,
-    closed_by      TEXT,
-    close_reason   TEXT
-);
-
-CREATE UNIQUE INDEX IF NOT EXISTS custodies_one_open_per_booking
-    ON custodies (facility_id, booking) WHERE state = 'open';
-CREATE INDEX IF NOT EXISTS custodies_by_booking ON custodies (booking, logged_at);
-CREATE INDEX IF NOT EXISTS custodies_open_by_deadline ON custodies (deadline) WHERE state = 'open';
-
-CREATE TABLE IF NOT EXISTS notices (
-    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
-    id              TEXT NOT NULL UNIQUE,
-    custody_id      TEXT NOT NULL REFERENCES custodies (id),
-    kind            TEXT NOT NULL,
-    channel         TEXT NOT NULL,
-    due_at          TEXT NOT NULL,
-    lead_seconds    INTEGER,
-    state           TEXT NOT NULL
-                    CHECK (state IN ('pending', 'sending', 'sent', 'skipped', 'cancelled')),
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at TEXT,
-    ready_at        TEXT NOT NULL,
-    attempted_at    TEXT,
-    sent_at         TEXT,
-    message_ts      TEXT,
-    last_error      TEXT,
-    may_have_posted INTEGER NOT NULL DEFAULT 0
-);
-
-CREATE INDEX IF NOT EXISTS notices_pending_by_ready
-    ON notices (ready_at) WHERE state = 'pending';
-CREATE INDEX IF NOT EXISTS notices_in_flight ON notices (state) WHERE state = 'sending';
-CREATE INDEX IF NOT EXISTS notices_by_custody ON notices (custody_id, channel, seq);
-
-CREATE TABLE IF NOT EXISTS audit_log (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    at         TEXT NOT NULL,
-    actor      TEXT NOT NULL,
-    action     TEXT NOT NULL,
-    custody_id TEXT,
-    detail     TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS audit_by_custody ON audit_log (custody_id, id);
-"""
+# What schema versions after 1 added to the tables version 1 had (and one table of its own).
+_ADDED_SINCE_VERSION_1 = {
+    "custodies": ("acknowledged_at", "acknowledged_by", "coverage_warning"),
+    "notices": ("level", "round", "message_channel", "detail", "target_kind"),
+}
 
 
-def _create_database(path: Path, version: int, custody: Custody, notice: Notice) -> None:
-    """A database written by a bot at schema ``version`` (with version 1's tables)."""
+async def _create_version_1_database(path: Path, custody: Custody, notice: Notice) -> None:
+    """A database as schema version 1 left it: rows written by today's store, then every
+    column and table added since dropped (the migration test of the last release's own
+    file is in test_store_migration.py)."""
+    async with opened(functools.partial(SqliteCustodyStore, path)) as store:
+        await store.add_custody(custody, [notice], make_audit(custody.id))
     with closing(sqlite3.connect(path)) as raw:
-        raw.executescript(_V1_SCHEMA)
-        raw.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-        raw.execute(
-            """INSERT INTO custodies (id, facility_id, booking, warrant_form, warrant_number,
-                   arrested_at, deadline, counting_rule, logged_by, logged_at, state)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')""",
-            (
-                custody.id,
-                custody.facility_id,
-                custody.booking,
-                custody.warrant_form.value if custody.warrant_form else None,
-                custody.warrant_number,
-                to_db_time(custody.arrested_at),
-                to_db_time(custody.deadline),
-                custody.counting_rule.value,
-                custody.logged_by,
-                to_db_time(custody.logged_at),
-            ),
-        )
-        raw.execute(
-            """INSERT INTO notices (id, custody_id, kind, channel, due_at, lead_seconds, state,
-                   ready_at)
-               VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)""",
-            (
-                notice.id,
-                notice.custody_id,
-                notice.kind.value,
-                notice.channel,
-                to_db_time(notice.due_at),
-                notice.lead_seconds,
-                to_db_time(notice.due_at),
-            ),
-        )
+        for table, columns in _ADDED_SINCE_VERSION_1.items():
+            for column in columns:
+                raw.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        raw.execute("DROP TABLE oncall_overrides")
+        raw.execute("UPDATE schema_version SET version = 1")
         raw.commit()
 
 
@@ -2082,7 +2001,7 @@ async def test_sqlite_migrates_a_version_1_database(tmp_path: Path) -> None:
     old_notice = make_notice(
         old, "j-1h", kind=NoticeKind.REMINDER, due_at=old.deadline - LEADS[1], lead_seconds=3600
     )
-    _create_database(path, 1, old, old_notice)
+    await _create_version_1_database(path, old, old_notice)
     build = functools.partial(SqliteCustodyStore, path)
     at = old.deadline + timedelta(minutes=5)
 
@@ -2112,33 +2031,12 @@ async def test_sqlite_migrates_a_version_1_database(tmp_path: Path) -> None:
         await store.add_oncall_override(override, make_audit(None, "oncall_override", at))
         assert await store.oncall_overrides("ice-duty", at) == [override]
 
-    assert SCHEMA_VERSION == 2
+    assert SCHEMA_VERSION == 3
     assert _raw_query(path, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
     async with opened(build) as reopened:
         assert await reopened.get_custody(old.id) == acked
         assert await reopened.oncall_overrides("ice-duty", at) == [override]
     assert _raw_query(path, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
-
-
-async def test_sqlite_refuses_a_database_newer_than_the_bot(tmp_path: Path) -> None:
-    path = tmp_path / "newer.db"
-    custody = make_custody()
-    _create_database(path, SCHEMA_VERSION + 1, custody, make_notice(custody, "logged"))
-    columns_before = _raw_query(path, "PRAGMA table_info(custodies)")
-    store = SqliteCustodyStore(path)
-
-    try:
-        with pytest.raises(
-            RuntimeError, match=rf"version {SCHEMA_VERSION + 1} is newer than this bot"
-        ):
-            await store.open()
-    finally:
-        await store.close()
-
-    assert _raw_query(path, "SELECT version FROM schema_version") == [(SCHEMA_VERSION + 1,)]
-    assert _raw_query(path, "PRAGMA table_info(custodies)") == columns_before
-    tables = _raw_query(path, "SELECT name FROM sqlite_master WHERE type = 'table'")
-    assert ("oncall_overrides",) not in tables
 
 
 async def test_skip_superseded_reminders_skips_across_the_whole_backlog(

@@ -49,7 +49,12 @@ def test_wheel_ships_schema_and_console_script_and_runs_outside_the_checkout(
         names = set(archive.namelist())
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
         assert "wso-bot = bot.cli:main" in archive.read(entry_points).decode()
-    assert {"storage/schema.sql", "bot/cli.py", "handlers/slash_command.py"} <= names
+    assert {
+        "storage/sqlite/schema.sql",
+        "storage/sqlite/queries.sql",
+        "bot/cli.py",
+        "handlers/slash_command.py",
+    } <= names
 
     target = tmp_path / "site"
     pip("install", "--target", str(target), str(wheel))

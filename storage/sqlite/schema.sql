@@ -56,7 +56,9 @@ CREATE TABLE IF NOT EXISTS notices (
     round           INTEGER,
     message_channel TEXT,
     -- facts a notice needs at send time beyond its custody (e.g. which delivery failed)
-    detail          TEXT
+    detail          TEXT,
+    -- what channel names (bot.core.targets.TargetKind): set on insert, from schema version 3
+    target_kind     TEXT
 );
 
 -- The dispatcher's hot queries: pending notices by the time they become ready.

@@ -1,0 +1,88 @@
+"""The SQLite schema's versions, and the steps that bring an older database up to date.
+
+``schema.sql`` is the current schema (``CREATE … IF NOT EXISTS``): it creates a new
+database whole and adds the tables and indexes an older one lacks. What it cannot do,
+change a table that exists, each version's step does, in place, before it runs; all in
+the one transaction of ``migrate``, so a database is at one version or the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import aiosqlite
+
+from storage.sqlite.queries import QUERIES, SCHEMA
+
+SCHEMA_VERSION = 3
+
+
+async def _add_columns(db: aiosqlite.Connection, table: str, columns: dict[str, str]) -> None:
+    """Add the columns ``table`` lacks (a database may have some already)."""
+    cursor = await db.execute(f"PRAGMA table_info({table})")
+    existing = {row["name"] for row in await cursor.fetchall()}
+    for column, declaration in columns.items():
+        if column not in existing:
+            await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
+async def _to_version_2(db: aiosqlite.Connection) -> None:
+    """Acknowledgements, coverage warnings and escalation pages (overrides: schema.sql)."""
+    await _add_columns(
+        db,
+        "custodies",
+        {"acknowledged_at": "TEXT", "acknowledged_by": "TEXT", "coverage_warning": "TEXT"},
+    )
+    await _add_columns(
+        db,
+        "notices",
+        {"level": "INTEGER", "round": "INTEGER", "message_channel": "TEXT", "detail": "TEXT"},
+    )
+
+
+async def _to_version_3(db: aiosqlite.Connection) -> None:
+    """Each notice's target kind as a column, filled for the notices already stored."""
+    await _add_columns(db, "notices", {"target_kind": "TEXT"})
+    await db.execute(QUERIES["backfill_target_kind"])
+
+
+# The step that brings a database of the version before to each version.
+_STEPS: dict[int, Callable[[aiosqlite.Connection], Awaitable[None]]] = {
+    2: _to_version_2,
+    3: _to_version_3,
+}
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer bot: this one must not touch it."""
+
+
+async def schema_version(db: aiosqlite.Connection) -> int:
+    """The database's schema version; 0 for a new (empty) database."""
+    cursor = await db.execute(QUERIES["table_exists"], ("schema_version",))
+    if await cursor.fetchone() is None:
+        return 0
+    cursor = await db.execute(QUERIES["schema_version"])
+    row = await cursor.fetchone()
+    return 0 if row is None else int(row["version"])
+
+
+async def migrate(db: aiosqlite.Connection) -> None:
+    """Bring the database to ``SCHEMA_VERSION``, inside the caller's transaction.
+
+    Raises ``SchemaTooNew`` (changing nothing) for a database of a later version.
+    """
+    version = await schema_version(db)
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"database schema version {version} is newer than this bot "
+            f"({SCHEMA_VERSION}); upgrade the bot"
+        )
+    if version > 0:
+        for step_version in range(version + 1, SCHEMA_VERSION + 1):
+            await _STEPS[step_version](db)
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            await db.execute(statement)
+    await db.execute(QUERIES["clear_schema_version"])
+    await db.execute(QUERIES["insert_schema_version"], (SCHEMA_VERSION,))

@@ -1,0 +1,38 @@
+"""The SQLite store's statements, read once from ``queries.sql`` and looked up by name.
+
+A block starts with a line ``-- name: <name>``; its statement runs to the next such
+line. Comments stay in the text (SQLite skips them), so each statement keeps its why.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Mapping
+from importlib import resources
+
+_NAME_LINE = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+
+
+def parse_named_queries(text: str) -> dict[str, str]:
+    """``{name: statement}`` of every ``-- name:`` block; a name given twice is an error."""
+    parts = _NAME_LINE.split(text)
+    queries: dict[str, str] = {}
+    for name, body in zip(parts[1::2], parts[2::2], strict=True):
+        if name in queries:
+            raise ValueError(f"query {name!r} is named twice")
+        queries[name] = body.strip()
+    return queries
+
+
+def load_named_queries(package: str, filename: str) -> Mapping[str, str]:
+    return parse_named_queries(resources.files(package).joinpath(filename).read_text("utf-8"))
+
+
+QUERIES: Mapping[str, str] = load_named_queries("storage.sqlite", "queries.sql")
+SCHEMA: str = resources.files("storage.sqlite").joinpath("schema.sql").read_text("utf-8")
+
+
+def json_list(values: Collection[str] | None) -> str | None:
+    """A list bound as one parameter (read in SQL with ``json_each``); None stays None."""
+    return None if values is None else json.dumps(sorted(values))

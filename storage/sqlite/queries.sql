@@ -1,0 +1,214 @@
+-- Every statement the SQLite store runs, by name (``storage.sqlite.queries``).
+-- Instants are fixed-width UTC text (see schema.sql), so text order is time order.
+-- A list of values is bound as one JSON array and read with json_each, so every
+-- statement is fixed text whatever the list's length.
+
+-- name: insert_custody
+INSERT INTO custodies (id, facility_id, booking, warrant_form,
+        warrant_number, arrested_at, deadline, counting_rule, logged_by, logged_at, state,
+        coverage_warning)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: insert_notice
+-- Inserted in the order given, so seq (the autoincrement key) orders each channel's
+-- notices; a new notice never becomes ready before an earlier one of its channel that
+-- is waiting to be retried (only those: not behind ones that are merely due later).
+INSERT INTO notices (id, custody_id, kind, channel, due_at, lead_seconds,
+        state, attempts, next_attempt_at, ready_at, level, round, detail, target_kind)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, max(?10, coalesce(
+        (SELECT max(ready_at) FROM notices
+         WHERE custody_id = ?2 AND channel = ?4 AND state = 'pending'
+           AND next_attempt_at IS NOT NULL), ?10)),
+        ?11, ?12, ?13, ?14)
+
+-- name: insert_audit
+INSERT INTO audit_log (at, actor, action, custody_id, detail) VALUES (?, ?, ?, ?, ?)
+
+-- name: open_custodies_by_booking
+SELECT * FROM custodies WHERE state = 'open'
+    AND booking IN (SELECT value FROM json_each(?))
+
+-- name: close_custody
+UPDATE custodies SET state = ?, closed_at = ?, closed_by = ?, close_reason = ?
+    WHERE id = ? AND state = 'open'
+
+-- name: cancel_notices_of_closed_custody
+UPDATE notices SET state = 'cancelled'
+    WHERE custody_id = ? AND state = 'pending'
+      AND kind IN ('reminder', 'expired', 'page_step', 'escalation', 'backup')
+
+-- name: custody_by_id
+SELECT * FROM custodies WHERE id = ?
+
+-- name: custodies_by_booking
+-- ?2: a JSON array of facility ids, or NULL for every facility; ?3: 1 for open ones only.
+SELECT * FROM custodies WHERE booking = ?1
+    AND (?2 IS NULL OR facility_id IN (SELECT value FROM json_each(?2)))
+    AND (?3 = 0 OR state = 'open')
+    ORDER BY logged_at DESC, rowid DESC
+
+-- name: open_custodies_by_deadline
+SELECT * FROM custodies WHERE state = 'open'
+    AND (?1 IS NULL OR facility_id IN (SELECT value FROM json_each(?1)))
+    ORDER BY deadline, booking LIMIT ?2
+
+-- name: count_open_custodies
+SELECT count(*) AS n FROM custodies WHERE state = 'open'
+    AND (?1 IS NULL OR facility_id IN (SELECT value FROM json_each(?1)))
+
+-- name: scheduled_backups
+SELECT n.* FROM notices n JOIN custodies c ON c.id = n.custody_id
+    WHERE n.kind = 'backup' AND n.state = 'sent' AND n.message_ts IS NOT NULL
+    ORDER BY n.seq
+
+-- name: skip_superseded_reminders
+-- The fast path of bot.core.notice_plan's rule (a contract test holds them together).
+UPDATE notices SET state = 'skipped', last_error = 'superseded'
+    WHERE state = 'pending' AND kind = 'reminder' AND ready_at <= ?1
+      AND EXISTS (
+          SELECT 1 FROM notices later
+          WHERE later.custody_id = notices.custody_id
+            AND later.channel = notices.channel
+            AND later.state = 'pending'
+            AND later.kind IN ('reminder', 'expired')
+            AND later.due_at > notices.due_at
+            AND later.due_at <= ?1)
+
+-- name: ready_notices
+SELECT * FROM notices WHERE state = 'pending' AND ready_at <= ?1
+    AND channel NOT IN (SELECT value FROM json_each(?2))
+    ORDER BY ready_at, seq LIMIT ?3
+
+-- name: next_ready_at
+-- ORDER BY … LIMIT 1 stops at the first match in the index; min() would read it all.
+SELECT ready_at FROM notices WHERE state = 'pending'
+    AND channel NOT IN (SELECT value FROM json_each(?1))
+    ORDER BY ready_at LIMIT 1
+
+-- name: oldest_overdue_due_at
+SELECT min(due_at) AS due_at FROM notices
+    WHERE state IN ('pending', 'sending') AND due_at <= ?
+      AND kind NOT IN ('backup', 'backup_delete')
+
+-- name: count_failing_notices
+-- ?1: a JSON array of error codes; ?2: a JSON array of error prefixes.
+SELECT count(*) AS n FROM notices
+    WHERE state = 'pending' AND last_error IS NOT NULL
+      AND (last_error IN (SELECT value FROM json_each(?1))
+           OR EXISTS (SELECT 1 FROM json_each(?2) AS prefix
+                      WHERE notices.last_error LIKE prefix.value || '%'))
+
+-- name: count_unsent_due
+SELECT count(*) AS n FROM notices
+    WHERE state IN ('pending', 'sending') AND due_at <= ?
+
+-- name: notices_in_flight
+SELECT * FROM notices WHERE state = 'sending' ORDER BY seq
+
+-- name: notices_of_custody
+SELECT * FROM notices WHERE custody_id = ? ORDER BY seq
+
+-- name: notices_by_state
+-- ?1: a JSON array of states.
+SELECT * FROM notices WHERE state IN (SELECT value FROM json_each(?1)) ORDER BY seq
+
+-- name: mark_sending
+UPDATE notices SET state = 'sending', attempted_at = ?, attempts = attempts + 1
+    WHERE id = ? AND state = 'pending'
+
+-- name: mark_sent
+UPDATE notices SET state = 'sent', sent_at = ?, message_ts = ?,
+        message_channel = ?, next_attempt_at = NULL, may_have_posted = 0,
+        last_error = CASE WHEN state IN ('skipped', 'cancelled')
+                          THEN NULL ELSE last_error END
+    WHERE id = ? AND state != 'sent'
+
+-- name: unsent_notice_place
+SELECT custody_id, channel, seq FROM notices
+    WHERE id = ? AND state IN ('pending', 'sending')
+
+-- name: mark_failed
+UPDATE notices SET state = 'pending', last_error = ?, next_attempt_at = ?,
+        ready_at = max(due_at, ?), may_have_posted = ?,
+        attempts = max(attempts, coalesce(?, 0))
+    WHERE id = ?
+
+-- name: hold_back_later_notices
+UPDATE notices SET ready_at = max(ready_at, ?)
+    WHERE custody_id = ? AND channel = ? AND seq > ? AND state = 'pending'
+
+-- name: mark_pending
+UPDATE notices SET state = 'pending', may_have_posted = ?
+    WHERE id = ? AND state = 'sending'
+
+-- name: skip_notices
+-- ?2: a JSON array of notice ids.
+UPDATE notices SET state = 'skipped', last_error = ?1
+    WHERE id IN (SELECT value FROM json_each(?2)) AND state = 'pending'
+
+-- name: defer_notices
+-- ?2: a JSON array of notice ids.
+UPDATE notices SET next_attempt_at = ?1, ready_at = max(due_at, ?1)
+    WHERE id IN (SELECT value FROM json_each(?2)) AND state = 'pending'
+      AND ready_at < ?1
+
+-- name: bring_forward
+UPDATE notices SET due_at = ?1, ready_at = max(?1, coalesce(next_attempt_at, ?1))
+    WHERE custody_id = ?2 AND kind = ?3 AND state = 'pending' AND due_at > ?1
+      AND (?4 IS NULL OR channel = ?4)
+
+-- name: mark_step_expanded
+UPDATE notices SET state = 'sent', sent_at = ?, next_attempt_at = NULL
+    WHERE id = ? AND state IN ('pending', 'sending')
+
+-- name: acknowledge_custody
+-- The condition on acknowledged_at makes this a compare-and-set: of two
+-- acknowledgements that read the same custody, only the first changes it.
+UPDATE custodies SET acknowledged_at = ?, acknowledged_by = ?
+    WHERE id = ? AND state = 'open' AND acknowledged_at IS ?
+
+-- name: cancel_pages_and_steps
+-- ?2: a JSON array of the chain steps to cancel.
+UPDATE notices SET state = 'cancelled'
+    WHERE custody_id = ?1 AND state = 'pending'
+      AND (kind = 'escalation' OR id IN (SELECT value FROM json_each(?2)))
+
+-- name: insert_oncall_override
+INSERT INTO oncall_overrides (schedule_id, user_id, starts_at, ends_at, created_by, created_at)
+    VALUES (?, ?, ?, ?, ?, ?)
+
+-- name: oncall_overrides
+SELECT * FROM oncall_overrides WHERE schedule_id = ? AND ends_at > ?
+    ORDER BY starts_at, id
+
+-- name: audit_trail
+SELECT * FROM audit_log WHERE custody_id = ? ORDER BY id
+
+-- name: table_exists
+SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?
+
+-- name: schema_version
+SELECT version FROM schema_version
+
+-- name: clear_schema_version
+DELETE FROM schema_version
+
+-- name: insert_schema_version
+INSERT INTO schema_version (version) VALUES (?)
+
+-- name: backfill_target_kind
+-- Schema version 3: the kind of each stored target, as bot.core.targets.target_kind
+-- reads its address (a contract test checks the two agree on every spelling).
+-- substr, not LIKE: LIKE ignores case, the codec does not.
+UPDATE notices SET target_kind = CASE
+        WHEN channel IN ('escalation', 'ice_escalation') THEN 'chain_step'
+        WHEN substr(channel, 1, 7) = 'backup:' THEN 'slack_backup'
+        WHEN channel = 'pagerduty' THEN 'pagerduty'
+        WHEN substr(channel, 1, 8) = 'webhook:' THEN 'webhook'
+        WHEN substr(channel, 1, 1) IN ('U', 'W') THEN 'direct_message'
+        ELSE 'channel'
+    END
+    WHERE target_kind IS NULL
+
+-- name: custodies_of_facility
+SELECT * FROM custodies WHERE facility_id = ? ORDER BY logged_at, rowid

@@ -1,0 +1,64 @@
+"""A read-only look at a database another process is writing (benchmarks, tools).
+
+The store proper takes the file's lock, so a second process cannot open it while
+the bot runs. ``DatabaseReader`` takes no lock, writes nothing, migrates nothing:
+it opens the file read-only for each call (SQLite's WAL lets it read beside the
+writer) and answers with the store's own queries and rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.core.model import Custody, Notice, NoticeState
+from storage.sqlite.migrations import SCHEMA_VERSION
+from storage.sqlite.queries import QUERIES, json_list
+from storage.sqlite.rows import custody_from_row, notice_from_row, to_db_time
+
+# A writer holds the file briefly at each commit; wait for it rather than fail.
+BUSY_TIMEOUT_SECONDS = 10.0
+
+
+class DatabaseReader:
+    """Reads of one SQLite file of the current schema version, each in its own connection."""
+
+    def __init__(self, path: Path | str) -> None:
+        self._uri = Path(path).resolve().as_uri() + "?mode=ro"
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        connection = sqlite3.connect(self._uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+        connection.row_factory = sqlite3.Row
+        try:
+            [version] = connection.execute(QUERIES["schema_version"]).fetchone()
+            if version != SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"database schema version {version}; this reader reads {SCHEMA_VERSION}"
+                )
+            yield connection
+        finally:
+            connection.close()
+
+    def _fetch_all(self, query: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+        with self._connection() as connection:
+            return connection.execute(QUERIES[query], params).fetchall()
+
+    def count_unsent_due(self, now: datetime) -> int:
+        """Notices due by ``now`` and not yet settled (pending or sending), of every kind."""
+        [row] = self._fetch_all("count_unsent_due", (to_db_time(now),))
+        return int(row["n"])
+
+    def notices(self, states: Collection[NoticeState] = tuple(NoticeState)) -> list[Notice]:
+        """Every notice in one of ``states`` (all by default), in the order stored."""
+        rows = self._fetch_all("notices_by_state", (json_list(states),))
+        return [notice_from_row(row) for row in rows]
+
+    def custodies_of_facility(self, facility_id: str) -> list[Custody]:
+        """Every custody logged at ``facility_id``, open or closed, oldest first."""
+        rows = self._fetch_all("custodies_of_facility", (facility_id,))
+        return [custody_from_row(row) for row in rows]

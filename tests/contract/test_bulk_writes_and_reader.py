@@ -1,0 +1,77 @@
+"""``add_custodies`` (many arrests, one transaction) and ``DatabaseReader`` (beside the bot)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core.model import NoticeState
+from storage.interface import CustodyStore, DuplicateOpenCustody
+from storage.sqlite import DatabaseReader, SqliteCustodyStore
+from tests.contract.test_store_contract import (
+    T0,
+    any_store,
+    make_audit,
+    make_custody,
+    make_notice,
+    new_store,
+    store_factory,
+)
+
+__all__ = ["any_store", "new_store", "store_factory"]  # the contract suite's fixtures
+
+
+async def test_add_custodies_stores_every_arrest_with_its_notices_and_audit(
+    any_store: CustodyStore,
+) -> None:
+    custodies = [make_custody(f"c{n}", booking=f"B-{n}") for n in range(3)]
+    await any_store.add_custodies(
+        [(c, [make_notice(c, "logged")], make_audit(c.id)) for c in custodies]
+    )
+    for custody in custodies:
+        assert await any_store.get_custody(custody.id) == custody
+        assert [n.id for n in await any_store.notices_for(custody.id)] == [f"{custody.id}-logged"]
+        assert [e.action for e in await any_store.audit_trail(custody.id)] == ["custody_logged"]
+
+
+async def test_add_custodies_stores_none_when_one_booking_is_open_already(
+    any_store: CustodyStore,
+) -> None:
+    first = make_custody("c1", booking="B-1")
+    await any_store.add_custodies([(first, [], make_audit(first.id))])
+    fresh = make_custody("c2", booking="B-2")
+    again = make_custody("c3", booking="B-1")
+
+    with pytest.raises(DuplicateOpenCustody) as refusal:
+        await any_store.add_custodies(
+            [(fresh, [], make_audit(fresh.id)), (again, [], make_audit(again.id))]
+        )
+
+    assert refusal.value.existing == first
+    assert await any_store.get_custody(fresh.id) is None
+    assert await any_store.count_open_custodies() == 1
+
+
+async def test_the_reader_reads_beside_an_open_store(tmp_path: Path) -> None:
+    path = tmp_path / "wso.db"
+    store = SqliteCustodyStore(path)
+    await store.open()
+    try:
+        custody = make_custody()
+        due = make_notice(custody, "due", due_at=T0)
+        later = make_notice(custody, "later", due_at=T0 + timedelta(hours=1))
+        await store.add_custodies([(custody, [due, later], make_audit(custody.id))])
+        await store.mark_sending(due.id, T0)
+        reader = DatabaseReader(path)
+
+        assert reader.count_unsent_due(T0) == 1
+        assert [c.id for c in reader.custodies_of_facility(custody.facility_id)] == [custody.id]
+        assert reader.custodies_of_facility("elsewhere") == []
+        await store.mark_sent(due.id, T0, "1.1")
+        assert reader.count_unsent_due(T0 + timedelta(hours=2)) == 1
+        assert [n.id for n in reader.notices([NoticeState.SENT])] == [due.id]
+        assert [n.id for n in reader.notices()] == [due.id, later.id]
+    finally:
+        await store.close()

@@ -1,0 +1,203 @@
+"""A database written by an earlier release opens with this one and keeps working.
+
+``data/wso-v2.db`` was written through the store of the last release with schema
+version 2 (``data/make_v2_db.py`` says how). Opening it migrates it in place to
+the current version: each notice's target kind becomes a column, filled by SQL
+that must read every address as ``bot.core.targets.target_kind`` does.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import closing
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core.model import (
+    AuditEntry,
+    Custody,
+    CustodyState,
+    Notice,
+    NoticeKind,
+    NoticeState,
+)
+from bot.core.targets import TargetKind, target_kind
+from storage.interface import DuplicateOpenCustody
+from storage.sqlite import SCHEMA_VERSION, SqliteCustodyStore
+from storage.sqlite.queries import QUERIES
+
+V2_DATABASE = Path(__file__).parent / "data" / "wso-v2.db"
+# When the v2 file's notices were last touched: everything pending is due by then.
+AFTER_V2 = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)
+CUSTODIES = ("custody-1", "custody-2", "custody-3", "custody-4")
+
+
+def raw_query(path: Path, sql: str) -> list[tuple[object, ...]]:
+    """Read-only: a missing file is an error, never an empty database made in its place."""
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as raw:
+        return raw.execute(sql).fetchall()
+
+
+@pytest.fixture
+def v2_copy(tmp_path: Path) -> Path:
+    path = tmp_path / "wso.db"
+    shutil.copyfile(V2_DATABASE, path)
+    return path
+
+
+@pytest.fixture
+async def migrated(v2_copy: Path) -> AsyncIterator[SqliteCustodyStore]:
+    store = SqliteCustodyStore(v2_copy)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def test_the_committed_file_is_a_version_2_database() -> None:
+    assert raw_query(V2_DATABASE, "SELECT version FROM schema_version") == [(2,)]
+    columns = {row[1] for row in raw_query(V2_DATABASE, "PRAGMA table_info(notices)")}
+    assert "target_kind" not in columns
+
+
+async def test_a_version_2_database_is_migrated_in_place(
+    v2_copy: Path, migrated: SqliteCustodyStore
+) -> None:
+    assert SCHEMA_VERSION == 3
+    assert raw_query(v2_copy, "SELECT version FROM schema_version") == [(3,)]
+    stored = raw_query(v2_copy, "SELECT channel, target_kind FROM notices")
+    assert len(stored) == 44
+    assert all(kind == target_kind(str(channel)) for channel, kind in stored)
+    assert {kind for _, kind in stored} == set(TargetKind)
+
+
+async def test_notices_read_from_a_migrated_database_carry_their_target(
+    migrated: SqliteCustodyStore,
+) -> None:
+    notices = [n for c in CUSTODIES for n in await migrated.notices_for(c)]
+    assert all(n.target_kind is target_kind(n.channel) for n in notices)
+    assert all(n.target.address == n.channel for n in notices)
+
+
+async def test_a_migrated_database_keeps_working(migrated: SqliteCustodyStore) -> None:
+    open_custodies = await migrated.list_open_custodies()
+    assert [c.id for c in open_custodies] == ["custody-2", "custody-1"]
+    closed = await migrated.get_custody("custody-4")
+    assert closed is not None and closed.state is CustodyState.RELEASED
+    assert closed.acknowledged_by == "U0ONCALL1"
+
+    ready = await migrated.ready_notices(AFTER_V2, 100)
+    assert {n.state for n in ready} == {NoticeState.PENDING}
+    assert "custody-2-dm" in {n.id for n in ready}  # its retry time has come
+    assert await migrated.mark_sending("custody-2-r4", AFTER_V2)
+    await migrated.mark_sent("custody-2-r4", AFTER_V2, "1772700000.000100", "C0FACILITY1")
+
+    custody = open_custodies[0]
+    acknowledged = await migrated.acknowledge(
+        custody.id,
+        at=AFTER_V2,
+        by="U0ONCALL1",
+        cancel_step_ids=[],
+        new_notices=[
+            Notice("custody-2-ack", custody.id, NoticeKind.ACKNOWLEDGED, "C0FACILITY1", AFTER_V2)
+        ],
+        audit=AuditEntry(AFTER_V2, "U0ONCALL1", "custody.acknowledged", custody.id),
+        expected_acknowledged_at=None,
+    )
+    assert acknowledged.acknowledged_at == AFTER_V2
+    released = await migrated.close_custody(
+        custody.id,
+        state=CustodyState.RELEASED,
+        at=AFTER_V2,
+        by="U0OFFICER1",
+        reason=None,
+        closing_notices=[],
+        audit=AuditEntry(AFTER_V2, "U0OFFICER1", "custody.released", custody.id),
+    )
+    assert released.state is CustodyState.RELEASED
+
+    new = Custody(
+        id="custody-5",
+        facility_id="fac-1",
+        booking="B-1001",  # custody-1's booking, open at fac-1: refused below
+        arrested_at=AFTER_V2,
+        deadline=AFTER_V2 + timedelta(hours=48),
+        logged_by="U0OFFICER1",
+        logged_at=AFTER_V2,
+    )
+    later = Notice("custody-5-r", new.id, NoticeKind.REMINDER, "webhook:0", AFTER_V2)
+    audit = AuditEntry(AFTER_V2, "U0OFFICER1", "custody.logged", new.id)
+    with pytest.raises(DuplicateOpenCustody):
+        await migrated.add_custody(new, [later], audit)
+    new = replace(new, booking="B-2000")
+    await migrated.add_custody(new, [later], audit)
+    [stored] = await migrated.notices_for(new.id)
+    assert stored.target_kind is TargetKind.WEBHOOK
+
+    trail = [entry.action for entry in await migrated.audit_trail("custody-2")]
+    assert trail == ["custody.logged", "custody.acknowledged", "custody.released"]
+    assert [e.action for e in await migrated.audit_trail("custody-4")] == [
+        "custody.logged",
+        "custody.acknowledged",
+        "custody.released",
+    ]
+    [override] = await migrated.oncall_overrides("sched-1", AFTER_V2)
+    assert override.user_id == "U0COVER"
+
+
+async def reopen(path: Path) -> None:
+    store = SqliteCustodyStore(path)
+    await store.open()
+    await store.close()
+
+
+async def test_a_current_database_opens_unchanged(v2_copy: Path) -> None:
+    await reopen(v2_copy)  # migrated to the current version
+    schema = raw_query(v2_copy, "SELECT type, name, sql FROM sqlite_master")
+    notices = raw_query(v2_copy, "SELECT * FROM notices ORDER BY seq")
+
+    await reopen(v2_copy)
+
+    assert raw_query(v2_copy, "SELECT type, name, sql FROM sqlite_master") == schema
+    assert raw_query(v2_copy, "SELECT * FROM notices ORDER BY seq") == notices
+    assert raw_query(v2_copy, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+
+
+async def test_a_database_newer_than_the_bot_is_refused_unchanged(v2_copy: Path) -> None:
+    with closing(sqlite3.connect(v2_copy)) as raw:
+        raw.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+        raw.commit()
+    schema = raw_query(v2_copy, "SELECT type, name, sql FROM sqlite_master")
+    store = SqliteCustodyStore(v2_copy)
+    try:
+        with pytest.raises(RuntimeError, match=f"version {SCHEMA_VERSION + 1} is newer"):
+            await store.open()
+    finally:
+        await store.close()
+    assert raw_query(v2_copy, "SELECT type, name, sql FROM sqlite_master") == schema
+    assert raw_query(v2_copy, "SELECT version FROM schema_version") == [(SCHEMA_VERSION + 1,)]
+
+
+# Every spelling the codec reads, and near misses that must not fool the SQL (case, prefixes).
+ADDRESSES = (
+    *("C0JAIL", "G0PRIVATE", "D0DIRECT", "U0PERSON", "W0ENTERPRISE", "u0lower", ""),
+    *("pagerduty", "PagerDuty", "webhook:0", "webhook:12", "WEBHOOK:0", "webhook"),
+    *("escalation", "ice_escalation", "Escalation"),
+    *("backup:C0JAIL", "BACKUP:C0JAIL", "backup:U0PERSON", "backup_C0JAIL"),
+)
+
+
+@pytest.mark.parametrize("address", ADDRESSES, ids=lambda address: address or "empty")
+def test_the_sql_backfill_reads_each_address_as_the_codec_does(address: str) -> None:
+    with closing(sqlite3.connect(":memory:")) as raw:
+        raw.execute("CREATE TABLE notices (channel TEXT, target_kind TEXT)")
+        raw.execute("INSERT INTO notices (channel) VALUES (?)", (address,))
+        raw.execute(QUERIES["backfill_target_kind"])
+        [(stored,)] = raw.execute("SELECT target_kind FROM notices").fetchall()
+    assert stored == target_kind(address).value
