@@ -487,7 +487,7 @@ async def end_run(bot: BotProcess | None, fake: FakeSlackProcess) -> None:
 def bot_mentions(pattern: str) -> bool:
     """Whether the bot's source matches a regex (to detect optional hooks and features)."""
     compiled = re.compile(pattern, re.IGNORECASE)
-    for path in (REPO / "bot").glob("*.py"):
+    for path in (REPO / "bot").rglob("*.py"):
         with contextlib.suppress(OSError):
             if compiled.search(path.read_text()):
                 return True
