@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -40,22 +39,31 @@ sdk_log = logging.getLogger("wso.socket.sdk")
 PING = "sdk-ping-pong:{}"  # the SDK records the pong of a ping spelled so (last_ping_pong_time)
 
 
+# slack_sdk's own ping and reconnect check.
+SDK_PING_SECONDS = 10.0
+# The watchdog's round: one ping of ours and one look at the link.
+CHECK_SECONDS = 5.0
+# No pong for this long: the link is stale, whatever the socket says (slack_sdk's own
+# check gives up after four of its pings; this is the backstop).
+STALE_SECONDS = 45.0
+# One reconnect (apps.connections.open and the WebSocket handshake) at most this long.
+CONNECT_SECONDS = 30.0
+# Down this long (never connected, or lost and not back): /healthz is red.
+RED_AFTER_SECONDS = 60.0
+# This many failed reconnects in a row: /healthz is red even if a link comes and goes.
+ALARM_AFTER_FAILURES = 3
+
+
 @dataclass(frozen=True)
 class SocketLimits:
     """How the Socket Mode link is watched; tests shrink these to fractions of a second."""
 
-    # slack_sdk's own ping and reconnect check.
-    ping_seconds: float = 10.0
-    # The watchdog's round: one ping of ours and one look at the link.
-    check_seconds: float = 5.0
-    # No pong for this long: the link is stale, whatever the socket says.
-    stale_seconds: float = 45.0
-    # One reconnect (apps.connections.open and the WebSocket handshake) at most this long.
-    connect_seconds: float = 30.0
-    # Down this long (never connected, or lost and not back): /healthz is red.
-    red_after_seconds: float = 60.0
-    # This many failed reconnects in a row: /healthz is red even if a link comes and goes.
-    alarm_after_failures: int = 3
+    ping_seconds: float = SDK_PING_SECONDS
+    check_seconds: float = CHECK_SECONDS
+    stale_seconds: float = STALE_SECONDS
+    connect_seconds: float = CONNECT_SECONDS
+    red_after_seconds: float = RED_AFTER_SECONDS
+    alarm_after_failures: int = ALARM_AFTER_FAILURES
 
 
 def _iso(moment: float | None) -> str | None:
@@ -72,15 +80,13 @@ class SocketLink:
         bolt_app: AsyncApp,
         app_token: str,
         api_url: str,
-        *,
         limits: SocketLimits | None = None,
-        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._bolt_app = bolt_app
         self._app_token = app_token
         self._api_url = api_url
         self.limits = limits or SocketLimits()
-        self._now = wall_clock
+        self._now = time.time  # the SDK stamps its pongs by this clock too
         self._handler: AsyncSocketModeHandler | None = None
         # apps.connections.open through our own client: slack_sdk's chokes on Slack's
         # incident answers (a text/plain 503 becomes "'str' object has no attribute 'get'").
