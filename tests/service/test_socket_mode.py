@@ -200,3 +200,19 @@ async def test_down_longer_than_the_bound_turns_healthz_red(
     assert socket_state(red)["state"] == "disconnected"
     assert socket_state(red)["ok"] is False
     assert "alarm" not in socket_state(red)
+
+
+async def test_an_event_over_the_socket_is_acked_and_handled(
+    socket: FakeSocketMode, fake_slack: FakeSlack, start_socket_bot: Start
+) -> None:
+    await start_socket_bot()
+    event = {"type": "app_home_opened", "user": OFFICER, "tab": "home", "channel": "D0HOME"}
+    callback = {"type": "event_callback", "team_id": "T0FAKE", "api_app_id": "A0FAKE"}
+
+    ack = await socket.request("events_api", {**callback, "event": event, "event_id": "Ev1"})
+
+    assert set(ack) == {"envelope_id"}  # an event's ack carries nothing back
+    await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("views.publish")))
+    [publish] = fake_slack.calls_to("views.publish")
+    assert publish.payload["user_id"] == OFFICER
+    assert publish.payload["view"]["type"] == "home"
