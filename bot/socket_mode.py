@@ -12,7 +12,7 @@ a reconnect loop that never ends). So a watchdog of ours checks the link every
 that has heard no pong for ``stale_seconds``, is replaced (a new
 ``apps.connections.open``), each attempt bounded by ``connect_seconds``. The state is
 ``/healthz``'s ``socket``: red when the link has been down longer than
-``red_after_seconds`` or the watchdog failed ``alarm_after_failures`` times in a row.
+``red_after_seconds`` or the watchdog failed ``ALARM_AFTER_FAILURES`` times in a row.
 """
 
 from __future__ import annotations
@@ -39,31 +39,27 @@ sdk_log = logging.getLogger("wso.socket.sdk")
 PING = "sdk-ping-pong:{}"  # the SDK records the pong of a ping spelled so (last_ping_pong_time)
 
 
-# slack_sdk's own ping and reconnect check.
+# slack_sdk's own ping and reconnect check (it gives up on a link after four pings).
 SDK_PING_SECONDS = 10.0
-# The watchdog's round: one ping of ours and one look at the link.
-CHECK_SECONDS = 5.0
-# No pong for this long: the link is stale, whatever the socket says (slack_sdk's own
-# check gives up after four of its pings; this is the backstop).
-STALE_SECONDS = 45.0
-# One reconnect (apps.connections.open and the WebSocket handshake) at most this long.
-CONNECT_SECONDS = 30.0
-# Down this long (never connected, or lost and not back): /healthz is red.
-RED_AFTER_SECONDS = 60.0
 # This many failed reconnects in a row: /healthz is red even if a link comes and goes.
 ALARM_AFTER_FAILURES = 3
 
 
 @dataclass(frozen=True)
 class SocketLimits:
-    """How the Socket Mode link is watched; tests shrink these to fractions of a second."""
+    """How the Socket Mode link is watched; tests shrink these to fractions of a second.
 
-    ping_seconds: float = SDK_PING_SECONDS
-    check_seconds: float = CHECK_SECONDS
-    stale_seconds: float = STALE_SECONDS
-    connect_seconds: float = CONNECT_SECONDS
-    red_after_seconds: float = RED_AFTER_SECONDS
-    alarm_after_failures: int = ALARM_AFTER_FAILURES
+    ``check_seconds`` is the watchdog's round (one ping of ours, one look at the link);
+    a link with no pong for ``stale_seconds`` is stale whatever the socket says (slack_sdk's
+    own check is the first line, this the backstop); one reconnect (apps.connections.open
+    and the handshake) takes at most ``connect_seconds``; down (never up, or lost and not
+    back) longer than ``red_after_seconds`` turns /healthz red.
+    """
+
+    check_seconds: float = 5.0
+    stale_seconds: float = 45.0
+    connect_seconds: float = 30.0
+    red_after_seconds: float = 60.0
 
 
 def _iso(moment: float | None) -> str | None:
@@ -112,7 +108,7 @@ class SocketLink:
             self._app_token,
             logger=sdk_log,
             web_client=web_client,
-            ping_interval=self.limits.ping_seconds,
+            ping_interval=SDK_PING_SECONDS,
         )
         self._watchdog = asyncio.create_task(self._watch())
 
@@ -242,7 +238,7 @@ class SocketLink:
         down_for = 0.0 if self.connected else self._now() - self._since
         return (
             down_for <= self.limits.red_after_seconds
-            and self.failures_in_a_row < self.limits.alarm_after_failures
+            and self.failures_in_a_row < ALARM_AFTER_FAILURES
         )
 
     def report(self) -> dict[str, Any]:
@@ -258,7 +254,7 @@ class SocketLink:
         }
         if self.last_error is not None:
             report["last_error"] = self.last_error
-        if self.failures_in_a_row >= self.limits.alarm_after_failures:
+        if self.failures_in_a_row >= ALARM_AFTER_FAILURES:
             report["alarm"] = (
                 f"the Socket Mode watchdog failed {self.failures_in_a_row} times in a row: "
                 f"{self.last_error}"

@@ -17,7 +17,7 @@ import pytest
 from bot.app import WsoService
 from bot.config import Config
 from bot.services.clock import FakeClock
-from bot.socket_mode import SocketLimits
+from bot.socket_mode import ALARM_AFTER_FAILURES, SocketLimits
 from tests.conftest import ICE, JAIL, OFFICER, SIGNING_SECRET, make_settings
 from tests.fakes.notices import kinds
 from tests.fakes.server import Answer
@@ -28,14 +28,10 @@ from tests.fakes.waiting import eventually
 
 APP_TOKEN = "xapp-1-A0FAKE-1-test"
 # Fractions of a second, so that the watchdog's rounds fit a test. slack_sdk's own ping
-# is slow (30 s): whatever is replaced within a test was replaced by the watchdog.
+# check takes 40 s to give up on a link: whatever is replaced within a test was replaced
+# by the watchdog.
 FAST = SocketLimits(
-    ping_seconds=30.0,
-    check_seconds=0.05,
-    stale_seconds=5.0,
-    connect_seconds=1.0,
-    red_after_seconds=0.3,
-    alarm_after_failures=3,
+    check_seconds=0.05, stale_seconds=5.0, connect_seconds=1.0, red_after_seconds=0.3
 )
 
 Start = Callable[..., Awaitable[tuple[WsoService, SignedSlackClient]]]
@@ -169,7 +165,7 @@ async def test_a_watchdog_failing_again_and_again_is_an_alarm_until_slack_answer
     assert red.json["ok"] is False
     state = socket_state(red)
     assert state["state"] == "disconnected"
-    assert state["failures_in_a_row"] >= FAST.alarm_after_failures
+    assert state["failures_in_a_row"] >= ALARM_AFTER_FAILURES
     assert state["last_error"].startswith("apps.connections.open: ")
     assert "503" in state["last_error"]
     assert socket.connections == 0
@@ -190,7 +186,8 @@ async def test_down_longer_than_the_bound_turns_healthz_red(
     socket: FakeSocketMode, fake_slack: FakeSlack, start_socket_bot: Start
 ) -> None:
     fake_slack.outage(Answer.plain_text(503), methods=["apps.connections.open"])
-    _, http = await start_socket_bot(replace(FAST, alarm_after_failures=1_000))
+    # One watchdog round in the test's time: one failure, no alarm, only the time down.
+    _, http = await start_socket_bot(replace(FAST, check_seconds=60.0))
 
     red = await eventually(
         lambda: http.get_json("/healthz"),
