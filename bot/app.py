@@ -39,6 +39,7 @@ from bot.services.dispatcher import Dispatcher
 from bot.services.outbound import Outbound
 from bot.services.paging import RecipientResolver, StepExpander
 from bot.services.slack_check import check_user_groups
+from bot.socket_mode import SocketLimits, SocketLink
 from bot.web import RequestLimits, WebFace
 from handlers import app_home, page_actions, slash_command
 from handlers.deps import HandlerDeps
@@ -117,6 +118,7 @@ class WsoService:
         clock: Clock | None = None,
         store: CustodyStore | None = None,
         request_limits: RequestLimits | None = None,
+        socket_limits: SocketLimits | None = None,
     ) -> None:
         self.settings = settings
         self.config = config
@@ -157,9 +159,18 @@ class WsoService:
         self.desk = CustodyDesk(config, self.store, self.clock, self.dispatcher)
         self._authorization = CachedAuthorization(settings.slack_bot_token, settings.slack_api_url)
         self.bolt_app = self._build_bolt_app()
+        # Socket Mode: Slack's requests come over our own WebSocket; no /slack/events.
+        self.socket: SocketLink | None = None
+        if settings.slack_app_token is not None:
+            self.socket = SocketLink(
+                self.bolt_app,
+                settings.slack_app_token,
+                settings.slack_api_url,
+                limits=socket_limits,
+            )
         self.web = WebFace(
             self.bolt_app,
-            settings.slack_signing_secret,
+            None if settings.socket_mode else settings.slack_signing_secret,
             self.health,
             self.metrics,
             limits=request_limits,
@@ -178,6 +189,8 @@ class WsoService:
         bolt_app = AsyncApp(
             client=AsyncWebClient(base_url=self.settings.slack_api_url),
             signing_secret=self.settings.slack_signing_secret,
+            # Socket Mode requests carry no signature: the app token opened the socket.
+            request_verification_enabled=not self.settings.socket_mode,
             authorize=self._authorization.for_bolt(),
         )
         deps = HandlerDeps(config=self.config, store=self.store, clock=self.clock, desk=self.desk)
@@ -206,11 +219,14 @@ class WsoService:
             report["database"] = f"error: {type(error).__name__}"
         slack_auth = self._authorization.refused or stats.slack_auth_error
         report["slack_auth"] = slack_auth or "ok"
+        if self.socket is not None:
+            report["socket"] = self.socket.report()
         report["ok"] = (
             report["database"] == "ok"
             and self.dispatcher.status == "running"
             and slack_auth is None
             and report.get("lag_seconds", 0.0) <= MAX_HEALTHY_LAG_SECONDS
+            and (self.socket is None or self.socket.healthy())
         )
         report["notices_sent"] = stats.sent
         report["dispatcher_ticks"] = stats.ticks
@@ -274,11 +290,15 @@ class WsoService:
             host if host is not None else self.settings.host,
             self.settings.port if port is None else port,
         )
+        if self.socket is not None:
+            await self.socket.start()
         log.info("service.started", extra={"port": self.port, "db": str(self.settings.db_path)})
         return self.port
 
     async def stop(self) -> None:
         """Stop taking requests, let the dispatcher finish its tick, close the database."""
+        if self.socket is not None:
+            await self.socket.stop()
         await self.web.stop()
         if self._heartbeat is not None:
             self._heartbeat.cancel()

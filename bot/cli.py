@@ -40,6 +40,9 @@ To run the bot you need a Slack app:
   3. Export the credentials, then run again:
        export SLACK_BOT_TOKEN=xoxb-...        # OAuth & Permissions -> Bot User OAuth Token
        export SLACK_SIGNING_SECRET=...        # Basic Information -> Signing Secret
+     or, where the jail network allows no inbound connection (Socket Mode: no signing
+     secret needed; set socket_mode_enabled: true in the manifest):
+       export SLACK_APP_TOKEN=xapp-...        # Basic Information -> App-Level Tokens
   4. Copy wso.example.toml to wso.toml and fill in your facilities (or set WSO_CONFIG).
 
 To try it without Slack, start the fake Slack in another terminal:
@@ -177,9 +180,10 @@ async def _serve_until_signalled(settings: Settings, config: Config) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     await service.start()
+    slack = "Socket Mode, connecting out" if settings.socket_mode else "POST /slack/events"
     print(
         f"wso-bot: serving on http://{settings.host}:{service.port} "
-        f"(POST /slack/events, GET /healthz); database {settings.db_path}",
+        f"({slack}; GET /healthz); database {settings.db_path}",
         file=sys.stderr,
         flush=True,
     )

@@ -121,7 +121,7 @@ class WebFace:
     def __init__(
         self,
         bolt_app: AsyncApp,
-        signing_secret: str,
+        signing_secret: str | None,
         health: HealthReport,
         metrics: Metrics,
         *,
@@ -129,14 +129,15 @@ class WebFace:
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._bolt_app = bolt_app
-        self._signing_secret = signing_secret.encode()
+        self._signing_secret = (signing_secret or "").encode()
         self._health = health
         self._metrics = metrics
         self.limits = limits or RequestLimits()
         self._wall_clock = wall_clock
         self._slots = asyncio.Semaphore(self.limits.concurrent)
         self.app = web.Application(client_max_size=self.limits.max_body_bytes)
-        self.app.router.add_post("/slack/events", self._slack_events)
+        if signing_secret is not None:  # None: Socket Mode, where Slack never calls in
+            self.app.router.add_post("/slack/events", self._slack_events)
         self.app.router.add_get("/healthz", self._healthz)
         self.app.router.add_get("/metrics", self._metrics_page)
         self._runner: web.AppRunner | None = None

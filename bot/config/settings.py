@@ -21,6 +21,7 @@ DEFAULT_DB_PATH = Path("wso.db")
 DEFAULT_PORT = 3000
 DEFAULT_HOST = "0.0.0.0"
 DEFAULT_LOG_LEVEL = "INFO"
+APP_TOKEN_PREFIX = "xapp-"
 
 
 class MissingCredentials(Exception):
@@ -34,7 +35,8 @@ class MissingCredentials(Exception):
         names = " and ".join(self.missing)
         return (
             f"missing Slack credentials: set {names} in the environment "
-            "(from your Slack app's settings: OAuth & Permissions, Basic Information)"
+            "(from your Slack app's settings: OAuth & Permissions, Basic Information); "
+            "SLACK_SIGNING_SECRET is not needed with SLACK_APP_TOKEN (Socket Mode)"
         )
 
 
@@ -43,6 +45,7 @@ class Settings:
     """Process settings from the environment; the token and secret never appear in repr."""
 
     slack_bot_token: str = field(repr=False)
+    # Empty in Socket Mode, which has no HTTP endpoint for Slack and checks no signature.
     slack_signing_secret: str = field(repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
     config_path: Path = DEFAULT_CONFIG_PATH
@@ -58,17 +61,28 @@ class Settings:
     history_lookup: bool = True
     # Handed to the logging module as given; it refuses a name it does not know.
     log_level: str = DEFAULT_LOG_LEVEL
+    # An app-level token (``xapp-``): connect to Slack by Socket Mode, not wait for its requests.
+    slack_app_token: str | None = field(default=None, repr=False)
+
+    @property
+    def socket_mode(self) -> bool:
+        """Slack is reached by an outgoing WebSocket: no inbound connection, no signature."""
+        return self.slack_app_token is not None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """Build settings from an environment mapping; unset and empty variables mean defaults.
 
-        Raises MissingCredentials if SLACK_BOT_TOKEN or SLACK_SIGNING_SECRET is unset or
-        empty, and ConfigError (key = the variable) for a bad PORT, SLACK_API_URL or
-        LOG_LEVEL.
+        Raises MissingCredentials if SLACK_BOT_TOKEN is unset or empty, or
+        SLACK_SIGNING_SECRET is while SLACK_APP_TOKEN is not (Socket Mode needs no
+        secret), and ConfigError (key = the variable) for a bad PORT, SLACK_API_URL,
+        SLACK_APP_TOKEN or LOG_LEVEL.
         """
         token = _env(environ, "SLACK_BOT_TOKEN")
+        app_token = _app_token(_env(environ, "SLACK_APP_TOKEN"))
         secret = _env(environ, "SLACK_SIGNING_SECRET")
+        if app_token is not None:
+            secret = secret or ""
         missing = tuple(
             name
             for name, value in (("SLACK_BOT_TOKEN", token), ("SLACK_SIGNING_SECRET", secret))
@@ -79,6 +93,7 @@ class Settings:
         return cls(
             slack_bot_token=token,
             slack_signing_secret=secret,
+            slack_app_token=app_token,
             slack_api_url=_api_url(_env(environ, "SLACK_API_URL") or DEFAULT_SLACK_API_URL),
             config_path=Path(_env(environ, "WSO_CONFIG") or DEFAULT_CONFIG_PATH),
             db_path=Path(_env(environ, "WSO_DB") or DEFAULT_DB_PATH),
@@ -131,6 +146,21 @@ def _log_level(text: str | None) -> str:
             "LOG_LEVEL", f'must be one of {", ".join(LOG_LEVELS)}, like "INFO" (got "{text}")'
         )
     return text.upper()
+
+
+def _app_token(text: str | None) -> str | None:
+    """``SLACK_APP_TOKEN``: an app-level token, which Slack spells ``xapp-…``."""
+    if text is None or text.startswith(APP_TOKEN_PREFIX):
+        return text
+    # Never echo the value: it is a credential. A known Slack prefix says what was pasted.
+    known = {"xoxb-": "a bot token (xoxb-)", "xoxp-": "a user token (xoxp-)"}
+    seen = known.get(text[:5], "another value")
+    raise ConfigError(
+        "SLACK_APP_TOKEN",
+        f"must be an app-level token starting with {APP_TOKEN_PREFIX}, like "
+        f'"xapp-1-A0123-456-abc" (Basic Information -> App-Level Tokens, scope '
+        f"connections:write); got {seen}",
+    )
 
 
 def _history_lookup(text: str | None) -> bool:

@@ -55,14 +55,16 @@ class BotProcess:
             wso_bot("serve"),
             cwd=workdir,
             env=clean_env(
-                SLACK_BOT_TOKEN=BOT_TOKEN,
-                SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                SLACK_API_URL=api_url,
-                WSO_CONFIG=str(config),
-                WSO_DB=str(workdir / "wso.db"),
-                PORT=str(self.port),
-                HOST="127.0.0.1",
-                **extra_env,
+                **{
+                    "SLACK_BOT_TOKEN": BOT_TOKEN,
+                    "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                    "SLACK_API_URL": api_url,
+                    "WSO_CONFIG": str(config),
+                    "WSO_DB": str(workdir / "wso.db"),
+                    "PORT": str(self.port),
+                    "HOST": "127.0.0.1",
+                    **extra_env,  # may override any of these (say, a blank secret)
+                }
             ),
             stdout=subprocess.DEVNULL,
             stderr=self._log,

@@ -235,6 +235,10 @@ class FakeSlack(RecordedServer[RecordedCall]):
         self.users: dict[str, dict[str, Any]] = {}
         # Views by id, as stored by views.publish/open/update.
         self.views: dict[str, dict[str, Any]] = {}
+        # Socket Mode: apps.connections.open answers this WebSocket URL (a FakeSocketMode's)
+        # to a caller holding ``app_token`` (any xapp- token when None).
+        self.socket_url: str | None = None
+        self.app_token: str | None = None
 
         self._history: dict[str, list[dict[str, Any]]] = {}
         self._scheduled: dict[str, _Scheduled] = {}
@@ -427,7 +431,10 @@ class FakeSlack(RecordedServer[RecordedCall]):
         return Scope(call.method, channels + tuple(self._resolve_channel(c) for c in channels))
 
     async def _respond(self, request: web.Request, call: RecordedCall) -> web.StreamResponse:
-        auth_error = self._check_auth(request, call.payload)
+        if call.method == "apps.connections.open":  # the one method an app token calls
+            auth_error = self._check_app_token(request)
+        else:
+            auth_error = self._check_auth(request, call.payload)
         if auth_error is not None:
             return self._finish(call, 200, {"ok": False, "error": auth_error})
         return await super()._respond(request, call)
@@ -476,6 +483,17 @@ class FakeSlack(RecordedServer[RecordedCall]):
         if not given:
             return "not_authed"
         if given != self.token:
+            return "invalid_auth"
+        return None
+
+    def _check_app_token(self, request: web.Request) -> str | None:
+        header = request.headers.get("Authorization", "")
+        given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        if not given:
+            return "not_authed"
+        if not given.startswith("xapp-"):
+            return "not_allowed_token_type"
+        if self.app_token is not None and given != self.app_token:
             return "invalid_auth"
         return None
 
@@ -571,6 +589,7 @@ class FakeSlack(RecordedServer[RecordedCall]):
         return {
             "api.test": self._api_test,
             "auth.test": self._auth_test,
+            "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
@@ -591,6 +610,11 @@ class FakeSlack(RecordedServer[RecordedCall]):
     @staticmethod
     def _api_test(payload: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "args": payload}
+
+    def _apps_connections_open(self, payload: dict[str, Any]) -> dict[str, Any]:
+        if self.socket_url is None:
+            raise _Reply("socket_mode_not_enabled")  # the fake's: no socket server attached
+        return {"ok": True, "url": self.socket_url}
 
     @staticmethod
     def _auth_test(payload: dict[str, Any]) -> dict[str, Any]:

@@ -1461,6 +1461,59 @@ def test_missing_credentials_lists_them(environ: dict[str, str], missing: tuple[
         assert name in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("environ", "socket_mode", "secret"),
+    [
+        pytest.param({**CREDENTIALS}, False, "signing-secret-123", id="http-mode"),
+        pytest.param(
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1-A1-2-abc"},
+            True,
+            "",
+            id="socket-mode-needs-no-secret",
+        ),
+        pytest.param(
+            {**CREDENTIALS, "SLACK_APP_TOKEN": " xapp-1-A1-2-abc "},
+            True,
+            "signing-secret-123",
+            id="socket-mode-with-a-secret-too",
+        ),
+        pytest.param(
+            {**CREDENTIALS, "SLACK_APP_TOKEN": " "}, False, "signing-secret-123", id="blank"
+        ),
+    ],
+)
+def test_app_token_selects_socket_mode(
+    environ: dict[str, str], socket_mode: bool, secret: str
+) -> None:
+    loaded = Settings.from_env(environ)
+    assert loaded.socket_mode is socket_mode
+    assert loaded.slack_signing_secret == secret
+    assert "xapp-1" not in repr(loaded)
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        pytest.param("xoxb-123-456", "a bot token (xoxb-)", id="bot-token"),
+        pytest.param("xoxp-123-456", "a user token (xoxp-)", id="user-token"),
+        pytest.param("s3cr3t-value", "another value", id="anything-else"),
+    ],
+)
+def test_app_token_must_be_xapp(value: str, said: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings(SLACK_APP_TOKEN=value)
+    assert caught.value.key == "SLACK_APP_TOKEN"
+    assert "starting with xapp-" in str(caught.value)
+    assert said in str(caught.value)
+    assert value not in str(caught.value)
+
+
+def test_app_token_does_not_stand_in_for_the_bot_token() -> None:
+    with pytest.raises(MissingCredentials) as caught:
+        Settings.from_env({"SLACK_APP_TOKEN": "xapp-1-A1-2-abc"})
+    assert caught.value.missing == ("SLACK_BOT_TOKEN",)
+
+
 def test_secrets_never_shown() -> None:
     loaded = settings()
     for text in (repr(loaded), str(loaded), f"{loaded}", f"{loaded!r}"):

@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.clients",),
     ("bot.services",),
     ("handlers", "bot.health"),
-    ("bot.web",),
+    ("bot.web", "bot.socket_mode"),
     ("bot.app",),
     ("bot.cli",),
     ("bot.__main__",),
