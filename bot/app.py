@@ -40,7 +40,7 @@ from bot.services.outbound import Outbound
 from bot.services.paging import RecipientResolver, StepExpander
 from bot.services.slack_check import check_user_groups
 from bot.web import RequestLimits, WebFace
-from handlers import app_home, page_actions, slash_command
+from handlers import app_home, arrest_form, page_actions, slash_command
 from handlers.deps import HandlerDeps
 from storage.interface import CustodyStore, DatabaseDamaged, StoreFault
 from storage.sqlite import SqliteCustodyStore
@@ -181,7 +181,8 @@ class WsoService:
             authorize=self._authorization.for_bolt(),
         )
         deps = HandlerDeps(config=self.config, store=self.store, clock=self.clock, desk=self.desk)
-        slash_command.register(bolt_app, deps)
+        forms = arrest_form.register(bolt_app, deps)
+        slash_command.register(bolt_app, deps, forms)
         page_actions.register(bolt_app, deps)
         app_home.register(bolt_app, deps)
         return bolt_app

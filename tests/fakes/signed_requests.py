@@ -107,6 +107,33 @@ class SignedSlackClient:
         }
         return await self.post(urlencode({"payload": json.dumps(interaction)}))
 
+    async def submit_view(
+        self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user_id: str
+    ) -> SlackReply:
+        """A ``view_submission``: ``view`` as Slack stored it, ``values`` by block id.
+
+        Each value is the element's state (``{"value": …}``, ``{"selected_option": …}``,
+        ``{"selected_date": …}``, ``{"selected_time": …}``), keyed here by block id only;
+        the element's action id is taken from the view's block, as Slack does.
+        """
+        action_ids = {
+            b["block_id"]: b["element"]["action_id"]
+            for b in view.get("blocks", [])
+            if b.get("type") == "input"
+        }
+        state = {block: {action_ids[block]: value} for block, value in values.items()}
+        interaction = {
+            "type": "view_submission",
+            "team": {"id": "T0FAKE", "domain": "fake"},
+            "user": {"id": user_id, "username": "someone", "team_id": "T0FAKE"},
+            "api_app_id": "A0WSO",
+            "token": "legacy-verification-token",
+            "trigger_id": "1.2.submit",
+            "view": {**view, "state": {"values": state}},
+            "response_urls": [],
+        }
+        return await self.post(urlencode({"payload": json.dumps(interaction)}))
+
     async def event(self, event: dict[str, Any]) -> SlackReply:
         envelope = {
             "token": "legacy",
