@@ -43,7 +43,12 @@ TYPED_EXAMPLE = f"/wso arrest {SAMPLE_BOOKING} I-200 warrant W-123456 at 14:05"
 
 @dataclass(frozen=True)
 class FormOrigin:
-    """What the form was built from, carried in ``private_metadata``."""
+    """What the form was built from, carried in ``private_metadata``.
+
+    ``facility_ids``: the facilities offered (the first is the default);
+    ``opened_at``: when (a form older than ``FORM_LIFETIME`` is refused);
+    ``channel_id``: where ``/wso arrest`` was typed (the audit's channel).
+    """
 
     facility_ids: tuple[str, ...]
     opened_at: datetime

@@ -80,11 +80,7 @@ class SignedSlackClient:
     ) -> SlackReply:
         """A ``block_actions`` interaction: someone pressed a button on a message."""
         interaction = {
-            "type": "block_actions",
-            "team": {"id": "T0FAKE", "domain": "fake"},
-            "user": {"id": user_id, "username": "someone", "team_id": "T0FAKE"},
-            "api_app_id": "A0WSO",
-            "token": "legacy-verification-token",
+            **_interaction("block_actions", user_id),
             "container": {
                 "type": "message",
                 "message_ts": message_ts,
@@ -123,11 +119,7 @@ class SignedSlackClient:
         }
         state = {block: {action_ids[block]: value} for block, value in values.items()}
         interaction = {
-            "type": "view_submission",
-            "team": {"id": "T0FAKE", "domain": "fake"},
-            "user": {"id": user_id, "username": "someone", "team_id": "T0FAKE"},
-            "api_app_id": "A0WSO",
-            "token": "legacy-verification-token",
+            **_interaction("view_submission", user_id),
             "trigger_id": "1.2.submit",
             "view": {**view, "state": {"values": state}},
             "response_urls": [],
@@ -170,6 +162,17 @@ class SignedSlackClient:
             f"{self.base_url}/slack/events", data=body.encode(), headers=headers
         ) as response:
             return SlackReply(status=response.status, body=await response.text())
+
+
+def _interaction(kind: str, user_id: str) -> dict[str, Any]:
+    """What every interaction payload starts with: its type, team, user and app."""
+    return {
+        "type": kind,
+        "team": {"id": "T0FAKE", "domain": "fake"},
+        "user": {"id": user_id, "username": "someone", "team_id": "T0FAKE"},
+        "api_app_id": "A0WSO",
+        "token": "legacy-verification-token",
+    }
 
 
 def wso_payload(post: dict[str, Any]) -> dict[str, Any]:
