@@ -36,12 +36,13 @@ from bot.services.backups import reconcile_backups
 from bot.services.clock import Clock, SystemClock
 from bot.services.desk import CustodyDesk
 from bot.services.dispatcher import Dispatcher
+from bot.services.home_board import ChangeListeners, HomeBoard
 from bot.services.outbound import Outbound
 from bot.services.paging import RecipientResolver, StepExpander
 from bot.services.slack_check import check_user_groups
 from bot.socket_mode import SocketLimits, SocketLink
 from bot.web import RequestLimits, WebFace
-from handlers import app_home, page_actions, slash_command
+from handlers import app_home, arrest_form, page_actions, slash_command
 from handlers.deps import HandlerDeps
 from storage.interface import CustodyStore, DatabaseDamaged, StoreFault
 from storage.sqlite import SqliteCustodyStore
@@ -156,7 +157,10 @@ class WsoService:
         )
         self._heartbeat: asyncio.Task[None] | None = None
         self._damage_watch: asyncio.Task[None] | None = None
-        self.desk = CustodyDesk(config, self.store, self.clock, self.dispatcher)
+        self._home_client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
+        self.home = HomeBoard(config, self.store, self.clock, self._publish_home)
+        listeners = ChangeListeners(self.dispatcher, self.home)
+        self.desk = CustodyDesk(config, self.store, self.clock, listeners)
         self._authorization = CachedAuthorization(settings.slack_bot_token, settings.slack_api_url)
         self.bolt_app = self._build_bolt_app()
         # Socket Mode: Slack's requests come over our own WebSocket; no /slack/events.
@@ -194,10 +198,14 @@ class WsoService:
             authorize=self._authorization.for_bolt(),
         )
         deps = HandlerDeps(config=self.config, store=self.store, clock=self.clock, desk=self.desk)
-        slash_command.register(bolt_app, deps)
+        forms = arrest_form.register(bolt_app, deps)
+        slash_command.register(bolt_app, deps, forms)
         page_actions.register(bolt_app, deps)
-        app_home.register(bolt_app, deps)
+        app_home.register(bolt_app, deps, self.home, forms)
         return bolt_app
+
+    async def _publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        await self._home_client.call("views.publish", body={"user_id": user_id, "view": view})
 
     async def health(self) -> dict[str, Any]:
         """Database reachable, dispatcher running, delivery lag at most 60 s; plus failures."""
@@ -308,6 +316,7 @@ class WsoService:
             self._damage_watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._damage_watch
+        await self.home.stop()
         await self.dispatcher.stop()
         await self.gateway.close()
         await self.store.close()

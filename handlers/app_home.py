@@ -1,30 +1,68 @@
-"""The App Home tab: open custodies, soonest deadline first, refreshed when opened."""
+"""App Home: publish the user's dashboard when they open it; its buttons.
+
+"Log an arrest" opens the arrest form; "Details" opens a read-only view of one
+custody (its ``/wso status`` answer). The dashboard is kept current by the
+service's ``HomeBoard`` after every change it shows.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.views import home_view
+from bot.chat.actions import HOME_OPEN_ARREST_FORM, HOME_STATUS
+from bot.chat.modals import no_arrest_form_reply
+from bot.chat.replies import custody_status
+from bot.services.arrest_form import ArrestForms
+from bot.services.home_board import HomeBoard
 from handlers.deps import HandlerDeps
 
 log = logging.getLogger("wso.handlers")
-HOME_LIMIT = 50
 
 
-def register(app: AsyncApp, deps: HandlerDeps) -> None:
+def register(app: AsyncApp, deps: HandlerDeps, home: HomeBoard, forms: ArrestForms) -> None:
     @app.event("app_home_opened")
-    async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_home_opened(event: dict[str, Any]) -> None:
         user_id = event.get("user")
         if event.get("tab", "home") != "home" or not isinstance(user_id, str) or not user_id:
             return
-        custodies = await deps.store.list_open_custodies(limit=HOME_LIMIT)
-        rows = [(c, f) for c in custodies if (f := deps.config.facility(c.facility_id))]
-        view = home_view(rows, deps.clock.now())
         try:
-            await client.views_publish(user_id=user_id, view=view)
+            await home.opened(user_id)
         except Exception:  # a stale Home tab is not worth an error page; log and move on
             log.exception("home.publish_failed")
+
+    @app.action(HOME_OPEN_ARREST_FORM)
+    async def on_log_arrest(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+        view = forms.form_for(user_id, "") or _info(
+            "Log a WSO arrest", no_arrest_form_reply(user_id)
+        )
+        await client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
+
+    @app.action(HOME_STATUS)
+    async def on_details(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        custody_id = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        custody = await deps.store.get_custody(custody_id)
+        facility = deps.config.facility(custody.facility_id) if custody else None
+        text = (
+            custody_status(custody, facility, deps.clock.now()).text
+            if custody is not None and facility is not None
+            else "That custody is no longer known to the bot."
+        )
+        await client.views_open(
+            trigger_id=str(body.get("trigger_id") or ""), view=_info("Custody", text)
+        )
+
+
+def _info(title: str, text: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title[:24]},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
+    }

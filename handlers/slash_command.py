@@ -6,10 +6,13 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.replies import internal_error
 from bot.chat.slack import SLASH_COMMAND
+from bot.services.arrest_form import ArrestForms
 from bot.services.desk import Invocation
+from handlers.arrest_form import open_form, wants_form
 from handlers.deps import HandlerDeps
 
 log = logging.getLogger("wso.handlers")
@@ -23,9 +26,14 @@ def unescape_slack_text(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def register(app: AsyncApp, deps: HandlerDeps) -> None:
+def register(app: AsyncApp, deps: HandlerDeps, forms: ArrestForms) -> None:
     @app.command(SLASH_COMMAND)
-    async def on_wso_command(ack: AsyncAck, command: dict[str, Any]) -> None:
+    async def on_wso_command(
+        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        if wants_form(str(command.get("text") or "")):
+            await open_form(forms, ack, client, command)  # first: the trigger lives 3 s
+            return
         invocation = Invocation(
             user_id=str(command.get("user_id") or ""),
             channel_id=str(command.get("channel_id") or ""),
@@ -37,4 +45,4 @@ def register(app: AsyncApp, deps: HandlerDeps) -> None:
             log.exception("command.failed", extra={"user_id": invocation.user_id})
             await ack(text=internal_error().text, response_type="ephemeral")
             return
-        await ack(text=reply.text, response_type="ephemeral")
+        await ack(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral")

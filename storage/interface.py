@@ -186,6 +186,12 @@ class CustodyStore(Protocol):
         """Open custodies, soonest deadline first."""
         ...
 
+    async def closed_custodies_since(
+        self, facility_ids: Collection[str] | None, since: datetime, limit: int = 100
+    ) -> list[Custody]:
+        """Custodies closed at or after ``since`` (all facilities: None), latest first."""
+        ...
+
     async def count_open_custodies(self, facility_ids: Collection[str] | None = None) -> int:
         """Open custodies, of the given facilities only when ``facility_ids`` is set."""
         ...

@@ -6,7 +6,7 @@ quotation attributed to whoever typed it (``bot.chat.slack.quoted``), so nothing
 user typed can ping ``@channel`` or pass for the bot's own words. Config text
 (a facility name) is escaped (``bot.chat.phrases``). Ephemeral answers to the
 person who typed a command are in ``bot.chat.replies``; the App Home tab is in
-``bot.chat.views``.
+``bot.chat.home``.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.chat import phrases
 from bot.chat.commands import help_text
+from bot.chat.lists import custody_line, list_blocks
 from bot.chat.phrases import facility_name, format_local
 from bot.chat.slack import code, escape_mrkdwn
 from bot.core.acknowledgement import AckRefusal
@@ -266,21 +267,14 @@ def _time_left_suffix(custody: Custody, now: datetime) -> str:
 def open_custody_list(
     custodies: Sequence[tuple[Custody, Facility]], now: datetime, total: int
 ) -> Reply:
-    """``/wso list``: open custodies, soonest deadline first."""
+    """``/wso list``: open custodies, soonest deadline first (the text), by urgency (blocks)."""
     if not custodies:
         return Reply(text="No open WSO custodies.")
     lines = [f"*Open WSO custodies* ({total}), soonest deadline first:"]
-    for custody, facility in custodies:
-        left = custody.deadline - now
-        flag = ":rotating_light: " if left <= timedelta(0) else ""
-        lines.append(
-            f"• {flag}*{custody.booking}* — {facility_name(facility)} — deadline "
-            f"{format_local(custody.deadline, facility.zone)} — {format_time_left(left)}"
-            + (" left" if left > timedelta(0) else "")
-        )
+    lines.extend(f"• {custody_line(custody, facility, now)}" for custody, facility in custodies)
     if total > len(custodies):
         lines.append(f"…and {total - len(custodies)} more. Narrow with `/wso list facility ID`.")
-    return Reply(text="\n".join(lines))
+    return Reply(text="\n".join(lines), blocks=list_blocks(custodies, now, total))
 
 
 # --- acknowledging a page ----------------------------------------------------------

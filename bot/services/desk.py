@@ -161,7 +161,15 @@ class CustodyDesk:
 
     # --- arrest ------------------------------------------------------------------
 
-    async def _log_arrest(self, command: ArrestCommand, invocation: Invocation) -> Reply:
+    async def log_arrest(
+        self, command: ArrestCommand, invocation: Invocation, notes: str | None = None
+    ) -> Reply:
+        """The arrest form's way in: the command's path; raises ``Refusal`` when refused."""
+        return await self._log_arrest(command, invocation, notes)
+
+    async def _log_arrest(
+        self, command: ArrestCommand, invocation: Invocation, notes: str | None = None
+    ) -> Reply:
         facility = self._facility_for_arrest(command, invocation)
         if not facility.may_log_arrest(invocation.user_id):
             raise Refusal(replies.may_not_log_arrest(facility, invocation.user_id))
@@ -186,6 +194,8 @@ class CustodyDesk:
         audit = audit_log.arrest_logged(
             now, invocation.user_id, invocation.channel_id, custody, command.at_text
         )
+        if notes:
+            audit = replace(audit, detail={**audit.detail, "notes": notes})
         try:
             await self._store.add_custody(custody, notices, audit)
         except DuplicateOpenCustody as duplicate:

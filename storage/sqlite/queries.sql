@@ -52,6 +52,11 @@ SELECT * FROM custodies WHERE state = 'open'
     AND (?1 IS NULL OR facility_id IN (SELECT value FROM json_each(?1)))
     ORDER BY deadline, booking LIMIT ?2
 
+-- name: closed_custodies_since
+SELECT * FROM custodies WHERE state != 'open' AND closed_at >= ?2
+    AND (?1 IS NULL OR facility_id IN (SELECT value FROM json_each(?1)))
+    ORDER BY closed_at DESC, booking LIMIT ?3
+
 -- name: count_open_custodies
 SELECT count(*) AS n FROM custodies WHERE state = 'open'
     AND (?1 IS NULL OR facility_id IN (SELECT value FROM json_each(?1)))

@@ -147,6 +147,14 @@ class SqliteCustodyStore:
         )
         return [custody_from_row(row) for row in rows]
 
+    async def closed_custodies_since(
+        self, facility_ids: Collection[str] | None, since: datetime, limit: int = 100
+    ) -> list[Custody]:
+        rows = await self._fetch_all(
+            QUERIES["closed_custodies_since"], (json_list(facility_ids), to_db_time(since), limit)
+        )
+        return [custody_from_row(row) for row in rows]
+
     async def count_open_custodies(self, facility_ids: Collection[str] | None = None) -> int:
         rows = await self._fetch_all(QUERIES["count_open_custodies"], (json_list(facility_ids),))
         return int(rows[0]["n"])

@@ -80,11 +80,7 @@ class SignedSlackClient:
     ) -> SlackReply:
         """A ``block_actions`` interaction: someone pressed a button on a message."""
         interaction = {
-            "type": "block_actions",
-            "team": {"id": "T0FAKE", "domain": "fake"},
-            "user": {"id": user_id, "username": "someone", "team_id": "T0FAKE"},
-            "api_app_id": "A0WSO",
-            "token": "legacy-verification-token",
+            **_interaction("block_actions", user_id),
             "container": {
                 "type": "message",
                 "message_ts": message_ts,
@@ -104,6 +100,29 @@ class SignedSlackClient:
                     "action_ts": str(time.time()),
                 }
             ],
+        }
+        return await self.post(urlencode({"payload": json.dumps(interaction)}))
+
+    async def submit_view(
+        self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user_id: str
+    ) -> SlackReply:
+        """A ``view_submission``: ``view`` as Slack stored it, ``values`` by block id.
+
+        Each value is the element's state (``{"value": …}``, ``{"selected_option": …}``,
+        ``{"selected_date": …}``, ``{"selected_time": …}``), keyed here by block id only;
+        the element's action id is taken from the view's block, as Slack does.
+        """
+        action_ids = {
+            b["block_id"]: b["element"]["action_id"]
+            for b in view.get("blocks", [])
+            if b.get("type") == "input"
+        }
+        state = {block: {action_ids[block]: value} for block, value in values.items()}
+        interaction = {
+            **_interaction("view_submission", user_id),
+            "trigger_id": "1.2.submit",
+            "view": {**view, "state": {"values": state}},
+            "response_urls": [],
         }
         return await self.post(urlencode({"payload": json.dumps(interaction)}))
 
@@ -143,6 +162,17 @@ class SignedSlackClient:
             f"{self.base_url}/slack/events", data=body.encode(), headers=headers
         ) as response:
             return SlackReply(status=response.status, body=await response.text())
+
+
+def _interaction(kind: str, user_id: str) -> dict[str, Any]:
+    """What every interaction payload starts with: its type, team, user and app."""
+    return {
+        "type": kind,
+        "team": {"id": "T0FAKE", "domain": "fake"},
+        "user": {"id": user_id, "username": "someone", "team_id": "T0FAKE"},
+        "api_app_id": "A0WSO",
+        "token": "legacy-verification-token",
+    }
 
 
 def wso_payload(post: dict[str, Any]) -> dict[str, Any]:

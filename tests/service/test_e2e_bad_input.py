@@ -19,7 +19,8 @@ from tests.fakes.waiting import settle
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param("arrest", "booking", id="missing booking"),
+        # `/wso arrest` alone opens the arrest form (tests/service/test_e2e_arrest_form.py).
+        pytest.param("arrest I-205", "booking", id="warrant form where booking goes"),
         pytest.param("arrest at 14:05", "booking", id="keyword where booking goes"),
         pytest.param("arest B-1", "arest", id="unknown subcommand"),
         pytest.param("arrest B-1 at teatime", "teatime", id="time that is not a time"),

@@ -1,0 +1,30 @@
+"""Ids Slack sends back: callback ids of views, block ids of inputs, action ids of buttons. Pure.
+
+One home for every id, so a builder and the listener that reads its answer can
+never disagree about a spelling.
+"""
+
+from __future__ import annotations
+
+# --- the arrest modal and App Home ---------------------------------------------------
+
+# The arrest form (``/wso arrest`` with no arguments): its callback id and its input blocks.
+ARREST_MODAL = "wso_arrest_modal"
+ARREST_BOOKING = "wso_arrest_booking"
+ARREST_WARRANT_FORM = "wso_arrest_warrant_form"
+ARREST_WARRANT_NUMBER = "wso_arrest_warrant_number"
+ARREST_DATE = "wso_arrest_date"
+ARREST_TIME = "wso_arrest_time"
+ARREST_FACILITY = "wso_arrest_facility"
+ARREST_NOTES = "wso_arrest_notes"
+# Each input block holds one element; its action id is the block id with this suffix.
+INPUT_SUFFIX = "_input"
+
+# App Home buttons on an open custody (what they do is wired with the custody card's buttons).
+HOME_STATUS = "wso_home_status"
+HOME_OPEN_ARREST_FORM = "wso_home_arrest_form"
+
+
+def input_action(block_id: str) -> str:
+    """The action id of the one element in the input block ``block_id``."""
+    return block_id + INPUT_SUFFIX

@@ -1,0 +1,62 @@
+"""The arrest form: which form an officer gets, and a submission through the desk's arrest path.
+
+Nothing here talks to Slack: the handler opens the view this returns and answers
+the submission with the errors or the receipt this returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.chat.actions import ARREST_BOOKING
+from bot.chat.modals import ArrestDraft, arrest_modal, check_arrest_form, plain_error
+from bot.chat.replies import Reply
+from bot.chat.slack import quoted
+from bot.core.facility import Config
+from bot.services.clock import Clock
+from bot.services.desk import CustodyDesk, Invocation, Refusal
+
+log = logging.getLogger("wso.desk")
+
+
+@dataclass(frozen=True)
+class FormAnswer:
+    """Inline errors by block id (the form stays open), or the receipt (the form closes)."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    receipt: Reply | None = None
+
+
+class ArrestForms:
+    def __init__(self, config: Config, desk: CustodyDesk, clock: Clock) -> None:
+        self._config = config
+        self._desk = desk
+        self._clock = clock
+
+    def form_for(self, user_id: str, channel_id: str) -> dict[str, Any] | None:
+        """The modal for this officer (the channel's facility first); None: officer nowhere."""
+        mine = list(self._config.facilities_for_officer(user_id))
+        if not mine:
+            return None
+        mine.sort(key=lambda f: f.jail_channel != channel_id)  # stable: config order otherwise
+        return arrest_modal(mine, self._clock.now(), channel_id)
+
+    async def submit(self, user_id: str, view: Mapping[str, Any]) -> FormAnswer:
+        configured = {f.id: f for f in self._config.facilities}
+        checked = check_arrest_form(view, configured, user_id, self._clock.now())
+        if not isinstance(checked, ArrestDraft):
+            log.info("form.refused", extra={"user_id": user_id, "fields": sorted(checked)})
+            return FormAnswer(errors=checked)
+        invocation = Invocation(user_id=user_id, channel_id=checked.channel_id, text="")
+        try:
+            receipt = await self._desk.log_arrest(checked.command, invocation, checked.notes)
+        except Refusal as refusal:  # a second open custody, or a rule the form did not foresee
+            log.info("form.refused", extra={"user_id": user_id, "fields": [ARREST_BOOKING]})
+            return FormAnswer(errors={ARREST_BOOKING: plain_error(refusal.reply.text)})
+        if checked.notes:
+            notes = quoted(checked.notes, typed_by=user_id, label="Notes")
+            receipt = Reply(text=f"{receipt.text}\n{notes} (kept in the audit log)")
+        return FormAnswer(receipt=receipt)
