@@ -81,7 +81,17 @@ custody_from_row = _reader(
         "counting_rule": model.CountingRule,
         "state": model.CustodyState,
         **dict.fromkeys(
-            ("arrested_at", "deadline", "logged_at", "closed_at", "acknowledged_at"), _time
+            (
+                "arrested_at",
+                "deadline",
+                "logged_at",
+                "closed_at",
+                "acknowledged_at",
+                "disputed_at",
+                "corrected_from",
+                "custody_taken_at",
+            ),
+            _time,
         ),
     },
 )
