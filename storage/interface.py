@@ -8,7 +8,7 @@ suite (``tests/contract/``). No SQL lives outside this package.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -108,6 +108,8 @@ class OncallOverrideRecord:
     ends_at: datetime
     created_by: str
     created_at: datetime
+    # Set by the store: the number ``/wso oncall overrides`` shows and ``cancel`` takes.
+    id: int | None = field(default=None, compare=False)
 
 
 class CustodyStore(Protocol):
@@ -407,6 +409,19 @@ class CustodyStore(Protocol):
 
     async def oncall_overrides(self, schedule_id: str, now: datetime) -> list[OncallOverrideRecord]:
         """Overrides of a schedule that have not ended by ``now``, earliest first."""
+        ...
+
+    async def oncall_override_by_id(
+        self, override_id: int, now: datetime
+    ) -> OncallOverrideRecord | None:
+        """The override with this number, if it has not ended by ``now``."""
+        ...
+
+    async def end_oncall_override(self, override_id: int, at: datetime, audit: AuditEntry) -> bool:
+        """End an override at ``at`` (it stays on record), with the audit entry, atomically.
+
+        False (changing nothing) if it had ended already, or never existed.
+        """
         ...
 
     async def record_audit(self, entry: AuditEntry) -> None: ...

@@ -192,6 +192,12 @@ INSERT INTO oncall_overrides (schedule_id, user_id, starts_at, ends_at, created_
 SELECT * FROM oncall_overrides WHERE schedule_id = ? AND ends_at > ?
     ORDER BY starts_at, id
 
+-- name: oncall_override_by_id
+SELECT * FROM oncall_overrides WHERE id = ? AND ends_at > ?
+
+-- name: end_oncall_override
+UPDATE oncall_overrides SET ends_at = ?1 WHERE id = ?2 AND ends_at > ?1
+
 -- name: audit_trail
 SELECT * FROM audit_log WHERE custody_id = ? ORDER BY id
 

@@ -414,6 +414,22 @@ class SqliteCustodyStore:
         rows = await self._fetch_all(QUERIES["oncall_overrides"], (schedule_id, to_db_time(now)))
         return [override_from_row(row) for row in rows]
 
+    async def oncall_override_by_id(
+        self, override_id: int, now: datetime
+    ) -> OncallOverrideRecord | None:
+        rows = await self._fetch_all(
+            QUERIES["oncall_override_by_id"], (override_id, to_db_time(now))
+        )
+        return override_from_row(rows[0]) if rows else None
+
+    async def end_oncall_override(self, override_id: int, at: datetime, audit: AuditEntry) -> bool:
+        async with self._transaction("end_oncall_override") as db:
+            cursor = await db.execute(QUERIES["end_oncall_override"], (to_db_time(at), override_id))
+            if cursor.rowcount != 1:
+                return False
+            await db.execute(QUERIES["insert_audit"], audit_row(audit))
+            return True
+
     # --- audit -----------------------------------------------------------------
 
     async def record_audit(self, entry: AuditEntry) -> None:
