@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from bot.chat.grammar import (
     _EXAMPLES,
@@ -31,18 +32,12 @@ from bot.chat.slack import echo
 from bot.core.durations import parse_duration
 
 _OVERRIDE_ID_DIGITS = 9
+T = TypeVar("T", bound="TextCommand")
 
 
 @dataclass(frozen=True)
 class IgsaCommand:
     booking: str
-    facility_id: str | None = None
-
-
-@dataclass(frozen=True)
-class VoidCommand:
-    booking: str
-    reason: str
     facility_id: str | None = None
 
 
@@ -54,17 +49,24 @@ class CorrectCommand:
 
 
 @dataclass(frozen=True)
-class DisputeCommand:
-    booking: str
-    note: str
-    facility_id: str | None = None
+class TextCommand:
+    """A command on one custody with free text: a void's reason, a dispute's note, a note."""
 
-
-@dataclass(frozen=True)
-class NoteCommand:
     booking: str
     text: str
     facility_id: str | None = None
+
+
+class VoidCommand(TextCommand):
+    """``/wso void BOOKING [facility ID] REASON``."""
+
+
+class DisputeCommand(TextCommand):
+    """``/wso dispute BOOKING [facility ID] NOTE``."""
+
+
+class NoteCommand(TextCommand):
+    """``/wso note BOOKING [facility ID] TEXT``."""
 
 
 @dataclass(frozen=True)
@@ -107,28 +109,17 @@ def _parse_igsa(words: list[str]) -> IgsaCommand:
     return IgsaCommand(booking, _read_only_facility(rest, "igsa", booking))
 
 
-def _parse_void(words: list[str]) -> VoidCommand:
-    booking, rest = _take_booking(words, "void")
-    facility_id, rest = _read_leading_facility(rest, "void", booking)
-    reason = _read_free_text(rest, "void", booking, required=True)
-    assert reason is not None
-    return VoidCommand(booking, reason, facility_id)
+def _text_parser(subcommand: str, command: type[T]) -> Callable[[list[str]], T]:
+    """The parser of ``BOOKING [facility ID] TEXT``, the text required."""
 
+    def parse(words: list[str]) -> T:
+        booking, rest = _take_booking(words, subcommand)
+        facility_id, rest = _read_leading_facility(rest, subcommand, booking)
+        text = _read_free_text(rest, subcommand, booking, required=True)
+        assert text is not None
+        return command(booking, text, facility_id)
 
-def _parse_dispute(words: list[str]) -> DisputeCommand:
-    booking, rest = _take_booking(words, "dispute")
-    facility_id, rest = _read_leading_facility(rest, "dispute", booking)
-    note = _read_free_text(rest, "dispute", booking, required=True)
-    assert note is not None
-    return DisputeCommand(booking, note, facility_id)
-
-
-def _parse_note(words: list[str]) -> NoteCommand:
-    booking, rest = _take_booking(words, "note")
-    facility_id, rest = _read_leading_facility(rest, "note", booking)
-    text = _read_free_text(rest, "note", booking, required=True)
-    assert text is not None
-    return NoteCommand(booking, text, facility_id)
+    return parse
 
 
 def _parse_correct(words: list[str]) -> CorrectCommand:
@@ -241,9 +232,9 @@ def _validate_override_duration(word: str, example: str) -> timedelta:
 
 LIFECYCLE_PARSERS: dict[str, Callable[[list[str]], LifecycleCommand]] = {
     "igsa": _parse_igsa,
-    "void": _parse_void,
+    "void": _text_parser("void", VoidCommand),
     "correct": _parse_correct,
-    "dispute": _parse_dispute,
-    "note": _parse_note,
+    "dispute": _text_parser("dispute", DisputeCommand),
+    "note": _text_parser("note", NoteCommand),
     "oncall": _parse_oncall,
 }

@@ -30,28 +30,21 @@ def _recorded(custody: Custody, facility: Facility, now: datetime) -> str:
     return f"Recorded {at}{by}."
 
 
-def _igsa_text(
+def _closed_text(
     custody: Custody, notice: Notice, facility: Facility, now: datetime
 ) -> tuple[str, str]:
-    headline = f":house: *Held under an IGSA* — {_who(custody, facility)}"
-    body = (
-        f"{_recorded(custody, facility, now)} The person is held under the facility's "
-        "Intergovernmental Service Agreement: the 48-hour clock and all paging are stopped; "
-        "no more notices."
-    )
-    return headline, body
-
-
-def _voided_text(
-    custody: Custody, notice: Notice, facility: Facility, now: datetime
-) -> tuple[str, str]:
-    headline = f":no_entry_sign: *Entry voided* — {_who(custody, facility)}"
-    reason = quoted(custody.close_reason or "", typed_by=custody.closed_by)
-    body = (
-        f"{_recorded(custody, facility, now)} {reason}. The custody clock is stopped; "
-        "no more notices."
-    )
-    return headline, body
+    """IGSA housing, or a voided entry (with its reason, quoted)."""
+    if notice.kind is NoticeKind.IGSA:
+        headline = f":house: *Held under an IGSA* — {_who(custody, facility)}"
+        why = (
+            "The person is held under the facility's Intergovernmental Service Agreement: "
+            "the 48-hour clock and all paging are stopped"
+        )
+    else:
+        headline = f":no_entry_sign: *Entry voided* — {_who(custody, facility)}"
+        reason = quoted(custody.close_reason or "", typed_by=custody.closed_by)
+        why = f"{reason}. The custody clock and all paging are stopped"
+    return headline, f"{_recorded(custody, facility, now)} {why}; no more notices."
 
 
 def _corrected_text(
@@ -107,8 +100,8 @@ def disputed_page_text(custody: Custody, facility: Facility, now: datetime) -> t
 
 
 LIFECYCLE_NOTICE_TEXT: dict[NoticeKind, NoticeText] = {
-    NoticeKind.IGSA: _igsa_text,
-    NoticeKind.VOIDED: _voided_text,
+    NoticeKind.IGSA: _closed_text,
+    NoticeKind.VOIDED: _closed_text,
     NoticeKind.CORRECTED: _corrected_text,
     NoticeKind.DISPUTED: _disputed_text,
     NoticeKind.NOTE: _note_text,

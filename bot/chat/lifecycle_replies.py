@@ -102,11 +102,26 @@ def closed_as(custody: Custody, facility: Facility) -> Reply:
     )
 
 
+_CORRECTION_LIMITS = (
+    f"A corrected time must be in the past and at most {OLDEST_ARREST.days} days ago."
+)
+
+
+def _correction_example(custody: Custody, when: datetime, zone: ZoneInfo) -> str:
+    return f"/wso correct {custody.booking} at {when.astimezone(zone):%Y-%m-%d %H:%M}"
+
+
+def bad_correction_time(message: str, custody: Custody, zone: ZoneInfo) -> Reply:
+    """The corrected time could not be read (or is in the future, as the reader says)."""
+    return error_reply(
+        f"{message} {_CORRECTION_LIMITS} Nothing was changed.",
+        _correction_example(custody, custody.arrested_at, zone),
+    )
+
+
 def correction_refused(
     refusal: CorrectionRefusal, custody: Custody, new: datetime, now: datetime, zone: ZoneInfo
 ) -> Reply:
-    example_time = f"{min(custody.arrested_at, now).astimezone(zone):%Y-%m-%d %H:%M}"
-    limits = f"The corrected time must be in the past and at most {OLDEST_ARREST.days} days ago."
     if refusal is CorrectionRefusal.IN_THE_FUTURE:
         why = f"{format_local(new, zone)} is in the future."
     elif refusal is CorrectionRefusal.TOO_OLD:
@@ -115,8 +130,8 @@ def correction_refused(
     else:
         why = f"{format_local(new, zone)} is the arrest time already recorded."
     return error_reply(
-        f"{why} {limits} Nothing was changed.",
-        f"/wso correct {custody.booking} at {example_time}",
+        f"{why} {_CORRECTION_LIMITS} Nothing was changed.",
+        _correction_example(custody, min(custody.arrested_at, now), zone),
     )
 
 

@@ -91,17 +91,6 @@ def custody_corrected(
     )
 
 
-def custody_disputed(
-    now: datetime, actor: str, channel: str, custody: Custody, note: str
-) -> AuditEntry:
-    """Someone raised a citizenship or identity claim about the person held."""
-    return custody_entry(now, actor, channel, "custody_disputed", custody, note=note)
-
-
-def note_added(now: datetime, actor: str, channel: str, custody: Custody, text: str) -> AuditEntry:
-    return custody_entry(now, actor, channel, "note_added", custody, text=text)
-
-
 def paging_acknowledged(
     now: datetime, actor: str, channel: str, custody: Custody, level: int, resumes_at: datetime
 ) -> AuditEntry:

@@ -92,7 +92,8 @@ def require_utc(name: str, value: datetime | None) -> None:
         raise ValueError(f"{name} must be in UTC (got zone {zone}, which is not UTC all year)")
 
 
-_CUSTODY_INSTANTS = (
+# The datetime fields of a custody (each an aware UTC instant, or None).
+CUSTODY_INSTANTS = (
     "arrested_at",
     "deadline",
     "logged_at",
@@ -138,7 +139,7 @@ class Custody:
     custody_taken_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        for name in _CUSTODY_INSTANTS:
+        for name in CUSTODY_INSTANTS:
             require_utc(name, getattr(self, name))
 
     @property

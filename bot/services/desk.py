@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.chat import lifecycle_replies as answers
 from bot.chat import replies
 from bot.chat.arrest_time import TimeInputError, parse_arrest_time
 from bot.chat.commands import (
@@ -35,6 +36,7 @@ from bot.chat.lifecycle_commands import (
     NoteCommand,
     OncallCancelCommand,
     OncallOverridesCommand,
+    TextCommand,
     VoidCommand,
 )
 from bot.chat.lifecycle_replies import already_closed
@@ -75,15 +77,8 @@ from storage.interface import (
 )
 
 LIST_LIMIT = 50
-LifecycleAction = (
-    TransferCommand
-    | ReleaseCommand
-    | IgsaCommand
-    | VoidCommand
-    | CorrectCommand
-    | DisputeCommand
-    | NoteCommand
-)
+# The commands on one custody that the lifecycle desk carries out.
+LifecycleAction = TransferCommand | ReleaseCommand | IgsaCommand | CorrectCommand | TextCommand
 _VERBS: dict[type[LifecycleAction], str] = {
     TransferCommand: "transfer",
     ReleaseCommand: "release",
@@ -276,19 +271,21 @@ class CustodyDesk:
             case IgsaCommand():
                 return await lifecycle.igsa(custody.id, user, channel)
             case VoidCommand():
-                return await lifecycle.void(custody.id, user, command.reason, channel)
+                return await lifecycle.void(custody.id, user, command.text, channel)
             case CorrectCommand():
                 zone = lifecycle.facility_of(custody).zone
                 try:
                     new = parse_arrest_time(command.at_text, zone, self._clock.now())
                 except TimeInputError as error:
-                    example = f"/wso correct {custody.booking} at 2026-11-28 14:05"
-                    raise Refusal(replies.error_reply(error.message, example)) from None
+                    raise Refusal(
+                        answers.bad_correction_time(error.message, custody, zone)
+                    ) from None
                 return await lifecycle.correct(custody.id, user, new, channel)
             case DisputeCommand():
-                return await lifecycle.dispute(custody.id, user, command.note, channel)
+                return await lifecycle.dispute(custody.id, user, command.text, channel)
             case NoteCommand():
                 return await lifecycle.add_note(custody.id, user, command.text, channel)
+        raise AssertionError(f"not a lifecycle command: {command!r}")
 
     async def _open_custody(
         self, booking: str, facility_id: str | None, invocation: Invocation, verb: str

@@ -188,7 +188,9 @@ class LifecycleDesk:
                 raise Refusal(answers.already_disputed(custody, facility))
             now = self._clock.now()
             notices = plan_disputed_custody(custody, user, note, facility, self._config, now)
-            audit = audit_log.custody_disputed(now, user, channel, custody, note)
+            audit = audit_log.custody_entry(
+                now, user, channel, "custody_disputed", custody, note=note
+            )
             try:
                 disputed = await self._store.dispute_custody(
                     custody.id, at=now, by=user, note=note, new_notices=notices, audit=audit
@@ -207,7 +209,7 @@ class LifecycleDesk:
             custody, facility = await self._open_for(custody_id, user, Action.NOTE)
             now = self._clock.now()
             notices = plan_note(custody, user, text, facility, self._config, now)
-            audit = audit_log.note_added(now, user, channel, custody, text)
+            audit = audit_log.custody_entry(now, user, channel, "note_added", custody, text=text)
             try:
                 await self._store.add_to_open_custody(custody.id, notices, audit)
             except CustodyNotOpen as lost:

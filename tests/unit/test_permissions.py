@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.facility import Facility
 from bot.core.permissions import Action, Role, may, roles_for
+from tests.conftest import OFFICER, county_jail
 
-FACILITY = Facility(
-    id="county-jail",
-    name="County Jail",
-    timezone_name="America/Chicago",
-    jail_channel="C0JAIL",
-    ice_channel="C0ICE",
-    officers=frozenset({"U0OFFICER"}),
-    staff=frozenset({"U0DESK"}),
-    ice_staff=frozenset({"U0ERO"}),
-)
-PEOPLE = {"officers": "U0OFFICER", "staff": "U0DESK", "ice_staff": "U0ERO", "stranger": "U0NOBODY"}
+FACILITY = county_jail(staff=frozenset({"U0DESK"}), ice_staff=frozenset({"U0ERO"}))
+PEOPLE = {"officers": OFFICER, "staff": "U0DESK", "ice_staff": "U0ERO", "stranger": "U0NOBODY"}
 # Who may: officers and staff take every jail action; ICE staff may only confirm a transfer.
 ALLOWED = {
     Action.TRANSFER: frozenset({"officers", "staff", "ice_staff"}),
