@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.chat.phrases import facility_name, format_local
+from bot.chat.phrases import CLOSED_STATE_WORDS, facility_name, format_local
 from bot.chat.replies import Reply, error_reply
 from bot.core.custody import OLDEST_ARREST
 from bot.core.facility import Facility
@@ -36,13 +36,6 @@ class OverrideShown(Protocol):
     def created_by(self) -> str: ...
 
 
-_STATE_WORDS = {
-    CustodyState.OPEN: "open",
-    CustodyState.TRANSFERRED: "transferred to ICE",
-    CustodyState.RELEASED: "released",
-    CustodyState.IGSA: "recorded as held under an IGSA",
-    CustodyState.VOIDED: "voided",
-}
 _ROLE_WORDS = {Role.OFFICERS: "officers", Role.STAFF: "staff", Role.ICE_STAFF: "ICE staff"}
 _WHAT = {
     Action.TRANSFER: "record a transfer",
@@ -56,7 +49,9 @@ _WHAT = {
 
 
 def state_words(state: CustodyState) -> str:
-    return _STATE_WORDS[state]
+    if state is CustodyState.IGSA:
+        return "recorded as held under an IGSA"
+    return CLOSED_STATE_WORDS.get(state, state.value)
 
 
 def may_not(facility: Facility, action: Action, user_id: str) -> Reply:

@@ -98,6 +98,9 @@ async def test_igsa_and_void_close_the_custody_and_tell_both_channels(
     await settle(service)
     assert len(fake_slack.posts()) == 4
 
+    status = await slack.command("status B-1")
+    assert f"*{said if state is CustodyState.VOIDED else 'held under an IGSA'}*" in status.text
+
     again = await slack.command("release B-1 bail posted")
     assert "already" in again.text and f"<@{DESK_STAFF}>" in again.text
     assert "Sat Nov 28, 14:00 CST" in again.text  # when it was closed
@@ -205,6 +208,9 @@ async def test_a_dispute_tells_both_channels_and_pages_the_first_level_at_once(
     stored = await service.store.get_custody(custody_id)
     assert stored is not None and state is CustodyState.OPEN
     assert (stored.disputed_by, stored.dispute_note) == (OFFICER, "says he was born in El Paso")
+
+    status = await slack.command("status B-1")
+    assert "*Disputed*" in status.text and "born in El Paso" in status.text
 
     again = await slack.command("dispute B-1 again", user_id=DESK_STAFF)
     assert "already flagged as disputed" in again.text and "/wso note B-1" in again.text
