@@ -128,21 +128,19 @@ def _validate_booking(word: str, subcommand: str) -> str:
 
 
 def _validate_warrant_number(word: str, example: str) -> str:
-    if _WARRANT_NUMBER.fullmatch(word):
-        return word.upper()
-    raise CommandError(
-        f"{echo(word)} is not a warrant number: use 1-40 letters, digits and `-`.",
-        example,
-    )
+    _require(_WARRANT_NUMBER, word, "a warrant number: use 1-40 letters, digits and `-`", example)
+    return word.upper()
 
 
 def _validate_facility_id(word: str, example: str) -> str:
-    if _FACILITY_ID.fullmatch(word):
-        return word.lower()
-    raise CommandError(
-        f"{echo(word)} is not a facility id: use 1-64 letters, digits, `-` and `_`.",
-        example,
-    )
+    _require(_FACILITY_ID, word, "a facility id: use 1-64 letters, digits, `-` and `_`", example)
+    return word.lower()
+
+
+def _require(pattern: re.Pattern[str], word: str, what: str, example: str) -> None:
+    """Refuse ``word`` unless ``pattern`` matches all of it: "`word` is not <what>."."""
+    if not pattern.fullmatch(word):
+        raise CommandError(f"{echo(word)} is not {what}.", example)
 
 
 def _option_value(words: list[str], position: int, example: str) -> str:

@@ -123,10 +123,5 @@ def oncall_override_cancelled(
     now: datetime, actor: str, override_id: int, schedule_id: str, person: str
 ) -> AuditEntry:
     """``actor`` removed override ``override_id`` (``person`` covering ``schedule_id``)."""
-    return AuditEntry(
-        at=now,
-        actor=actor,
-        action="oncall_override_cancelled",
-        custody_id=None,
-        detail={"override": override_id, "schedule": schedule_id, "user": person},
-    )
+    detail: Detail = {"override": override_id, "schedule": schedule_id, "user": person}
+    return AuditEntry(now, actor, "oncall_override_cancelled", None, detail)

@@ -79,15 +79,6 @@ from storage.interface import (
 LIST_LIMIT = 50
 # The commands on one custody that the lifecycle desk carries out.
 LifecycleAction = TransferCommand | ReleaseCommand | IgsaCommand | CorrectCommand | TextCommand
-_VERBS: dict[type[LifecycleAction], str] = {
-    TransferCommand: "transfer",
-    ReleaseCommand: "release",
-    IgsaCommand: "igsa",
-    VoidCommand: "void",
-    CorrectCommand: "correct",
-    DisputeCommand: "dispute",
-    NoteCommand: "note",
-}
 log = logging.getLogger("wso.desk")
 
 
@@ -149,15 +140,9 @@ class CustodyDesk:
         match command:
             case ArrestCommand():
                 return await self._log_arrest(command, invocation)
-            case (
-                TransferCommand()
-                | ReleaseCommand()
-                | IgsaCommand()
-                | VoidCommand()
-                | CorrectCommand()
-                | DisputeCommand()
-                | NoteCommand()
-            ):
+            case TransferCommand() | ReleaseCommand() | IgsaCommand() | CorrectCommand():
+                return await self._lifecycle_command(command, invocation)
+            case TextCommand():  # void, dispute, note
                 return await self._lifecycle_command(command, invocation)
             case StatusCommand():
                 return await self._status(command, invocation)
@@ -259,7 +244,7 @@ class CustodyDesk:
 
     async def _lifecycle_command(self, command: LifecycleAction, invocation: Invocation) -> Reply:
         """Find the open custody by booking; the lifecycle desk does the rest by its id."""
-        verb = _VERBS[type(command)]
+        verb = type(command).__name__.removesuffix("Command").lower()  # IgsaCommand: igsa
         custody = await self._open_custody(command.booking, command.facility_id, invocation, verb)
         user, channel = invocation.user_id, invocation.channel_id
         lifecycle = self.lifecycle

@@ -163,15 +163,16 @@ async def test_a_correction_moves_the_deadline_and_every_planned_notice(
     ]
 
 
-@pytest.mark.parametrize(
-    ("at", "said"),
-    [
-        pytest.param("2026-11-28 15:00", "is in the future", id="into-the-future"),
-        pytest.param("2026-10-01 09:00", "more than 30 days ago", id="too-old"),
-        pytest.param("2026-11-28 14:00", "already recorded", id="unchanged"),
-        pytest.param("teatime", "teatime", id="not-a-time"),
-    ],
-)
+# (id, the corrected time typed, what the answer says): the clock reads Sat 14:00 CST.
+BAD_CORRECTIONS = {
+    "into-the-future": ("2026-11-28 15:00", "is in the future"),
+    "too-old": ("2026-10-01 09:00", "more than 30 days ago"),
+    "unchanged": ("2026-11-28 14:00", "already recorded"),
+    "not-a-time": ("teatime", "teatime"),
+}
+
+
+@pytest.mark.parametrize(("at", "said"), BAD_CORRECTIONS.values(), ids=BAD_CORRECTIONS.keys())
 async def test_a_bad_correction_says_both_limits_and_changes_nothing(
     slack: SignedSlackClient, fake_slack: FakeSlack, service: WsoService, at: str, said: str
 ) -> None:
