@@ -143,6 +143,8 @@ def describe_config(path: Path, config: Config) -> str:
             f"facility {facility.id} ({facility.name}): {facility.timezone_name}, "
             f"jail {facility.jail_channel}, ICE {facility.ice_channel}, "
             f"{len(facility.officers)} officer(s), {len(facility.escalation)} escalation level(s)"
+            + (f", {len(facility.ice_staff)} ICE staff" if facility.ice_staff else "")
+            + (", IGSA" if facility.igsa else "")
         )
     return "\n".join(lines)
 

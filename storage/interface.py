@@ -8,7 +8,7 @@ suite (``tests/contract/``). No SQL lives outside this package.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -32,6 +32,17 @@ class CustodyNotOpen(StoreError):
 
     def __init__(self, custody: Custody | None) -> None:
         super().__init__("custody is not open")
+        self.custody = custody
+
+
+class CustodyChanged(StoreError):
+    """The open custody changed since the caller read it (corrected, or disputed, meanwhile).
+
+    ``custody`` is the custody as it is now.
+    """
+
+    def __init__(self, custody: Custody) -> None:
+        super().__init__(f"custody {custody.id} changed meanwhile")
         self.custody = custody
 
 
@@ -97,6 +108,8 @@ class OncallOverrideRecord:
     ends_at: datetime
     created_by: str
     created_at: datetime
+    # Set by the store: the number ``/wso oncall overrides`` shows and ``cancel`` takes.
+    id: int | None = field(default=None, compare=False)
 
 
 class CustodyStore(Protocol):
@@ -163,12 +176,65 @@ class CustodyStore(Protocol):
         reason: str | None,
         closing_notices: Sequence[Notice],
         audit: AuditEntry,
+        received_by: str | None = None,
+        taken_at: datetime | None = None,
     ) -> Custody:
-        """Close an open custody atomically.
+        """Close an open custody atomically (a compare-and-set on its state).
 
-        Cancels its pending reminders and expiry notices, stores the closing
-        notices and the audit entry, and returns the closed custody. Raises
-        ``CustodyNotOpen`` (changing nothing) if it is not open.
+        Cancels its pending reminders, expiry notices and paging, stores the closing
+        notices and the audit entry, and returns the closed custody. A transfer may
+        record who received the person (``received_by``) and when (``taken_at``).
+        Raises ``CustodyNotOpen`` (changing nothing) if it is not open; its
+        ``custody`` says who closed it, how and when.
+        """
+        ...
+
+    async def correct_custody(
+        self,
+        custody_id: str,
+        *,
+        arrested_at: datetime,
+        deadline: datetime,
+        expected_arrested_at: datetime,
+        at: datetime,
+        new_notices: Sequence[Notice],
+        audit: AuditEntry,
+    ) -> Custody:
+        """Move an open custody's arrest time and deadline, and re-plan it, atomically.
+
+        A compare-and-set on the arrest time the caller read (``expected_arrested_at``);
+        the old one is kept as ``corrected_from``. Cancels the pending reminders, expiry
+        notices, chain steps, pages and unscheduled backup, brings the deletion of
+        Slack's backup forward to ``at``, and stores ``new_notices`` (the new plan) and
+        the audit entry. Raises ``CustodyNotOpen`` if closed, ``CustodyChanged`` if
+        corrected meanwhile (changing nothing either way).
+        """
+        ...
+
+    async def dispute_custody(
+        self,
+        custody_id: str,
+        *,
+        at: datetime,
+        by: str,
+        note: str,
+        new_notices: Sequence[Notice],
+        audit: AuditEntry,
+    ) -> Custody:
+        """Flag an open custody as disputed (a citizenship or identity claim), atomically.
+
+        Stores the notices (the channels' word, the first page step) and the audit
+        entry. Raises ``CustodyNotOpen`` if closed, ``CustodyChanged`` if disputed
+        already (changing nothing either way).
+        """
+        ...
+
+    async def add_to_open_custody(
+        self, custody_id: str, notices: Sequence[Notice], audit: AuditEntry
+    ) -> Custody:
+        """Store notices and an audit entry for a custody while it is open (a note).
+
+        Raises ``CustodyNotOpen`` (storing nothing) if it is closed or unknown.
         """
         ...
 
@@ -349,6 +415,19 @@ class CustodyStore(Protocol):
 
     async def oncall_overrides(self, schedule_id: str, now: datetime) -> list[OncallOverrideRecord]:
         """Overrides of a schedule that have not ended by ``now``, earliest first."""
+        ...
+
+    async def oncall_override_by_id(
+        self, override_id: int, now: datetime
+    ) -> OncallOverrideRecord | None:
+        """The override with this number, if it has not ended by ``now``."""
+        ...
+
+    async def end_oncall_override(self, override_id: int, at: datetime, audit: AuditEntry) -> bool:
+        """End an override at ``at`` (it stays on record), with the audit entry, atomically.
+
+        False (changing nothing) if it had ended already, or never existed.
+        """
         ...
 
     async def record_audit(self, entry: AuditEntry) -> None: ...

@@ -6,18 +6,78 @@ facility zone and ``now`` are known. Control, bidi and zero-width characters
 are dropped before anything is read (``bot.chat.slack.clean_text``), so they are
 never stored or logged; any user text echoed in an error message goes through
 ``bot.chat.slack.echo`` so it can never ping a channel.
+
+This module reads logging, closing and looking up a custody; the lifecycle and
+on-call subcommands are ``bot.chat.lifecycle_commands``, the shared words
+``bot.chat.grammar``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
+from bot.chat.grammar import (
+    _DATE,
+    _EXAMPLES,
+    _FORM_LIKE,
+    _OPTION_KEYWORDS,
+    _OPTION_LABELS,
+    _OPTION_SAMPLES,
+    _WARRANT_FORMS,
+    MAX_REASON_CHARS,
+    SAMPLE_BOOKING,
+    CommandError,
+    _example_line,
+    _option_value,
+    _read_free_text,
+    _read_leading_facility,
+    _read_only_facility,
+    _take_booking,
+    _validate_facility_id,
+    _validate_warrant_number,
+)
+from bot.chat.lifecycle_commands import (
+    LIFECYCLE_PARSERS,
+    CorrectCommand,
+    DisputeCommand,
+    IgsaCommand,
+    LifecycleCommand,
+    NoteCommand,
+    OncallCancelCommand,
+    OncallCommand,
+    OncallOverrideCommand,
+    OncallOverridesCommand,
+    VoidCommand,
+)
 from bot.chat.slack import clean_text, echo
-from bot.core.durations import parse_duration
 from bot.core.model import WarrantForm
+
+__all__ = [
+    "HELP_TEXT",
+    "MAX_REASON_CHARS",
+    "SUBCOMMANDS",
+    "AckCommand",
+    "ArrestCommand",
+    "Command",
+    "CommandError",
+    "CorrectCommand",
+    "DisputeCommand",
+    "HelpCommand",
+    "IgsaCommand",
+    "ListCommand",
+    "NoteCommand",
+    "OncallCancelCommand",
+    "OncallCommand",
+    "OncallOverrideCommand",
+    "OncallOverridesCommand",
+    "ReleaseCommand",
+    "StatusCommand",
+    "TransferCommand",
+    "VoidCommand",
+    "help_text",
+    "parse_command",
+]
 
 
 @dataclass(frozen=True)
@@ -64,18 +124,6 @@ class AckCommand:
     facility_id: str | None = None
 
 
-@dataclass(frozen=True)
-class OncallCommand:
-    pass
-
-
-@dataclass(frozen=True)
-class OncallOverrideCommand:
-    schedule_id: str
-    user_id: str
-    duration: timedelta
-
-
 Command = (
     ArrestCommand
     | TransferCommand
@@ -84,66 +132,14 @@ Command = (
     | ListCommand
     | HelpCommand
     | AckCommand
-    | OncallCommand
-    | OncallOverrideCommand
+    | LifecycleCommand
 )
 
 
-class CommandError(ValueError):
-    """A command that could not be read, with the reason and a correct command line."""
-
-    def __init__(self, message: str, example: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.example = example
-
-
-SUBCOMMANDS = ("arrest", "transfer", "release", "status", "list", "ack", "oncall", "help")
-MAX_OVERRIDE = timedelta(days=14)
-MAX_REASON_CHARS = 500
-SAMPLE_BOOKING = "B-2026-0412"
-
-_BOOKING = re.compile(r"[A-Za-z0-9-]{1,32}")
-_WARRANT_NUMBER = re.compile(r"[A-Za-z0-9-]{1,40}")
-_FACILITY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_FORM_LIKE = re.compile(r"I-?\d+[A-Z]?", re.IGNORECASE | re.ASCII)
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_WARRANT_FORMS = {
-    "I-200": WarrantForm.I_200,
-    "I200": WarrantForm.I_200,
-    "I-205": WarrantForm.I_205,
-    "I205": WarrantForm.I_205,
-}
-_OPTION_KEYWORDS = frozenset({"at", "warrant", "facility"})
-_OPTION_SAMPLES = {
-    "form": "I-200",
-    "at": "at 14:05",
-    "warrant": "warrant W-123456",
-    "facility": "facility county-jail",
-}
-_OPTION_HINTS = {
-    "at": "a time such as `14:05` or `2026-11-28 14:05`",
-    "warrant": "the warrant number (letters, digits and `-`)",
-    "facility": "the facility id (letters, digits, `-` and `_`)",
-}
-_OPTION_LABELS = {
-    "form": "The warrant form",
-    "at": "`at`",
-    "warrant": "`warrant`",
-    "facility": "`facility`",
-}
-_EXAMPLES = {
-    "arrest": f"/wso arrest {SAMPLE_BOOKING} I-200 at 14:05",
-    "transfer": f"/wso transfer {SAMPLE_BOOKING}",
-    "release": f"/wso release {SAMPLE_BOOKING} bail posted",
-    "status": f"/wso status {SAMPLE_BOOKING}",
-    "list": "/wso list",
-    "help": "/wso help",
-    "ack": f"/wso ack {SAMPLE_BOOKING}",
-    "oncall": "/wso oncall override watch-commanders U0LT3 12h",
-}
-_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>|([UW][A-Z0-9]{2,})", re.ASCII)
-_SCHEDULE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}", re.ASCII)
+SUBCOMMANDS = (
+    *("arrest", "transfer", "release", "igsa", "void", "correct", "dispute", "note"),
+    *("status", "list", "ack", "oncall", "help"),
+)
 
 HELP_TEXT = "\n".join(
     (
@@ -158,6 +154,21 @@ HELP_TEXT = "\n".join(
         f"   e.g. `/wso transfer {SAMPLE_BOOKING}`",
         "• `/wso release BOOKING [facility ID] [reason]`: the person was released.",
         f"   e.g. `/wso release {SAMPLE_BOOKING} bail posted`",
+        "• `/wso igsa BOOKING [facility ID]`: the person is held under an IGSA; "
+        "the clock and all paging stop (only where the facility has an IGSA).",
+        f"   e.g. `/wso igsa {SAMPLE_BOOKING}`",
+        "• `/wso void BOOKING [facility ID] REASON`: the warrant was cancelled or the entry "
+        "was made in error; the reason is required.",
+        f"   e.g. `/wso void {SAMPLE_BOOKING} warrant cancelled by ICE`",
+        "• `/wso correct BOOKING at TIME [facility ID]`: fix a wrong arrest time; the "
+        "deadline and every reminder move with it (not in the future, at most 30 days back).",
+        f"   e.g. `/wso correct {SAMPLE_BOOKING} at 2026-11-28 14:05`",
+        "• `/wso dispute BOOKING [facility ID] NOTE`: someone says the person is a U.S. "
+        "citizen, or disputes who they are; both channels hear it and the first "
+        "escalation level is paged at once.",
+        f"   e.g. `/wso dispute {SAMPLE_BOOKING} says he was born in El Paso`",
+        "• `/wso note BOOKING [facility ID] TEXT`: add a note for both channels.",
+        f"   e.g. `/wso note {SAMPLE_BOOKING} ICE pickup set for 16:00`",
         "• `/wso status BOOKING [facility ID]`: the deadline of one custody.",
         f"   e.g. `/wso status {SAMPLE_BOOKING}`",
         "• `/wso list [facility ID]`: the open custodies.",
@@ -169,6 +180,8 @@ HELP_TEXT = "\n".join(
         "• `/wso oncall override SCHEDULE @person DURATION`: someone covers a schedule "
         "from now on (@mention them or give their member ID), "
         "e.g. `/wso oncall override watch-commanders U0LT3 12h`.",
+        "• `/wso oncall overrides`: the overrides not yet ended, numbered; "
+        "`/wso oncall cancel NUMBER` removes one, e.g. `/wso oncall cancel 12`.",
         "• `/wso help`: this message.",
         "BOOKING is 1-32 letters, digits and `-`. Words are not case-sensitive.",
     )
@@ -283,102 +296,10 @@ def _parse_list(words: list[str]) -> ListCommand:
 
 def _parse_release(words: list[str]) -> ReleaseCommand:
     booking, rest = _take_booking(words, "release")
-    facility_id = None
-    if rest and rest[0].lower() == "facility":
-        example = _example_line("release", booking, _OPTION_SAMPLES["facility"])
-        facility_id = _validate_facility_id(_option_value(rest, 0, example), example)
-        rest = rest[2:]
-    return ReleaseCommand(booking, _read_reason(rest, booking), facility_id)
-
-
-def _read_reason(words: list[str], booking: str) -> str | None:
-    reason = " ".join(words)
-    if len(reason) > MAX_REASON_CHARS:
-        raise CommandError(
-            f"The release reason is {len(reason)} characters long; keep it to {MAX_REASON_CHARS}.",
-            _example_line("release", booking, "bail posted"),
-        )
-    return reason or None
-
-
-def _read_only_facility(words: list[str], subcommand: str, booking: str | None) -> str | None:
-    """Read an optional ``facility ID`` and refuse anything else."""
-    if not words:
-        return None
-    example = _example_line(subcommand, booking, _OPTION_SAMPLES["facility"])
-    if words[0].lower() != "facility":
-        raise _extra_word_error(words[0], subcommand, example)
-    facility_id = _validate_facility_id(_option_value(words, 0, example), example)
-    if len(words) > 2:
-        raise _extra_word_error(words[2], subcommand, example)
-    return facility_id
-
-
-def _extra_word_error(word: str, subcommand: str, example: str) -> CommandError:
-    takes = "a booking number and" if subcommand != "list" else "only"
-    return CommandError(
-        f"Unexpected {echo(word)} after `/wso {subcommand}`: it takes {takes} "
-        "an optional `facility ID`.",
-        example,
+    facility_id, rest = _read_leading_facility(rest, "release", booking)
+    return ReleaseCommand(
+        booking, _read_free_text(rest, "release", booking, required=False), facility_id
     )
-
-
-def _take_booking(words: list[str], subcommand: str) -> tuple[str, list[str]]:
-    """The booking number (upper-cased) that must follow the subcommand, and the rest."""
-    if not words or _is_reserved(words[0]):
-        got = f" (got {echo(words[0])})" if words else ""
-        raise CommandError(
-            f"`/wso {subcommand}` needs the booking number right after `{subcommand}`{got}.",
-            _EXAMPLES[subcommand],
-        )
-    return _validate_booking(words[0], subcommand), words[1:]
-
-
-def _validate_booking(word: str, subcommand: str) -> str:
-    if _BOOKING.fullmatch(word) and any(char.isalnum() for char in word):
-        return word.upper()
-    length = f" (it is {len(word)} characters)" if len(word) > 32 else ""
-    raise CommandError(
-        f"{echo(word)} is not a booking number{length}: use 1-32 letters, digits "
-        f"and `-`, e.g. `{SAMPLE_BOOKING}`.",
-        _EXAMPLES[subcommand],
-    )
-
-
-def _validate_warrant_number(word: str, example: str) -> str:
-    if _WARRANT_NUMBER.fullmatch(word):
-        return word.upper()
-    raise CommandError(
-        f"{echo(word)} is not a warrant number: use 1-40 letters, digits and `-`.",
-        example,
-    )
-
-
-def _validate_facility_id(word: str, example: str) -> str:
-    if _FACILITY_ID.fullmatch(word):
-        return word.lower()
-    raise CommandError(
-        f"{echo(word)} is not a facility id: use 1-64 letters, digits, `-` and `_`.",
-        example,
-    )
-
-
-def _option_value(words: list[str], position: int, example: str) -> str:
-    """The word after an option keyword; another keyword there means the value is missing."""
-    keyword = words[position].lower()
-    following = words[position + 1] if position + 1 < len(words) else None
-    if following is None or _is_reserved(following):
-        raise CommandError(f"`{keyword}` needs {_OPTION_HINTS[keyword]} after it.", example)
-    return following
-
-
-def _is_reserved(word: str) -> bool:
-    return word.lower() in _OPTION_KEYWORDS or word.upper() in _WARRANT_FORMS
-
-
-def _example_line(subcommand: str, booking: str | None, *options: str) -> str:
-    parts = ("/wso", subcommand, *([booking] if booking else []), *options)
-    return " ".join(parts)
 
 
 def _parse_ack(words: list[str]) -> AckCommand:
@@ -386,65 +307,13 @@ def _parse_ack(words: list[str]) -> AckCommand:
     return AckCommand(booking, _read_only_facility(rest, "ack", booking))
 
 
-def _parse_oncall(words: list[str]) -> OncallCommand | OncallOverrideCommand:
-    if not words:
-        return OncallCommand()
-    example = _EXAMPLES["oncall"]
-    if words[0].lower() != "override":
-        raise CommandError(
-            f"Unexpected {echo(words[0])} after `/wso oncall`: use `/wso oncall` alone, "
-            "or `/wso oncall override SCHEDULE @person DURATION`.",
-            example,
-        )
-    if len(words) != 4:
-        raise CommandError(
-            "`/wso oncall override` needs three things: the schedule id, the person "
-            "(an @mention or member ID) and how long, e.g. `12h`.",
-            example,
-        )
-    return OncallOverrideCommand(
-        _validate_schedule_id(words[1], example),
-        _validate_user(words[2], example),
-        _validate_override_duration(words[3], example),
-    )
-
-
-def _validate_schedule_id(word: str, example: str) -> str:
-    if _SCHEDULE_ID.fullmatch(word.lower()):
-        return word.lower()
-    raise CommandError(f"{echo(word)} is not a schedule id.", example)
-
-
-def _validate_user(word: str, example: str) -> str:
-    match = _MENTION.fullmatch(word)
-    if match:
-        return match.group(1) or match.group(2)
-    raise CommandError(
-        f"{echo(word)} is not a Slack member: @mention them, or give their member ID "
-        "(profile → ⋮ → Copy member ID), e.g. `U0LT3`.",
-        example,
-    )
-
-
-def _validate_override_duration(word: str, example: str) -> timedelta:
-    try:
-        duration = parse_duration(word)
-    except ValueError:
-        raise CommandError(
-            f"{echo(word)} is not a duration: use forms like `30m`, `12h`, `1d`.", example
-        ) from None
-    if not timedelta(0) < duration <= MAX_OVERRIDE:
-        raise CommandError("An override must last more than 0 and at most 14 days.", example)
-    return duration
-
-
 _PARSERS: dict[str, Callable[[list[str]], Command]] = {
     "ack": _parse_ack,
-    "oncall": _parse_oncall,
     "arrest": _parse_arrest,
     "transfer": _parse_transfer,
     "release": _parse_release,
     "status": _parse_status,
     "list": _parse_list,
     "help": _parse_help,
+    **LIFECYCLE_PARSERS,
 }

@@ -16,6 +16,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.chat.lifecycle_notices import (
+    LIFECYCLE_NOTICE_TEXT,
+    disputed_page_text,
+    lifecycle_metadata,
+)
 from bot.chat.phrases import (
     clip,
     escalation_gap_line,
@@ -102,6 +107,7 @@ def custody_metadata(custody: Custody, notice: Notice, now: datetime) -> dict[st
         payload["round"] = notice.round or 1
     if notice.kind is NoticeKind.ACKNOWLEDGED and custody.acknowledged_by:
         payload["acknowledged_by"] = custody.acknowledged_by
+    payload.update(lifecycle_metadata(custody, notice))
     return {"event_type": METADATA_EVENT_TYPE, "event_payload": payload}
 
 
@@ -232,6 +238,8 @@ def _closed_text(
 def _page_text(
     custody: Custody, notice: Notice, facility: Facility, now: datetime
 ) -> tuple[str, str]:
+    if notice.detail.get("cause") == "disputed":
+        return disputed_page_text(custody, facility, now)
     where = f"Jail channel: <#{facility.jail_channel}>."
     answer = (
         "Press *Acknowledge* (or `/wso ack "
@@ -326,6 +334,7 @@ _NOTICE_TEXT = {
     NoticeKind.ESCALATION: _page_text,
     NoticeKind.ACKNOWLEDGED: _acknowledged_text,
     NoticeKind.DELIVERY_PROBLEM: _delivery_problem_text,
+    **LIFECYCLE_NOTICE_TEXT,
 }
 
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.chat.slack import escape_mrkdwn, quoted
 from bot.core.coverage import CoverageGap
 from bot.core.facility import Facility
-from bot.core.model import Custody
+from bot.core.model import Custody, CustodyState
 
 # A coverage warning lists every gap of every on-call level; a few say enough.
 COVERAGE_GAPS_SHOWN = 3
@@ -81,3 +81,25 @@ def coverage_warning_text(warning: str) -> str:
 def escalation_gap_line(warning: str) -> str:
     """The receipt's and the logged notice's line about a stored coverage warning."""
     return f"\n:warning: *Escalation gap:* {coverage_warning_text(warning)}."
+
+
+CLOSED_STATE_WORDS = {
+    CustodyState.TRANSFERRED: "transferred to ICE",
+    CustodyState.RELEASED: "released",
+    CustodyState.IGSA: "held under an IGSA",
+    CustodyState.VOIDED: "voided",
+}
+
+
+def lifecycle_lines(custody: Custody, zone: ZoneInfo) -> list[str]:
+    """What ``/wso status`` adds for a corrected or disputed custody."""
+    lines = []
+    if custody.corrected_from is not None:
+        lines.append(f"Arrest time corrected (was {format_local(custody.corrected_from, zone)}).")
+    if custody.disputed_at is not None:
+        note = quoted(custody.dispute_note or "", typed_by=custody.disputed_by, label="Note")
+        lines.append(
+            f":warning: *Disputed* (citizenship or identity) since "
+            f"{format_local(custody.disputed_at, zone)}. {note}."
+        )
+    return lines

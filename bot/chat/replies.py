@@ -238,6 +238,7 @@ def custody_status(custody: Custody, facility: Facility, now: datetime) -> Reply
         f"*{_state_label(custody, now)}*",
         f"Arrested {arrested}{phrases.warrant_phrase(custody)}, logged by <@{custody.logged_by}>.",
         f"Deadline {deadline}" + _time_left_suffix(custody, now),
+        *phrases.lifecycle_lines(custody, facility.zone),
     ]
     if not custody.is_open and custody.closed_at is not None:
         reason = f" — {phrases.release_reason(custody)}" if custody.close_reason else ""
@@ -248,10 +249,8 @@ def custody_status(custody: Custody, facility: Facility, now: datetime) -> Reply
 
 
 def _state_label(custody: Custody, now: datetime) -> str:
-    if custody.state is CustodyState.TRANSFERRED:
-        return "transferred to ICE"
-    if custody.state is CustodyState.RELEASED:
-        return "released"
+    if not custody.is_open:
+        return phrases.CLOSED_STATE_WORDS[custody.state]
     return "open — WINDOW EXPIRED, release required" if now >= custody.deadline else "open"
 
 

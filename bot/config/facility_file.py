@@ -83,6 +83,8 @@ _FACILITY_KEYS = (
     "reack_after",
     "pagerduty_routing_key",
     "ice_escalation",
+    "igsa",
+    "ice_staff",
 )
 _WEBHOOK_KEYS = ("url", "secret")
 
@@ -227,6 +229,10 @@ def _parse_facility(table: Mapping[str, Any], path: str) -> Facility:
         ice_channel=_channel(_required(table, "ice_channel", path), path, "ice_channel"),
         officers=_officers(_required(table, "officers", path), _child(path, "officers")),
         staff=_user_ids(table.get("staff", []), _child(path, "staff"), _EXAMPLES["staff"]),
+        ice_staff=_user_ids(
+            table.get("ice_staff", []), _child(path, "ice_staff"), _EXAMPLES["ice_staff"]
+        ),
+        igsa=_igsa(table.get("igsa", False), _child(path, "igsa")),
         escalation=_parse_escalation(table.get("escalation", []), _child(path, "escalation")),
         escalation_repeat=_escalation_repeat(table, _child(path, "escalation_repeat")),
         reack_after=_reack_after(table, _child(path, "reack_after")),
@@ -234,6 +240,16 @@ def _parse_facility(table: Mapping[str, Any], path: str) -> Facility:
         ice_escalation=_parse_ice_escalation(
             table.get("ice_escalation", []), _child(path, "ice_escalation")
         ),
+    )
+
+
+def _igsa(value: object, path: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ConfigError(
+        path,
+        f"must be true or false, like igsa = {_EXAMPLES['igsa']} where the facility "
+        f"holds people under an IGSA (got {_describe(value)})",
     )
 
 

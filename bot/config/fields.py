@@ -42,6 +42,8 @@ _EXAMPLES = {
     "ice_channel": '"C0456ICE"',
     "officers": '["U0AAA", "U0BBB"]',
     "staff": '["U0DESK"]',
+    "ice_staff": '["U0ERO1"]',
+    "igsa": "true",
     "notify": '["U0SGT", "S0SHIFT", "oncall:night-sgt"]',
     "before": '["24h", "12h", "4h", "1h", "30m"]',
     "after": '"15m"',

@@ -57,8 +57,12 @@ def custody_closed(
     custody: Custody,
     state: CustodyState,
     reason: str | None,
+    **facts: object,
 ) -> AuditEntry:
-    """A custody (as it was while open) was transferred or released."""
+    """A custody (as it was while open) was closed: transferred, released, IGSA or voided.
+
+    ``facts`` are the closure's own (a transfer's receiving officer and time).
+    """
     return custody_entry(
         now,
         actor,
@@ -67,6 +71,23 @@ def custody_closed(
         custody,
         reason=reason,
         deadline_passed=now >= custody.deadline,
+        **facts,
+    )
+
+
+def custody_corrected(
+    now: datetime, actor: str, channel: str, old: Custody, new_arrested_at: datetime
+) -> AuditEntry:
+    """The arrest time of ``old`` (as it was) was corrected to ``new_arrested_at``."""
+    return custody_entry(
+        now,
+        actor,
+        channel,
+        "custody_corrected",
+        old,
+        from_arrested_at=old.arrested_at.isoformat(),
+        from_deadline=old.deadline.isoformat(),
+        to_arrested_at=new_arrested_at.isoformat(),
     )
 
 
@@ -96,3 +117,11 @@ def oncall_override(
         custody_id=None,
         detail={"schedule": schedule_id, "user": person, "ends_at": ends_at.isoformat()},
     )
+
+
+def oncall_override_cancelled(
+    now: datetime, actor: str, override_id: int, schedule_id: str, person: str
+) -> AuditEntry:
+    """``actor`` removed override ``override_id`` (``person`` covering ``schedule_id``)."""
+    detail: Detail = {"override": override_id, "schedule": schedule_id, "user": person}
+    return AuditEntry(now, actor, "oncall_override_cancelled", None, detail)

@@ -20,7 +20,14 @@ from bot.core.targets import PAGERDUTY_TARGET, backup_target, webhook_target
 
 # What PagerDuty hears about: the expiry opens an incident, these move it on.
 PAGERDUTY_KINDS = frozenset(
-    {NoticeKind.EXPIRED, NoticeKind.ACKNOWLEDGED, NoticeKind.TRANSFERRED, NoticeKind.RELEASED}
+    {
+        NoticeKind.EXPIRED,
+        NoticeKind.ACKNOWLEDGED,
+        NoticeKind.TRANSFERRED,
+        NoticeKind.RELEASED,
+        NoticeKind.IGSA,
+        NoticeKind.VOIDED,
+    }
 )
 
 

@@ -17,7 +17,7 @@ direct message. An acknowledgement cancels what is pending and re-plans.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.core.model import Custody, Notice, NoticeKind
@@ -142,4 +142,8 @@ def plan_pages(step: Notice, recipients: Sequence[str], fallback_channel: str) -
     not go silent, so the page then goes to the jail channel instead.
     """
     targets = list(dedupe_recipients(recipients)) or [fallback_channel]
-    return [copy_to(step, target, NoticeKind.ESCALATION) for target in targets]
+    # The step's detail (why it pages, e.g. a dispute) rides along to each page.
+    return [
+        replace(copy_to(step, target, NoticeKind.ESCALATION), detail=dict(step.detail))
+        for target in targets
+    ]

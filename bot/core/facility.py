@@ -57,6 +57,10 @@ class Facility:
     reack_after: timedelta = DEFAULT_REACK_AFTER
     pagerduty_routing_key: str | None = field(default=None, repr=False)
     ice_escalation: tuple[IceEscalationLevel, ...] = ()
+    # The facility may hold people under an Intergovernmental Service Agreement.
+    igsa: bool = False
+    # ICE officers who may confirm a transfer (``/wso transfer``, the card's button).
+    ice_staff: frozenset[str] = frozenset()
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -72,7 +76,7 @@ class Facility:
         return user_id in self.officers
 
     def may_close(self, user_id: str) -> bool:
-        """Officers and staff may record a transfer or release."""
+        """Officers and staff may record a transfer or release (see ``bot.core.permissions``)."""
         return user_id in self.officers or user_id in self.staff
 
 

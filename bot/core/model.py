@@ -20,6 +20,8 @@ class CustodyState(StrEnum):
     OPEN = "open"
     TRANSFERRED = "transferred"
     RELEASED = "released"
+    IGSA = "igsa"  # held under an Intergovernmental Service Agreement: no 48-hour window
+    VOIDED = "voided"  # the warrant was cancelled, or the entry was made in error
 
 
 class WarrantForm(StrEnum):
@@ -47,6 +49,11 @@ class NoticeKind(StrEnum):
     BACKUP = "backup"  # internal: ask Slack to post a plain expiry notice if the bot is dead
     BACKUP_DELETE = "backup_delete"  # internal: the bot's own expiry went out; drop the backup
     DELIVERY_PROBLEM = "delivery_problem"  # a notice is stuck on an error a person must fix
+    IGSA = "igsa"  # closed: held under an IGSA
+    VOIDED = "voided"  # closed: the entry is void (warrant cancelled, entered in error)
+    CORRECTED = "corrected"  # the arrest time was corrected; the deadline moved
+    DISPUTED = "disputed"  # someone raised a citizenship or identity claim
+    NOTE = "note"  # a note an officer added to the custody's thread
 
 
 class NoticeState(StrEnum):
@@ -57,7 +64,9 @@ class NoticeState(StrEnum):
     CANCELLED = "cancelled"
 
 
-CLOSING_KINDS = frozenset({NoticeKind.TRANSFERRED, NoticeKind.RELEASED})
+CLOSING_KINDS = frozenset(
+    {NoticeKind.TRANSFERRED, NoticeKind.RELEASED, NoticeKind.IGSA, NoticeKind.VOIDED}
+)
 # Notices that say "act now": a send of one that hangs is cut short sooner, and retried.
 URGENT_KINDS = frozenset({NoticeKind.EXPIRED, NoticeKind.ESCALATION, NoticeKind.DELIVERY_PROBLEM})
 
@@ -83,6 +92,19 @@ def require_utc(name: str, value: datetime | None) -> None:
         raise ValueError(f"{name} must be in UTC (got zone {zone}, which is not UTC all year)")
 
 
+# The datetime fields of a custody (each an aware UTC instant, or None).
+CUSTODY_INSTANTS = (
+    "arrested_at",
+    "deadline",
+    "logged_at",
+    "closed_at",
+    "acknowledged_at",
+    "disputed_at",
+    "corrected_from",
+    "custody_taken_at",
+)
+
+
 @dataclass(frozen=True)
 class Custody:
     """One WSO arrest and the window ICE has to take custody."""
@@ -105,9 +127,19 @@ class Custody:
     acknowledged_by: str | None = None
     # Set at logging when an escalation level has nobody on call for part of the window.
     coverage_warning: str | None = None
+    # A citizenship or identity claim someone raised: a flag until the custody closes.
+    disputed_at: datetime | None = None
+    disputed_by: str | None = None
+    dispute_note: str | None = None
+    # The arrest time before the last correction (``/wso correct``).
+    corrected_from: datetime | None = None
+    # A transfer: the receiving ICE officer (name or badge) and when ICE took custody
+    # (``closed_at`` stays when it was recorded).
+    received_by: str | None = None
+    custody_taken_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        for name in ("arrested_at", "deadline", "logged_at", "closed_at", "acknowledged_at"):
+        for name in CUSTODY_INSTANTS:
             require_utc(name, getattr(self, name))
 
     @property

@@ -9,11 +9,10 @@ never talks to Slack; channel messages are notices that the dispatcher delivers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
 
+from bot.chat import lifecycle_replies as answers
 from bot.chat import replies
 from bot.chat.arrest_time import TimeInputError, parse_arrest_time
 from bot.chat.commands import (
@@ -30,6 +29,17 @@ from bot.chat.commands import (
     TransferCommand,
     parse_command,
 )
+from bot.chat.lifecycle_commands import (
+    CorrectCommand,
+    DisputeCommand,
+    IgsaCommand,
+    NoteCommand,
+    OncallCancelCommand,
+    OncallOverridesCommand,
+    TextCommand,
+    VoidCommand,
+)
+from bot.chat.lifecycle_replies import already_closed
 from bot.chat.notices import SlackMessage, answered_page
 from bot.chat.phrases import coverage_warning
 from bot.chat.replies import Reply
@@ -50,24 +60,25 @@ from bot.core.custody import (
 )
 from bot.core.custody_plan import (
     plan_acknowledged_custody,
-    plan_closed_custody,
     plan_logged_custody,
 )
 from bot.core.facility import Config, Facility
-from bot.core.model import Custody, CustodyState, Notice, NoticeKind
-from bot.core.oncall import Override, current_and_next
-from bot.core.override_policy import override_refusal
+from bot.core.model import Custody, Notice
+from bot.core.oncall import Override
 from bot.services.clock import Clock
+from bot.services.desk_lifecycle import LifecycleDesk, NoticeListener, Refusal
+from bot.services.desk_oncall import OncallDesk
 from bot.services.paging import as_overrides
 from storage.interface import (
     AlreadyAcknowledged,
     CustodyNotOpen,
     CustodyStore,
     DuplicateOpenCustody,
-    OncallOverrideRecord,
 )
 
 LIST_LIMIT = 50
+# The commands on one custody that the lifecycle desk carries out.
+LifecycleAction = TransferCommand | ReleaseCommand | IgsaCommand | CorrectCommand | TextCommand
 log = logging.getLogger("wso.desk")
 
 
@@ -95,24 +106,6 @@ class AckOutcome:
     reply_channel: str | None = None
 
 
-class Refusal(Exception):
-    """A command that cannot go ahead; carries the reply that says why."""
-
-    def __init__(self, reply: Reply) -> None:
-        super().__init__(reply.text)
-        self.reply = reply
-
-
-class NoticeListener(Protocol):
-    """Told when stored notices change (the dispatcher)."""
-
-    def notices_added(self, notices: Sequence[Notice]) -> None:
-        """New notices were stored; nothing else changed."""
-
-    def wake(self) -> None:
-        """Notices were added, cancelled or moved: re-read them."""
-
-
 class CustodyDesk:
     def __init__(
         self,
@@ -125,6 +118,9 @@ class CustodyDesk:
         self._store = store
         self._clock = clock
         self._listener = listener
+        # The id-based actions that the card's buttons and modals call, and commands too.
+        self.lifecycle = LifecycleDesk(config, store, clock, listener)
+        self._oncall = OncallDesk(config, store, clock)
 
     async def handle(self, invocation: Invocation) -> Reply:
         """Run one command; every outcome, good or bad, is a reply for the user."""
@@ -144,8 +140,10 @@ class CustodyDesk:
         match command:
             case ArrestCommand():
                 return await self._log_arrest(command, invocation)
-            case TransferCommand() | ReleaseCommand():
-                return await self._close(command, invocation)
+            case TransferCommand() | ReleaseCommand() | IgsaCommand() | CorrectCommand():
+                return await self._lifecycle_command(command, invocation)
+            case TextCommand():  # void, dispute, note
+                return await self._lifecycle_command(command, invocation)
             case StatusCommand():
                 return await self._status(command, invocation)
             case ListCommand():
@@ -154,10 +152,13 @@ class CustodyDesk:
                 return replies.help_reply()
             case AckCommand():
                 return await self._ack_command(command, invocation)
-            case OncallCommand():
-                return await self._oncall_now()
-            case OncallOverrideCommand():
-                return await self._oncall_override(command, invocation)
+            case (
+                OncallCommand()
+                | OncallOverrideCommand()
+                | OncallOverridesCommand()
+                | OncallCancelCommand()
+            ):
+                return await self._oncall.handle(command, invocation.user_id)
 
     # --- arrest ------------------------------------------------------------------
 
@@ -249,40 +250,37 @@ class CustodyDesk:
             raise Refusal(replies.unknown_facility(facility_id, self._config.facilities, example))
         return facility
 
-    # --- transfer / release ------------------------------------------------------
+    # --- transfer, release, igsa, void, correct, dispute, note --------------------
 
-    async def _close(
-        self, command: TransferCommand | ReleaseCommand, invocation: Invocation
-    ) -> Reply:
-        transfer = isinstance(command, TransferCommand)
-        state = CustodyState.TRANSFERRED if transfer else CustodyState.RELEASED
-        reason = command.reason if isinstance(command, ReleaseCommand) else None
-        verb = "transfer" if transfer else "release"
-        booking = command.booking
-        custody = await self._open_custody(booking, command.facility_id, invocation, verb)
-        facility = self._facility_of(custody)
-        if not facility.may_close(invocation.user_id):
-            raise Refusal(replies.may_not_close(facility, verb, invocation.user_id))
-        now = self._clock.now()
-        kind = NoticeKind.TRANSFERRED if transfer else NoticeKind.RELEASED
-        closing = plan_closed_custody(custody, kind, facility, self._config, now)
-        audit = audit_log.custody_closed(
-            now, invocation.user_id, invocation.channel_id, custody, state, reason
-        )
-        try:
-            closed = await self._store.close_custody(
-                custody.id,
-                state=state,
-                at=now,
-                by=invocation.user_id,
-                reason=reason,
-                closing_notices=closing,
-                audit=audit,
-            )
-        except CustodyNotOpen:
-            raise Refusal(replies.closed_meanwhile(booking)) from None
-        self._listener.wake()
-        return replies.custody_closed(closed.booking, facility, state)
+    async def _lifecycle_command(self, command: LifecycleAction, invocation: Invocation) -> Reply:
+        """Find the open custody by booking; the lifecycle desk does the rest by its id."""
+        verb = type(command).__name__.removesuffix("Command").lower()  # IgsaCommand: igsa
+        custody = await self._open_custody(command.booking, command.facility_id, invocation, verb)
+        user, channel = invocation.user_id, invocation.channel_id
+        lifecycle = self.lifecycle
+        match command:
+            case TransferCommand():
+                return await lifecycle.transfer(custody.id, user, channel=channel)
+            case ReleaseCommand():
+                return await lifecycle.release(custody.id, user, command.reason, channel)
+            case IgsaCommand():
+                return await lifecycle.igsa(custody.id, user, channel)
+            case VoidCommand():
+                return await lifecycle.void(custody.id, user, command.text, channel)
+            case CorrectCommand():
+                zone = lifecycle.facility_of(custody).zone
+                try:
+                    new = parse_arrest_time(command.at_text, zone, self._clock.now())
+                except TimeInputError as error:
+                    raise Refusal(
+                        answers.bad_correction_time(error.message, custody, zone)
+                    ) from None
+                return await lifecycle.correct(custody.id, user, new, channel)
+            case DisputeCommand():
+                return await lifecycle.dispute(custody.id, user, command.text, channel)
+            case NoteCommand():
+                return await lifecycle.add_note(custody.id, user, command.text, channel)
+        raise AssertionError(f"not a lifecycle command: {command!r}")
 
     async def _open_custody(
         self, booking: str, facility_id: str | None, invocation: Invocation, verb: str
@@ -291,6 +289,10 @@ class CustodyDesk:
         scope = self._scope(facility_id, example)
         found = await self._store.find_custodies(booking, scope, open_only=True)
         if not found:
+            history = await self._store.find_custodies(booking, scope)
+            if history and verb != "ack":  # the latest closed one: who closed it, and when
+                latest = history[0]
+                raise Refusal(already_closed(latest, self._facility_of(latest)))
             raise Refusal(replies.no_open_custody(booking, facility_id))
         return self._pick_one(found, invocation, example)
 
@@ -396,44 +398,6 @@ class CustodyDesk:
         self._listener.wake()
         reply = replies.acknowledged(custody.booking, facility, ack_plan.resumes_at)
         return AckOutcome(reply, answered_page(acknowledged, facility, user_id, now))
-
-    # --- on call ---------------------------------------------------------------
-
-    async def _oncall_now(self) -> Reply:
-        if not self._config.schedules:
-            return replies.no_schedules()
-        now = self._clock.now()
-        rows = []
-        for schedule in self._config.schedules:
-            overrides = as_overrides(await self._store.oncall_overrides(schedule.id, now))
-            rows.append((schedule, *current_and_next(schedule, now, overrides)))
-        return replies.oncall_now(rows)
-
-    async def _oncall_override(
-        self, command: OncallOverrideCommand, invocation: Invocation
-    ) -> Reply:
-        schedule = self._config.schedule(command.schedule_id)
-        if schedule is None:
-            raise Refusal(replies.no_such_schedule(command.schedule_id, self._config.schedules))
-        refusal = override_refusal(
-            self._config, schedule, invocation.user_id, command.user_id, command.duration
-        )
-        if refusal is not None:
-            raise Refusal(replies.override_refused(refusal))
-        now = self._clock.now()
-        record = OncallOverrideRecord(
-            schedule_id=schedule.id,
-            user_id=command.user_id,
-            starts_at=now,
-            ends_at=now + command.duration,
-            created_by=invocation.user_id,
-            created_at=now,
-        )
-        audit = audit_log.oncall_override(
-            now, invocation.user_id, schedule.id, command.user_id, record.ends_at
-        )
-        await self._store.add_oncall_override(record, audit)
-        return replies.override_given(command.user_id, schedule, record.ends_at)
 
     def _facility_of(self, custody: Custody) -> Facility:
         facility = self._config.facility(custody.facility_id)

@@ -75,6 +75,8 @@ _PAGERDUTY_ACTIONS = {
     NoticeKind.ACKNOWLEDGED: PagerDutyAction.ACKNOWLEDGE,
     NoticeKind.TRANSFERRED: PagerDutyAction.RESOLVE,
     NoticeKind.RELEASED: PagerDutyAction.RESOLVE,
+    NoticeKind.IGSA: PagerDutyAction.RESOLVE,
+    NoticeKind.VOIDED: PagerDutyAction.RESOLVE,
 }
 
 

@@ -14,7 +14,7 @@ import aiosqlite
 
 from storage.sqlite.queries import QUERIES, SCHEMA
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 async def _add_columns(db: aiosqlite.Connection, table: str, columns: dict[str, str]) -> None:
@@ -46,10 +46,37 @@ async def _to_version_3(db: aiosqlite.Connection) -> None:
     await db.execute(QUERIES["backfill_target_kind"])
 
 
+async def _to_version_4(db: aiosqlite.Connection) -> None:
+    """Custodies rebuilt in place: the state CHECK admits igsa and voided; new columns.
+
+    SQLite cannot change a CHECK, so the table is copied aside, dropped, created from
+    ``schema.sql`` and filled again. The notices' foreign key is deferred meanwhile: the
+    drop orphans them for a moment, the refill gives each its custody back, and the
+    commit checks that none is left without one. The indexes come back with ``schema.sql``.
+    """
+    cursor = await db.execute("PRAGMA table_info(custodies)")
+    columns = ", ".join(row["name"] for row in await cursor.fetchall())
+    await db.execute("PRAGMA defer_foreign_keys = ON")
+    await db.execute("CREATE TEMP TABLE custodies_before_v4 AS SELECT * FROM custodies")
+    await db.execute("DROP TABLE custodies")
+    await db.execute(_create_statement("custodies"))
+    await db.execute(
+        f"INSERT INTO custodies ({columns}) SELECT {columns} FROM temp.custodies_before_v4"
+    )
+    await db.execute("DROP TABLE temp.custodies_before_v4")
+
+
+def _create_statement(table: str) -> str:
+    """The ``CREATE TABLE`` statement of ``table`` in ``schema.sql``."""
+    head = f"CREATE TABLE IF NOT EXISTS {table} ("
+    return next(s for s in SCHEMA.split(";") if s.strip().startswith(head))
+
+
 # The step that brings a database of the version before to each version.
 _STEPS: dict[int, Callable[[aiosqlite.Connection], Awaitable[None]]] = {
     2: _to_version_2,
     3: _to_version_3,
+    4: _to_version_4,
 }
 
 

@@ -29,8 +29,19 @@ SELECT * FROM custodies WHERE state = 'open'
     AND booking IN (SELECT value FROM json_each(?))
 
 -- name: close_custody
-UPDATE custodies SET state = ?, closed_at = ?, closed_by = ?, close_reason = ?
+-- The condition on state makes this a compare-and-set: of two closures, the first wins.
+UPDATE custodies SET state = ?, closed_at = ?, closed_by = ?, close_reason = ?,
+        received_by = ?, custody_taken_at = ?
     WHERE id = ? AND state = 'open'
+
+-- name: correct_custody
+-- A compare-and-set on the arrest time the caller read: of two corrections, the first wins.
+UPDATE custodies SET corrected_from = arrested_at, arrested_at = ?, deadline = ?
+    WHERE id = ? AND state = 'open' AND arrested_at = ?
+
+-- name: dispute_custody
+UPDATE custodies SET disputed_at = ?, disputed_by = ?, dispute_note = ?
+    WHERE id = ? AND state = 'open' AND disputed_at IS NULL
 
 -- name: cancel_notices_of_closed_custody
 UPDATE notices SET state = 'cancelled'
@@ -185,6 +196,12 @@ INSERT INTO oncall_overrides (schedule_id, user_id, starts_at, ends_at, created_
 -- name: oncall_overrides
 SELECT * FROM oncall_overrides WHERE schedule_id = ? AND ends_at > ?
     ORDER BY starts_at, id
+
+-- name: oncall_override_by_id
+SELECT * FROM oncall_overrides WHERE id = ? AND ends_at > ?
+
+-- name: end_oncall_override
+UPDATE oncall_overrides SET ends_at = ?1 WHERE id = ?2 AND ends_at > ?1
 
 -- name: audit_trail
 SELECT * FROM audit_log WHERE custody_id = ? ORDER BY id

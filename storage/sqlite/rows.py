@@ -80,9 +80,7 @@ custody_from_row = _reader(
         "warrant_form": lambda value: model.WarrantForm(value) if value else None,
         "counting_rule": model.CountingRule,
         "state": model.CustodyState,
-        **dict.fromkeys(
-            ("arrested_at", "deadline", "logged_at", "closed_at", "acknowledged_at"), _time
-        ),
+        **dict.fromkeys(model.CUSTODY_INSTANTS, _time),
     },
 )
 notice_from_row = _reader(

@@ -16,13 +16,21 @@ CREATE TABLE IF NOT EXISTS custodies (
     counting_rule  TEXT NOT NULL,
     logged_by      TEXT NOT NULL,
     logged_at      TEXT NOT NULL,
-    state          TEXT NOT NULL CHECK (state IN ('open', 'transferred', 'released')),
+    state          TEXT NOT NULL
+                   CHECK (state IN ('open', 'transferred', 'released', 'igsa', 'voided')),
     closed_at      TEXT,
     closed_by      TEXT,
     close_reason   TEXT,
     acknowledged_at TEXT,
     acknowledged_by TEXT,
-    coverage_warning TEXT
+    coverage_warning TEXT,
+    -- from schema version 4: a dispute flag, the arrest time before a correction, a transfer's facts
+    disputed_at    TEXT,
+    disputed_by    TEXT,
+    dispute_note   TEXT,
+    corrected_from TEXT,
+    received_by    TEXT,
+    custody_taken_at TEXT
 );
 
 -- At most one open custody per booking and facility: duplicates are refused by the database itself.

@@ -17,6 +17,7 @@ from bot.core.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind
 from storage.interface import (
     AlreadyAcknowledged,
     Clock,
+    CustodyChanged,
     CustodyNotOpen,
     OncallOverrideRecord,
     StoreFault,
@@ -106,10 +107,13 @@ class SqliteCustodyStore:
         reason: str | None,
         closing_notices: Sequence[Notice],
         audit: AuditEntry,
+        received_by: str | None = None,
+        taken_at: datetime | None = None,
     ) -> Custody:
+        parameters = (state.value, to_db_time(at), by, reason, received_by)
         async with self._transaction("close_custody") as db:
             cursor = await db.execute(
-                QUERIES["close_custody"], (state.value, to_db_time(at), by, reason, custody_id)
+                QUERIES["close_custody"], (*parameters, maybe_db_time(taken_at), custody_id)
             )
             if cursor.rowcount != 1:
                 raise CustodyNotOpen(await self._get_custody(db, custody_id))
@@ -120,6 +124,78 @@ class SqliteCustodyStore:
             closed = await self._get_custody(db, custody_id)
         assert closed is not None
         return closed
+
+    async def correct_custody(
+        self,
+        custody_id: str,
+        *,
+        arrested_at: datetime,
+        deadline: datetime,
+        expected_arrested_at: datetime,
+        at: datetime,
+        new_notices: Sequence[Notice],
+        audit: AuditEntry,
+    ) -> Custody:
+        times = (to_db_time(arrested_at), to_db_time(deadline))
+        async with self._transaction("correct_custody") as db:
+            cursor = await db.execute(
+                QUERIES["correct_custody"], (*times, custody_id, to_db_time(expected_arrested_at))
+            )
+            await self._changed_or_raise(db, custody_id, cursor.rowcount)
+            await db.execute(QUERIES["cancel_notices_of_closed_custody"], (custody_id,))
+            await self._bring_forward(db, custody_id, NoticeKind.BACKUP_DELETE, at)
+            return await self._finish(db, custody_id, new_notices, audit)
+
+    async def dispute_custody(
+        self,
+        custody_id: str,
+        *,
+        at: datetime,
+        by: str,
+        note: str,
+        new_notices: Sequence[Notice],
+        audit: AuditEntry,
+    ) -> Custody:
+        async with self._transaction("dispute_custody") as db:
+            cursor = await db.execute(
+                QUERIES["dispute_custody"], (to_db_time(at), by, note, custody_id)
+            )
+            await self._changed_or_raise(db, custody_id, cursor.rowcount)
+            return await self._finish(db, custody_id, new_notices, audit)
+
+    async def add_to_open_custody(
+        self, custody_id: str, notices: Sequence[Notice], audit: AuditEntry
+    ) -> Custody:
+        async with self._transaction("add_to_open_custody") as db:
+            current = await self._get_custody(db, custody_id)
+            is_open = current is not None and current.is_open
+            await self._changed_or_raise(db, custody_id, int(is_open))
+            return await self._finish(db, custody_id, notices, audit)
+
+    async def _changed_or_raise(
+        self, db: aiosqlite.Connection, custody_id: str, rowcount: int
+    ) -> None:
+        """Raise ``CustodyNotOpen`` or ``CustodyChanged`` unless one row changed."""
+        if rowcount == 1:
+            return
+        current = await self._get_custody(db, custody_id)
+        if current is None or not current.is_open:
+            raise CustodyNotOpen(current)
+        raise CustodyChanged(current)
+
+    async def _finish(
+        self,
+        db: aiosqlite.Connection,
+        custody_id: str,
+        notices: Sequence[Notice],
+        audit: AuditEntry,
+    ) -> Custody:
+        """Store the notices and the audit entry of a change; the custody as it is now."""
+        await self._insert_notices(db, notices)
+        await db.execute(QUERIES["insert_audit"], audit_row(audit))
+        changed = await self._get_custody(db, custody_id)
+        assert changed is not None
+        return changed
 
     async def get_custody(self, custody_id: str) -> Custody | None:
         rows = await self._fetch_all(QUERIES["custody_by_id"], (custody_id,))
@@ -345,6 +421,22 @@ class SqliteCustodyStore:
     async def oncall_overrides(self, schedule_id: str, now: datetime) -> list[OncallOverrideRecord]:
         rows = await self._fetch_all(QUERIES["oncall_overrides"], (schedule_id, to_db_time(now)))
         return [override_from_row(row) for row in rows]
+
+    async def oncall_override_by_id(
+        self, override_id: int, now: datetime
+    ) -> OncallOverrideRecord | None:
+        rows = await self._fetch_all(
+            QUERIES["oncall_override_by_id"], (override_id, to_db_time(now))
+        )
+        return override_from_row(rows[0]) if rows else None
+
+    async def end_oncall_override(self, override_id: int, at: datetime, audit: AuditEntry) -> bool:
+        async with self._transaction("end_oncall_override") as db:
+            cursor = await db.execute(QUERIES["end_oncall_override"], (to_db_time(at), override_id))
+            if cursor.rowcount != 1:
+                return False
+            await db.execute(QUERIES["insert_audit"], audit_row(audit))
+            return True
 
     # --- audit -----------------------------------------------------------------
 

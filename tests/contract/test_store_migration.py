@@ -1,9 +1,12 @@
 """A database written by an earlier release opens with this one and keeps working.
 
-``data/wso-v2.db`` was written through the store of the last release with schema
-version 2 (``data/make_v2_db.py`` says how). Opening it migrates it in place to
-the current version: each notice's target kind becomes a column, filled by SQL
-that must read every address as ``bot.core.targets.target_kind`` does.
+``data/wso-v2.db`` and ``data/wso-v3.db`` were written through the store of the last
+releases with schema versions 2 and 3 (``data/make_v2_db.py``, ``make_v3_db.py`` say
+how), with the same content. Opening one migrates it in place to the current version:
+from 2, each notice's target kind becomes a column, filled by SQL that must read every
+address as ``bot.core.targets.target_kind`` does; from 3, the custodies table is rebuilt
+so that its state admits ``igsa`` and ``voided``, with the new columns, its indexes and
+the notices' foreign key intact.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from storage.sqlite import SCHEMA_VERSION, SqliteCustodyStore
 from storage.sqlite.queries import QUERIES
 
 V2_DATABASE = Path(__file__).parent / "data" / "wso-v2.db"
+V3_DATABASE = Path(__file__).parent / "data" / "wso-v3.db"
 # When the v2 file's notices were last touched: everything pending is due by then.
 AFTER_V2 = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)
 CUSTODIES = ("custody-1", "custody-2", "custody-3", "custody-4")
@@ -43,10 +47,11 @@ def raw_query(path: Path, sql: str) -> list[tuple[object, ...]]:
         return raw.execute(sql).fetchall()
 
 
-@pytest.fixture
-def v2_copy(tmp_path: Path) -> Path:
+@pytest.fixture(params=[V2_DATABASE, V3_DATABASE], ids=["from-v2", "from-v3"])
+def v2_copy(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """A copy of an earlier release's database (version 2, then version 3)."""
     path = tmp_path / "wso.db"
-    shutil.copyfile(V2_DATABASE, path)
+    shutil.copyfile(request.param, path)
     return path
 
 
@@ -60,17 +65,61 @@ async def migrated(v2_copy: Path) -> AsyncIterator[SqliteCustodyStore]:
         await store.close()
 
 
-def test_the_committed_file_is_a_version_2_database() -> None:
+def test_the_committed_files_are_version_2_and_3_databases() -> None:
     assert raw_query(V2_DATABASE, "SELECT version FROM schema_version") == [(2,)]
     columns = {row[1] for row in raw_query(V2_DATABASE, "PRAGMA table_info(notices)")}
     assert "target_kind" not in columns
+    assert raw_query(V3_DATABASE, "SELECT version FROM schema_version") == [(3,)]
+    custody_columns = {row[1] for row in raw_query(V3_DATABASE, "PRAGMA table_info(custodies)")}
+    assert "disputed_at" not in custody_columns
+
+
+async def test_the_custodies_table_is_rebuilt_with_its_indexes_and_foreign_key(
+    v2_copy: Path, migrated: SqliteCustodyStore
+) -> None:
+    [(table_sql,)] = raw_query(
+        v2_copy, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'custodies'"
+    )
+    assert "'igsa', 'voided'" in table_sql
+    indexes = raw_query(
+        v2_copy, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'custodies'"
+    )
+    assert {name for (name,) in indexes} >= {
+        "custodies_one_open_per_booking",
+        "custodies_by_booking",
+        "custodies_open_by_deadline",
+    }
+    assert raw_query(v2_copy, "PRAGMA foreign_key_check") == []
+    [reference] = raw_query(v2_copy, "PRAGMA foreign_key_list(notices)")
+    assert reference[2] == "custodies"
+    assert len(raw_query(v2_copy, "SELECT id FROM custodies")) == len(CUSTODIES)
+    orphan = Notice("orphan", "no-such-custody", NoticeKind.NOTE, "C0FACILITY1", AFTER_V2)
+    with pytest.raises(sqlite3.IntegrityError):
+        await migrated.add_notices([orphan])
+
+
+@pytest.mark.parametrize("state", [CustodyState.IGSA, CustodyState.VOIDED], ids=str)
+async def test_a_migrated_database_closes_a_custody_in_the_new_states(
+    migrated: SqliteCustodyStore, state: CustodyState
+) -> None:
+    closed = await migrated.close_custody(
+        "custody-1",
+        state=state,
+        at=AFTER_V2,
+        by="U0OFFICER1",
+        reason="entered in error" if state is CustodyState.VOIDED else None,
+        closing_notices=[],
+        audit=AuditEntry(AFTER_V2, "U0OFFICER1", f"custody.{state.value}", "custody-1"),
+    )
+    assert closed.state is state
+    assert (await migrated.get_custody("custody-1")) == closed
 
 
 async def test_a_version_2_database_is_migrated_in_place(
     v2_copy: Path, migrated: SqliteCustodyStore
 ) -> None:
-    assert SCHEMA_VERSION == 3
-    assert raw_query(v2_copy, "SELECT version FROM schema_version") == [(3,)]
+    assert SCHEMA_VERSION == 4
+    assert raw_query(v2_copy, "SELECT version FROM schema_version") == [(4,)]
     stored = raw_query(v2_copy, "SELECT channel, target_kind FROM notices")
     assert len(stored) == 44
     assert all(kind == target_kind(str(channel)) for channel, kind in stored)

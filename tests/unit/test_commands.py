@@ -9,17 +9,24 @@ import pytest
 
 from bot.chat.commands import (
     HELP_TEXT,
+    SUBCOMMANDS,
     AckCommand,
     ArrestCommand,
     Command,
     CommandError,
+    CorrectCommand,
+    DisputeCommand,
     HelpCommand,
+    IgsaCommand,
     ListCommand,
+    NoteCommand,
+    OncallCancelCommand,
     OncallCommand,
     OncallOverrideCommand,
     ReleaseCommand,
     StatusCommand,
     TransferCommand,
+    VoidCommand,
     help_text,
     parse_command,
 )
@@ -203,7 +210,8 @@ REFUSED = [
     # Unknown subcommand
     pytest.param(
         "frobnicate B1",
-        "Use one of: arrest, transfer, release, status, list, ack, oncall, help",
+        "Use one of: arrest, transfer, release, igsa, void, correct, dispute, note, status, "
+        "list, ack, oncall, help",
         id="unknown-subcommand",
     ),
     pytest.param("arest B1", "Unknown command `arest`", id="misspelt-subcommand"),
@@ -326,7 +334,7 @@ def test_user_text_is_escaped_in_messages(text: str, shown: str) -> None:
     assert "<" not in error.message
 
 
-@pytest.mark.parametrize("subcommand", ["arrest", "transfer", "release", "status", "list", "help"])
+@pytest.mark.parametrize("subcommand", SUBCOMMANDS)
 def test_help_text_names_every_subcommand(subcommand: str) -> None:
     assert f"`/wso {subcommand}" in HELP_TEXT
 
@@ -345,6 +353,12 @@ def test_help_text_examples_parse() -> None:
         ListCommand,
         AckCommand,
         OncallOverrideCommand,
+        IgsaCommand,
+        VoidCommand,
+        CorrectCommand,
+        DisputeCommand,
+        NoteCommand,
+        OncallCancelCommand,
     }
 
 

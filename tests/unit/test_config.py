@@ -54,6 +54,8 @@ jail_channel = "C0123JAIL"
 ice_channel = "C0456ICE"
 officers = ["U0AAA", "U0BBB"]
 staff = ["U0DESK"]
+ice_staff = ["U0ERO1"]
+igsa = true
 escalation_repeat = 2
 reack_after = "45m"
 pagerduty_routing_key = "R0123456789ABCDEF0123456789ABCDE"
@@ -271,6 +273,13 @@ BAD_CASES: list[tuple[str, str, str, tuple[str, ...]]] = [
     ),
     ("bad staff id", edited('["U0DESK"]', '["desk"]'), "facility[0].staff[0]", ("member ID",)),
     ("staff not a list", edited('["U0DESK"]', "7"), "facility[0].staff", ("list",)),
+    (
+        "bad ice_staff id",
+        edited('["U0ERO1"]', '["ero"]'),
+        "facility[0].ice_staff[0]",
+        ("member ID",),
+    ),
+    ("igsa as text", edited("igsa = true", 'igsa = "yes"'), "facility[0].igsa", ("true or false",)),
     # escalation
     (
         "bad escalation after",
@@ -1062,6 +1071,13 @@ def test_optional_facility_keys_default() -> None:
     assert annex is not None
     assert annex.staff == frozenset()
     assert annex.escalation == ()
+    assert (annex.igsa, annex.ice_staff) == (False, frozenset())
+
+
+def test_igsa_and_ice_staff_are_read() -> None:
+    county = parse(GOOD).facility("county-jail")
+    assert county is not None
+    assert (county.igsa, county.ice_staff) == (True, frozenset({"U0ERO1"}))
 
 
 def test_escalation_after_defaults_to_zero() -> None:

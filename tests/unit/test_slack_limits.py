@@ -105,6 +105,22 @@ RELEASED = _custody(
 TRANSFERRED = _custody(
     state=CustodyState.TRANSFERRED, closed_at=CLOSED, closed_by=LONGEST_USER, close_reason=None
 )
+IGSA = _custody(state=CustodyState.IGSA, closed_at=CLOSED, closed_by=LONGEST_USER)
+VOIDED = _custody(
+    state=CustodyState.VOIDED,
+    closed_at=CLOSED,
+    closed_by=LONGEST_USER,
+    close_reason="&" * MAX_REASON_CHARS,
+)
+LONGEST_TEXT = "&" * MAX_REASON_CHARS
+DISPUTED = _custody(disputed_at=ACKED, disputed_by=LONGEST_USER, dispute_note=LONGEST_TEXT)
+CORRECTION = {
+    "by": LONGEST_USER,
+    "from_arrested_at": ARRESTED.isoformat(),
+    "from_deadline": DEADLINE.isoformat(),
+    "to_arrested_at": ARRESTED.isoformat(),
+    "to_deadline": DEADLINE.isoformat(),
+}
 
 
 def _notice(kind: NoticeKind, due_at: datetime, **fields: Any) -> Notice:
@@ -167,6 +183,29 @@ NOTICES = [
         ),
         ARRESTED,
         id="delivery-problem",
+    ),
+    pytest.param(IGSA, _notice(NoticeKind.IGSA, CLOSED), CLOSED, id="igsa"),
+    pytest.param(VOIDED, _notice(NoticeKind.VOIDED, CLOSED), CLOSED, id="voided"),
+    pytest.param(
+        OPEN, _notice(NoticeKind.CORRECTED, ACKED, detail=CORRECTION), ACKED, id="corrected"
+    ),
+    pytest.param(
+        DISPUTED,
+        _notice(NoticeKind.DISPUTED, ACKED, detail={"by": LONGEST_USER, "note": LONGEST_TEXT}),
+        ACKED,
+        id="disputed",
+    ),
+    pytest.param(
+        DISPUTED,
+        _notice(NoticeKind.ESCALATION, ACKED, level=1, round=1, detail={"cause": "disputed"}),
+        ACKED,
+        id="disputed-page",
+    ),
+    pytest.param(
+        OPEN,
+        _notice(NoticeKind.NOTE, ACKED, detail={"by": LONGEST_USER, "text": LONGEST_TEXT}),
+        ACKED,
+        id="note",
     ),
 ]
 # Kinds that are never rendered by render_notice: steps expand into pages, and the backup is

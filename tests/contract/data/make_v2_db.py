@@ -167,7 +167,11 @@ async def write(path: Path) -> None:
 
 
 def main() -> None:
-    path = Path(sys.argv[1] if len(sys.argv) > 1 else "tests/contract/data/wso-v2.db")
+    write_file(Path(sys.argv[1] if len(sys.argv) > 1 else "tests/contract/data/wso-v2.db"))
+
+
+def write_file(path: Path) -> None:
+    """Write the database at ``path`` (replacing any), folded into one small file."""
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         stale.unlink(missing_ok=True)
     asyncio.run(write(path))

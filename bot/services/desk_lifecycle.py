@@ -1,0 +1,256 @@
+"""The custody lifecycle at the desk: close, correct, dispute and note, by custody id.
+
+The commands (``/wso transfer``, ``igsa``, ``void`` …) find the custody by booking and
+call these; the card's buttons and modals call them with the custody id they carry.
+Each checks who may act (``bot.core.permissions``), plans the notices (``bot.core``),
+writes through the store in one compare-and-set transaction, and answers with a reply
+(``bot.chat.lifecycle_replies``). A second action on a closed custody says who closed
+it and when, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Protocol
+
+from bot.chat import lifecycle_replies as answers
+from bot.chat import replies
+from bot.chat.replies import Reply
+from bot.core import audit as audit_log
+from bot.core.custody import custody_deadline
+from bot.core.custody_plan import plan_closed_custody
+from bot.core.facility import Config, Facility
+from bot.core.lifecycle_plan import (
+    correction_refusal,
+    plan_corrected_custody,
+    plan_disputed_custody,
+    plan_note,
+)
+from bot.core.model import Custody, CustodyState, Notice, NoticeKind
+from bot.core.permissions import Action, may
+from bot.services.clock import Clock
+from storage.interface import CustodyChanged, CustodyNotOpen, CustodyStore
+
+log = logging.getLogger("wso.desk")
+
+_CLOSING = {
+    Action.TRANSFER: CustodyState.TRANSFERRED,
+    Action.RELEASE: CustodyState.RELEASED,
+    Action.IGSA: CustodyState.IGSA,
+    Action.VOID: CustodyState.VOIDED,
+}
+
+
+class Refusal(Exception):
+    """A command that cannot go ahead; carries the reply that says why."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.text)
+        self.reply = reply
+
+
+class NoticeListener(Protocol):
+    """Told when stored notices change (the dispatcher)."""
+
+    def notices_added(self, notices: Sequence[Notice]) -> None:
+        """New notices were stored; nothing else changed."""
+
+    def wake(self) -> None:
+        """Notices were added, cancelled or moved: re-read them."""
+
+
+class LifecycleDesk:
+    """The id-based actions on one custody; each answers with a reply, never raises."""
+
+    def __init__(
+        self, config: Config, store: CustodyStore, clock: Clock, listener: NoticeListener
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._clock = clock
+        self._listener = listener
+
+    # --- closing -----------------------------------------------------------------
+
+    async def transfer(
+        self,
+        custody_id: str,
+        user: str,
+        taken_at: datetime | None = None,
+        received_by: str | None = None,
+        channel: str = "",
+    ) -> Reply:
+        """ICE took custody (at ``taken_at``, received by ``received_by``, when given)."""
+        return await self._close(
+            custody_id, user, Action.TRANSFER, None, channel, received_by, taken_at
+        )
+
+    async def release(
+        self, custody_id: str, user: str, reason: str | None, channel: str = ""
+    ) -> Reply:
+        return await self._close(custody_id, user, Action.RELEASE, reason, channel)
+
+    async def igsa(self, custody_id: str, user: str, channel: str = "") -> Reply:
+        """Held under the facility's IGSA: refused where the facility has none."""
+        return await self._close(custody_id, user, Action.IGSA, None, channel)
+
+    async def void(self, custody_id: str, user: str, reason: str, channel: str = "") -> Reply:
+        return await self._close(custody_id, user, Action.VOID, reason, channel)
+
+    async def _close(
+        self,
+        custody_id: str,
+        user: str,
+        action: Action,
+        reason: str | None,
+        channel: str,
+        received_by: str | None = None,
+        taken_at: datetime | None = None,
+    ) -> Reply:
+        try:
+            custody, facility = await self._open_for(custody_id, user, action)
+            if action is Action.IGSA and not facility.igsa:
+                raise Refusal(answers.no_igsa(facility, custody.booking))
+            state = _CLOSING[action]
+            now = self._clock.now()
+            closing = plan_closed_custody(
+                custody, NoticeKind(state.value), facility, self._config, now
+            )
+            facts = {"received_by": received_by, "taken_at": taken_at}
+            audit = audit_log.custody_closed(now, user, channel, custody, state, reason, **facts)
+            try:
+                closed = await self._store.close_custody(
+                    custody.id,
+                    state=state,
+                    at=now,
+                    by=user,
+                    reason=reason,
+                    closing_notices=closing,
+                    audit=audit,
+                    received_by=received_by,
+                    taken_at=taken_at,
+                )
+            except CustodyNotOpen as lost:
+                raise Refusal(self._not_open(lost, custody, facility)) from None
+        except Refusal as refusal:
+            log.info("lifecycle.refused", extra={"user_id": user, "action": action.value})
+            return refusal.reply
+        self._listener.wake()
+        if state in (CustodyState.TRANSFERRED, CustodyState.RELEASED):
+            return replies.custody_closed(closed.booking, facility, state)
+        return answers.closed_as(closed, facility)
+
+    # --- correct, dispute, note ------------------------------------------------------
+
+    async def correct(
+        self, custody_id: str, user: str, new_arrested_at: datetime, channel: str = ""
+    ) -> Reply:
+        """Move the arrest time; the deadline and every pending notice are planned again."""
+        try:
+            custody, facility = await self._open_for(custody_id, user, Action.CORRECT)
+            now = self._clock.now()
+            refusal = correction_refusal(custody, new_arrested_at, now)
+            if refusal is not None:
+                raise Refusal(
+                    answers.correction_refused(
+                        refusal, custody, new_arrested_at, now, facility.zone
+                    )
+                )
+            deadline = custody_deadline(new_arrested_at)
+            moved = replace(custody, arrested_at=new_arrested_at, deadline=deadline)
+            notices = plan_corrected_custody(custody, moved, user, facility, self._config, now)
+            audit = audit_log.custody_corrected(now, user, channel, custody, new_arrested_at)
+            try:
+                corrected = await self._store.correct_custody(
+                    custody.id,
+                    arrested_at=new_arrested_at,
+                    deadline=deadline,
+                    expected_arrested_at=custody.arrested_at,
+                    at=now,
+                    new_notices=notices,
+                    audit=audit,
+                )
+            except (CustodyNotOpen, CustodyChanged) as lost:
+                raise Refusal(self._not_open(lost, custody, facility)) from None
+        except Refusal as refusal:
+            return refusal.reply
+        self._listener.wake()
+        return answers.corrected(corrected, facility)
+
+    async def dispute(self, custody_id: str, user: str, note: str, channel: str = "") -> Reply:
+        """Flag a citizenship or identity claim: both channels hear it, level 1 is paged now."""
+        try:
+            custody, facility = await self._open_for(custody_id, user, Action.DISPUTE)
+            if custody.disputed_at is not None:
+                raise Refusal(answers.already_disputed(custody, facility))
+            now = self._clock.now()
+            notices = plan_disputed_custody(custody, user, note, facility, self._config, now)
+            audit = audit_log.custody_entry(
+                now, user, channel, "custody_disputed", custody, note=note
+            )
+            try:
+                disputed = await self._store.dispute_custody(
+                    custody.id, at=now, by=user, note=note, new_notices=notices, audit=audit
+                )
+            except (CustodyNotOpen, CustodyChanged) as lost:
+                raise Refusal(self._not_open(lost, custody, facility)) from None
+        except Refusal as refusal:
+            return refusal.reply
+        self._listener.notices_added(notices)
+        paged = any(n.kind is NoticeKind.PAGE_STEP for n in notices)
+        return answers.disputed(disputed, facility, paged)
+
+    async def add_note(self, custody_id: str, user: str, text: str, channel: str = "") -> Reply:
+        """A note for both channels, quoted as the user's words."""
+        try:
+            custody, facility = await self._open_for(custody_id, user, Action.NOTE)
+            now = self._clock.now()
+            notices = plan_note(custody, user, text, facility, self._config, now)
+            audit = audit_log.custody_entry(now, user, channel, "note_added", custody, text=text)
+            try:
+                await self._store.add_to_open_custody(custody.id, notices, audit)
+            except CustodyNotOpen as lost:
+                raise Refusal(self._not_open(lost, custody, facility)) from None
+        except Refusal as refusal:
+            return refusal.reply
+        self._listener.notices_added(notices)
+        return answers.note_added(custody, facility)
+
+    # --- shared ----------------------------------------------------------------------
+
+    async def _open_for(
+        self, custody_id: str, user: str, action: Action
+    ) -> tuple[Custody, Facility]:
+        """The open custody and its facility, if ``user`` may take ``action``; else Refusal."""
+        custody = await self._store.get_custody(custody_id)
+        if custody is None:
+            raise Refusal(replies.error_reply("That custody is not in the WSO bot's records."))
+        facility = self.facility_of(custody)
+        if not may(facility, user, action):
+            raise Refusal(answers.may_not(facility, action, user))
+        if not custody.is_open:
+            raise Refusal(answers.already_closed(custody, facility))
+        return custody, facility
+
+    @staticmethod
+    def _not_open(
+        lost: CustodyNotOpen | CustodyChanged, read: Custody, facility: Facility
+    ) -> Reply:
+        """The answer when the custody changed between reading and writing it."""
+        now = lost.custody
+        if now is None:
+            return replies.closed_meanwhile(read.booking)
+        if not now.is_open:
+            return answers.already_closed(now, facility)
+        if now.disputed_at is not None and read.disputed_at is None:
+            return answers.already_disputed(now, facility)
+        return answers.changed_meanwhile(now)
+
+    def facility_of(self, custody: Custody) -> Facility:
+        facility = self._config.facility(custody.facility_id)
+        if facility is None:
+            raise Refusal(replies.facility_gone(custody))
+        return facility
