@@ -47,6 +47,8 @@ class NoticeKind(StrEnum):
     BACKUP = "backup"  # internal: ask Slack to post a plain expiry notice if the bot is dead
     BACKUP_DELETE = "backup_delete"  # internal: the bot's own expiry went out; drop the backup
     DELIVERY_PROBLEM = "delivery_problem"  # a notice is stuck on an error a person must fix
+    CARD_UPDATE = "card_update"  # internal: refresh the custody card in place (chat.update)
+    PAGE_UPDATE = "page_update"  # internal: a page DM says who acted, its button gone
 
 
 class NoticeState(StrEnum):

@@ -27,6 +27,13 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.chat.notices import custody_of_backup
+from bot.core.card_plan import (
+    CARD_REFRESHING_KINDS,
+    card_of,
+    card_wait,
+    in_thread,
+    plan_card_updates,
+)
 from bot.core.model import URGENT_KINDS, Custody, Notice, NoticeKind
 from bot.core.retry import DeliveryFailed, SendFailure, retry_delay
 from bot.core.targets import Target, TargetKind, backup_target
@@ -67,6 +74,7 @@ class ChannelHistory(Protocol):
         matches: Callable[[dict[str, Any]], bool],
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - a per-call budget
+        thread_ts: str | None = None,
     ) -> str | None: ...
 
 
@@ -188,6 +196,11 @@ class NoticeSender:
         if notice.target.kind is TargetKind.CHAIN_STEP:
             await self._expand(custody, notice, now)
             return None, False
+        if notice.kind is NoticeKind.CARD_UPDATE:
+            wait = card_wait(notice, await self.store.notices_for(notice.custody_id), now)
+            if wait is not None:  # the card is not out yet: the update waits for it
+                await self.store.defer_notices([notice.id], wait)
+                return None, False
         if self.history_lookup and notice.may_have_posted:
             if await self._found_in_history(notice, now):
                 return None, True
@@ -206,6 +219,13 @@ class NoticeSender:
     async def _sent(self, custody: Custody, notice: Notice, receipt: DeliveryReceipt) -> None:
         # Read again: the delivery was awaited, and lateness counts to when it went through.
         sent_at = self.clock.now()
+        if notice.kind in CARD_REFRESHING_KINDS and notice.target.kind is TargetKind.CHANNEL:
+            # Stored before the reminder is recorded sent: a crash between the two leaves
+            # the update owed, and a resend finds the reminder in Slack (once).
+            notices = await self.store.notices_for(custody.id)
+            await self.store.add_notices(
+                plan_card_updates(custody, [notice.channel], notices, sent_at)
+            )
         await self.store.mark_sent(notice.id, sent_at, receipt.message_ts, receipt.message_channel)
         if notice.kind is NoticeKind.EXPIRED and notice.target.kind is TargetKind.CHANNEL:
             # Our own expiry notice is out in this channel: Slack's backup copy of it there
@@ -369,11 +389,14 @@ class NoticeSender:
         channel = notice.channel
         if notice.target.kind is TargetKind.DIRECT_MESSAGE:
             channel = await self.history.direct_message_channel(channel)  # U… → its D…
+        card = card_of(await self.store.notices_for(notice.custody_id), notice.channel)
         ts = await self.history.find_posted(
             channel,
             since,
             lambda message: carries_notice(message, notice.id),
             timeout=URGENT_CALL_TIMEOUT_SECONDS if notice.kind in URGENT_KINDS else None,
+            # A thread reply is not in channel history: look in the card's thread too.
+            thread_ts=card.message_ts if card is not None and in_thread(notice) else None,
         )
         return None if ts is None else (ts, channel)
 
