@@ -20,7 +20,7 @@ from bot.core.durations import format_time_left
 from bot.core.facility import Facility
 from bot.core.model import Custody, CustodyState
 
-# Open custodies change stage at these amounts of time left.
+# Open custodies change stage at these amounts of time left (the 12 h and 4 h reminders).
 UNDER_12H = timedelta(hours=12)
 UNDER_4H = timedelta(hours=4)
 # Slack's limit on a header block's text.
@@ -41,8 +41,8 @@ class Stage:
 
 
 MORE_THAN_12H = Stage("more-than-12h", ":large_green_circle:", "More than 12 h left")
-LESS_THAN_12H = Stage("under-12h", ":large_yellow_circle:", "Under 12 h left")
-LESS_THAN_4H = Stage("under-4h", ":red_circle:", "Under 4 h left: arrange the ICE pickup now")
+LESS_THAN_12H = Stage("under-12h", ":large_yellow_circle:", "12 h or less left")
+LESS_THAN_4H = Stage("under-4h", ":red_circle:", "4 h or less left: arrange the ICE pickup now")
 EXPIRED = Stage("expired", ":rotating_light:", "Window expired: release required")
 
 # A closed custody's stage is its state. A state missing here still shows, by its name.
@@ -60,9 +60,9 @@ def card_stage(custody: Custody, now: datetime) -> Stage:
     left = custody.deadline - now
     if left <= timedelta(0):
         return EXPIRED
-    if left < UNDER_4H:
+    if left <= UNDER_4H:
         return LESS_THAN_4H
-    if left < UNDER_12H:
+    if left <= UNDER_12H:
         return LESS_THAN_12H
     return MORE_THAN_12H
 
