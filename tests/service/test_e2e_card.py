@@ -274,6 +274,8 @@ async def test_a_reply_left_in_doubt_by_a_restart_is_found_in_the_thread_not_pos
     assert fake_slack.calls_to("conversations.replies")
     [reply] = [m for m in fake_slack.messages(JAIL) if payload(m)["notice_id"] == reminder_id]
     assert reply["thread_ts"] == cards[JAIL]
+    # The reminder found is out, so the card it owes an update to was updated too.
+    assert len(updates_of(fake_slack, JAIL, cards[JAIL])) == 1
 
 
 async def _reminder(service: WsoService, channel: str) -> Any:
