@@ -1,4 +1,5 @@
-"""The Acknowledge button on a page: ack at once, record it, then replace the page.
+"""The Acknowledge button on a page: ack at once, record it (its pages are updated by
+notices the desk stores), or answer a refused click privately.
 
 Where to write comes from the desk (the pages the bot stored for the clicker),
 never from the click's ``channel``, ``container`` or ``message``: an odd or forged
@@ -35,14 +36,11 @@ def register(app: AsyncApp, deps: HandlerDeps) -> None:
 
 
 async def _show(client: AsyncWebClient, outcome: AckOutcome, user_id: str) -> None:
-    """Turn the clicker's stored pages into "Acknowledged", or answer them privately."""
-    page = outcome.answered_page
-    if page is not None and outcome.pages:
-        for where in outcome.pages:
-            await client.chat_update(
-                channel=where.channel, ts=where.ts, text=page.text, blocks=page.blocks
-            )
-    elif outcome.reply_channel is not None:
+    """A refused click is answered privately; an acknowledgement rewrites every page of
+    the custody through its stored page updates (retried like any notice)."""
+    if outcome.acknowledged:
+        return
+    if outcome.reply_channel is not None:
         await client.chat_postEphemeral(
             channel=outcome.reply_channel, user=user_id, text=outcome.reply.text
         )

@@ -1,10 +1,13 @@
 """Ids Slack sends back: callback ids of views, block ids of inputs, action ids of buttons. Pure.
 
 One home for every id, so a builder and the listener that reads its answer can
-never disagree about a spelling.
+never disagree about a spelling. A card button's ``value`` is the custody id; the
+handler reads the custody from the store, never from the click.
 """
 
 from __future__ import annotations
+
+from typing import Final
 
 # --- the arrest modal and App Home ---------------------------------------------------
 
@@ -28,3 +31,15 @@ HOME_OPEN_ARREST_FORM = "wso_home_arrest_form"
 def input_action(block_id: str) -> str:
     """The action id of the one element in the input block ``block_id``."""
     return block_id + INPUT_SUFFIX
+
+
+# --- the custody card's buttons (bot.chat.cards) ----------------------------------------
+
+CARD_ACTIONS_BLOCK: Final = "wso_card_actions"
+
+TRANSFER: Final = "wso_card_transfer"  # "ICE took custody": time and receiving officer
+RELEASE: Final = "wso_card_release"  # "Released": a reason from a list, or typed
+IGSA: Final = "wso_card_igsa"  # "IGSA housing": only where the facility has an IGSA
+ADD_NOTE: Final = "wso_card_note"  # "Add note": a note in the card's thread
+
+CARD_ACTION_IDS: Final = (TRANSFER, RELEASE, IGSA, ADD_NOTE)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.chat.cards import card_blocks, card_stage
 from bot.chat.lifecycle_notices import (
     LIFECYCLE_NOTICE_TEXT,
     disputed_page_text,
@@ -27,6 +28,7 @@ from bot.chat.phrases import (
     facility_name,
     format_local,
     release_reason,
+    viewer_time,
     warrant_phrase,
 )
 from bot.chat.slack import METADATA_EVENT_TYPE, ActionId, BlockId, escape_mrkdwn
@@ -78,12 +80,6 @@ def format_utc(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def viewer_time(instant: datetime, fallback: str) -> str:
-    """Slack's date token: each reader sees the instant in their own zone."""
-    epoch = int(instant.timestamp())
-    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
 # --- channel notices -------------------------------------------------------------
 
 
@@ -98,7 +94,7 @@ def custody_metadata(custody: Custody, notice: Notice, now: datetime) -> dict[st
         "deadline": format_utc(custody.deadline),
         "arrested_at": format_utc(custody.arrested_at),
         "state": custody.state.value,
-        "late": is_late(notice, now),
+        "late": is_late(notice, now) or notice.detail.get("late") == "true",
     }
     if notice.lead_seconds is not None:
         payload["lead_seconds"] = notice.lead_seconds
@@ -116,6 +112,12 @@ def render_notice(
 ) -> SlackMessage:
     """The channel message for one notice of one custody."""
     headline, body = _NOTICE_TEXT[notice.kind](custody, notice, facility, now)
+    if notice.kind is NoticeKind.LOGGED:  # the message is the custody card
+        return SlackMessage(
+            text=f"{headline}\n{body}",
+            blocks=card_blocks(custody, facility, now),
+            metadata=custody_metadata(custody, notice, now),
+        )
     context = _context_line(custody, facility)
     blocks = sections(f"{headline}\n{body}")
     if notice.kind is NoticeKind.ESCALATION:
@@ -125,6 +127,20 @@ def render_notice(
         text=f"{headline}\n{body}",
         blocks=blocks,
         metadata=custody_metadata(custody, notice, now),
+    )
+
+
+def render_card_update(
+    custody: Custody, card: Notice, facility: Facility, now: datetime
+) -> SlackMessage:
+    """The card as it is at ``now``: same metadata as when posted (its ``logged`` notice),
+    the custody's state as it is now, and a fallback text that says the stage."""
+    headline, body = _logged_text(custody, card, facility, card.sent_at or now)
+    stage = card_stage(custody, now)
+    return SlackMessage(
+        text=f"{headline} ({stage.label})\n{body}",
+        blocks=card_blocks(custody, facility, now),
+        metadata=custody_metadata(custody, card, card.sent_at or now),
     )
 
 
@@ -248,6 +264,9 @@ def _page_text(
     )
     if notice.lead_seconds is not None:  # the ICE chain, before the deadline
         headline = f":hourglass: *ICE pickup needed* — {_who(custody, facility)}"
+        if notice.detail.get("late") == "true":
+            headline = f":hourglass: *ICE pickup needed (late page)* — {_who(custody, facility)}"
+            where += " This page was due before the arrest was logged, so it comes now, late."
         body = (
             f"{_until_deadline(custody, facility, now, '48-hour deadline')} "
             "and ICE has not taken custody. "
@@ -366,6 +385,24 @@ def answered_page(custody: Custody, facility: Facility, by: str, at: datetime) -
     return SlackMessage(
         text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     )
+
+
+def updated_page(custody: Custody, facility: Facility) -> SlackMessage:
+    """A page as it reads once someone acted: who and when, no button. From the custody
+    as stored now: closed (how, by whom, when) or acknowledged (by whom, when)."""
+    if not custody.is_open:
+        at = format_local(custody.closed_at, facility.zone) if custody.closed_at else "?"
+        by = f" by <@{custody.closed_by}>" if custody.closed_by else ""
+        stage = card_stage(custody, custody.closed_at or custody.logged_at)
+        text = (
+            f":white_check_mark: *{stage.label}* — recorded {at}{by} — "
+            f"{_who(custody, facility)}. The custody clock is stopped; nothing more to do."
+        )
+        return SlackMessage(text=text, blocks=sections(text))
+    if custody.acknowledged_at is not None and custody.acknowledged_by:
+        return answered_page(custody, facility, custody.acknowledged_by, custody.acknowledged_at)
+    text = f"Paging about {_who(custody, facility)} was answered."
+    return SlackMessage(text=text, blocks=sections(text))
 
 
 def _context_line(custody: Custody, facility: Facility) -> str:

@@ -34,6 +34,12 @@ def format_local(instant: datetime, zone: ZoneInfo) -> str:
     return f"{local:%a %b} {local.day}, {local:%H:%M} {local.tzname()}"
 
 
+def viewer_time(instant: datetime, fallback: str) -> str:
+    """Slack's date token: each reader sees the instant in their own zone."""
+    epoch = int(instant.timestamp())
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
 def warrant_phrase(custody: Custody) -> str:
     """`` on I-200 no. W-1`` after "Arrested …", or nothing when no warrant was given."""
     if custody.warrant_form is None and custody.warrant_number is None:

@@ -55,9 +55,18 @@ class SlackGateway:
         message: SlackMessage,
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - a per-call budget
+        thread_ts: str | None = None,
+        reply_broadcast: bool = False,
     ) -> tuple[str, str]:
-        """Post; return Slack's (channel, ts). A user id as channel means a DM from the bot."""
+        """Post (in the thread of ``thread_ts``, if given); return Slack's (channel, ts).
+
+        A user id as channel means a DM from the bot.
+        """
         body: dict[str, Any] = {"channel": channel, "text": message.text, "unfurl_links": False}
+        if thread_ts is not None:
+            body["thread_ts"] = thread_ts
+            if reply_broadcast:
+                body["reply_broadcast"] = True
         if message.blocks:
             body["blocks"] = message.blocks
         if message.metadata:
@@ -68,6 +77,18 @@ class SlackGateway:
             # Slack said ok but not where: it posted, and history will tell us the ts.
             raise DeliveryFailed(SendFailure("unreadable_answer", may_have_posted=True))
         return str(response.get("channel") or channel), ts
+
+    async def update_message(self, channel: str, ts: str, message: SlackMessage) -> None:
+        """Rewrite a message the bot posted (``chat.update``): text, blocks and metadata."""
+        body: dict[str, Any] = {
+            "channel": channel,
+            "ts": ts,
+            "text": message.text,
+            "blocks": message.blocks,
+        }
+        if message.metadata:
+            body["metadata"] = message.metadata
+        await self._api.call("chat.update", body=body)
 
     async def schedule_message(self, channel: str, post_at: int, text: str) -> str:
         """Have Slack post ``text`` at ``post_at`` (Unix seconds); returns its scheduled id.
@@ -146,14 +167,36 @@ class SlackGateway:
         matches: Callable[[dict[str, Any]], bool],
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - a per-page budget
+        thread_ts: str | None = None,
     ) -> str | None:
-        """Look through channel history since ``since`` for a message; return its ts."""
+        """Look through channel history since ``since`` for a message; return its ts.
+
+        With ``thread_ts``, the replies in that thread too: ``conversations.history``
+        leaves out thread replies that were not broadcast to the channel.
+        """
+        found = await self._search("conversations.history", channel, since, matches, timeout)
+        if found is None and thread_ts is not None:
+            found = await self._search(
+                "conversations.replies", channel, since, matches, timeout, thread_ts
+            )
+        return found
+
+    async def _search(
+        self,
+        method: str,
+        channel: str,
+        since: datetime,
+        matches: Callable[[dict[str, Any]], bool],
+        timeout: float | None,  # noqa: ASYNC109 - a per-page budget
+        thread_ts: str | None = None,
+    ) -> str | None:
         cursor: str | None = None
         for _ in range(HISTORY_MAX_PAGES):
             response = await self._api.call(
-                "conversations.history",
+                method,
                 query={
                     "channel": channel,
+                    "ts": thread_ts,
                     "oldest": f"{since.timestamp():.6f}",
                     "include_all_metadata": True,
                     "limit": HISTORY_PAGE_LIMIT,

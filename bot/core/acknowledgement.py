@@ -10,8 +10,8 @@ follows. This module says whether an acknowledgement may happen at all:
 * only for pages sent since the custody was last acknowledged (else it was
   acknowledged already, and the answer says by whom).
 
-It also says which of the bot's stored messages an acknowledgement answers.
-Their locations come from the store, never from the click.
+It also says where a refused click may be answered privately: a location from
+the store, never from the click.
 """
 
 from __future__ import annotations
@@ -90,14 +90,6 @@ def pages_seen_by(user_id: str, notices: Sequence[Notice]) -> list[MessageLocati
     return [
         MessageLocation(n.message_channel or n.channel, n.message_ts or "") for n in (own or shared)
     ]
-
-
-def pages_to_answer(
-    custody: Custody, notices: Sequence[Notice], user_id: str
-) -> tuple[MessageLocation, ...]:
-    """The pages a successful acknowledgement turns into "Acknowledged": the clicker's
-    pages sent since ``custody`` (as read before the acknowledgement) was last acknowledged."""
-    return tuple(pages_seen_by(user_id, active_pages(custody, notices)))
 
 
 def private_reply_channel(user_id: str, notices: Sequence[Notice]) -> str | None:

@@ -31,6 +31,18 @@ PAGERDUTY_KINDS = frozenset(
 )
 
 
+# Failures nobody is told about in a channel: an alert about an alert, a step (never
+# delivered itself), and the refresh of a message that is already out (it is retried).
+_NO_ALERT_KINDS = frozenset(
+    {
+        NoticeKind.DELIVERY_PROBLEM,
+        NoticeKind.PAGE_STEP,
+        NoticeKind.CARD_UPDATE,
+        NoticeKind.PAGE_UPDATE,
+    }
+)
+
+
 def chain_for(facility: Facility) -> Chain:
     """The facility's escalation settings as the core's plain values."""
     return Chain(
@@ -81,7 +93,7 @@ def plan_delivery_alert(
     The alert takes a path that does not depend on the failing one: the jail
     channel, or, when the jail channel itself is failing, each officer by DM.
     """
-    if failed.kind in (NoticeKind.DELIVERY_PROBLEM, NoticeKind.PAGE_STEP):
+    if failed.kind in _NO_ALERT_KINDS:
         return []
     failing_jail = failed.channel in (facility.jail_channel, backup_target(facility.jail_channel))
     targets = sorted(facility.officers) if failing_jail else [facility.jail_channel]
@@ -102,15 +114,18 @@ def plan_acknowledged_custody(
 ) -> tuple[AckPlan, list[Notice]]:
     """What an acknowledgement changes, and the notices that tell everyone.
 
-    The acknowledged notice goes to the jail channel only: the ICE channel
-    learns of the transfer or release, not of who is handling the page.
+    The acknowledged notice goes to both channels: the jail and ICE both learn
+    who is handling the page.
     """
     ack_plan = plan_after_ack(custody, chain_for(facility), pending_steps, now, last_level)
-    notice = Notice(
-        id=new_notice_id(),
-        custody_id=custody.id,
-        kind=NoticeKind.ACKNOWLEDGED,
-        channel=facility.jail_channel,
-        due_at=now,
-    )
-    return ack_plan, [notice, *mirrors([notice], facility, config), *ack_plan.add]
+    notices = [
+        Notice(
+            id=new_notice_id(),
+            custody_id=custody.id,
+            kind=NoticeKind.ACKNOWLEDGED,
+            channel=channel,
+            due_at=now,
+        )
+        for channel in dict.fromkeys(facility.channels())
+    ]
+    return ack_plan, [*notices, *mirrors(notices, facility, config), *ack_plan.add]

@@ -77,13 +77,23 @@ def plan_expiry_chain(custody: Custody, chain: Chain, start: datetime) -> list[N
 
 
 def plan_ice_chain(custody: Custody, chain: Chain, now: datetime) -> list[Notice]:
-    """ICE pages before the deadline; those whose time has already passed are not planned."""
+    """ICE pages before the deadline.
+
+    A level whose time had already passed when the arrest was logged (a late
+    entry) is paged at once, marked late, instead of skipped: ICE needs to hear
+    before the deadline, and every level that should have heard by now does. None is
+    planned once the deadline has passed: the expiry notice and the expiry chain
+    take over then.
+    """
     steps: list[Notice] = []
     for index, level in enumerate(chain.ice_levels, start=1):
         assert level.before is not None
         due_at = custody.deadline - level.before + level.after
         if now < due_at < custody.deadline:
             steps.append(_step(custody, ICE_CHAIN, due_at, index, 1))
+        elif due_at <= now < custody.deadline:
+            late = _step(custody, ICE_CHAIN, due_at, index, 1)
+            steps.append(replace(late, due_at=now, detail={"late": "true"}))
     return sorted(steps, key=lambda step: step.due_at)
 
 

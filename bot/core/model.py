@@ -54,6 +54,8 @@ class NoticeKind(StrEnum):
     CORRECTED = "corrected"  # the arrest time was corrected; the deadline moved
     DISPUTED = "disputed"  # someone raised a citizenship or identity claim
     NOTE = "note"  # a note an officer added to the custody's thread
+    CARD_UPDATE = "card_update"  # internal: refresh the custody card in place (chat.update)
+    PAGE_UPDATE = "page_update"  # internal: a page DM says who acted, its button gone
 
 
 class NoticeState(StrEnum):

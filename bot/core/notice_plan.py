@@ -27,7 +27,8 @@ def new_notice_id() -> str:
 
 def copy_to(notice: Notice, target: str, kind: NoticeKind | None = None) -> Notice:
     """A new pending notice like ``notice`` (same custody, time, lead, level and round) for
-    ``target``, of ``kind`` when given; nothing of ``notice``'s delivery is carried over."""
+    ``target``, of ``kind`` when given, with its detail (a late page stays late); nothing
+    of ``notice``'s delivery is carried over."""
     return Notice(
         id=new_notice_id(),
         custody_id=notice.custody_id,
@@ -37,6 +38,7 @@ def copy_to(notice: Notice, target: str, kind: NoticeKind | None = None) -> Noti
         lead_seconds=notice.lead_seconds,
         level=notice.level,
         round=notice.round,
+        detail=dict(notice.detail),
     )
 
 
@@ -131,6 +133,9 @@ def _superseded(thread: list[Notice]) -> set[str]:
         superseded = {n.id for n in reminders}
     else:
         superseded = {n.id for n in reminders[:-1]}
+    # A card update renders the custody as it is when sent: the newest one says it all.
+    updates = sorted((n for n in thread if n.kind is NoticeKind.CARD_UPDATE), key=_plan_order)
+    superseded.update(n.id for n in updates[:-1])
     steps = [n for n in thread if n.kind is NoticeKind.PAGE_STEP]
     if steps:
         # Steps due together (a level with "0s") all run; only ones left behind by downtime go.

@@ -9,7 +9,14 @@ A notice's ``channel`` column holds the target's *address*:
 * ``escalation`` / ``ice_escalation``: a chain step, never delivered itself: the
   dispatcher expands it into pages (``bot.core.escalation``);
 * ``backup:<channel>``: Slack's own copy of the expiry notice in that channel
-  (``bot.core.backup_plan``).
+  (``bot.core.backup_plan``);
+* ``card:<channel>``: the custody card in that channel, updated in place
+  (``chat.update``; ``bot.core.card_plan``);
+* ``update:<conversation>``: a page the bot sent there (a DM's ``D…``), updated in place.
+
+Card and page updates have addresses of their own, so a failing or slow
+``chat.update`` is retried in its own queue and never holds the channel's thread
+replies or new pages.
 
 ``parse_target`` is the only reader of that spelling, and the ``*_target``
 functions its only writers; everything else asks a ``Target`` what it is.
@@ -28,6 +35,8 @@ CHAIN_TARGETS = frozenset({EXPIRY_CHAIN, ICE_CHAIN})
 PAGERDUTY_TARGET = "pagerduty"
 WEBHOOK_PREFIX = "webhook:"
 BACKUP_PREFIX = "backup:"
+CARD_PREFIX = "card:"
+PAGE_UPDATE_PREFIX = "update:"
 
 
 class TargetKind(StrEnum):
@@ -37,7 +46,16 @@ class TargetKind(StrEnum):
     WEBHOOK = "webhook"
     CHAIN_STEP = "chain_step"
     SLACK_BACKUP = "slack_backup"
+    CARD = "card"
+    PAGE_UPDATE = "page_update"
 
+
+# Addresses spelled ``<prefix><Slack channel>``: their Slack channel is the rest.
+_PREFIXED = {
+    TargetKind.SLACK_BACKUP: BACKUP_PREFIX,
+    TargetKind.CARD: CARD_PREFIX,
+    TargetKind.PAGE_UPDATE: PAGE_UPDATE_PREFIX,
+}
 
 # Targets that are Slack conversations: messages land there, with history to search.
 SLACK_MESSAGE_KINDS = frozenset({TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE})
@@ -60,8 +78,9 @@ class Target:
     @property
     def slack_channel(self) -> str | None:
         """The Slack channel (or DM user) it posts into: a backup's channel too."""
-        if self.kind is TargetKind.SLACK_BACKUP:
-            return self.address.removeprefix(BACKUP_PREFIX)
+        prefix = _PREFIXED.get(self.kind)
+        if prefix is not None:
+            return self.address.removeprefix(prefix)
         return self.address if self.is_slack_conversation else None
 
     @property
@@ -72,7 +91,10 @@ class Target:
 
     @property
     def outage_place(self) -> str:
-        """Where its failures happen: a backup fails with its channel (one outage)."""
+        """Where its failures happen: a backup fails with its channel (one outage); an
+        update of a message (``chat.update``) is an outage of its own."""
+        if self.kind in (TargetKind.CARD, TargetKind.PAGE_UPDATE):
+            return self.address
         return self.slack_channel or self.address
 
 
@@ -82,6 +104,10 @@ def target_kind(address: str) -> TargetKind:
         return TargetKind.CHAIN_STEP
     if address.startswith(BACKUP_PREFIX):
         return TargetKind.SLACK_BACKUP
+    if address.startswith(CARD_PREFIX):
+        return TargetKind.CARD
+    if address.startswith(PAGE_UPDATE_PREFIX):
+        return TargetKind.PAGE_UPDATE
     if address == PAGERDUTY_TARGET:
         return TargetKind.PAGERDUTY
     if address.startswith(WEBHOOK_PREFIX):
@@ -101,6 +127,14 @@ def webhook_target(index: int) -> str:
 
 def backup_target(channel: str) -> str:
     return f"{BACKUP_PREFIX}{channel}"
+
+
+def card_target(channel: str) -> str:
+    return f"{CARD_PREFIX}{channel}"
+
+
+def page_update_target(conversation: str) -> str:
+    return f"{PAGE_UPDATE_PREFIX}{conversation}"
 
 
 def outage_place(address: str) -> str:

@@ -17,7 +17,8 @@ from bot.chat.replies import Reply
 from bot.chat.slack import quoted
 from bot.core.facility import Config
 from bot.services.clock import Clock
-from bot.services.desk import CustodyDesk, Invocation, Refusal
+from bot.services.desk import CustodyDesk, Invocation
+from bot.services.desk_lifecycle import Refusal
 
 log = logging.getLogger("wso.desk")
 

@@ -40,17 +40,15 @@ from bot.chat.lifecycle_commands import (
     VoidCommand,
 )
 from bot.chat.lifecycle_replies import already_closed
-from bot.chat.notices import SlackMessage, answered_page
 from bot.chat.phrases import coverage_warning
 from bot.chat.replies import Reply
 from bot.core import audit as audit_log
 from bot.core.acknowledgement import (
     AckRefusal,
-    MessageLocation,
     assess_acknowledgement,
-    pages_to_answer,
     private_reply_channel,
 )
+from bot.core.card_plan import plan_refresh
 from bot.core.coverage import escalation_gaps, paged_schedules
 from bot.core.custody import (
     custody_deadline,
@@ -93,16 +91,16 @@ class Invocation:
 
 @dataclass(frozen=True)
 class AckOutcome:
-    """The answer to an acknowledgement, and what the pages it came from should become.
+    """The answer to an acknowledgement, and where a refused click is answered.
 
-    Locations come from the store (where the bot sent the pages), never from the
-    click: ``pages`` are replaced with ``answered_page``; ``reply_channel`` is where
-    the clicker is answered privately (None: the bot never wrote to them there).
+    Every page of the custody (the clicked one too) is rewritten by its stored
+    ``PAGE_UPDATE`` notice (``bot.core.card_plan``), at the place the store says the
+    bot sent it, never where the click claims. ``reply_channel`` is where a refused
+    clicker is answered privately (None: the bot never wrote to them there).
     """
 
     reply: Reply
-    answered_page: SlackMessage | None = None
-    pages: tuple[MessageLocation, ...] = ()
+    acknowledged: bool = False
     reply_channel: str | None = None
 
 
@@ -353,8 +351,7 @@ class CustodyDesk:
             outcome = await self._acknowledge(custody, notices, user_id, "")
         except Refusal as refusal:
             return AckOutcome(refusal.reply, reply_channel=reply_channel)
-        pages = pages_to_answer(custody, notices, user_id)
-        return replace(outcome, pages=pages, reply_channel=reply_channel)
+        return replace(outcome, reply_channel=reply_channel)
 
     async def acknowledge(self, custody: Custody, user_id: str, channel_id: str) -> AckOutcome:
         """Stop the paging of an open custody; it resumes ``reack_after`` later if still open."""
@@ -377,6 +374,7 @@ class CustodyDesk:
         ack_plan, new_notices = plan_acknowledged_custody(
             custody, facility, self._config, verdict.pending_steps, verdict.last_level, now
         )
+        new_notices += plan_refresh(custody, facility.channels(), notices, now)
         audit = audit_log.paging_acknowledged(
             now, user_id, channel_id, custody, verdict.last_level, ack_plan.resumes_at
         )
@@ -397,7 +395,8 @@ class CustodyDesk:
             raise Refusal(replies.already_acknowledged(first.custody, facility)) from None
         self._listener.wake()
         reply = replies.acknowledged(custody.booking, facility, ack_plan.resumes_at)
-        return AckOutcome(reply, answered_page(acknowledged, facility, user_id, now))
+        log.info("ack.recorded", extra={"custody_id": acknowledged.id})
+        return AckOutcome(reply, acknowledged=True)
 
     def _facility_of(self, custody: Custody) -> Facility:
         facility = self._config.facility(custody.facility_id)

@@ -20,6 +20,7 @@ from bot.chat import lifecycle_replies as answers
 from bot.chat import replies
 from bot.chat.replies import Reply
 from bot.core import audit as audit_log
+from bot.core.card_plan import plan_card_updates, plan_refresh
 from bot.core.custody import custody_deadline
 from bot.core.custody_plan import plan_closed_custody
 from bot.core.facility import Config, Facility
@@ -119,6 +120,8 @@ class LifecycleDesk:
             closing = plan_closed_custody(
                 custody, NoticeKind(state.value), facility, self._config, now
             )
+            sent = await self._store.notices_for(custody.id)
+            closing += plan_refresh(custody, facility.channels(), sent, now)
             facts = {"received_by": received_by, "taken_at": taken_at}
             audit = audit_log.custody_closed(now, user, channel, custody, state, reason, **facts)
             try:
@@ -162,6 +165,8 @@ class LifecycleDesk:
             deadline = custody_deadline(new_arrested_at)
             moved = replace(custody, arrested_at=new_arrested_at, deadline=deadline)
             notices = plan_corrected_custody(custody, moved, user, facility, self._config, now)
+            sent = await self._store.notices_for(custody.id)
+            notices += plan_card_updates(custody, facility.channels(), sent, now)
             audit = audit_log.custody_corrected(now, user, channel, custody, new_arrested_at)
             try:
                 corrected = await self._store.correct_custody(
@@ -188,6 +193,8 @@ class LifecycleDesk:
                 raise Refusal(answers.already_disputed(custody, facility))
             now = self._clock.now()
             notices = plan_disputed_custody(custody, user, note, facility, self._config, now)
+            sent = await self._store.notices_for(custody.id)
+            notices += plan_card_updates(custody, facility.channels(), sent, now)
             audit = audit_log.custody_entry(
                 now, user, channel, "custody_disputed", custody, note=note
             )

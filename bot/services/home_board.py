@@ -22,7 +22,7 @@ from bot.core.facility import Config, Facility
 from bot.core.model import Notice
 from bot.core.oncall import current_and_next
 from bot.services.clock import Clock
-from bot.services.desk import NoticeListener
+from bot.services.desk_lifecycle import NoticeListener
 from bot.services.paging import as_overrides
 from storage.interface import CustodyStore
 

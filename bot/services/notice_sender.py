@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.chat.notices import custody_of_backup
+from bot.core import card_plan
 from bot.core.model import URGENT_KINDS, Custody, Notice, NoticeKind
 from bot.core.retry import DeliveryFailed, SendFailure, retry_delay
 from bot.core.targets import Target, TargetKind, backup_target
@@ -67,6 +68,7 @@ class ChannelHistory(Protocol):
         matches: Callable[[dict[str, Any]], bool],
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - a per-call budget
+        thread_ts: str | None = None,
     ) -> str | None: ...
 
 
@@ -188,8 +190,14 @@ class NoticeSender:
         if notice.target.kind is TargetKind.CHAIN_STEP:
             await self._expand(custody, notice, now)
             return None, False
+        if notice.kind is NoticeKind.CARD_UPDATE:
+            wait = card_plan.card_wait(notice, await self.store.notices_for(notice.custody_id), now)
+            if wait is not None:  # the card is not out yet: the update waits for it
+                await self.store.defer_notices([notice.id], wait)
+                return None, False
         if self.history_lookup and notice.may_have_posted:
             if await self._found_in_history(notice, now):
+                await self._refresh_card(custody, notice, now)
                 return None, True
             # Read again: the lookup waited on Slack, and the claim and the message say
             # the time of the post.
@@ -206,6 +214,7 @@ class NoticeSender:
     async def _sent(self, custody: Custody, notice: Notice, receipt: DeliveryReceipt) -> None:
         # Read again: the delivery was awaited, and lateness counts to when it went through.
         sent_at = self.clock.now()
+        await self._refresh_card(custody, notice, sent_at)
         await self.store.mark_sent(notice.id, sent_at, receipt.message_ts, receipt.message_channel)
         if notice.kind is NoticeKind.EXPIRED and notice.target.kind is TargetKind.CHANNEL:
             # Our own expiry notice is out in this channel: Slack's backup copy of it there
@@ -219,6 +228,18 @@ class NoticeSender:
             self.metrics.notice_sent(notice, sent_at - notice.due_at)
         lateness_ms = int((sent_at - notice.due_at).total_seconds() * 1000)
         log.info("notice.sent", extra={**notice_fields(notice), "lateness_ms": lateness_ms})
+
+    async def _refresh_card(self, custody: Custody, notice: Notice, at: datetime) -> None:
+        """A reminder or expiry is out in a channel: its card owes an update (coalesced),
+        stored before the notice is recorded sent and again when a resend finds it."""
+        if (
+            notice.kind in card_plan.CARD_REFRESHING_KINDS
+            and notice.target.kind is TargetKind.CHANNEL
+        ):
+            known = await self.store.notices_for(custody.id)
+            await self.store.add_notices(
+                card_plan.plan_card_updates(custody, [notice.channel], known, at)
+            )
 
     def _target_recovered(self, target: Target) -> None:
         """A delivery to ``target`` went through: its outage, if any, is over."""
@@ -369,11 +390,14 @@ class NoticeSender:
         channel = notice.channel
         if notice.target.kind is TargetKind.DIRECT_MESSAGE:
             channel = await self.history.direct_message_channel(channel)  # U… → its D…
+        card = card_plan.card_of(await self.store.notices_for(notice.custody_id), notice.channel)
         ts = await self.history.find_posted(
             channel,
             since,
             lambda message: carries_notice(message, notice.id),
             timeout=URGENT_CALL_TIMEOUT_SECONDS if notice.kind in URGENT_KINDS else None,
+            # A thread reply is not in channel history: look in the card's thread too.
+            thread_ts=card.message_ts if card is not None and card_plan.in_thread(notice) else None,
         )
         return None if ts is None else (ts, channel)
 

@@ -1,6 +1,8 @@
 """The one call that delivers a notice to its target (``bot.core.targets`` says which).
 
-A channel or a person gets a Slack message with ``wso_custody`` metadata; PagerDuty
+A channel or a person gets a Slack message with ``wso_custody`` metadata (in the
+custody card's thread when that is out, ``bot.core.card_plan``); a card or page
+update rewrites a message already out (``chat.update``); PagerDuty
 an Events API v2 event; a webhook a signed JSON event; a backup target Slack's own
 scheduled copy of the expiry notice, or its deletion (``bot.core.backup_plan``).
 Every failure is a ``DeliveryFailed``.
@@ -12,9 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.chat.notices import SlackMessage, backup_expiry_text, custody_metadata, render_notice
+from bot.chat.notices import (
+    SlackMessage,
+    backup_expiry_text,
+    custody_metadata,
+    render_card_update,
+    render_notice,
+    updated_page,
+)
 from bot.clients.pagerduty import PagerDutyAction, PagerDutyEvent
 from bot.core.backup_plan import backup_post_at, worth_scheduling
+from bot.core.card_plan import broadcast, card_of, in_thread
 from bot.core.facility import Config, Facility
 from bot.core.model import URGENT_KINDS, Custody, Notice, NoticeKind
 from bot.core.retry import DeliveryFailed, SendFailure
@@ -43,7 +53,11 @@ class SlackPoster(Protocol):
         message: SlackMessage,
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - a per-call budget
+        thread_ts: str | None = None,
+        reply_broadcast: bool = False,
     ) -> tuple[str, str]: ...
+
+    async def update_message(self, channel: str, ts: str, message: SlackMessage) -> None: ...
 
     async def schedule_message(self, channel: str, post_at: int, text: str) -> str: ...
 
@@ -103,7 +117,21 @@ class Outbound:
         if target.is_slack_conversation:
             message = render_notice(custody, notice, facility, now)
             timeout = URGENT_CALL_TIMEOUT_SECONDS if notice.kind in URGENT_KINDS else None
-            channel, ts = await self._slack.post_message(notice.channel, message, timeout=timeout)
+            thread_ts = await self._thread_of(notice)
+            channel, ts = await self._slack.post_message(
+                notice.channel,
+                message,
+                timeout=timeout,
+                thread_ts=thread_ts,
+                reply_broadcast=thread_ts is not None and broadcast(notice),
+            )
+            return DeliveryReceipt(message_ts=ts, message_channel=channel)
+        if kind is TargetKind.CARD:
+            return await self._update_card(custody, target.slack_channel or "", facility, now)
+        if kind is TargetKind.PAGE_UPDATE:
+            ts = notice.detail.get("ts") or ""
+            channel = target.slack_channel or ""
+            await self._slack.update_message(channel, ts, updated_page(custody, facility))
             return DeliveryReceipt(message_ts=ts, message_channel=channel)
         if kind is TargetKind.PAGERDUTY:
             await self._pagerduty.send(self._pagerduty_event(custody, notice, facility, now))
@@ -115,6 +143,29 @@ class Outbound:
             channel = target.slack_channel or ""
             return await self._handle_backup(custody, notice, facility, channel, now)
         raise DeliveryFailed(SendFailure(code=f"not_deliverable:{notice.channel}"))
+
+    async def _thread_of(self, notice: Notice) -> str | None:
+        """The card's ts, if ``notice`` is a thread reply and the card is out; never waits."""
+        if not in_thread(notice):
+            return None
+        card = card_of(await self._backups.notices_for(notice.custody_id), notice.channel)
+        return card.message_ts if card is not None else None
+
+    async def _update_card(
+        self, custody: Custody, channel: str, facility: Facility, now: datetime
+    ) -> DeliveryReceipt:
+        """Rewrite the card in ``channel`` from the custody as it is now.
+
+        An update waits for its card (``card_plan.card_wait``, before this is called); a
+        card that will never be out (no logged notice there) leaves nothing to update.
+        """
+        card = card_of(await self._backups.notices_for(custody.id), channel)
+        if card is None or card.message_ts is None:
+            return DeliveryReceipt(answered=False)
+        message = render_card_update(custody, card, facility, now)
+        where = card.message_channel or channel
+        await self._slack.update_message(where, card.message_ts, message)
+        return DeliveryReceipt(message_ts=card.message_ts, message_channel=where)
 
     async def _handle_backup(
         self, custody: Custody, notice: Notice, facility: Facility, channel: str, now: datetime

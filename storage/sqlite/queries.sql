@@ -225,6 +225,8 @@ INSERT INTO schema_version (version) VALUES (?)
 UPDATE notices SET target_kind = CASE
         WHEN channel IN ('escalation', 'ice_escalation') THEN 'chain_step'
         WHEN substr(channel, 1, 7) = 'backup:' THEN 'slack_backup'
+        WHEN substr(channel, 1, 5) = 'card:' THEN 'card'
+        WHEN substr(channel, 1, 7) = 'update:' THEN 'page_update'
         WHEN channel = 'pagerduty' THEN 'pagerduty'
         WHEN substr(channel, 1, 8) = 'webhook:' THEN 'webhook'
         WHEN substr(channel, 1, 1) IN ('U', 'W') THEN 'direct_message'

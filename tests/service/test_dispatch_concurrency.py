@@ -115,6 +115,7 @@ class _History:
         matches: Callable[[dict[str, Any]], bool],
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - the protocol's per-call budget
+        thread_ts: str | None = None,
     ) -> str | None:
         for number, notice_id in enumerate(self._delivery.delivered, start=1):
             message = {"metadata": {"event_payload": {"notice_id": notice_id}}}

@@ -36,6 +36,7 @@ from tests.conftest import (
     make_settings,
     north_annex,
 )
+from tests.fakes.notices import updates_of
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.signed_requests import wso_payload as payload
 from tests.fakes.slack import FakeSlack
@@ -142,18 +143,17 @@ async def test_acknowledge_button_stops_paging_updates_the_page_and_repages_late
         message_ts=page["ts"],
     )
     assert reply.status == 200
-    await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("chat.update")))
-    update = fake_slack.calls_to("chat.update")[0].payload
-    assert update["ts"] == page["ts"]
+    await fake_slack.wait_for(lambda: bool(updates_of(fake_slack, "D" + SERGEANT, page["ts"])))
+    [update] = updates_of(fake_slack, "D" + SERGEANT, page["ts"])
     assert "Acknowledged" in update["text"] and f"<@{SERGEANT}>" in update["text"]
     assert not [b for b in update["blocks"] if b["type"] == "actions"], "button still there"
-    await fake_slack.wait_for(
-        lambda: any(payload(p)["kind"] == "acknowledged" for p in fake_slack.posts(JAIL)),
-        what="acknowledged notice in the jail channel",
-    )
-    [notice] = [p for p in fake_slack.posts(JAIL) if payload(p)["kind"] == "acknowledged"]
-    assert payload(notice)["acknowledged_by"] == SERGEANT
-    assert not any(payload(p)["kind"] == "acknowledged" for p in fake_slack.posts(ICE))
+    for channel in (JAIL, ICE):  # both sides hear who is handling it
+        await fake_slack.wait_for(
+            lambda channel=channel: len(acknowledged_posts(fake_slack, channel)) == 1,
+            what=f"acknowledged notice in {channel}",
+        )
+        [notice] = acknowledged_posts(fake_slack, channel)
+        assert payload(notice)["acknowledged_by"] == SERGEANT
 
     clock.set(DEADLINE + timedelta(minutes=31))  # level 2 would have gone at +15m
     await settle(service)
@@ -373,7 +373,9 @@ async def test_acknowledge_button_from_someone_not_paged_is_refused(
         lambda: any(r.getMessage() == "page.click_without_page" for r in caplog.records),
         what="the click to be handled",
     )
-    assert fake_slack.calls_to("chat.update") == []
+    # Only the cards were rewritten (at the expiry): no page, nothing the click named.
+    rewritten = [c.payload for c in fake_slack.calls_to("chat.update")]
+    assert all(payload(p)["kind"] == "logged" for p in rewritten), rewritten
     assert fake_slack.calls_to("chat.postEphemeral") == []
     [custody] = await service.store.list_open_custodies()
     assert custody.acknowledged_at is None
@@ -456,7 +458,8 @@ def acknowledged_posts(fake_slack: FakeSlack, channel: str) -> list[dict[str, An
 async def assert_acknowledged_once(
     service: Any, fake_slack: FakeSlack, pagerduty: FakePagerDuty, clock: Any
 ) -> None:
-    """One audit row, one stored and posted notice, one PagerDuty acknowledge, one re-page."""
+    """One audit row, one stored and posted notice a channel, one PagerDuty acknowledge,
+    one re-page."""
     [custody] = await service.store.list_open_custodies()
     assert custody.acknowledged_at == DEADLINE + timedelta(minutes=2)
     trail = [e.action for e in await service.store.audit_trail(custody.id)]
@@ -466,7 +469,7 @@ async def assert_acknowledged_once(
         for n in await service.store.notices_for(custody.id)
         if n.kind is NoticeKind.ACKNOWLEDGED
     ]
-    assert sorted(stored) == sorted([JAIL, PAGERDUTY_TARGET])
+    assert sorted(stored) == sorted([JAIL, ICE, PAGERDUTY_TARGET])
     await fake_slack.wait_for(lambda: len(acknowledged_posts(fake_slack, JAIL)) == 1)
     await pagerduty.wait_for_events(2)
     # Paging resumes reack_after (30m) later; its next level is paged 15 minutes after that.
@@ -480,7 +483,7 @@ async def assert_acknowledged_once(
     assert sent[(SERGEANT, 1, 1)] == 2, sent  # the first page and one re-page
     assert all(count == 1 for key, count in sent.items() if key != (SERGEANT, 1, 1)), sent
     assert len(acknowledged_posts(fake_slack, JAIL)) == 1
-    assert acknowledged_posts(fake_slack, ICE) == []
+    await fake_slack.wait_for(lambda: len(acknowledged_posts(fake_slack, ICE)) == 1)
     actions = [event["event_action"] for event in pagerduty.events]
     assert actions.count("acknowledge") == 1, actions
 
@@ -502,13 +505,14 @@ async def test_a_double_clicked_acknowledge_counts_once(
     assert [reply.status for reply in replies] == [200, 200]
     await fake_slack.wait_for(
         lambda: (
-            len(fake_slack.calls_to("chat.update")) + len(fake_slack.calls_to("chat.postEphemeral"))
+            len(updates_of(fake_slack, "D" + SERGEANT, page["ts"]))
+            + len(fake_slack.calls_to("chat.postEphemeral"))
             == 2
         ),
         what="both clicks answered",
     )
-    [update] = fake_slack.calls_to("chat.update")
-    assert (update.payload["channel"], update.payload["ts"]) == ("D" + SERGEANT, page["ts"])
+    [update] = updates_of(fake_slack, "D" + SERGEANT, page["ts"])
+    assert "Acknowledged" in update["text"]
     [second] = fake_slack.calls_to("chat.postEphemeral")
     assert (second.payload["channel"], second.payload["user"]) == ("D" + SERGEANT, SERGEANT)
     assert (
@@ -572,12 +576,12 @@ async def test_a_click_updates_the_stored_page_not_the_message_the_payload_names
         message_ts=logged["ts"],
     )
 
-    await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("chat.update")))
-    [update] = fake_slack.calls_to("chat.update")
-    assert (update.payload["channel"], update.payload["ts"]) == ("D" + SERGEANT, page["ts"])
-    assert "Acknowledged" in update.payload["text"]
-    [logged_after] = [m for m in fake_slack.messages(JAIL) if m["ts"] == logged["ts"]]
-    assert logged_after == logged, "the message the payload named was edited"
+    await fake_slack.wait_for(lambda: bool(updates_of(fake_slack, "D" + SERGEANT, page["ts"])))
+    [update] = updates_of(fake_slack, "D" + SERGEANT, page["ts"])
+    assert "Acknowledged" in update["text"]
+    # The card the payload named is only ever rewritten as the card (its own update).
+    card_updates = updates_of(fake_slack, JAIL, logged["ts"])
+    assert all(payload(u)["notice_id"] == payload(logged)["notice_id"] for u in card_updates)
     [page_after] = fake_slack.messages("D" + SERGEANT)
     assert "Acknowledged" in page_after["text"]
     [custody] = await service.store.list_open_custodies()
@@ -608,9 +612,9 @@ async def test_a_page_that_fell_back_to_the_jail_channel_is_updated_there(
         message_ts="1.000001",
     )
 
-    await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("chat.update")))
-    [update] = fake_slack.calls_to("chat.update")
-    assert (update.payload["channel"], update.payload["ts"]) == (JAIL, page["ts"])
+    await fake_slack.wait_for(lambda: bool(updates_of(fake_slack, JAIL, page["ts"])))
+    [update] = updates_of(fake_slack, JAIL, page["ts"])
+    assert "Acknowledged" in update["text"]
 
 
 # --- who may change who is on call ------------------------------------------------------

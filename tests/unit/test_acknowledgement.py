@@ -15,7 +15,6 @@ from bot.core.acknowledgement import (
     active_pages,
     assess_acknowledgement,
     pages_seen_by,
-    pages_to_answer,
     private_reply_channel,
 )
 from bot.core.model import Custody, Notice, NoticeKind, NoticeState
@@ -185,21 +184,14 @@ def test_assess_acknowledgement(
 
 
 @pytest.mark.parametrize(
-    ("custody", "user", "pages", "reply_channel"),
+    ("user", "reply_channel"),
     [
-        pytest.param(CUSTODY, SERGEANT, [("D0SGT", "1.1"), ("D0SGT", "1.5")], "D0SGT", id="all"),
-        pytest.param(ACKED_BETWEEN, SERGEANT, [("D0SGT", "1.5")], "D0SGT", id="since-the-ack"),
-        pytest.param(ACKED_AFTER_ALL, SERGEANT, [], "D0SGT", id="none-left-to-answer"),
-        pytest.param(CUSTODY, OFFICER, [("C0JAIL", "1.3")], "C0JAIL", id="a-channel-page"),
+        pytest.param(SERGEANT, "D0SGT", id="their-own-page"),
+        pytest.param(OFFICER, "C0JAIL", id="a-channel-page"),
     ],
 )
-def test_what_an_acknowledgement_answers_and_where(
-    custody: Custody, user: str, pages: list[tuple[str, str]], reply_channel: str
-) -> None:
+def test_where_a_refused_click_is_answered(user: str, reply_channel: str) -> None:
     notices = [OWN, OTHERS, IN_JAIL, OWN_LATER]
-    assert pages_to_answer(custody, notices, user) == tuple(
-        MessageLocation(c, ts) for c, ts in pages
-    )
     assert private_reply_channel(user, notices) == reply_channel
 
 

@@ -935,10 +935,11 @@ def test_one_arrest_plans_a_bounded_number_of_notices_at_every_ceiling() -> None
     assert len(planned) == MOST_NOTICES_PER_ARREST
     steps = [notice for notice in planned if notice.kind is NoticeKind.PAGE_STEP]
     assert len(steps) == MAX_ESCALATION_LEVELS + MAX_ESCALATION_LEVELS * (MAX_ESCALATION_REPEAT + 1)
-    # An acknowledgement after the deadline plans the expiry chain once more, no more.
+    # An acknowledgement after the deadline plans the expiry chain once more, no more
+    # (and tells both channels, mirrored once).
     acked_at = custody.deadline + timedelta(minutes=5)
     _, replanned = plan_acknowledged_custody(custody, facility, config, steps, 1, acked_at)
-    assert len(replanned) == 1 + MAX_WEBHOOKS + 1 + MAX_ESCALATION_LEVELS * (
+    assert len(replanned) == 2 + MAX_WEBHOOKS + 1 + MAX_ESCALATION_LEVELS * (
         MAX_ESCALATION_REPEAT + 1
     )
 

@@ -239,6 +239,7 @@ ACK = NoticeKind.ACKNOWLEDGED
             ["escalation"] * 3,  # every pending step: the chain starts again later
             [
                 (ACK, JAIL, DEADLINE + 2 * M, None, None, None),
+                (ACK, ICE, DEADLINE + 2 * M, None, None, None),
                 *expiry_chain_rows(DEADLINE + 32 * M),
             ],
             id="after the deadline: the expiry chain again, reack_after later",
@@ -250,6 +251,7 @@ ACK = NoticeKind.ACKNOWLEDGED
             ["ice_escalation"],  # level 2, due before paging resumes; the expiry chain stands
             [
                 (ACK, JAIL, DEADLINE - 4 * H + 2 * M, None, None, None),
+                (ACK, ICE, DEADLINE - 4 * H + 2 * M, None, None, None),
                 (STEP, "ice_escalation", DEADLINE - 4 * H + 32 * M, 12480, 1, 1),
             ],
             id="before the deadline: the ICE level again, reack_after later",
@@ -261,16 +263,17 @@ ACK = NoticeKind.ACKNOWLEDGED
             ["escalation"],
             [
                 (ACK, JAIL, DEADLINE + 2 * M, None, None, None),
+                (ACK, ICE, DEADLINE + 2 * M, None, None, None),
                 (ACK, "webhook:0", DEADLINE + 2 * M, None, None, None),
                 (ACK, "pagerduty", DEADLINE + 2 * M, None, None, None),
                 (STEP, "escalation", DEADLINE + 32 * M, None, 1, 1),
                 (STEP, "escalation", DEADLINE + 47 * M, None, 2, 1),
             ],
-            id="mirrored: the webhook and PagerDuty hear of it, the ICE channel does not",
+            id="mirrored: both channels, the webhook and PagerDuty (once) hear of it",
         ),
     ],
 )
-def test_an_acknowledgement_is_told_in_the_jail_channel_and_pauses_the_paging(
+def test_an_acknowledgement_is_told_in_both_channels_and_pauses_the_paging(
     facility: Facility,
     webhooks: int,
     acked_at: timedelta,

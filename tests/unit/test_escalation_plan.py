@@ -52,7 +52,8 @@ def test_expiry_chain_timing(
     ("now", "expected_ice_minutes_before"),
     [
         pytest.param(ARRESTED, [240, 55], id="logged at arrest: both ICE levels"),
-        pytest.param(DEADLINE - timedelta(hours=2), [55], id="4h level already past"),
+        # A late entry: the 4h level's time has passed, so it is paged at once (2h before).
+        pytest.param(DEADLINE - timedelta(hours=2), [120, 55], id="4h level already past: now"),
         pytest.param(DEADLINE + MIN, [], id="after the deadline: none"),
     ],
 )
@@ -63,7 +64,9 @@ def test_ice_chain_pages_before_the_deadline(
     steps = plan_escalation(CUSTODY, chain, now)
     ice = [s for s in steps if s.channel == ICE_CHAIN]
     assert [(DEADLINE - s.due_at) // MIN for s in ice] == expected_ice_minutes_before
-    assert all(s.lead_seconds == int((DEADLINE - s.due_at).total_seconds()) for s in ice)
+    on_time = [s for s in ice if s.detail.get("late") != "true"]
+    assert all(s.lead_seconds == int((DEADLINE - s.due_at).total_seconds()) for s in on_time)
+    assert all(s.due_at == now for s in ice if s not in on_time)
     expiry = [s for s in steps if s.channel == EXPIRY_CHAIN]
     assert [s.due_at for s in expiry] == [max(DEADLINE, now)]
 

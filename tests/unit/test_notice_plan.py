@@ -493,7 +493,7 @@ def test_late_after_is_the_dispatchers_one_second_promise() -> None:
         pytest.param(NoticeKind.ESCALATION, NoticeKind.ESCALATION, id="other-kind"),
     ],
 )
-def test_copy_to_keeps_the_plan_and_drops_the_delivery(
+def test_copy_to_keeps_the_plan_and_detail_and_drops_the_delivery(
     kind: NoticeKind | None, expected_kind: NoticeKind
 ) -> None:
     sent = Notice(
@@ -516,4 +516,15 @@ def test_copy_to_keeps_the_plan_and_drops_the_delivery(
     copy = copy_to(sent, "webhook:0", kind)
 
     assert copy.id != sent.id and copy.id.startswith("n_")
-    assert copy == Notice(copy.id, "c_1", expected_kind, "webhook:0", NOW, 3_600, level=2, round=3)
+    # The detail goes with it (a late page stays late); nothing of the delivery does.
+    assert copy == Notice(
+        copy.id,
+        "c_1",
+        expected_kind,
+        "webhook:0",
+        NOW,
+        3_600,
+        level=2,
+        round=3,
+        detail={"why": "x"},
+    )

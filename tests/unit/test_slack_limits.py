@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from slack_sdk.models.blocks import Block
 
 from bot.chat.commands import MAX_REASON_CHARS
 from bot.chat.home import HomeData, home_view
@@ -34,6 +35,7 @@ from tests.conftest import ARRESTED, DEADLINE, config_document
 # Slack's limits (see /work/shared/SLACK_NOTES.md and Slack's Block Kit reference).
 MESSAGE_TEXT_CHARS = 40_000
 SECTION_TEXT_CHARS = 3_000
+SECTION_FIELDS = 10
 BUTTON_TEXT_CHARS = 75
 BUTTON_VALUE_CHARS = 2_000
 HEADER_TEXT_CHARS = 150
@@ -211,6 +213,8 @@ NOTICES = [
 # Kinds that are never rendered by render_notice: steps expand into pages, and the backup is
 # Slack's own copy (backup_expiry_text, checked below).
 NOT_RENDERED = {NoticeKind.PAGE_STEP, NoticeKind.BACKUP, NoticeKind.BACKUP_DELETE}
+# Updates rewrite a message already out: the card (checked in test_cards) and a page.
+NOT_RENDERED |= {NoticeKind.CARD_UPDATE, NoticeKind.PAGE_UPDATE}
 
 
 def _texts(value: Any) -> Iterator[str]:
@@ -229,7 +233,10 @@ def assert_blocks_fit(blocks: list[dict[str, Any]], max_blocks: int) -> None:
     for block in blocks:
         kind = block["type"]
         if kind == "section":
-            assert 0 < len(block["text"]["text"]) <= SECTION_TEXT_CHARS, len(block["text"]["text"])
+            texts = [block["text"]] if "text" in block else block["fields"]
+            assert "fields" not in block or 1 <= len(block["fields"]) <= SECTION_FIELDS
+            assert all(t["type"] == "mrkdwn" for t in texts)
+            assert all(0 < len(t["text"]) <= SECTION_TEXT_CHARS for t in texts), texts
         elif kind == "context":
             assert 1 <= len(block["elements"]) <= CONTEXT_ELEMENTS
             assert all(0 < len(e["text"]) <= SECTION_TEXT_CHARS for e in block["elements"])
@@ -241,6 +248,8 @@ def assert_blocks_fit(blocks: list[dict[str, Any]], max_blocks: int) -> None:
             assert 0 < len(block["text"]["text"]) <= HEADER_TEXT_CHARS
         else:
             assert kind == "divider", f"unchecked block type {kind}"
+        # And as slack_sdk reads it (its own checks of Block Kit's limits).
+        Block.parse(block).validate_json()  # type: ignore[union-attr]
 
 
 def assert_message_fits(message: SlackMessage | Reply) -> None:

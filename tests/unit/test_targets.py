@@ -10,7 +10,9 @@ from bot.core.targets import (
     Target,
     TargetKind,
     backup_target,
+    card_target,
     outage_place,
+    page_update_target,
     parse_target,
     target_kind,
     webhook_target,
@@ -30,6 +32,9 @@ ADDRESSES: dict[str, tuple[TargetKind, bool, str | None, int | None, str]] = {
     "ice_escalation": (TargetKind.CHAIN_STEP, False, None, None, "ice_escalation"),
     # A backup fails with its channel: one outage, not two.
     "backup:C0JAIL": (TargetKind.SLACK_BACKUP, False, "C0JAIL", None, "C0JAIL"),
+    # A card or page update is an outage of its own: it never holds the channel's notices.
+    "card:C0JAIL": (TargetKind.CARD, False, "C0JAIL", None, "card:C0JAIL"),
+    "update:D0DM": (TargetKind.PAGE_UPDATE, False, "D0DM", None, "update:D0DM"),
 }
 
 
@@ -64,6 +69,10 @@ def test_an_address_reads_as_its_target(
         pytest.param(webhook_target(3), TargetKind.WEBHOOK, "webhook:3", id="webhook 3"),
         pytest.param(
             backup_target("C0JAIL"), TargetKind.SLACK_BACKUP, "backup:C0JAIL", id="backup"
+        ),
+        pytest.param(card_target("C0JAIL"), TargetKind.CARD, "card:C0JAIL", id="card"),
+        pytest.param(
+            page_update_target("D0DM"), TargetKind.PAGE_UPDATE, "update:D0DM", id="page update"
         ),
         pytest.param(PAGERDUTY_TARGET, TargetKind.PAGERDUTY, "pagerduty", id="pagerduty"),
         pytest.param(EXPIRY_CHAIN, TargetKind.CHAIN_STEP, "escalation", id="expiry chain"),
