@@ -188,7 +188,9 @@ class CustodyDesk:
         gaps = escalation_gaps(
             facility, self._config, custody, now, await self._stored_overrides(facility, now)
         )
-        custody = replace(custody, coverage_warning=coverage_warning(gaps, facility.zone))
+        warning = coverage_warning(gaps, facility.zone)
+        if warning is not None:  # replace() re-validates the whole custody: only when needed
+            custody = replace(custody, coverage_warning=warning)
         notices = plan_logged_custody(custody, facility, self._config, now)
         audit = audit_log.arrest_logged(
             now, invocation.user_id, invocation.channel_id, custody, command.at_text

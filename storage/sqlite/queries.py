@@ -6,6 +6,7 @@ line. Comments stay in the text (SQLite skips them), so each statement keeps its
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Collection, Mapping
@@ -36,3 +37,15 @@ SCHEMA: str = resources.files("storage.sqlite").joinpath("schema.sql").read_text
 def json_list(values: Collection[str] | None) -> str | None:
     """A list bound as one parameter (read in SQL with ``json_each``); None stays None."""
     return None if values is None else json.dumps(sorted(values))
+
+
+_LIST_MARK = "?..."
+
+
+@functools.cache
+def with_list(name: str, count: int) -> str:
+    """Statement ``name`` with its ``?...`` written as ``count`` placeholders (0: an empty list)."""
+    statement = QUERIES[name]
+    if statement.count(_LIST_MARK) != 1:
+        raise ValueError(f"query {name!r} has no single {_LIST_MARK} list")
+    return statement.replace(_LIST_MARK, ", ".join("?" * count))

@@ -1,7 +1,8 @@
 -- Every statement the SQLite store runs, by name (``storage.sqlite.queries``).
 -- Instants are fixed-width UTC text (see schema.sql), so text order is time order.
 -- A list of values is bound as one JSON array and read with json_each, so every
--- statement is fixed text whatever the list's length.
+-- statement is fixed text whatever the list's length; except in the dispatcher's two
+-- reads, where a list mark stands for one placeholder per value (``queries.with_list``).
 
 -- name: insert_custody
 INSERT INTO custodies (id, facility_id, booking, warrant_form,
@@ -91,14 +92,18 @@ UPDATE notices SET state = 'skipped', last_error = 'superseded'
             AND later.due_at <= ?1)
 
 -- name: ready_notices
-SELECT * FROM notices WHERE state = 'pending' AND ready_at <= ?1
-    AND channel NOT IN (SELECT value FROM json_each(?2))
-    ORDER BY ready_at, seq LIMIT ?3
+-- The dispatcher's reads pass, in the index, every ready notice of a held channel (a
+-- burst's backlog: 100k+), so the exclusion is a list of placeholders (see
+-- queries.with_list): json_each's lookup costs ~18% more per notice passed.
+SELECT * FROM notices WHERE state = 'pending' AND ready_at <= ?
+    AND channel NOT IN (?...)
+    ORDER BY ready_at, seq LIMIT ?
 
 -- name: next_ready_at
 -- ORDER BY … LIMIT 1 stops at the first match in the index; min() would read it all.
+-- The exclusion as in ready_notices.
 SELECT ready_at FROM notices WHERE state = 'pending'
-    AND channel NOT IN (SELECT value FROM json_each(?1))
+    AND channel NOT IN (?...)
     ORDER BY ready_at LIMIT 1
 
 -- name: oldest_overdue_due_at

@@ -24,7 +24,7 @@ from storage.interface import (
 )
 from storage.sqlite.arrests import ArrestWriter
 from storage.sqlite.database import INTEGRITY_WAIT_SECONDS, SqliteDatabase, WallClock
-from storage.sqlite.queries import QUERIES, json_list
+from storage.sqlite.queries import QUERIES, json_list, with_list
 from storage.sqlite.rows import (
     audit_from_row,
     audit_row,
@@ -266,13 +266,15 @@ class SqliteCustodyStore:
     async def ready_notices(
         self, now: datetime, limit: int, exclude_channels: Collection[str] = ()
     ) -> list[Notice]:
+        excluded = tuple(exclude_channels)
         rows = await self._fetch_all(
-            QUERIES["ready_notices"], (to_db_time(now), json_list(exclude_channels), limit)
+            with_list("ready_notices", len(excluded)), (to_db_time(now), *excluded, limit)
         )
         return [notice_from_row(row) for row in rows]
 
     async def next_ready_at(self, exclude_channels: Collection[str] = ()) -> datetime | None:
-        rows = await self._fetch_all(QUERIES["next_ready_at"], (json_list(exclude_channels),))
+        excluded = tuple(exclude_channels)
+        rows = await self._fetch_all(with_list("next_ready_at", len(excluded)), excluded)
         return maybe_time(rows[0]["ready_at"]) if rows else None
 
     async def oldest_overdue_due_at(self, now: datetime) -> datetime | None:
