@@ -427,9 +427,8 @@ class SqliteCustodyStore:
     async def oncall_override_by_id(
         self, override_id: int, now: datetime
     ) -> OncallOverrideRecord | None:
-        rows = await self._fetch_all(
-            QUERIES["oncall_override_by_id"], (override_id, to_db_time(now))
-        )
+        found = (override_id, to_db_time(now))
+        rows = await self._fetch_all(QUERIES["oncall_override_by_id"], found)
         return override_from_row(rows[0]) if rows else None
 
     async def end_oncall_override(self, override_id: int, at: datetime, audit: AuditEntry) -> bool:
