@@ -177,8 +177,24 @@ def _buttons(custody: Custody, *, igsa_button: bool) -> dict[str, Any]:
         }
         if style:
             button["style"] = style
+        if action_id == actions.IGSA:
+            button["confirm"] = _igsa_confirm(custody)
         elements.append(button)
     return {"type": "actions", "block_id": actions.CARD_ACTIONS_BLOCK, "elements": elements}
+
+
+def _igsa_confirm(custody: Custody) -> dict[str, Any]:
+    """IGSA closes the custody at one press (no form): Slack asks first."""
+    return {
+        "title": {"type": "plain_text", "text": "Held under an IGSA?"},
+        "text": {
+            "type": "mrkdwn",
+            "text": f"Record booking *{custody.booking}* as held under the facility's IGSA? "
+            "The 48-hour clock and all paging stop, and both channels are told.",
+        },
+        "confirm": {"type": "plain_text", "text": "Record IGSA"},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+    }
 
 
 def _utc(instant: datetime) -> str:
