@@ -159,7 +159,17 @@ def _closing_line(custody: Custody, facility: Facility) -> str | None:
     at = format_local(custody.closed_at, facility.zone) if custody.closed_at else "unknown time"
     by = f" by <@{custody.closed_by}>" if custody.closed_by else ""
     reason = f"\n{release_reason(custody)}" if custody.close_reason else ""
-    return f"Recorded {at}{by}.{reason}"
+    return f"Recorded {at}{by}.{_handover(custody, facility)}{reason}"
+
+
+def _handover(custody: Custody, facility: Facility) -> str:
+    """A transfer's facts, when given (the button's form asks for both)."""
+    facts = []
+    if custody.custody_taken_at is not None:
+        facts.append(f"ICE took custody {format_local(custody.custody_taken_at, facility.zone)}")
+    if custody.received_by:
+        facts.append(quoted(custody.received_by, label="received by"))
+    return ("\n" + "; ".join(facts) + ".") if facts else ""
 
 
 def _buttons(custody: Custody, *, igsa_button: bool) -> dict[str, Any]:

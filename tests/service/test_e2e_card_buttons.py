@@ -148,7 +148,8 @@ async def test_ice_took_custody_asks_time_and_officer_reads_it_back_then_records
     assert "transferred to ICE" in await ephemeral_to(fake_slack, user)
     cards = await cards_updated(fake_slack, service)
     for channel in (JAIL, ICE):
-        assert "ICE took custody" in cards[channel]
+        assert "ICE took custody Sun Nov 29, 09:15" in cards[channel]
+        assert "received by: \u201cOfficer J. Ramos, badge 4471\u201d" in cards[channel]
         assert actions.TRANSFER not in cards[channel]  # no buttons on a closed card
         assert "transferred" in kinds(fake_slack, channel)
 
