@@ -57,9 +57,9 @@ def register(app: AsyncApp, deps: HandlerDeps) -> CardActions:
         if done.errors:
             await ack(response_action="errors", errors=done.errors)
         elif done.next_view is not None:
-            await ack(response_action="update", view=done.next_view)
+            await ack(response_action=done.response_action or "update", view=done.next_view)
         else:
-            await ack()
+            await (ack(response_action=done.response_action) if done.response_action else ack())
             if done.reply is not None:
                 await _tell(client, done.channel or user, user, done.reply)
 

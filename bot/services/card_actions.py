@@ -61,10 +61,13 @@ class Answer:
 @dataclass(frozen=True)
 class Submitted:
     """A submission's answer: inline ``errors`` (the form stays open), a ``next_view``
-    (``response_action: update``), or the form closes and ``reply`` goes to ``channel``."""
+    shown by ``response_action`` ("push": over the form, so *Back* returns to it;
+    "update": in its place), or the form closes ("clear": with the form under it) and
+    ``reply`` goes to ``channel``."""
 
     errors: dict[str, str] = field(default_factory=dict)
     next_view: dict[str, Any] | None = None
+    response_action: str | None = None
     reply: Reply | None = None
     channel: str = ""
 
@@ -129,7 +132,8 @@ class CardActions:
             confirm = CardFormOrigin(
                 custody.id, origin.opened_at, channel, draft.taken_at, draft.received_by
             )
-            return Submitted(next_view=forms.transfer_confirm_modal(custody, facility, confirm))
+            view = forms.transfer_confirm_modal(custody, facility, confirm)
+            return Submitted(next_view=view, response_action="push")
         if callback_id == actions.TRANSFER_CONFIRM:
             reply = await self._desk.transfer(
                 custody.id, user, origin.taken_at, origin.received_by, channel
@@ -148,7 +152,8 @@ class CardActions:
             await self._refresh_if_closed(custody.id)
             return self._not_done(callback_id, reply.text)
         log.info("card.done", extra={"user_id": user, "action": action.value})
-        return Submitted(reply=reply, channel=channel)
+        closes = "clear" if callback_id == actions.TRANSFER_CONFIRM else None
+        return Submitted(reply=reply, channel=channel, response_action=closes)
 
     async def _refusal(
         self, custody: Custody, facility: Facility, user: str, action: Action
@@ -165,7 +170,8 @@ class CardActions:
         which has no field) a view that says so in place of the form."""
         first = _FIRST_BLOCK.get(callback_id)
         if first is None:
-            return Submitted(next_view=forms.message_modal("Nothing recorded", text))
+            view = forms.message_modal("Nothing recorded", text)
+            return Submitted(next_view=view, response_action="update")
         return Submitted(errors={first: plain_error(text)})
 
     async def _refresh_if_closed(self, custody_id: str) -> None:

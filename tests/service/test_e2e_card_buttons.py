@@ -130,7 +130,7 @@ async def test_ice_took_custody_asks_time_and_officer_reads_it_back_then_records
     assert blocks[actions.TRANSFER_DATE]["element"]["initial_date"] == "2026-11-29"
 
     read_back = await slack.submit_view(form, TRANSFER_VALUES, user_id=user)
-    assert read_back.json["response_action"] == "update"
+    assert read_back.json["response_action"] == "push"  # over the form: Back returns to it
     confirm = read_back.json["view"]
     assert confirm["callback_id"] == actions.TRANSFER_CONFIRM
     assert "Sun Nov 29, 09:15" in str(confirm["blocks"])
@@ -139,7 +139,7 @@ async def test_ice_took_custody_asks_time_and_officer_reads_it_back_then_records
     assert custody.is_open  # nothing recorded before the read-back is confirmed
 
     done = await slack.submit_view(confirm, {}, user_id=user)
-    assert done.status == 200 and done.body == ""  # the modal closes
+    assert done.json == {"response_action": "clear"}  # both views close
     [custody] = await service.store.find_custodies("B-1")
     assert custody.state is CustodyState.TRANSFERRED
     assert custody.closed_by == user
