@@ -99,11 +99,11 @@ class CardActions:
             return Answer(reply=answers.already_closed(custody, facility), channel=where)
         origin = CardFormOrigin(custody.id, self._clock.now(), where)
         if action is Action.TRANSFER:
-            return Answer(view=forms.transfer_modal(custody, facility, origin))
+            return Answer(view=forms.transfer_modal(custody, facility, origin), channel=where)
         if action is Action.RELEASE:
-            return Answer(view=forms.release_modal(custody, facility, origin))
+            return Answer(view=forms.release_modal(custody, facility, origin), channel=where)
         if action is Action.NOTE:
-            return Answer(view=forms.note_modal(custody, facility, origin))
+            return Answer(view=forms.note_modal(custody, facility, origin), channel=where)
         # IGSA: the button's own confirm dialog was the confirmation.
         reply = await self._desk.igsa(custody.id, user, where)
         return Answer(reply=reply, channel=where)

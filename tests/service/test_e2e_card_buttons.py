@@ -22,7 +22,7 @@ from tests.conftest import DESK_STAFF, ICE, JAIL, OFFICER, START, STRANGER, conf
 from tests.fakes.notices import kinds, updates_of
 from tests.fakes.signed_requests import SignedSlackClient, SlackReply
 from tests.fakes.signed_requests import wso_payload as payload
-from tests.fakes.slack import FakeSlack
+from tests.fakes.slack import Answer, FakeSlack
 from tests.fakes.waiting import settle
 
 ICE_OFFICER = "U0ERO"
@@ -448,6 +448,19 @@ async def test_a_form_left_open_over_an_hour_is_refused_inline(
     assert "61 minutes" in reply.json["errors"][actions.NOTE_TEXT]
     await settle(service)
     assert "note" not in kinds(fake_slack, JAIL)
+
+
+async def test_a_form_slack_would_not_open_is_answered_and_nothing_changes(
+    slack: SignedSlackClient, fake_slack: FakeSlack, service: WsoService
+) -> None:
+    custody_id = await log_b1(slack, fake_slack, service)
+    fake_slack.outage(Answer.json_error(200, "expired_trigger_id"), methods=["views.open"])
+    await press(slack, fake_slack, actions.RELEASE, custody_id)
+
+    text = await ephemeral_to(fake_slack, OFFICER)
+    assert "did not open the form" in text and "/wso transfer" in text
+    [custody] = await service.store.find_custodies("B-1")
+    assert custody.is_open
 
 
 # --- App Home's buttons -----------------------------------------------------------------
