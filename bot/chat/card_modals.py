@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.chat import actions
 from bot.chat.grammar import MAX_REASON_CHARS
-from bot.chat.modals import FORM_LIFETIME, plain_error
+from bot.chat.modals import FORM_LIFETIME, opened_ago, plain_error
 from bot.chat.phrases import clip, facility_name, format_local
 from bot.chat.slack import clean_text, quoted
 from bot.core.facility import Facility
@@ -38,13 +38,15 @@ RECEIVED_BY_LIMIT = 80
 NOTE_LIMIT = MAX_REASON_CHARS
 OTHER = "other"
 # The release reasons offered, by option value; "Window expired" is one of them.
-RELEASE_REASONS: dict[str, str] = {
-    "window_expired": "Window expired",
-    "court": "Charges dropped / court release",
-    "bond": "Bond posted",
-    "sentence": "Sentence served",
-    OTHER: "Other",
-}
+RELEASE_REASONS: dict[str, str] = dict(
+    [
+        ("window_expired", "Window expired"),
+        ("court", "Charges dropped / court release"),
+        ("bond", "Bond posted"),
+        ("sentence", "Sentence served"),
+        (OTHER, "Other"),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -269,11 +271,7 @@ def _text(view: Mapping[str, Any], block_id: str) -> str:
 
 
 def stale_form(origin: CardFormOrigin | None, now: datetime) -> str:
-    opened = (
-        ""
-        if origin is None
-        else f" It was opened {int((now - origin.opened_at).total_seconds() // 60)} minutes ago."
-    )
+    opened = opened_ago(origin.opened_at if origin else None, now)
     return (
         f"This form is out of date and nothing was changed.{opened} Close it and press the "
         "button on the custody's card again for a fresh one."
