@@ -42,7 +42,7 @@ from bot.services.paging import RecipientResolver, StepExpander
 from bot.services.slack_check import check_user_groups
 from bot.socket_mode import SocketLimits, SocketLink
 from bot.web import RequestLimits, WebFace
-from handlers import app_home, arrest_form, page_actions, slash_command
+from handlers import app_home, arrest_form, card_actions, page_actions, slash_command
 from handlers.deps import HandlerDeps
 from storage.interface import CustodyStore, DatabaseDamaged, StoreFault
 from storage.sqlite import SqliteCustodyStore
@@ -201,6 +201,7 @@ class WsoService:
         forms = arrest_form.register(bolt_app, deps)
         slash_command.register(bolt_app, deps, forms)
         page_actions.register(bolt_app, deps)
+        card_actions.register(bolt_app, deps)
         app_home.register(bolt_app, deps, self.home, forms)
         return bolt_app
 

@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.actions import HOME_OPEN_ARREST_FORM, HOME_STATUS
+from bot.chat.card_modals import message_modal
 from bot.chat.modals import no_arrest_form_reply
 from bot.chat.replies import custody_status
 from bot.services.arrest_form import ArrestForms
@@ -38,7 +39,7 @@ def register(app: AsyncApp, deps: HandlerDeps, home: HomeBoard, forms: ArrestFor
     async def on_log_arrest(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         user_id = str((body.get("user") or {}).get("id") or "")
-        view = forms.form_for(user_id, "") or _info(
+        view = forms.form_for(user_id, "") or message_modal(
             "Log a WSO arrest", no_arrest_form_reply(user_id)
         )
         await client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
@@ -55,14 +56,5 @@ def register(app: AsyncApp, deps: HandlerDeps, home: HomeBoard, forms: ArrestFor
             else "That custody is no longer known to the bot."
         )
         await client.views_open(
-            trigger_id=str(body.get("trigger_id") or ""), view=_info("Custody", text)
+            trigger_id=str(body.get("trigger_id") or ""), view=message_modal("Custody", text)
         )
-
-
-def _info(title: str, text: str) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": title[:24]},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
-    }

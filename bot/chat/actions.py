@@ -43,3 +43,20 @@ IGSA: Final = "wso_card_igsa"  # "IGSA housing": only where the facility has an 
 ADD_NOTE: Final = "wso_card_note"  # "Add note": a note in the card's thread
 
 CARD_ACTION_IDS: Final = (TRANSFER, RELEASE, IGSA, ADD_NOTE)
+
+# --- the modals the card's buttons open (bot.chat.card_modals) ----------------------------
+
+TRANSFER_MODAL: Final = "wso_transfer_modal"  # when ICE took custody, and who received
+TRANSFER_CONFIRM: Final = "wso_transfer_confirm"  # the same, read back before it is recorded
+TRANSFER_DATE: Final = "wso_transfer_date"
+TRANSFER_TIME: Final = "wso_transfer_time"
+TRANSFER_RECEIVED_BY: Final = "wso_transfer_received_by"
+
+RELEASE_MODAL: Final = "wso_release_modal"
+RELEASE_REASON: Final = "wso_release_reason"  # a static select of RELEASE_REASONS
+RELEASE_DETAILS: Final = "wso_release_details"  # free text; required for "Other"
+
+NOTE_MODAL: Final = "wso_note_modal"
+NOTE_TEXT: Final = "wso_note_text"
+
+CARD_MODALS: Final = (TRANSFER_MODAL, TRANSFER_CONFIRM, RELEASE_MODAL, NOTE_MODAL)

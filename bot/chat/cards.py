@@ -159,7 +159,17 @@ def _closing_line(custody: Custody, facility: Facility) -> str | None:
     at = format_local(custody.closed_at, facility.zone) if custody.closed_at else "unknown time"
     by = f" by <@{custody.closed_by}>" if custody.closed_by else ""
     reason = f"\n{release_reason(custody)}" if custody.close_reason else ""
-    return f"Recorded {at}{by}.{reason}"
+    return f"Recorded {at}{by}.{_handover(custody, facility)}{reason}"
+
+
+def _handover(custody: Custody, facility: Facility) -> str:
+    """A transfer's facts, when given (the button's form asks for both)."""
+    facts = []
+    if custody.custody_taken_at is not None:
+        facts.append(f"ICE took custody {format_local(custody.custody_taken_at, facility.zone)}")
+    if custody.received_by:
+        facts.append(quoted(custody.received_by, label="received by"))
+    return ("\n" + "; ".join(facts) + ".") if facts else ""
 
 
 def _buttons(custody: Custody, *, igsa_button: bool) -> dict[str, Any]:
@@ -177,8 +187,24 @@ def _buttons(custody: Custody, *, igsa_button: bool) -> dict[str, Any]:
         }
         if style:
             button["style"] = style
+        if action_id == actions.IGSA:
+            button["confirm"] = _igsa_confirm(custody)
         elements.append(button)
     return {"type": "actions", "block_id": actions.CARD_ACTIONS_BLOCK, "elements": elements}
+
+
+def _igsa_confirm(custody: Custody) -> dict[str, Any]:
+    """IGSA closes the custody at one press (no form): Slack asks first."""
+    return {
+        "title": {"type": "plain_text", "text": "Held under an IGSA?"},
+        "text": {
+            "type": "mrkdwn",
+            "text": f"Record booking *{custody.booking}* as held under the facility's IGSA? "
+            "The 48-hour clock and all paging stop, and both channels are told.",
+        },
+        "confirm": {"type": "plain_text", "text": "Record IGSA"},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+    }
 
 
 def _utc(instant: datetime) -> str:

@@ -293,12 +293,15 @@ def check_arrest_form(
     return ArrestDraft(command, facility, notes, origin.channel_id)
 
 
+def opened_ago(opened_at: datetime | None, now: datetime) -> str:
+    """`` It was opened 61 minutes ago.`` for a stale form (nothing when unknown)."""
+    if opened_at is None:
+        return ""
+    return f" It was opened {int((now - opened_at).total_seconds() // 60)} minutes ago."
+
+
 def _stale_form(origin: FormOrigin | None, now: datetime) -> str:
-    opened = (
-        ""
-        if origin is None
-        else f" It was opened {int((now - origin.opened_at).total_seconds() // 60)} minutes ago."
-    )
+    opened = opened_ago(origin.opened_at if origin else None, now)
     return (
         f"This form is out of date and nothing was stored.{opened} Close it and type "
         f"/wso arrest again for a fresh one, or type the arrest: {TYPED_EXAMPLE}"

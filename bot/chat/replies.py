@@ -35,6 +35,7 @@ class Reply:
 
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
+    refused: bool = False  # nothing was changed: the text says why
 
 
 def error_reply(message: str, example: str | None = None) -> Reply:
@@ -42,7 +43,7 @@ def error_reply(message: str, example: str | None = None) -> Reply:
     text = f":warning: {message}"
     if example:  # examples may carry what the user typed (an arrest time): escaped
         text += f"\nFor example: {code(example)}"
-    return Reply(text=text)
+    return Reply(text=text, refused=True)
 
 
 # --- any command -------------------------------------------------------------------

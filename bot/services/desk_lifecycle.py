@@ -226,6 +226,15 @@ class LifecycleDesk:
         self._listener.notices_added(notices)
         return answers.note_added(custody, facility)
 
+    async def refresh_cards(self, custody: Custody) -> None:
+        """Rewrite the custody's cards as it is now (a button pressed on an out-of-date one)."""
+        facility = self.facility_of(custody)
+        sent = await self._store.notices_for(custody.id)
+        updates = plan_card_updates(custody, facility.channels(), sent, self._clock.now())
+        if updates:
+            await self._store.add_notices(updates)
+            self._listener.notices_added(updates)
+
     # --- shared ----------------------------------------------------------------------
 
     async def _open_for(

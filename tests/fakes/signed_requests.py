@@ -79,51 +79,20 @@ class SignedSlackClient:
         self, *, action_id: str, value: str, user_id: str, channel_id: str, message_ts: str
     ) -> SlackReply:
         """A ``block_actions`` interaction: someone pressed a button on a message."""
-        interaction = {
-            **_interaction("block_actions", user_id),
-            "container": {
-                "type": "message",
-                "message_ts": message_ts,
-                "channel_id": channel_id,
-                "is_ephemeral": False,
-            },
-            "trigger_id": "1.2.trigger",
-            "channel": {"id": channel_id, "name": "directmessage"},
-            "message": {"type": "message", "ts": message_ts, "text": "page"},
-            "response_url": "https://hooks.slack.com/actions/T0FAKE/1/xyz",
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "block_id": "wso_page_actions",
-                    "value": value,
-                    "action_ts": str(time.time()),
-                }
-            ],
-        }
+        interaction = click_payload(
+            action_id=action_id,
+            value=value,
+            user_id=user_id,
+            channel_id=channel_id,
+            message_ts=message_ts,
+        )
         return await self.post(urlencode({"payload": json.dumps(interaction)}))
 
     async def submit_view(
         self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user_id: str
     ) -> SlackReply:
-        """A ``view_submission``: ``view`` as Slack stored it, ``values`` by block id.
-
-        Each value is the element's state (``{"value": …}``, ``{"selected_option": …}``,
-        ``{"selected_date": …}``, ``{"selected_time": …}``), keyed here by block id only;
-        the element's action id is taken from the view's block, as Slack does.
-        """
-        action_ids = {
-            b["block_id"]: b["element"]["action_id"]
-            for b in view.get("blocks", [])
-            if b.get("type") == "input"
-        }
-        state = {block: {action_ids[block]: value} for block, value in values.items()}
-        interaction = {
-            **_interaction("view_submission", user_id),
-            "trigger_id": "1.2.submit",
-            "view": {**view, "state": {"values": state}},
-            "response_urls": [],
-        }
+        """A ``view_submission`` (see ``view_submission_payload``)."""
+        interaction = view_submission_payload(view, values, user_id=user_id)
         return await self.post(urlencode({"payload": json.dumps(interaction)}))
 
     async def event(self, event: dict[str, Any]) -> SlackReply:
@@ -162,6 +131,57 @@ class SignedSlackClient:
             f"{self.base_url}/slack/events", data=body.encode(), headers=headers
         ) as response:
             return SlackReply(status=response.status, body=await response.text())
+
+
+def click_payload(
+    *, action_id: str, value: str, user_id: str, channel_id: str, message_ts: str
+) -> dict[str, Any]:
+    """A ``block_actions`` payload, as over HTTP or in an ``interactive`` envelope."""
+    return {
+        **_interaction("block_actions", user_id),
+        "container": {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel_id,
+            "is_ephemeral": False,
+        },
+        "trigger_id": "1.2.trigger",
+        "channel": {"id": channel_id, "name": "directmessage"},
+        "message": {"type": "message", "ts": message_ts, "text": "page"},
+        "response_url": "https://hooks.slack.com/actions/T0FAKE/1/xyz",
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "wso_page_actions",
+                "value": value,
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+
+
+def view_submission_payload(
+    view: dict[str, Any], values: dict[str, dict[str, Any]], *, user_id: str
+) -> dict[str, Any]:
+    """A ``view_submission``: ``view`` as Slack stored it, ``values`` by block id.
+
+    Each value is the element's state (``{"value": …}``, ``{"selected_option": …}``,
+    ``{"selected_date": …}``, ``{"selected_time": …}``), keyed here by block id only;
+    the element's action id is taken from the view's block, as Slack does.
+    """
+    action_ids = {
+        b["block_id"]: b["element"]["action_id"]
+        for b in view.get("blocks", [])
+        if b.get("type") == "input"
+    }
+    state = {block: {action_ids[block]: value} for block, value in values.items()}
+    return {
+        **_interaction("view_submission", user_id),
+        "trigger_id": "1.2.submit",
+        "view": {**view, "state": {"values": state}},
+        "response_urls": [],
+    }
 
 
 def _interaction(kind: str, user_id: str) -> dict[str, Any]:

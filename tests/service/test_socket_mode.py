@@ -15,13 +15,20 @@ from typing import Any
 import pytest
 
 from bot.app import WsoService
+from bot.chat import actions
 from bot.config import Config
 from bot.services.clock import FakeClock
 from bot.socket_mode import ALARM_AFTER_FAILURES, SocketLimits
 from tests.conftest import ICE, JAIL, OFFICER, SIGNING_SECRET, make_settings
 from tests.fakes.notices import kinds
 from tests.fakes.server import Answer
-from tests.fakes.signed_requests import SignedSlackClient, SlackReply
+from tests.fakes.signed_requests import (
+    SignedSlackClient,
+    SlackReply,
+    click_payload,
+    view_submission_payload,
+)
+from tests.fakes.signed_requests import wso_payload as payload
 from tests.fakes.slack import FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.fakes.waiting import eventually
@@ -213,3 +220,35 @@ async def test_an_event_over_the_socket_is_acked_and_handled(
     [publish] = fake_slack.calls_to("views.publish")
     assert publish.payload["user_id"] == OFFICER
     assert publish.payload["view"]["type"] == "home"
+
+
+async def test_a_card_button_and_its_modal_over_the_socket(
+    socket: FakeSocketMode, fake_slack: FakeSlack, start_socket_bot: Start
+) -> None:
+    service, _ = await start_socket_bot()
+    await socket.command("arrest B-1", user_id=OFFICER, channel_id=JAIL)
+    await fake_slack.wait_for_posts(1, channel=JAIL)
+    [card] = fake_slack.messages(JAIL)
+    [custody] = await service.store.list_open_custodies()
+    click = click_payload(
+        action_id=actions.ADD_NOTE,
+        value=custody.id,
+        user_id=OFFICER,
+        channel_id=JAIL,
+        message_ts=card["ts"],
+    )
+
+    ack = await socket.request("interactive", click)
+
+    assert set(ack) == {"envelope_id"}  # a click's ack carries nothing back
+    await fake_slack.wait_for(lambda: bool(fake_slack.calls_to("views.open")))
+    view = fake_slack.calls_to("views.open")[0].response["view"]
+    values = {actions.NOTE_TEXT: {"value": "pickup at 14:00"}}
+    ack = await socket.request(
+        "interactive", view_submission_payload(view, values, user_id=OFFICER)
+    )
+
+    assert not ack.get("payload")  # an empty answer: the modal closes
+    posts = await fake_slack.wait_for_posts(2, channel=ICE)
+    [note] = [p for p in posts if payload(p)["kind"] == "note"]
+    assert "pickup at 14:00" in note["text"]

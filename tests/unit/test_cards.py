@@ -28,7 +28,12 @@ FACILITY = county_jail(name="County Jail")
 OPEN = custody(warrant_form=WarrantForm.I_200, warrant_number="W-2026-0042")
 CLOSED_AT = DEADLINE - timedelta(hours=6)
 TRANSFERRED = replace(
-    OPEN, state=CustodyState.TRANSFERRED, closed_at=CLOSED_AT, closed_by=DESK_STAFF
+    OPEN,
+    state=CustodyState.TRANSFERRED,
+    closed_at=CLOSED_AT,
+    closed_by=DESK_STAFF,
+    custody_taken_at=CLOSED_AT - timedelta(minutes=20),
+    received_by="Officer J. Ramos, badge 4471",
 )
 RELEASED = replace(
     OPEN,
