@@ -47,8 +47,8 @@ from bot.core.retry import SendFailure
 from bot.ops.faults import FaultInjector
 from bot.ops.metrics import Metrics
 from bot.services.clock import Clock
+from bot.services.history_search import ChannelHistory
 from bot.services.notice_sender import (
-    ChannelHistory,
     DeliveryAlerts,
     DispatcherStats,
     NoticeDelivery,

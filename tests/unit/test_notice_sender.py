@@ -20,12 +20,8 @@ from bot.core.escalation import ICE_CHAIN
 from bot.core.model import AuditEntry, Custody, Notice, NoticeKind, NoticeState
 from bot.core.retry import DeliveryFailed, SendFailure
 from bot.services.clock import FakeClock
-from bot.services.notice_sender import (
-    DispatcherStats,
-    NoticeSender,
-    carries_notice,
-    is_searchable,
-)
+from bot.services.history_search import carries_notice, is_searchable
+from bot.services.notice_sender import DispatcherStats, NoticeSender
 from bot.services.outbound import DeliveryReceipt
 from storage.sqlite_store import SqliteCustodyStore
 from tests.conftest import JAIL, START, custody
