@@ -26,7 +26,7 @@ from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.core import card_plan
+from bot.core import card_plan, notice_plan
 from bot.core.model import Custody, Notice, NoticeKind
 from bot.core.retry import DeliveryFailed, SendFailure, retry_delay
 from bot.core.targets import Target, TargetKind, backup_target
@@ -133,18 +133,22 @@ class NoticeSender:
 
     # --- one notice ------------------------------------------------------------
 
-    async def send(self, notice: Notice, now: datetime) -> bool:
+    async def send(self, notice: Notice, now: datetime, *, superseded: bool = False) -> bool:
         """Send one notice; any failure is recorded on it. True if it needs nothing more.
 
-        ``now`` is when its target's sender took it up. Raises only if the store fails
-        while recording what happened.
+        ``now`` is when its target's sender took it up. A ``superseded`` notice is never
+        posted: it is recorded sent if an earlier attempt's post is in Slack, else skipped.
+        Raises only if the store fails while recording what happened.
         """
         custody = await self.store.get_custody(notice.custody_id)
         if custody is None:
             await self.store.skip_notices([notice.id], "custody missing")
             return True
         try:
-            receipt, answered = await self._attempt(custody, notice, now)
+            if superseded:
+                receipt, answered = None, await self._settle_superseded(custody, notice, now)
+            else:
+                receipt, answered = await self._attempt(custody, notice, now)
         except DeliveryFailed as error:
             await self._failed(custody, notice, error.failure)
             return False
@@ -182,6 +186,9 @@ class NoticeSender:
             # Read again: the lookup waited on Slack, and the claim and the message say
             # the time of the post.
             now = self.clock.now()
+            if await self._superseded_meanwhile(notice, now):
+                await self._skip_superseded(notice)
+                return None, True
         if not await self.store.mark_sending(notice.id, now):
             # Skipped as superseded or cancelled by a closure since it was read.
             log.info("notice.no_longer_pending", extra=notice_fields(notice))
@@ -190,6 +197,30 @@ class NoticeSender:
         receipt = await self.delivery.deliver(custody, notice, now)
         self.faults.reached("after_post")
         return receipt, receipt.answered
+
+    async def _settle_superseded(self, custody: Custody, notice: Notice, now: datetime) -> bool:
+        """A later notice supersedes this one, which an earlier attempt may have posted:
+        the record follows Slack. Returns whether Slack answered a lookup."""
+        looked = self.history_lookup and notice.may_have_posted
+        if looked and await self._found_in_history(notice, now):
+            await self._refresh_card(custody, notice, now)
+            return True
+        await self._skip_superseded(notice)
+        return looked
+
+    async def _superseded_meanwhile(self, notice: Notice, now: datetime) -> bool:
+        """A reminder not found in Slack is not posted late if a later one, or the expiry,
+        is due: one waiting for its retry was not in the batch that judged this one."""
+        if notice.kind is not NoticeKind.REMINDER:
+            return False
+        return notice_plan.is_superseded(
+            notice, await self.store.notices_for(notice.custody_id), now
+        )
+
+    async def _skip_superseded(self, notice: Notice) -> None:
+        await self.store.skip_notices([notice.id], "superseded")
+        self.loop.stats.skipped += 1
+        log.info("notice.skipped", extra=notice_fields(notice))
 
     async def _sent(self, custody: Custody, notice: Notice, receipt: DeliveryReceipt) -> None:
         # Read again: the delivery was awaited, and lateness counts to when it went through.
