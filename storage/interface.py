@@ -274,8 +274,9 @@ class CustodyStore(Protocol):
         """Skip every due reminder that a later due reminder or expiry of its channel supersedes.
 
         The same rule as ``bot.core.notice_plan.triage``, applied to the whole backlog at
-        once: after long downtime the due notices of one custody span many batches.
-        Returns how many were skipped.
+        once: after long downtime the due notices of one custody span many batches. A
+        reminder that may have been posted is left pending: the dispatcher looks for it
+        in Slack first (``Triage.look_up``). Returns how many were skipped.
         """
         ...
 

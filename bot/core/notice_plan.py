@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core.ids import time_ordered_hex
-from bot.core.model import Custody, Notice, NoticeKind
+from bot.core.model import Custody, Notice, NoticeKind, NoticeState
 
 # A notice sent more than this after its due time says that it is late: the dispatcher
 # promises 1 s, so anything later (a restart, a Slack outage, congestion) is reported.
@@ -100,6 +100,10 @@ class Triage:
 
     send: tuple[Notice, ...]
     skip: tuple[Notice, ...]
+    # Superseded reminders an earlier attempt may have posted (a crash after the post, a
+    # timeout): looked for in Slack first, recorded sent if there, skipped if not. Never
+    # posted: a late copy of a superseded reminder would mislead.
+    look_up: tuple[Notice, ...] = ()
 
 
 def triage(ready: Sequence[Notice]) -> Triage:
@@ -110,25 +114,59 @@ def triage(ready: Sequence[Notice]) -> Triage:
     after the window closed would mislead. Likewise only the most recent due
     escalation step runs (after downtime, page the level the chain has reached,
     not every level at once). Everything else is sent in plan order.
+
+    A superseded reminder that may already be in Slack is not skipped blind: it is
+    in ``look_up``, so that the record says what people saw.
     """
     by_thread: dict[tuple[str, str], list[Notice]] = defaultdict(list)
     for notice in ready:
         by_thread[(notice.custody_id, notice.channel)].append(notice)
     send: list[Notice] = []
     skip: list[Notice] = []
+    look_up: list[Notice] = []
     for thread in by_thread.values():
         superseded = _superseded(thread)
-        send.extend(n for n in sorted(thread, key=_plan_order) if n.id not in superseded)
-        skip.extend(n for n in thread if n.id in superseded)
-    return Triage(send=tuple(send), skip=tuple(skip))
+        in_order = sorted(thread, key=_plan_order)
+        send.extend(n for n in in_order if n.id not in superseded)
+        look_up.extend(n for n in in_order if n.id in superseded and _may_be_out(n))
+        skip.extend(n for n in thread if n.id in superseded and not _may_be_out(n))
+    return Triage(send=tuple(send), skip=tuple(skip), look_up=tuple(look_up))
+
+
+def is_superseded(reminder: Notice, known: Sequence[Notice], now: datetime) -> bool:
+    """Whether a later reminder or the expiry of the reminder's custody and channel, due
+    by ``now`` and not dropped (pending, in flight or sent), supersedes it (``triage``'s
+    rule). For a reminder that may be in Slack and was not found there: a later notice
+    that fell due while it waited to be retried is not in its batch."""
+    live = (NoticeState.PENDING, NoticeState.SENDING, NoticeState.SENT)
+    thread = [
+        n
+        for n in known
+        if (n.custody_id, n.channel) == (reminder.custody_id, reminder.channel)
+        and n.id != reminder.id
+        and n.due_at <= now
+        and n.state in live
+    ]
+    return reminder.id in _superseded([*thread, reminder])
+
+
+def _may_be_out(notice: Notice) -> bool:
+    """A reminder an earlier attempt may have posted: Slack decides whether it was sent."""
+    return notice.kind is NoticeKind.REMINDER and notice.may_have_posted
 
 
 def _plan_order(notice: Notice) -> tuple[int, datetime]:
     return (notice.seq if notice.seq is not None else 0, notice.due_at)
 
 
+def _due_order(notice: Notice) -> tuple[datetime, int]:
+    return (notice.due_at, notice.seq if notice.seq is not None else 0)
+
+
 def _superseded(thread: list[Notice]) -> set[str]:
-    reminders = sorted((n for n in thread if n.kind is NoticeKind.REMINDER), key=_plan_order)
+    # The newest reminder by due time (plan order breaks a tie), as the store's
+    # skip_superseded_reminders sweep has it.
+    reminders = sorted((n for n in thread if n.kind is NoticeKind.REMINDER), key=_due_order)
     if any(notice.kind is NoticeKind.EXPIRED for notice in thread):
         superseded = {n.id for n in reminders}
     else:

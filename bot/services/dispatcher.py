@@ -1,7 +1,8 @@
 """The loop that posts due notices on time, and never loses or doubles one.
 
 Each tick reads the clock once, asks the store for ready notices, lets the pure
-``triage`` drop superseded reminders, and hands the rest to one sender task per
+``triage`` drop superseded reminders (one that may already be in Slack is looked
+for there instead), and hands the rest to one sender task per
 target (a channel, a person's DM, PagerDuty, a chain's steps), which posts
 them in priority order as that channel's rate limit allows. The tick does not
 wait for its senders: a page planned while the expiry is still in flight goes
@@ -32,7 +33,7 @@ import contextlib
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from bot.core.model import Notice, NoticeKind
@@ -47,8 +48,8 @@ from bot.core.retry import SendFailure
 from bot.ops.faults import FaultInjector
 from bot.ops.metrics import Metrics
 from bot.services.clock import Clock
+from bot.services.history_search import ChannelHistory
 from bot.services.notice_sender import (
-    ChannelHistory,
     DeliveryAlerts,
     DispatcherStats,
     NoticeDelivery,
@@ -267,11 +268,14 @@ class Dispatcher:
             self.stats.skipped += len(plan.skip)
             for notice in plan.skip:
                 log.info("notice.skipped", extra=notice_fields(notice))
+        look_up = frozenset(n.id for n in plan.look_up)
         by_channel: dict[str, list[Notice]] = defaultdict(list)
-        for notice in plan.send:
+        for notice in (*plan.look_up, *plan.send):
             by_channel[notice.channel].append(notice)
         for channel, notices in by_channel.items():
-            sender = asyncio.create_task(self._send_channel(notices), name=f"wso-send-{channel}")
+            sender = asyncio.create_task(
+                self._send_channel(notices, look_up), name=f"wso-send-{channel}"
+            )
             self._senders[channel] = sender
             sender.add_done_callback(functools.partial(self._sender_done, channel))
         return full_batch
@@ -311,7 +315,11 @@ class Dispatcher:
             self._metrics.sender_failed()
         asyncio.get_running_loop().call_later(SENDER_RETRY_SECONDS, self.wake)
 
-    async def _send_channel(self, notices: Sequence[Notice]) -> None:
+    async def _send_channel(
+        self, notices: Sequence[Notice], look_up: Collection[str] = frozenset()
+    ) -> None:
+        """Send a target's notices in priority order; those in ``look_up`` are superseded
+        and only looked for in Slack (recorded sent if there, skipped if not)."""
         held_back: set[str] = set()
         backups_queued = False
         in_order = sorted(notices, key=send_priority)
@@ -328,7 +336,7 @@ class Dispatcher:
                 continue  # deleting backups is not limited: those go on
             if not self._may_post_now(notice, now):
                 return  # congested or paused: the rest waits for the next turn
-            if not await self._sender.send(notice, now):
+            if not await self._sender.send(notice, now, superseded=notice.id in look_up):
                 held_back.add(notice.custody_id)
 
     def _is_backup_over_slack_limit(self, notice: Notice, now: datetime) -> bool:

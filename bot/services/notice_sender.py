@@ -26,21 +26,19 @@ from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.chat.notices import custody_of_backup
-from bot.core import card_plan
-from bot.core.model import URGENT_KINDS, Custody, Notice, NoticeKind
+from bot.core import card_plan, notice_plan
+from bot.core.model import Custody, Notice, NoticeKind
 from bot.core.retry import DeliveryFailed, SendFailure, retry_delay
 from bot.core.targets import Target, TargetKind, backup_target
 from bot.ops.faults import FaultInjector
 from bot.ops.metrics import Metrics
 from bot.services.clock import Clock
-from bot.services.outbound import URGENT_CALL_TIMEOUT_SECONDS, DeliveryReceipt
+from bot.services.history_search import ChannelHistory, PostedNotices, is_searchable
+from bot.services.outbound import DeliveryReceipt
 from storage.interface import CustodyStore
 
 log = logging.getLogger("wso.dispatcher")
 
-# History is searched from a little before the attempt, to allow for clock skew with Slack.
-HISTORY_SKEW = timedelta(seconds=30)
 # This many failed ticks, or failed senders, in a row make the loop an alarm in /healthz.
 FAILURES_BEFORE_DEGRADED = 3
 # A target that keeps failing this long (5xx, timeouts) is reported to people, as a refusal
@@ -52,24 +50,6 @@ class NoticeDelivery(Protocol):
     """Delivers a notice to its target (``bot.services.outbound.Outbound``)."""
 
     async def deliver(self, custody: Custody, notice: Notice, now: datetime) -> DeliveryReceipt: ...
-
-
-class ChannelHistory(Protocol):
-    """Where Slack shows what it already has: channel history, and scheduled messages."""
-
-    async def direct_message_channel(self, user_id: str) -> str: ...
-
-    async def scheduled_messages(self, channel: str | None = None) -> list[dict[str, Any]]: ...
-
-    async def find_posted(
-        self,
-        channel: str,
-        since: datetime,
-        matches: Callable[[dict[str, Any]], bool],
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109 - a per-call budget
-        thread_ts: str | None = None,
-    ) -> str | None: ...
 
 
 # Plans the alert for a notice stuck on an error a person must fix (custody_plan).
@@ -153,18 +133,22 @@ class NoticeSender:
 
     # --- one notice ------------------------------------------------------------
 
-    async def send(self, notice: Notice, now: datetime) -> bool:
+    async def send(self, notice: Notice, now: datetime, *, superseded: bool = False) -> bool:
         """Send one notice; any failure is recorded on it. True if it needs nothing more.
 
-        ``now`` is when its target's sender took it up. Raises only if the store fails
-        while recording what happened.
+        ``now`` is when its target's sender took it up. A ``superseded`` notice is never
+        posted: it is recorded sent if an earlier attempt's post is in Slack, else skipped.
+        Raises only if the store fails while recording what happened.
         """
         custody = await self.store.get_custody(notice.custody_id)
         if custody is None:
             await self.store.skip_notices([notice.id], "custody missing")
             return True
         try:
-            receipt, answered = await self._attempt(custody, notice, now)
+            if superseded:
+                receipt, answered = None, await self._settle_superseded(custody, notice, now)
+            else:
+                receipt, answered = await self._attempt(custody, notice, now)
         except DeliveryFailed as error:
             await self._failed(custody, notice, error.failure)
             return False
@@ -202,6 +186,9 @@ class NoticeSender:
             # Read again: the lookup waited on Slack, and the claim and the message say
             # the time of the post.
             now = self.clock.now()
+            if await self._superseded_meanwhile(notice, now):
+                await self._skip_superseded(notice)
+                return None, True
         if not await self.store.mark_sending(notice.id, now):
             # Skipped as superseded or cancelled by a closure since it was read.
             log.info("notice.no_longer_pending", extra=notice_fields(notice))
@@ -210,6 +197,30 @@ class NoticeSender:
         receipt = await self.delivery.deliver(custody, notice, now)
         self.faults.reached("after_post")
         return receipt, receipt.answered
+
+    async def _settle_superseded(self, custody: Custody, notice: Notice, now: datetime) -> bool:
+        """A later notice supersedes this one, which an earlier attempt may have posted:
+        the record follows Slack. Returns whether Slack answered a lookup."""
+        looked = self.history_lookup and notice.may_have_posted
+        if looked and await self._found_in_history(notice, now):
+            await self._refresh_card(custody, notice, now)
+            return True
+        await self._skip_superseded(notice)
+        return looked
+
+    async def _superseded_meanwhile(self, notice: Notice, now: datetime) -> bool:
+        """A reminder not found in Slack is not posted late if a later one, or the expiry,
+        is due: one waiting for its retry was not in the batch that judged this one."""
+        if notice.kind is not NoticeKind.REMINDER:
+            return False
+        return notice_plan.is_superseded(
+            notice, await self.store.notices_for(notice.custody_id), now
+        )
+
+    async def _skip_superseded(self, notice: Notice) -> None:
+        await self.store.skip_notices([notice.id], "superseded")
+        self.loop.stats.skipped += 1
+        log.info("notice.skipped", extra=notice_fields(notice))
 
     async def _sent(self, custody: Custody, notice: Notice, receipt: DeliveryReceipt) -> None:
         # Read again: the delivery was awaited, and lateness counts to when it went through.
@@ -352,54 +363,23 @@ class NoticeSender:
             return False
 
     async def _already_there(self, notice: Notice, now: datetime) -> bool:
-        """Look for the notice where Slack shows it; mark it sent at ``now`` if it is there.
-
-        A channel message or a page is looked for in history by its ``notice_id``
-        metadata; a backup in the channel's scheduled messages by the custody its text
-        names. Other targets have nothing to look in (PagerDuty and webhook receivers
-        de-duplicate a repeat themselves). A notice found was posted before the look
-        began, so the time it is marked sent is the time its sender took it up.
+        """Look for the notice where Slack shows it (``history_search``); mark it sent at
+        ``now`` if it is there. A notice found was posted before the look began, so the
+        time it is marked sent is the time its sender took it up.
         """
-        if not is_searchable(notice):
-            return False
-        if notice.kind is NoticeKind.BACKUP:
-            found = await self._already_scheduled(notice)
-            event = "notice.found_scheduled"
-        else:
-            found = await self._already_posted(notice)
-            event = "notice.found_in_history"
+        found = await PostedNotices(self.store, self.history).find(notice)
         if found is None:
             return False
         message_ts, channel = found
         await self.store.mark_sent(notice.id, now, message_ts, channel)
         self.loop.stats.recovered += 1
+        event = (
+            "notice.found_scheduled"
+            if notice.kind is NoticeKind.BACKUP
+            else "notice.found_in_history"
+        )
         log.info(event, extra=notice_fields(notice))
         return True
-
-    async def _already_scheduled(self, notice: Notice) -> tuple[str, str] | None:
-        """The backup's scheduled message id and channel, if Slack holds it."""
-        channel = notice.target.outage_place
-        for message in await self.history.scheduled_messages(channel):
-            if custody_of_backup(str(message.get("text") or "")) == notice.custody_id:
-                return str(message.get("id")), channel
-        return None
-
-    async def _already_posted(self, notice: Notice) -> tuple[str, str] | None:
-        """The notice's ts and channel in channel history, if it is there."""
-        since = (notice.attempted_at or notice.due_at) - HISTORY_SKEW
-        channel = notice.channel
-        if notice.target.kind is TargetKind.DIRECT_MESSAGE:
-            channel = await self.history.direct_message_channel(channel)  # U… → its D…
-        card = card_plan.card_of(await self.store.notices_for(notice.custody_id), notice.channel)
-        ts = await self.history.find_posted(
-            channel,
-            since,
-            lambda message: carries_notice(message, notice.id),
-            timeout=URGENT_CALL_TIMEOUT_SECONDS if notice.kind in URGENT_KINDS else None,
-            # A thread reply is not in channel history: look in the card's thread too.
-            thread_ts=card.message_ts if card is not None and card_plan.in_thread(notice) else None,
-        )
-        return None if ts is None else (ts, channel)
 
     async def recover_in_flight(self, busy_targets: Collection[str]) -> None:
         """Return notices a crash left ``sending`` to their targets' queues.
@@ -417,21 +397,6 @@ class NoticeSender:
                 notice.id, may_have_posted=is_searchable(notice) and self.history_lookup
             )
             log.info("notice.recovered_in_flight", extra=notice_fields(notice))
-
-
-def is_searchable(notice: Notice) -> bool:
-    """Whether Slack shows this notice somewhere the bot can look (so a resend can check)."""
-    kind = notice.target.kind
-    if kind is TargetKind.SLACK_BACKUP:
-        return notice.kind is NoticeKind.BACKUP
-    return kind in (TargetKind.CHANNEL, TargetKind.DIRECT_MESSAGE)
-
-
-def carries_notice(message: dict[str, Any], notice_id: str) -> bool:
-    """Whether a message from channel history is this notice (its ``notice_id`` metadata)."""
-    metadata = message.get("metadata")
-    payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
-    return isinstance(payload, dict) and payload.get("notice_id") == notice_id
 
 
 def _describe(error: BaseException) -> str:

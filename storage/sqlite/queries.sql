@@ -79,17 +79,22 @@ SELECT n.* FROM notices n JOIN custodies c ON c.id = n.custody_id
     ORDER BY n.seq
 
 -- name: skip_superseded_reminders
--- The fast path of bot.core.notice_plan's rule (a contract test holds them together).
+-- The fast path of bot.core.notice_plan's rule (a contract test holds them together):
+-- a due expiry supersedes every reminder of its custody and channel, a due reminder the
+-- ones before it (by due time, then plan order). One an earlier attempt may have posted
+-- is left to the dispatcher, which looks for it in Slack before deciding.
 UPDATE notices SET state = 'skipped', last_error = 'superseded'
     WHERE state = 'pending' AND kind = 'reminder' AND ready_at <= ?1
+      AND may_have_posted = 0
       AND EXISTS (
           SELECT 1 FROM notices later
           WHERE later.custody_id = notices.custody_id
             AND later.channel = notices.channel
             AND later.state = 'pending'
-            AND later.kind IN ('reminder', 'expired')
-            AND later.due_at > notices.due_at
-            AND later.due_at <= ?1)
+            AND later.due_at <= ?1
+            AND (later.kind = 'expired'
+                 OR (later.kind = 'reminder'
+                     AND (later.due_at, later.seq) > (notices.due_at, notices.seq))))
 
 -- name: ready_notices
 -- The dispatcher's reads pass, in the index, every ready notice of a held channel (a

@@ -2039,21 +2039,23 @@ async def test_sqlite_migrates_a_version_1_database(tmp_path: Path) -> None:
     assert _raw_query(path, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
 
 
+def _two_reminders_then_expiry(custody: Custody) -> list[Notice]:
+    """In the jail channel: reminders due at T0 and a minute later, the expiry a minute on."""
+    minute = timedelta(minutes=1)
+    return [
+        make_notice(custody, "r24", kind=NoticeKind.REMINDER, due_at=T0),
+        make_notice(custody, "r12", kind=NoticeKind.REMINDER, due_at=T0 + minute),
+        make_notice(custody, "expired", kind=NoticeKind.EXPIRED, due_at=T0 + 2 * minute),
+    ]
+
+
 async def test_skip_superseded_reminders_skips_across_the_whole_backlog(
     any_store: CustodyStore,
 ) -> None:
     custody = make_custody()
     minute = timedelta(minutes=1)
-    await add(
-        any_store,
-        custody,
-        [
-            make_notice(custody, "r24", kind=NoticeKind.REMINDER, due_at=T0),
-            make_notice(custody, "r12", kind=NoticeKind.REMINDER, due_at=T0 + minute),
-            make_notice(custody, "r12-ice", kind=NoticeKind.REMINDER, channel=ICE, due_at=T0),
-            make_notice(custody, "expired", kind=NoticeKind.EXPIRED, due_at=T0 + 2 * minute),
-        ],
-    )
+    ice = make_notice(custody, "r12-ice", kind=NoticeKind.REMINDER, channel=ICE, due_at=T0)
+    await add(any_store, custody, [*_two_reminders_then_expiry(custody), ice])
 
     assert await any_store.skip_superseded_reminders(T0 + 90 * timedelta(seconds=1)) == 1
     states = {n.id: n.state for n in await any_store.notices_for(custody.id)}
@@ -2063,6 +2065,56 @@ async def test_skip_superseded_reminders_skips_across_the_whole_backlog(
     assert await any_store.skip_superseded_reminders(T0 + 5 * minute) == 1
     states = {n.id: n.state for n in await any_store.notices_for(custody.id)}
     assert states["c1-r12"] is NoticeState.SKIPPED
+    assert states["c1-expired"] is NoticeState.PENDING
+
+
+async def _recovered_after_crash(store: CustodyStore, notice_id: str) -> None:
+    assert await store.mark_sending(notice_id, T0)
+    await store.mark_pending(notice_id, may_have_posted=True)
+
+
+async def _recovered_without_lookup(store: CustodyStore, notice_id: str) -> None:
+    assert await store.mark_sending(notice_id, T0)
+    await store.mark_pending(notice_id, may_have_posted=False)
+
+
+async def _timed_out(store: CustodyStore, notice_id: str) -> None:
+    retry_at = T0 + timedelta(seconds=30)
+    await store.mark_failed(notice_id, error="timeout", retry_at=retry_at, may_have_posted=True)
+
+
+async def _refused(store: CustodyStore, notice_id: str) -> None:
+    retry_at = T0 + timedelta(seconds=30)
+    await store.mark_failed(notice_id, error="http_429", retry_at=retry_at, may_have_posted=False)
+
+
+@pytest.mark.parametrize(
+    ("earlier_attempt", "superseded_state"),
+    [
+        (_recovered_after_crash, NoticeState.PENDING),
+        (_timed_out, NoticeState.PENDING),
+        (_recovered_without_lookup, NoticeState.SKIPPED),
+        (_refused, NoticeState.SKIPPED),
+    ],
+    ids=["crash-after-post", "timeout", "crash-history-lookup-off", "refused-not-posted"],
+)
+async def test_skip_superseded_reminders_leaves_one_that_may_have_posted_to_be_looked_up(
+    any_store: CustodyStore,
+    earlier_attempt: Callable[[CustodyStore, str], Awaitable[None]],
+    superseded_state: NoticeState,
+) -> None:
+    """A reminder that may be in Slack is left pending, superseded by a later reminder or
+    by the expiry alike: its sender looks in history before it is recorded either way."""
+    custody = make_custody()
+    minute = timedelta(minutes=1)
+    await add(any_store, custody, _two_reminders_then_expiry(custody))
+    await earlier_attempt(any_store, "c1-r24")
+
+    for now in (T0 + 90 * timedelta(seconds=1), T0 + 5 * minute):
+        await any_store.skip_superseded_reminders(now)
+        states = {n.id: n.state for n in await any_store.notices_for(custody.id)}
+        assert states["c1-r24"] is superseded_state
+    assert states["c1-r12"] is NoticeState.SKIPPED  # never attempted: skipped blind
     assert states["c1-expired"] is NoticeState.PENDING
 
 

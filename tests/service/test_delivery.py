@@ -233,6 +233,47 @@ async def test_crash_between_slack_accepting_and_marking_sent_is_not_doubled(
     assert states[reminders[ICE].id] is NoticeState.SENT
 
 
+async def test_a_superseded_reminder_posted_before_a_crash_is_found_and_recorded_sent(
+    start_service: Callable[[], Any], fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    """The record says what people saw: a later reminder being due on restart does not
+    make a reminder Slack already shows "skipped", nor does it post one Slack lacks."""
+    first = await logged_then_stopped(start_service, fake_slack, "B-8S")
+    # Replay a crash: the 24h reminders were claimed; Slack got the jail one only.
+    await first.store.open()
+    [custody] = await first.store.list_open_custodies()
+    notices = await first.store.notices_for(custody.id)
+    reminders = {n.channel: n for n in notices if n.lead_seconds == 86400}
+    later = {n.channel: n for n in notices if n.lead_seconds == 43200}
+    clock.set(reminders[JAIL].due_at)
+    for notice in reminders.values():
+        await first.store.mark_sending(notice.id, clock.now())
+    await first.store.close()
+    posted = fake_slack.inject_message(
+        JAIL,
+        text="24h reminder",
+        metadata={
+            "event_type": "wso_custody",
+            "event_payload": {"notice_id": reminders[JAIL].id},
+        },
+    )
+
+    clock.set(later[JAIL].due_at)  # down until the 12h reminders fell due too
+    second, _ = await start_service()
+    await fake_slack.wait_for_posts(4)
+    await settle(second)
+    stored = {n.id: n for n in await second.store.notices_for(custody.id)}
+    assert stored[reminders[JAIL].id].state is NoticeState.SENT
+    assert stored[reminders[JAIL].id].message_ts == posted["ts"]
+    assert stored[reminders[ICE].id].state is NoticeState.SKIPPED  # not posted late
+    assert stored[reminders[ICE].id].last_error == "superseded"
+    for channel in (JAIL, ICE):
+        assert stored[later[channel].id].state is NoticeState.SENT
+        assert [payload(p)["kind"] for p in fake_slack.posts(channel)] == ["logged", "reminder"]
+        assert payload(fake_slack.posts(channel)[-1])["notice_id"] == later[channel].id
+    assert set(notice_counts(fake_slack).values()) == {1}
+
+
 async def test_notices_go_out_within_a_second_of_due_on_the_real_clock(
     fake_slack: FakeSlack, db_path: Path, config: Config
 ) -> None:

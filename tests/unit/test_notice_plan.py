@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from bot.core.notice_plan import (
     LATE_AFTER,
     copy_to,
     is_late,
+    is_superseded,
     plan_closing_notices,
     plan_notices,
     triage,
@@ -460,6 +462,142 @@ def test_triage_never_skips_non_reminders() -> None:
     result = triage(ready)
     assert {n.kind for n in result.skip} == {REMINDER}
     assert [n.id for n in result.send] == [n.id for n in ready if n.kind is not REMINDER]
+
+
+def _maybe_out(notice: Notice) -> Notice:
+    """``notice`` as an earlier attempt that may have reached Slack left it."""
+    return replace(notice, attempts=1, attempted_at=notice.due_at, may_have_posted=True)
+
+
+LOOK_UP_CASES = [
+    pytest.param(
+        [_maybe_out(_n("r24h", REMINDER, 24 * H, 2)), _n("r12h", REMINDER, 36 * H, 3)],
+        ["r12h"],
+        set(),
+        ["r24h"],
+        id="superseded-by-a-later-reminder-looked-up",
+    ),
+    pytest.param(
+        [_maybe_out(_n("r1h", REMINDER, 47 * H, 5)), _n("expired", EXPIRED, 48 * H, 7)],
+        ["expired"],
+        set(),
+        ["r1h"],
+        id="superseded-by-the-expiry-looked-up",
+    ),
+    pytest.param(
+        [
+            _n("r24h", REMINDER, 24 * H, 2),
+            _maybe_out(_n("r12h", REMINDER, 36 * H, 3)),
+            _n("r4h", REMINDER, 44 * H, 4),
+        ],
+        ["r4h"],
+        {"r24h"},
+        ["r12h"],
+        id="only-the-one-that-may-be-out-looked-up",
+    ),
+    pytest.param(
+        [_n("r24h", REMINDER, 24 * H, 2), _maybe_out(_n("r12h", REMINDER, 36 * H, 3))],
+        ["r12h"],
+        {"r24h"},
+        [],
+        id="newest-reminder-that-may-be-out-is-sent-not-looked-up",
+    ),
+    pytest.param(
+        [_maybe_out(_n("r24h", REMINDER, 24 * H, 2)), _maybe_out(_n("r12h", REMINDER, 36 * H, 3))],
+        ["r12h"],
+        set(),
+        ["r24h"],
+        id="superseding-reminder-may-be-out-too",
+    ),
+    pytest.param(
+        [
+            _maybe_out(_n("card-1", NoticeKind.CARD_UPDATE, 24 * H, 2)),
+            _n("card-2", NoticeKind.CARD_UPDATE, 36 * H, 3),
+        ],
+        ["card-2"],
+        {"card-1"},
+        [],
+        id="card-update-is-redone-not-looked-up",
+    ),
+    pytest.param(
+        [
+            _maybe_out(_n("jail-r24h", REMINDER, 24 * H, 2, JAIL)),
+            _n("jail-r12h", REMINDER, 36 * H, 3, JAIL),
+            _maybe_out(_n("ice-r24h", REMINDER, 24 * H, 9, ICE)),
+        ],
+        ["jail-r12h", "ice-r24h"],
+        set(),
+        ["jail-r24h"],
+        id="alone-in-its-channel-sent",
+    ),
+    pytest.param(
+        [_n("r-late-seq", REMINDER, 24 * H, 9), _n("r-early-seq", REMINDER, 36 * H, 3)],
+        ["r-early-seq"],
+        {"r-late-seq"},
+        [],
+        id="newest-by-due-time-not-by-seq",
+    ),
+    pytest.param(
+        [_n("r-first", REMINDER, 36 * H, 2), _n("r-second", REMINDER, 36 * H, 3)],
+        ["r-second"],
+        {"r-first"},
+        [],
+        id="same-due-time-plan-order-breaks-the-tie",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("ready", "expected_send", "expected_skip", "expected_look_up"), LOOK_UP_CASES
+)
+def test_triage_looks_up_superseded_reminders_that_may_be_out(
+    ready: list[Notice],
+    expected_send: list[str],
+    expected_skip: set[str],
+    expected_look_up: list[str],
+) -> None:
+    result = triage(ready)
+
+    assert sorted(n.id for n in result.send) == sorted(expected_send)
+    assert {n.id for n in result.skip} == expected_skip
+    assert [n.id for n in result.look_up] == expected_look_up
+    decided = [*result.send, *result.skip, *result.look_up]
+    assert sorted(n.id for n in decided) == sorted(n.id for n in ready)
+
+
+SENT = NoticeState.SENT
+
+
+@pytest.mark.parametrize(
+    ("later", "superseded"),
+    [
+        (_n("r12h", REMINDER, 36 * H, 3), True),
+        (_n("r12h", REMINDER, 36 * H + 1 * M, 3), False),
+        (replace(_n("r12h", REMINDER, 36 * H, 3), state=SENT), True),
+        (replace(_n("r12h", REMINDER, 36 * H, 3), state=NoticeState.SKIPPED), False),
+        (replace(_n("r12h", REMINDER, 36 * H, 3), state=NoticeState.CANCELLED), False),
+        (_n("expired", EXPIRED, 36 * H, 7), True),
+        (_n("r48h", REMINDER, 0 * H, 1), False),
+        (_n("logged", LOGGED, 36 * H, 1), False),
+        (_n("ice-r12h", REMINDER, 36 * H, 3, ICE), False),
+        (_n("other-r12h", REMINDER, 36 * H, 3, custody_id="c_2"), False),
+    ],
+    ids=[
+        "later-reminder-due",
+        "later-reminder-not-yet-due",
+        "later-reminder-sent",
+        "later-reminder-skipped",
+        "later-reminder-cancelled",
+        "expiry-due",
+        "earlier-reminder",
+        "logged-never-supersedes",
+        "other-channel",
+        "other-custody",
+    ],
+)
+def test_is_superseded(later: Notice, superseded: bool) -> None:
+    reminder = _maybe_out(_n("r24h", REMINDER, 24 * H, 2))
+    assert is_superseded(reminder, [reminder, later], NOW + 36 * H) is superseded
 
 
 # --- is_late -----------------------------------------------------------------------------

@@ -20,12 +20,8 @@ from bot.core.escalation import ICE_CHAIN
 from bot.core.model import AuditEntry, Custody, Notice, NoticeKind, NoticeState
 from bot.core.retry import DeliveryFailed, SendFailure
 from bot.services.clock import FakeClock
-from bot.services.notice_sender import (
-    DispatcherStats,
-    NoticeSender,
-    carries_notice,
-    is_searchable,
-)
+from bot.services.history_search import carries_notice, is_searchable
+from bot.services.notice_sender import DispatcherStats, NoticeSender
 from bot.services.outbound import DeliveryReceipt
 from storage.sqlite_store import SqliteCustodyStore
 from tests.conftest import JAIL, START, custody
@@ -277,3 +273,49 @@ async def test_with_the_lookup_off_history_is_never_read(store: SqliteCustodySto
     assert await sender.send(await _stored(store), START + timedelta(minutes=1))
 
     assert (history.looked, delivery.posted) == (0, ["n_1"])
+
+
+# --- a reminder a later one supersedes, an earlier attempt may have posted ---------
+
+
+@pytest.mark.parametrize(
+    ("superseded", "later_due", "history", "state", "posts", "error"),
+    [
+        (True, timedelta(seconds=30), [THIS_NOTICE], NoticeState.SENT, [], None),
+        (True, timedelta(seconds=30), [ANOTHER_NOTICE], NoticeState.SKIPPED, [], "superseded"),
+        (False, timedelta(seconds=30), [THIS_NOTICE], NoticeState.SENT, [], None),
+        (False, timedelta(seconds=30), [], NoticeState.SKIPPED, [], "superseded"),
+        (False, timedelta(minutes=5), [], NoticeState.SENT, ["n_1"], None),
+    ],
+    ids=[
+        "superseded-found-recorded-sent",
+        "superseded-not-found-skipped-not-posted",
+        "later-due-outside-the-batch-found",
+        "later-due-outside-the-batch-not-found-skipped",
+        "later-not-yet-due-not-found-posted",
+    ],
+)
+async def test_a_reminder_that_may_have_posted_is_never_skipped_without_looking(
+    store: SqliteCustodyStore,
+    superseded: bool,
+    later_due: timedelta,
+    history: list[dict[str, Any]],
+    state: NoticeState,
+    posts: list[str],
+    error: str | None,
+) -> None:
+    reminder = Notice("n_1", CUSTODY.id, NoticeKind.REMINDER, JAIL, START, lead_seconds=86400)
+    later = Notice("n_2", CUSTODY.id, NoticeKind.REMINDER, JAIL, START + later_due, 43200)
+    audit = AuditEntry(at=START, actor="U0AAA", action="t")
+    await store.add_custody(CUSTODY, [reminder, later], audit)
+    assert await store.mark_sending(reminder.id, START)
+    await store.mark_pending(reminder.id, may_have_posted=True)  # a crash after the post
+    sender, _, delivery = _sender(store, _History(messages=history))
+
+    [claimed] = [n for n in await store.notices_for(CUSTODY.id) if n.id == reminder.id]
+    assert await sender.send(claimed, START + timedelta(minutes=1), superseded=superseded)
+
+    [stored] = [n for n in await store.notices_for(CUSTODY.id) if n.id == reminder.id]
+    assert (stored.state, stored.last_error) == (state, error)
+    assert stored.message_ts == ("9.1" if history == [THIS_NOTICE] else "1.1" if posts else None)
+    assert delivery.posted == posts
