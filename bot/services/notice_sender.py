@@ -227,6 +227,8 @@ class NoticeSender:
         sent_at = self.clock.now()
         await self._refresh_card(custody, notice, sent_at)
         await self.store.mark_sent(notice.id, sent_at, receipt.message_ts, receipt.message_channel)
+        if notice.kind is NoticeKind.ESCALATION:
+            await self._rewrite_if_answered_meanwhile(custody, notice, sent_at)
         if notice.kind is NoticeKind.EXPIRED and notice.target.kind is TargetKind.CHANNEL:
             # Our own expiry notice is out in this channel: Slack's backup copy of it there
             # (if this is the backup's channel) must not post too.
@@ -239,6 +241,26 @@ class NoticeSender:
             self.metrics.notice_sent(notice, sent_at - notice.due_at)
         lateness_ms = int((sent_at - notice.due_at).total_seconds() * 1000)
         log.info("notice.sent", extra={**notice_fields(notice), "lateness_ms": lateness_ms})
+
+    async def _rewrite_if_answered_meanwhile(
+        self, custody: Custody, page: Notice, at: datetime
+    ) -> None:
+        """A page that went out while someone acknowledged or closed the custody.
+
+        The desk rewrites every page it can see sent; this one had no ``ts`` yet when it
+        looked, so it would keep a live Acknowledge button. It is rewritten now.
+        """
+        current = await self.store.get_custody(custody.id)
+        if current is None or (
+            current.state is custody.state and current.acknowledged_at == custody.acknowledged_at
+        ):
+            return
+        known = await self.store.notices_for(custody.id)
+        updates = card_plan.plan_page_updates(current, known, at)
+        mine = [u for u in updates if u.detail.get("page_notice_id") == page.id]
+        if mine:
+            await self.store.add_notices(mine)
+            self.loop.wake()
 
     async def _refresh_card(self, custody: Custody, notice: Notice, at: datetime) -> None:
         """A reminder or expiry is out in a channel: its card owes an update (coalesced),

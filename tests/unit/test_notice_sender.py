@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot.core.escalation import ICE_CHAIN
-from bot.core.model import AuditEntry, Custody, Notice, NoticeKind, NoticeState
+from bot.core.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind, NoticeState
 from bot.core.retry import DeliveryFailed, SendFailure
 from bot.services.clock import FakeClock
 from bot.services.history_search import carries_notice, is_searchable
@@ -319,3 +319,64 @@ async def test_a_reminder_that_may_have_posted_is_never_skipped_without_looking(
     assert (stored.state, stored.last_error) == (state, error)
     assert stored.message_ts == ("9.1" if history == [THIS_NOTICE] else "1.1" if posts else None)
     assert delivery.posted == posts
+
+
+# --- a page that goes out while someone answers ------------------------------------
+
+
+@dataclass
+class _AnsweredWhileSending(_Delivery):
+    """Slack takes the page; meanwhile, in the desk, someone acknowledges or closes."""
+
+    store: SqliteCustodyStore | None = None
+    answer: str = ""
+
+    async def deliver(self, custody: Custody, notice: Notice, now: datetime) -> DeliveryReceipt:
+        assert self.store is not None
+        audit = AuditEntry(at=now, actor="U0DESK", action=self.answer)
+        if self.answer == "acknowledge":
+            await self.store.acknowledge(
+                custody.id,
+                at=now,
+                by="U0DESK",
+                cancel_step_ids=[],
+                new_notices=[],
+                audit=audit,
+                expected_acknowledged_at=None,
+            )
+        elif self.answer == "release":
+            await self.store.close_custody(
+                custody.id,
+                state=CustodyState.RELEASED,
+                at=now,
+                by="U0DESK",
+                reason=None,
+                closing_notices=[],
+                audit=audit,
+            )
+        self.posted.append(notice.id)
+        return DeliveryReceipt(message_ts="7.7", message_channel="D0SGT")
+
+
+@pytest.mark.parametrize(
+    ("answer", "rewrites"),
+    [("", 0), ("acknowledge", 1), ("release", 1)],
+    ids=["nobody-answered", "acknowledged-while-sending", "released-while-sending"],
+)
+async def test_a_page_sent_while_someone_answered_is_rewritten(
+    store: SqliteCustodyStore, answer: str, rewrites: int
+) -> None:
+    page = Notice("n_1", CUSTODY.id, NoticeKind.ESCALATION, "U0SGT", START, level=1, round=1)
+    await store.add_custody(CUSTODY, [page], AuditEntry(at=START, actor="U0AAA", action="t"))
+    loop = _Loop()
+    delivery = _AnsweredWhileSending(store=store, answer=answer)
+    clock = FakeClock(START + timedelta(minutes=1))
+    sender = NoticeSender(loop, store, clock, delivery, _History(), _NoPages())
+
+    assert await sender.send(page, START + timedelta(minutes=1))
+
+    notices = await store.notices_for(CUSTODY.id)
+    updates = [n for n in notices if n.kind is NoticeKind.PAGE_UPDATE]
+    assert len(updates) == rewrites
+    assert all(u.detail == {"page_notice_id": "n_1", "ts": "7.7"} for u in updates)
+    assert all(u.channel == "update:D0SGT" for u in updates)
