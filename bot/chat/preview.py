@@ -91,7 +91,12 @@ def _angle(body: str, directory: Directory) -> str:
         text = "@" + target[1:]
     else:
         text, css = label or target, "link"
-    return f'<span class="{css}">{html.escape(_unescape_slack(text))}</span>'
+    return f'<span class="{css}">{_escape(_unescape_slack(text))}</span>'
+
+
+def _escape(text: str, quote: bool = True) -> str:
+    """HTML-escaped, without the private-use characters this module uses as placeholders."""
+    return html.escape(text.replace(_OPEN, "").replace(_CLOSE, ""), quote=quote)
 
 
 def _unescape_slack(text: str) -> str:
@@ -108,9 +113,9 @@ def mrkdwn_html(text: str, directory: Directory | None = None) -> str:
         slots.append(markup)
         return f"{_OPEN}{len(slots) - 1}{_CLOSE}"
 
-    text = text.replace(_OPEN, "").replace(_CLOSE, "")
+    text = text.replace(_OPEN, "").replace(_CLOSE, "")  # no text can forge a placeholder
     text = _ANGLE.sub(lambda m: keep(_angle(m.group(1), directory)), text)
-    text = html.escape(_unescape_slack(text), quote=True)
+    text = html.escape(_unescape_slack(text), quote=True)  # keeps the slots
     text = _CODE.sub(lambda m: keep(f"<code>{m.group(1)}</code>"), text)
     text = _EMOJI_NAME.sub(
         lambda m: keep(_emoji(m.group(1))) if m.group(1) in EMOJI else m[0], text
@@ -118,7 +123,7 @@ def mrkdwn_html(text: str, directory: Directory | None = None) -> str:
     for pattern, replacement in _EMPHASIS:
         text = pattern.sub(replacement, text)
     text = _quotes(text)
-    while _SLOT.search(text):  # a slot may hold another (code around an emoji)
+    for _ in range(2):  # a code slot may hold a mention's slot; slots hold no deeper ones
         text = _SLOT.sub(lambda m: slots[int(m.group(1))], text)
     return text.replace("\n", "<br>")
 
@@ -145,7 +150,7 @@ def plain_html(text_object: Mapping[str, Any] | None, directory: Directory | Non
     text = str(text_object.get("text", ""))
     if text_object.get("type") == "mrkdwn":
         return mrkdwn_html(text, directory)
-    escaped = html.escape(text.replace(_OPEN, "").replace(_CLOSE, ""), quote=True)
+    escaped = _escape(text)
     if text_object.get("emoji", True):
         escaped = _EMOJI_NAME.sub(lambda m: _emoji(m[1]) if m[1] in EMOJI else m[0], escaped)
     return escaped.replace("\n", "<br>")
@@ -166,7 +171,7 @@ def _field_box(content: str, css: str = "") -> str:
 
 def _placeholder(element: Mapping[str, Any], value: str | None, directory: Directory) -> str:
     if value:
-        return html.escape(value)
+        return _escape(value)
     hint = plain_html(element.get("placeholder"), directory)
     return f'<span class="placeholder">{hint}</span>' if hint else ""
 
@@ -194,10 +199,10 @@ def element_html(element: Mapping[str, Any], directory: Directory) -> str:
     if kind == "datetimepicker":
         return _field_box(f"{_emoji('calendar')} date and time", "picker")
     if kind == "image":
-        return f'<span class="image">[{html.escape(str(element.get("alt_text", "image")))}]</span>'
+        return f'<span class="image">[{_escape(str(element.get("alt_text", "image")))}]</span>'
     if kind in ("mrkdwn", "plain_text"):
         return plain_html(element, directory)
-    return f'<span class="unknown">[{html.escape(kind or "element")}]</span>'
+    return f'<span class="unknown">[{_escape(kind or "element")}]</span>'
 
 
 def _section(block: Block, directory: Directory) -> str:
@@ -265,7 +270,7 @@ def blocks_html(blocks: Sequence[Block], directory: Directory | None = None) -> 
         kind = str(block.get("type", ""))
         render = _BLOCKS.get(kind)
         if render is None:
-            out.append(f'<div class="block unknown">[{html.escape(kind or "block")} block]</div>')
+            out.append(f'<div class="block unknown">[{_escape(kind or "block")} block]</div>')
         else:
             out.append(render(block, directory))
     return "\n".join(out)
@@ -300,23 +305,23 @@ def message_html(
         if message.blocks
         else f'<div class="block">{mrkdwn_html(message.text, directory)}</div>'
     )
-    note = f'<div class="note">{html.escape(message.note)}</div>' if message.note else ""
+    note = f'<div class="note">{_escape(message.note)}</div>' if message.note else ""
     thread = ""
     if replies:
         count = f"{len(replies)} repl{'y' if len(replies) == 1 else 'ies'}"
         inner = "\n".join(message_html(r, directory) for r in replies)
         thread = f'<div class="thread"><div class="count">{count}</div>{inner}</div>'
     return (
-        f'<div class="message"><div class="avatar">{html.escape(initials)}</div>'
-        f'<div class="content"><div class="meta"><b>{html.escape(message.author)}</b>{badge}'
-        f'<span class="time">{html.escape(message.time)}</span>{edited}</div>'
+        f'<div class="message"><div class="avatar">{_escape(initials)}</div>'
+        f'<div class="content"><div class="meta"><b>{_escape(message.author)}</b>{badge}'
+        f'<span class="time">{_escape(message.time)}</span>{edited}</div>'
         f"{body}{note}{thread}</div></div>"
     )
 
 
 def channel_html(channel: str, messages: str) -> str:
     """Messages under a channel's name bar."""
-    bar = f'<div class="bar"># {html.escape(channel)}</div>'
+    bar = f'<div class="bar"># {_escape(channel)}</div>'
     return f'<div class="surface channel">{bar}{messages}</div>'
 
 
@@ -336,7 +341,7 @@ def modal_html(view: Mapping[str, Any], directory: Directory | None = None) -> s
 def home_html(view: Mapping[str, Any], app: str, directory: Directory | None = None) -> str:
     """An App Home tab: the app's name, its tabs, and the view's blocks."""
     return (
-        f'<div class="surface home"><div class="bar">{html.escape(app)}'
+        f'<div class="surface home"><div class="bar">{_escape(app)}'
         '<span class="tabs"><span class="tab on">Home</span><span class="tab">Messages</span>'
         f'<span class="tab">About</span></span></div>'
         f'<div class="blocks">{blocks_html(view.get("blocks") or [], directory)}</div></div>'
@@ -392,6 +397,6 @@ def page(title: str, body: str) -> str:
     """A whole HTML document: ``body`` (HTML from this module) with the stylesheet inline."""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{STYLESHEET}</style></head>\n"
+        f"<title>{_escape(title)}</title><style>{STYLESHEET}</style></head>\n"
         f"<body>\n{body}\n</body></html>\n"
     )
