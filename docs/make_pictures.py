@@ -58,16 +58,10 @@ DIRECTORY = Directory(
 # Saturday 2026-11-28 14:05 in Chicago; the window ends Monday 14:05 CST.
 ARRESTED = datetime(2026, 11, 28, 20, 5, tzinfo=UTC)
 DEADLINE = ARRESTED + CUSTODY_WINDOW
-FACILITY = Facility(
-    id="county-jail",
-    name="County Jail",
-    timezone_name="America/Chicago",
-    jail_channel="C0JAIL",
-    ice_channel="C0ICE",
-    officers=frozenset({OFFICER}),
-    staff=frozenset({DESK}),
-    igsa=True,
-)
+FACILITY = Facility(  # id, name, zone, jail channel, ICE channel, officers
+    "county-jail", "County Jail", "America/Chicago", "C0JAIL", "C0ICE", frozenset({OFFICER}),
+    staff=frozenset({DESK}), igsa=True,
+)  # fmt: skip
 ANNEX = replace(FACILITY, id="north-annex", name="North Annex", igsa=False)
 OPEN = Custody(
     id="c_7f3a",

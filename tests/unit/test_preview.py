@@ -26,43 +26,41 @@ from tests.conftest import DEADLINE, county_jail, custody
 DIRECTORY = Directory(users={"U0AAA": "Dana Ortiz"}, channels={"C0JAIL": "county-jail"})
 
 
+# id -> (mrkdwn, what its HTML holds)
+MRKDWN: dict[str, tuple[str, str]] = {
+    "bold": ("*Booking*", "<b>Booking</b>"),
+    "italic": ("_soon_", "<i>soon</i>"),
+    "strike": ("~old~", "<s>old</s>"),
+    "code": ("`B-1`", "<code>B-1</code>"),
+    "no formatting in code": ("`*not bold*`", "<code>*not bold*</code>"),
+    "no bold inside a word": ("2*3*4", "2*3*4"),
+    "no bold around spaces": ("* not bold *", "* not bold *"),
+    "no italic inside a word": ("snake_case_name", "snake_case_name"),
+    "line break": ("a\nb", "a<br>b"),
+    "known user": ("<@U0AAA>", '<span class="mention">@Dana Ortiz</span>'),
+    "unknown user": ("<@U0ZZZ>", '<span class="mention">@U0ZZZ</span>'),
+    "channel": ("<#C0JAIL>", '<span class="mention">#county-jail</span>'),
+    "channel label": ("<#C0X|ice>", '<span class="mention">#ice</span>'),
+    "broadcast": ("<!here>", '<span class="mention">@here</span>'),
+    "date token: its fallback": (
+        "<!date^1764532800^{date_short_pretty} {time}|Mon Nov 30, 20:00 UTC>",
+        '<span class="date">Mon Nov 30, 20:00 UTC</span>',
+    ),
+    "link: its text, not a live link": (
+        "<https://example.org/x?a=1&amp;b=2|the runbook>", '<span class="link">the runbook</span>'
+    ),
+    "bare link": ("<https://example.org>", '<span class="link">https://example.org</span>'),
+    "emoji": (":warning: x", '<span class="emoji" title=":warning:">'),
+    "unknown emoji: its name": (":no_such_emoji:", ":no_such_emoji:"),
+    "underscores in emoji not italic": (":large_green_circle:", "\U0001f7e2"),
+    "slack escapes stay text": ("&lt;b&gt; &amp;", "&lt;b&gt; &amp;"),
+    "quote": ("> a quote", '<span class="quote">a quote</span>'),
+    "nested": ("*<@U0AAA>*", '<b><span class="mention">@Dana Ortiz</span></b>'),
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        pytest.param("*Booking*", "<b>Booking</b>", id="bold"),
-        pytest.param("_soon_", "<i>soon</i>", id="italic"),
-        pytest.param("~old~", "<s>old</s>", id="strike"),
-        pytest.param("`B-1`", "<code>B-1</code>", id="code"),
-        pytest.param("`*not bold*`", "<code>*not bold*</code>", id="no formatting in code"),
-        pytest.param("2*3*4", "2*3*4", id="no bold inside a word"),
-        pytest.param("* not bold *", "* not bold *", id="no bold around spaces"),
-        pytest.param("snake_case_name", "snake_case_name", id="no italic inside a word"),
-        pytest.param("a\nb", "a<br>b", id="line break"),
-        pytest.param("<@U0AAA>", '<span class="mention">@Dana Ortiz</span>', id="known user"),
-        pytest.param("<@U0ZZZ>", '<span class="mention">@U0ZZZ</span>', id="unknown user"),
-        pytest.param("<#C0JAIL>", '<span class="mention">#county-jail</span>', id="channel"),
-        pytest.param("<#C0X|ice>", '<span class="mention">#ice</span>', id="channel label"),
-        pytest.param("<!here>", '<span class="mention">@here</span>', id="broadcast"),
-        pytest.param(
-            "<!date^1764532800^{date_short_pretty} {time}|Mon Nov 30, 20:00 UTC>",
-            '<span class="date">Mon Nov 30, 20:00 UTC</span>',
-            id="date token: its fallback",
-        ),
-        pytest.param(
-            "<https://example.org/x?a=1&amp;b=2|the runbook>",
-            '<span class="link">the runbook</span>',
-            id="link: its text, not a live link",
-        ),
-        pytest.param(
-            "<https://example.org>", '<span class="link">https://example.org</span>', id="bare link"
-        ),
-        pytest.param(":warning: x", '<span class="emoji" title=":warning:">', id="emoji"),
-        pytest.param(":no_such_emoji:", ":no_such_emoji:", id="unknown emoji: its name"),
-        pytest.param(":large_green_circle:", "\U0001f7e2", id="underscores in emoji not italic"),
-        pytest.param("&lt;b&gt; &amp;", "&lt;b&gt; &amp;", id="slack escapes stay text"),
-        pytest.param("> a quote", '<span class="quote">a quote</span>', id="quote"),
-        pytest.param("*<@U0AAA>*", '<b><span class="mention">@Dana Ortiz</span></b>', id="nested"),
-    ],
+    ("text", "expected"), [pytest.param(*row, id=key) for key, row in MRKDWN.items()]
 )
 def test_mrkdwn_becomes_html(text: str, expected: str) -> None:
     assert expected in mrkdwn_html(text, DIRECTORY)
@@ -134,67 +132,45 @@ def _input(element: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"type": "input", "label": _text("plain_text", "Field"), "element": element, **extra}
 
 
+PICK = {"text": _text("plain_text", "I-200"), "value": "I-200"}
+# id -> (the input's element, more of the input block, what the HTML holds)
+INPUTS: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
+    "text input placeholder": (
+        {"type": "plain_text_input", "placeholder": _text("plain_text", "e.g. B-1")},
+        {}, '<span class="placeholder">e.g. B-1</span>',
+    ),
+    "text input value": (
+        {"type": "plain_text_input", "initial_value": "B-9"}, {}, '<span class="field ">B-9</span>'
+    ),
+    "multiline": (
+        {"type": "plain_text_input", "multiline": True}, {}, '<span class="field textarea">'
+    ),
+    "select: the chosen option": ({"type": "static_select", "initial_option": PICK}, {}, "I-200<"),
+    "select: its placeholder": (
+        {"type": "static_select", "placeholder": _text("plain_text", "Pick")},
+        {}, '<span class="placeholder">Pick</span>',
+    ),
+    "datepicker": ({"type": "datepicker", "initial_date": "2026-11-28"}, {}, "2026-11-28</span>"),
+    "timepicker": ({"type": "timepicker", "initial_time": "14:05"}, {}, "14:05</span>"),
+    "datetimepicker": ({"type": "datetimepicker"}, {}, "date and time</span>"),
+    "optional label": (
+        {"type": "plain_text_input"}, {"optional": True},
+        'Field <span class="optional">(optional)</span>',
+    ),
+    "hint": (
+        {"type": "plain_text_input"}, {"hint": _text("plain_text", "The jail's clock")},
+        '<div class="hint">The jail&#x27;s clock</div>',
+    ),
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("block", "expected"),
-    [
-        pytest.param(
-            _input({"type": "plain_text_input", "placeholder": _text("plain_text", "e.g. B-1")}),
-            '<span class="placeholder">e.g. B-1</span>',
-            id="text input placeholder",
-        ),
-        pytest.param(
-            _input({"type": "plain_text_input", "initial_value": "B-9"}),
-            '<span class="field ">B-9</span>',
-            id="text input value",
-        ),
-        pytest.param(
-            _input({"type": "plain_text_input", "multiline": True}),
-            '<span class="field textarea">',
-            id="multiline",
-        ),
-        pytest.param(
-            _input(
-                {
-                    "type": "static_select",
-                    "options": [],
-                    "initial_option": {"text": _text("plain_text", "I-200"), "value": "I-200"},
-                }
-            ),
-            "I-200<span",
-            id="select: the chosen option",
-        ),
-        pytest.param(
-            _input({"type": "static_select", "placeholder": _text("plain_text", "Pick")}),
-            '<span class="placeholder">Pick</span>',
-            id="select: its placeholder",
-        ),
-        pytest.param(
-            _input({"type": "datepicker", "initial_date": "2026-11-28"}),
-            "2026-11-28</span>",
-            id="datepicker",
-        ),
-        pytest.param(
-            _input({"type": "timepicker", "initial_time": "14:05"}),
-            "14:05</span>",
-            id="timepicker",
-        ),
-        pytest.param(
-            _input({"type": "datetimepicker"}), "date and time</span>", id="datetimepicker"
-        ),
-        pytest.param(
-            _input({"type": "plain_text_input"}, optional=True),
-            'Field <span class="optional">(optional)</span>',
-            id="optional label",
-        ),
-        pytest.param(
-            _input({"type": "plain_text_input"}, hint=_text("plain_text", "The jail's clock")),
-            '<div class="hint">The jail&#x27;s clock</div>',
-            id="hint",
-        ),
-    ],
+    ("element", "extra", "expected"), [pytest.param(*row, id=key) for key, row in INPUTS.items()]
 )
-def test_each_input_of_a_modal_is_drawn(block: dict[str, Any], expected: str) -> None:
-    assert expected in blocks_html([block], DIRECTORY)
+def test_each_input_of_a_modal_is_drawn(
+    element: dict[str, Any], extra: dict[str, Any], expected: str
+) -> None:
+    assert expected in blocks_html([_input(element, **extra)], DIRECTORY)
 
 
 class _Tags(HTMLParser):
