@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 PIP    := -m pip install --quiet --disable-pip-version-check -c constraints.txt
 LOCK_VENV := .lock-venv
 
-.PHONY: run test lint format typecheck bench lock clean
+.PHONY: run test lint format typecheck bench lock clean pictures
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "WSO Custody Clock needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
@@ -36,6 +36,16 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The README's pictures (docs/pictures/*.png), drawn by Debian's headless Chromium with a
+# colour emoji font; as root the target installs both when missing.
+pictures: $(STAMP)
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -q 'Noto Color Emoji'; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y chromium fonts-noto-color-emoji; \
+	  else echo "make pictures needs Debian's chromium and fonts-noto-color-emoji:" \
+	    "sudo apt-get install -y chromium fonts-noto-color-emoji, then make pictures again" >&2; \
+	    exit 1; fi; fi
+	$(BIN)/python docs/make_pictures.py
 
 # The newest releases pyproject.toml allows, resolved in a fresh venv and pinned. The venv's
 # own setuptools is left out: the project does not use it (builds fetch their own).
