@@ -28,7 +28,7 @@ from bot.clients.webhooks import WebhookClient
 from bot.config import Settings, referenced_user_groups
 from bot.core.custody_plan import plan_delivery_alert
 from bot.core.facility import Config
-from bot.core.model import Custody, Notice
+from bot.core.model import Custody, Notice, NoticeKind
 from bot.core.retry import PERMANENT_ERROR_PREFIXES, PERMANENT_ERRORS, DeliveryFailed
 from bot.ops.faults import FaultInjector
 from bot.ops.metrics import Metrics
@@ -154,6 +154,7 @@ class WsoService:
             alerts=self._delivery_alerts,
             faults=faults,
             history_lookup=settings.history_lookup,
+            on_sent=self._notice_sent,
         )
         self._heartbeat: asyncio.Task[None] | None = None
         self._damage_watch: asyncio.Task[None] | None = None
@@ -204,6 +205,11 @@ class WsoService:
         card_actions.register(bolt_app, deps)
         app_home.register(bolt_app, deps, self.home, forms)
         return bolt_app
+
+    def _notice_sent(self, notice: Notice) -> None:
+        """A reminder or expiry moves its custody to another urgency: open Homes redraw."""
+        if notice.kind in (NoticeKind.REMINDER, NoticeKind.EXPIRED):
+            self.home.changed()
 
     async def _publish_home(self, user_id: str, view: dict[str, Any]) -> None:
         await self._home_client.call("views.publish", body={"user_id": user_id, "view": view})

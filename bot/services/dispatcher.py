@@ -33,7 +33,7 @@ import contextlib
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 
 from bot.core.model import Notice, NoticeKind
@@ -82,6 +82,7 @@ class Dispatcher:
         faults: FaultInjector | None = None,
         limiter: ChannelRateLimiter | None = None,
         history_lookup: bool = True,
+        on_sent: Callable[[Notice], None] | None = None,
     ) -> None:
         self._limiter = limiter or ChannelRateLimiter()
         self._backup_limiter = SlidingWindowLimiter()
@@ -101,6 +102,7 @@ class Dispatcher:
             alerts=alerts,
             faults=faults or FaultInjector(None),
             history_lookup=history_lookup,
+            on_sent=on_sent,
         )
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None

@@ -124,6 +124,8 @@ class NoticeSender:
     faults: FaultInjector = field(default_factory=lambda: FaultInjector(None))
     # Off only to measure what it is worth (benchmark B4): resend without looking.
     history_lookup: bool = True
+    # Told of each notice recorded sent (App Home redraws when a reminder or expiry is out).
+    on_sent: Callable[[Notice], None] | None = None
     # Places failing now (a channel, a DM, PagerDuty…: ``outage_place``): since when, and
     # whether people were told (one alert per outage).
     _failing_since: dict[str, datetime] = field(default_factory=dict, init=False)
@@ -239,6 +241,11 @@ class NoticeSender:
         self.loop.stats.sent += 1
         if self.metrics is not None:
             self.metrics.notice_sent(notice, sent_at - notice.due_at)
+        if self.on_sent is not None:
+            try:
+                self.on_sent(notice)
+            except Exception:  # a listener's fault is its own: the notice is recorded sent
+                log.exception("notice.sent_listener_failed", extra=notice_fields(notice))
         lateness_ms = int((sent_at - notice.due_at).total_seconds() * 1000)
         log.info("notice.sent", extra={**notice_fields(notice), "lateness_ms": lateness_ms})
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot.app import WsoService
 from bot.chat import actions
 from bot.services.clock import FakeClock
 from tests.conftest import DESK_STAFF, OFFICER, STRANGER
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.slack import FakeSlack
+from tests.fakes.waiting import settle
 
 
 def home_text(view: dict[str, Any]) -> str:
@@ -93,3 +95,19 @@ async def test_list_answers_in_blocks_grouped_by_urgency(
     joined = "\n".join(sections)
     order = [joined.index(b) for b in ("B-EXP", "B-3H", "B-10H", "B-NOW")]
     assert order == sorted(order)
+
+
+async def test_home_is_redrawn_when_an_expiry_moves_a_custody_to_expired(
+    service: WsoService, slack: SignedSlackClient, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    await slack.command("arrest B-EDGE at 2026-11-26 14:02")  # 2 minutes left
+    await slack.event({"type": "app_home_opened", "user": OFFICER, "tab": "home"})
+    first = await published(fake_slack, OFFICER, 1)
+    assert "Under 4 hours left" in home_text(first) and "Expired" not in home_text(first)
+
+    clock.advance(timedelta(minutes=3))  # the expiry falls due; nobody touches the desk
+    await settle(service)
+
+    second = await published(fake_slack, OFFICER, 2)
+    assert "Expired: release required" in home_text(second)
+    assert "B-EDGE" in home_text(second)

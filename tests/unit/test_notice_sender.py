@@ -380,3 +380,25 @@ async def test_a_page_sent_while_someone_answered_is_rewritten(
     assert len(updates) == rewrites
     assert all(u.detail == {"page_notice_id": "n_1", "ts": "7.7"} for u in updates)
     assert all(u.channel == "update:D0SGT" for u in updates)
+
+
+async def test_a_failing_sent_listener_leaves_the_notice_recorded_sent(
+    store: SqliteCustodyStore,
+) -> None:
+    reminder = Notice("n_1", CUSTODY.id, NoticeKind.REMINDER, JAIL, START, lead_seconds=3600)
+    await store.add_custody(CUSTODY, [reminder], AuditEntry(at=START, actor="U0AAA", action="t"))
+    heard: list[str] = []
+
+    def listener(notice: Notice) -> None:
+        heard.append(notice.id)
+        raise RuntimeError("the Home tab is broken")
+
+    clock = FakeClock(START + timedelta(minutes=1))
+    sender = NoticeSender(
+        _Loop(), store, clock, _Delivery(), _History(), _NoPages(), on_sent=listener
+    )
+
+    assert await sender.send(reminder, START + timedelta(minutes=1))
+    assert heard == ["n_1"]
+    [stored] = [n for n in await store.notices_for(CUSTODY.id) if n.id == "n_1"]
+    assert stored.state is NoticeState.SENT
