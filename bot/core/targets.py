@@ -135,8 +135,3 @@ def card_target(channel: str) -> str:
 
 def page_update_target(conversation: str) -> str:
     return f"{PAGE_UPDATE_PREFIX}{conversation}"
-
-
-def outage_place(address: str) -> str:
-    """Where a target's failures happen: a backup's channel is that channel (one outage)."""
-    return parse_target(address).outage_place
