@@ -22,20 +22,20 @@ from bot.chat.grammar import (
     _EXAMPLES,
     _FORM_LIKE,
     _OPTION_KEYWORDS,
-    _OPTION_LABELS,
-    _OPTION_SAMPLES,
-    _WARRANT_FORMS,
     MAX_REASON_CHARS,
+    OPTION_LABELS,
+    OPTION_SAMPLES,
     SAMPLE_BOOKING,
+    WARRANT_FORM_SPELLINGS,
     CommandError,
-    _example_line,
-    _option_value,
-    _read_free_text,
-    _read_leading_facility,
-    _read_only_facility,
-    _take_booking,
-    _validate_facility_id,
-    _validate_warrant_number,
+    example_line,
+    option_value,
+    read_free_text,
+    read_leading_facility,
+    read_only_facility,
+    take_booking,
+    validate_facility_id,
+    validate_warrant_number,
 )
 from bot.chat.lifecycle_commands import (
     LIFECYCLE_PARSERS,
@@ -219,15 +219,15 @@ def _parse_help(words: list[str]) -> HelpCommand:
 
 
 def _parse_arrest(words: list[str]) -> ArrestCommand:
-    booking, rest = _take_booking(words, "arrest")
+    booking, rest = take_booking(words, "arrest")
     found: dict[str, str] = {}
     position = 0
     while position < len(rest):
         name, value, position = _read_arrest_option(rest, position, booking)
         if name in found:
             raise CommandError(
-                f"{_OPTION_LABELS[name]} is given twice; give it once.",
-                _example_line("arrest", booking, _OPTION_SAMPLES[name]),
+                f"{OPTION_LABELS[name]} is given twice; give it once.",
+                example_line("arrest", booking, OPTION_SAMPLES[name]),
             )
         found[name] = value
     form = found.get("form")
@@ -244,23 +244,23 @@ def _read_arrest_option(words: list[str], position: int, booking: str) -> tuple[
     """Read one option of ``arrest``: its name, its value and where the next one starts."""
     word = words[position]
     keyword = word.lower()
-    if word.upper() in _WARRANT_FORMS:
-        return "form", _WARRANT_FORMS[word.upper()].value, position + 1
+    if word.upper() in WARRANT_FORM_SPELLINGS:
+        return "form", WARRANT_FORM_SPELLINGS[word.upper()].value, position + 1
     if _FORM_LIKE.fullmatch(word):
         raise CommandError(
             f"Unknown warrant form {echo(word)}: use I-200 or I-205.",
-            _example_line("arrest", booking, "I-200"),
+            example_line("arrest", booking, "I-200"),
         )
     if keyword not in _OPTION_KEYWORDS:
         raise _unknown_arrest_word(word, booking)
-    example = _example_line("arrest", booking, _OPTION_SAMPLES[keyword])
-    value = _option_value(words, position, example)
+    example = example_line("arrest", booking, OPTION_SAMPLES[keyword])
+    value = option_value(words, position, example)
     if keyword == "at":
         at_text, next_position = _read_time_text(words, position + 1)
         return "at", at_text, next_position
     if keyword == "warrant":
-        return "warrant", _validate_warrant_number(value, example), position + 2
-    return "facility", _validate_facility_id(value, example), position + 2
+        return "warrant", validate_warrant_number(value, example), position + 2
+    return "facility", validate_facility_id(value, example), position + 2
 
 
 def _read_time_text(words: list[str], start: int) -> tuple[str, int]:
@@ -276,35 +276,35 @@ def _unknown_arrest_word(word: str, booking: str) -> CommandError:
     return CommandError(
         f"I don't understand {echo(word)} in `/wso arrest`. After the booking number you "
         "can add `I-200` or `I-205`, `warrant NUMBER`, `at TIME` and `facility ID`.",
-        _example_line("arrest", booking, "I-200", _OPTION_SAMPLES["at"]),
+        example_line("arrest", booking, "I-200", OPTION_SAMPLES["at"]),
     )
 
 
 def _parse_transfer(words: list[str]) -> TransferCommand:
-    booking, rest = _take_booking(words, "transfer")
-    return TransferCommand(booking, _read_only_facility(rest, "transfer", booking))
+    booking, rest = take_booking(words, "transfer")
+    return TransferCommand(booking, read_only_facility(rest, "transfer", booking))
 
 
 def _parse_status(words: list[str]) -> StatusCommand:
-    booking, rest = _take_booking(words, "status")
-    return StatusCommand(booking, _read_only_facility(rest, "status", booking))
+    booking, rest = take_booking(words, "status")
+    return StatusCommand(booking, read_only_facility(rest, "status", booking))
 
 
 def _parse_list(words: list[str]) -> ListCommand:
-    return ListCommand(_read_only_facility(words, "list", None))
+    return ListCommand(read_only_facility(words, "list", None))
 
 
 def _parse_release(words: list[str]) -> ReleaseCommand:
-    booking, rest = _take_booking(words, "release")
-    facility_id, rest = _read_leading_facility(rest, "release", booking)
+    booking, rest = take_booking(words, "release")
+    facility_id, rest = read_leading_facility(rest, "release", booking)
     return ReleaseCommand(
-        booking, _read_free_text(rest, "release", booking, required=False), facility_id
+        booking, read_free_text(rest, "release", booking, required=False), facility_id
     )
 
 
 def _parse_ack(words: list[str]) -> AckCommand:
-    booking, rest = _take_booking(words, "ack")
-    return AckCommand(booking, _read_only_facility(rest, "ack", booking))
+    booking, rest = take_booking(words, "ack")
+    return AckCommand(booking, read_only_facility(rest, "ack", booking))
 
 
 _PARSERS: dict[str, Callable[[list[str]], Command]] = {

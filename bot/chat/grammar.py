@@ -33,14 +33,14 @@ _WARRANT_NUMBER = re.compile(r"[A-Za-z0-9-]{1,40}")
 _FACILITY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _FORM_LIKE = re.compile(r"I-?\d+[A-Z]?", re.IGNORECASE | re.ASCII)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_WARRANT_FORMS = {
+WARRANT_FORM_SPELLINGS = {
     "I-200": WarrantForm.I_200,
     "I200": WarrantForm.I_200,
     "I-205": WarrantForm.I_205,
     "I205": WarrantForm.I_205,
 }
 _OPTION_KEYWORDS = frozenset({"at", "warrant", "facility"})
-_OPTION_SAMPLES = {
+OPTION_SAMPLES = {
     "form": "I-200",
     "at": "at 14:05",
     "warrant": "warrant W-123456",
@@ -51,7 +51,7 @@ _OPTION_HINTS = {
     "warrant": "the warrant number (letters, digits and `-`)",
     "facility": "the facility id (letters, digits, `-` and `_`)",
 }
-_OPTION_LABELS = {
+OPTION_LABELS = {
     "form": "The warrant form",
     "at": "`at`",
     "warrant": "`warrant`",
@@ -83,14 +83,14 @@ _MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>|([UW][A-Z0-9]{2,})", r
 _SCHEDULE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}", re.ASCII)
 
 
-def _read_only_facility(words: list[str], subcommand: str, booking: str | None) -> str | None:
+def read_only_facility(words: list[str], subcommand: str, booking: str | None) -> str | None:
     """Read an optional ``facility ID`` and refuse anything else."""
     if not words:
         return None
-    example = _example_line(subcommand, booking, _OPTION_SAMPLES["facility"])
+    example = example_line(subcommand, booking, OPTION_SAMPLES["facility"])
     if words[0].lower() != "facility":
         raise _extra_word_error(words[0], subcommand, example)
-    facility_id = _validate_facility_id(_option_value(words, 0, example), example)
+    facility_id = validate_facility_id(option_value(words, 0, example), example)
     if len(words) > 2:
         raise _extra_word_error(words[2], subcommand, example)
     return facility_id
@@ -105,7 +105,7 @@ def _extra_word_error(word: str, subcommand: str, example: str) -> CommandError:
     )
 
 
-def _take_booking(words: list[str], subcommand: str) -> tuple[str, list[str]]:
+def take_booking(words: list[str], subcommand: str) -> tuple[str, list[str]]:
     """The booking number (upper-cased) that must follow the subcommand, and the rest."""
     if not words or _is_reserved(words[0]):
         got = f" (got {echo(words[0])})" if words else ""
@@ -127,12 +127,12 @@ def _validate_booking(word: str, subcommand: str) -> str:
     )
 
 
-def _validate_warrant_number(word: str, example: str) -> str:
+def validate_warrant_number(word: str, example: str) -> str:
     _require(_WARRANT_NUMBER, word, "a warrant number: use 1-40 letters, digits and `-`", example)
     return word.upper()
 
 
-def _validate_facility_id(word: str, example: str) -> str:
+def validate_facility_id(word: str, example: str) -> str:
     _require(_FACILITY_ID, word, "a facility id: use 1-64 letters, digits, `-` and `_`", example)
     return word.lower()
 
@@ -143,7 +143,7 @@ def _require(pattern: re.Pattern[str], word: str, what: str, example: str) -> No
         raise CommandError(f"{echo(word)} is not {what}.", example)
 
 
-def _option_value(words: list[str], position: int, example: str) -> str:
+def option_value(words: list[str], position: int, example: str) -> str:
     """The word after an option keyword; another keyword there means the value is missing."""
     keyword = words[position].lower()
     following = words[position + 1] if position + 1 < len(words) else None
@@ -153,15 +153,15 @@ def _option_value(words: list[str], position: int, example: str) -> str:
 
 
 def _is_reserved(word: str) -> bool:
-    return word.lower() in _OPTION_KEYWORDS or word.upper() in _WARRANT_FORMS
+    return word.lower() in _OPTION_KEYWORDS or word.upper() in WARRANT_FORM_SPELLINGS
 
 
-def _example_line(subcommand: str, booking: str | None, *options: str) -> str:
+def example_line(subcommand: str, booking: str | None, *options: str) -> str:
     parts = ("/wso", subcommand, *([booking] if booking else []), *options)
     return " ".join(parts)
 
 
-def _validate_user(word: str, example: str) -> str:
+def validate_user(word: str, example: str) -> str:
     match = _MENTION.fullmatch(word)
     if match:
         return match.group(1) or match.group(2)
@@ -172,23 +172,23 @@ def _validate_user(word: str, example: str) -> str:
     )
 
 
-def _read_leading_facility(
+def read_leading_facility(
     words: list[str], subcommand: str, booking: str
 ) -> tuple[str | None, list[str]]:
     """An optional ``facility ID`` right after the booking, and the words after it."""
     if not words or words[0].lower() != "facility":
         return None, words
-    example = _example_line(subcommand, booking, _OPTION_SAMPLES["facility"])
-    return _validate_facility_id(_option_value(words, 0, example), example), words[2:]
+    example = example_line(subcommand, booking, OPTION_SAMPLES["facility"])
+    return validate_facility_id(option_value(words, 0, example), example), words[2:]
 
 
-def _read_free_text(
+def read_free_text(
     words: list[str], subcommand: str, booking: str, *, required: bool
 ) -> str | None:
     """The rest of the line as one text (a reason, a note), at most ``MAX_REASON_CHARS``."""
     what, sample = _TEXT_NAMES[subcommand]
     text = " ".join(words)
-    example = _example_line(subcommand, booking, sample)
+    example = example_line(subcommand, booking, sample)
     if len(text) > MAX_REASON_CHARS:
         raise CommandError(
             f"The {what} is {len(text)} characters long; keep it to {MAX_REASON_CHARS}.",

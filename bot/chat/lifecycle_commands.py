@@ -15,18 +15,18 @@ from typing import TypeVar
 
 from bot.chat.grammar import (
     _EXAMPLES,
-    _OPTION_SAMPLES,
     _SCHEDULE_ID,
     MAX_OVERRIDE,
+    OPTION_SAMPLES,
     CommandError,
-    _example_line,
-    _option_value,
-    _read_free_text,
-    _read_leading_facility,
-    _read_only_facility,
-    _take_booking,
-    _validate_facility_id,
-    _validate_user,
+    example_line,
+    option_value,
+    read_free_text,
+    read_leading_facility,
+    read_only_facility,
+    take_booking,
+    validate_facility_id,
+    validate_user,
 )
 from bot.chat.slack import echo
 from bot.core.durations import parse_duration
@@ -105,17 +105,17 @@ LifecycleCommand = (
 
 
 def _parse_igsa(words: list[str]) -> IgsaCommand:
-    booking, rest = _take_booking(words, "igsa")
-    return IgsaCommand(booking, _read_only_facility(rest, "igsa", booking))
+    booking, rest = take_booking(words, "igsa")
+    return IgsaCommand(booking, read_only_facility(rest, "igsa", booking))
 
 
 def _text_parser(subcommand: str, command: type[T]) -> Callable[[list[str]], T]:
     """The parser of ``BOOKING [facility ID] TEXT``, the text required."""
 
     def parse(words: list[str]) -> T:
-        booking, rest = _take_booking(words, subcommand)
-        facility_id, rest = _read_leading_facility(rest, subcommand, booking)
-        text = _read_free_text(rest, subcommand, booking, required=True)
+        booking, rest = take_booking(words, subcommand)
+        facility_id, rest = read_leading_facility(rest, subcommand, booking)
+        text = read_free_text(rest, subcommand, booking, required=True)
         assert text is not None
         return command(booking, text, facility_id)
 
@@ -124,9 +124,9 @@ def _text_parser(subcommand: str, command: type[T]) -> Callable[[list[str]], T]:
 
 def _parse_correct(words: list[str]) -> CorrectCommand:
     """``BOOKING at TIME`` with an optional ``facility ID`` before or after ``at TIME``."""
-    booking, rest = _take_booking(words, "correct")
+    booking, rest = take_booking(words, "correct")
     example = _EXAMPLES["correct"]
-    facility_id, rest = _read_leading_facility(rest, "correct", booking)
+    facility_id, rest = read_leading_facility(rest, "correct", booking)
     if not rest or rest[0].lower() != "at":
         got = f" (got {echo(rest[0])})" if rest else ""
         raise CommandError(
@@ -134,14 +134,12 @@ def _parse_correct(words: list[str]) -> CorrectCommand:
             f"{got}: a time such as `14:05` (today, facility time) or `2026-11-28 14:05`.",
             example,
         )
-    _option_value(rest, 0, example)
+    option_value(rest, 0, example)
     at_words = rest[1:3] if len(rest) > 2 and rest[2][:1].isdigit() else rest[1:2]
     rest = rest[1 + len(at_words) :]
     if rest and facility_id is None and rest[0].lower() == "facility":
-        facility_example = _example_line(
-            "correct", booking, "at 14:05", _OPTION_SAMPLES["facility"]
-        )
-        facility_id = _validate_facility_id(_option_value(rest, 0, facility_example), example)
+        facility_example = example_line("correct", booking, "at 14:05", OPTION_SAMPLES["facility"])
+        facility_id = validate_facility_id(option_value(rest, 0, facility_example), example)
         rest = rest[2:]
     if rest:
         raise CommandError(
@@ -207,7 +205,7 @@ def _parse_oncall_override(words: list[str]) -> OncallOverrideCommand:
         )
     return OncallOverrideCommand(
         _validate_schedule_id(words[1], example),
-        _validate_user(words[2], example),
+        validate_user(words[2], example),
         _validate_override_duration(words[3], example),
     )
 

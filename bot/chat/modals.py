@@ -32,12 +32,13 @@ from bot.chat.phrases import clip
 from bot.chat.slack import clean_text
 from bot.core.custody import OLDEST_ARREST, is_implausibly_old
 from bot.core.facility import Facility
+from bot.core.model import WarrantForm
 
 # A form older than this is refused: Slack's trigger lives 3 s, nobody fills a form for an hour.
 FORM_LIFETIME = timedelta(hours=1)
 NOTES_LIMIT = 500
 SAMPLE_BOOKING = "B-2026-0412"
-WARRANT_FORMS = ("I-200", "I-205")
+WARRANT_FORMS = tuple(form.value for form in WarrantForm)  # the select's options
 TYPED_EXAMPLE = f"/wso arrest {SAMPLE_BOOKING} I-200 warrant W-123456 at 14:05"
 
 
