@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 
+from bot.core.a_number import is_stored_a_number
 from bot.core.targets import Target, TargetKind, target_kind
 
 CUSTODY_WINDOW = timedelta(hours=48)
@@ -139,10 +140,15 @@ class Custody:
     # (``closed_at`` stays when it was recorded).
     received_by: str | None = None
     custody_taken_at: datetime | None = None
+    # Optional, ``A`` and 9 digits (``bot.core.a_number``): personal data, so kept out of
+    # ``repr`` (and so out of any log line or error that prints a custody).
+    a_number: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for name in CUSTODY_INSTANTS:
             require_utc(name, getattr(self, name))
+        if self.a_number is not None and not is_stored_a_number(self.a_number):
+            raise ValueError("a_number must be stored as A and 9 digits")
 
     @property
     def is_open(self) -> bool:

@@ -184,6 +184,7 @@ class CustodyDesk:
             deadline=custody_deadline(arrested_at),
             logged_by=invocation.user_id,
             logged_at=now,
+            a_number=command.a_number,
         )
         gaps = escalation_gaps(
             facility, self._config, custody, now, await self._stored_overrides(facility, now)

@@ -14,7 +14,7 @@ import aiosqlite
 
 from storage.sqlite.queries import QUERIES, SCHEMA
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 async def _add_columns(db: aiosqlite.Connection, table: str, columns: dict[str, str]) -> None:
@@ -66,6 +66,11 @@ async def _to_version_4(db: aiosqlite.Connection) -> None:
     await db.execute("DROP TABLE temp.custodies_before_v4")
 
 
+async def _to_version_5(db: aiosqlite.Connection) -> None:
+    """The optional A-number of a custody (``A`` and 9 digits); none for the custodies stored."""
+    await _add_columns(db, "custodies", {"a_number": "TEXT"})
+
+
 def _create_statement(table: str) -> str:
     """The ``CREATE TABLE`` statement of ``table`` in ``schema.sql``."""
     head = f"CREATE TABLE IF NOT EXISTS {table} ("
@@ -77,6 +82,7 @@ _STEPS: dict[int, Callable[[aiosqlite.Connection], Awaitable[None]]] = {
     2: _to_version_2,
     3: _to_version_3,
     4: _to_version_4,
+    5: _to_version_5,
 }
 
 

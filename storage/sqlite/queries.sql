@@ -7,8 +7,8 @@
 -- name: insert_custody
 INSERT INTO custodies (id, facility_id, booking, warrant_form,
         warrant_number, arrested_at, deadline, counting_rule, logged_by, logged_at, state,
-        coverage_warning)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        coverage_warning, a_number)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: insert_notice
 -- Inserted in the order given, so seq (the autoincrement key) orders each channel's

@@ -115,6 +115,7 @@ def custody_row(custody: model.Custody) -> tuple[Any, ...]:
         to_db_time(custody.logged_at),
         custody.state.value,
         custody.coverage_warning,
+        custody.a_number,
     )
 
 
