@@ -1,4 +1,5 @@
-"""``wso-bot``: ``serve`` runs the bot over HTTP; ``check-config`` validates the config."""
+"""``wso-bot``: ``serve`` runs the bot over HTTP; ``check-config`` validates the config;
+``export`` and ``report`` write a period's custodies for oversight (``bot.oversight``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import signal
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import (
@@ -24,6 +26,7 @@ from bot.config import (
 )
 from bot.core.durations import format_duration
 from bot.ops.logs import configure_logging
+from bot.oversight.commands import add_oversight_commands, run_export, run_report
 from storage.interface import DatabaseUnusable
 
 # The bot refused to start: a config error, or a database in use, damaged or unopenable.
@@ -61,9 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument(
         "path", nargs="?", type=Path, help="config file (default: $WSO_CONFIG or ./wso.toml)"
     )
+    add_oversight_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "check-config":
         return check_config(args.path or check_config_path(environ), environ)
+    if args.command == "export":
+        return run_export(args, environ, datetime.now(UTC))
+    if args.command == "report":
+        return run_report(args, environ, datetime.now(UTC))
     return serve(environ)
 
 

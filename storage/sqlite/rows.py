@@ -101,7 +101,7 @@ override_from_row = _reader(
 
 
 def custody_row(custody: model.Custody) -> tuple[Any, ...]:
-    """Parameters of ``insert_custody``."""
+    """Parameters of ``insert_custody``: every field, so a custody reads back as stored."""
     return (
         custody.id,
         custody.facility_id,
@@ -115,6 +115,17 @@ def custody_row(custody: model.Custody) -> tuple[Any, ...]:
         to_db_time(custody.logged_at),
         custody.state.value,
         custody.coverage_warning,
+        maybe_db_time(custody.closed_at),
+        custody.closed_by,
+        custody.close_reason,
+        maybe_db_time(custody.acknowledged_at),
+        custody.acknowledged_by,
+        maybe_db_time(custody.disputed_at),
+        custody.disputed_by,
+        custody.dispute_note,
+        maybe_db_time(custody.corrected_from),
+        custody.received_by,
+        maybe_db_time(custody.custody_taken_at),
         custody.a_number,
     )
 
