@@ -12,9 +12,21 @@ from datetime import datetime, timedelta
 
 from bot.core.model import CUSTODY_WINDOW, AuditEntry, Custody, CustodyState, WarrantForm
 from storage.interface import CustodyStore
+from tests.conftest import COUNTY_JAIL_TOML
 
 BATCH = 2000
 H = timedelta(hours=1)
+# Two facilities far apart: Chicago (County Jail, from the tests' config) and Honolulu.
+ISLAND_JAIL_TOML = """
+[[facility]]
+id = "island-jail"
+name = "Island <Jail> & Annex"
+timezone = "Pacific/Honolulu"
+jail_channel = "C0ISLAND"
+ice_channel = "C0ISLAND"
+officers = ["U0ISL"]
+"""
+TWO_FACILITIES_TOML = COUNTY_JAIL_TOML + ISLAND_JAIL_TOML
 
 
 def varied_custodies(

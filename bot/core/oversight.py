@@ -183,47 +183,65 @@ EXPORT_COLUMNS = (
     "acknowledged_at_utc",
 )
 ExportValue = str | float | bool | None
+FLAG_COLUMNS = frozenset({"closed_after_deadline", "held_past_deadline", "disputed"})
+# Text a person typed, or a config holds (the rest are ids and times the bot wrote).
+TYPED_COLUMNS = frozenset(
+    {
+        "facility",
+        "facility_name",
+        "booking",
+        "warrant_number",
+        "logged_by",
+        "closed_by",
+        "acknowledged_by",
+    }
+)
 
 
 def _utc_text(instant: datetime | None) -> str | None:
-    return None if instant is None else instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: ~3x faster, and called ~5 times a row on 100k rows.
+    return None if instant is None else instant.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def _local_text(instant: datetime | None, zone: ZoneInfo) -> str | None:
     return None if instant is None else instant.astimezone(zone).isoformat(timespec="seconds")
 
 
-def export_fields(record: CustodyRecord) -> dict[str, ExportValue]:
-    """The record as one row of ``EXPORT_COLUMNS`` (None: no value)."""
+def export_values(record: CustodyRecord) -> tuple[ExportValue, ...]:
+    """The record as one row, in the order of ``EXPORT_COLUMNS`` (None: no value)."""
     custody, zone = record.custody, record.zone
-    values: dict[str, ExportValue] = {
-        "custody_id": custody.id,
-        "facility": custody.facility_id,
-        "facility_name": record.facility_name,
-        "booking": custody.booking,
-        "warrant_form": custody.warrant_form.value if custody.warrant_form else None,
-        "warrant_number": custody.warrant_number,
-        "timezone": zone.key,
-        "arrested_at_utc": _utc_text(custody.arrested_at),
-        "arrested_at_local": _local_text(custody.arrested_at, zone),
-        "deadline_utc": _utc_text(custody.deadline),
-        "deadline_local": _local_text(custody.deadline, zone),
-        "policy": record.policy,
-        "outcome": custody.state.value,
-        "outcome_at_utc": _utc_text(record.ended_at),
-        "outcome_at_local": _local_text(record.ended_at, zone),
-        "hours_held": record.hours_held,
-        "hours_to_ice_pickup": record.hours_to_pickup,
-        "closed_after_deadline": record.closed_after_deadline,
-        "held_past_deadline": record.held_past_deadline,
-        "disputed": custody.disputed_at is not None,
-        "logged_by": custody.logged_by,
-        "logged_at_utc": _utc_text(custody.logged_at),
-        "closed_by": custody.closed_by,
-        "acknowledged_by": custody.acknowledged_by,
-        "acknowledged_at_utc": _utc_text(custody.acknowledged_at),
-    }
-    return values
+    return (
+        custody.id,
+        custody.facility_id,
+        record.facility_name,
+        custody.booking,
+        custody.warrant_form.value if custody.warrant_form else None,
+        custody.warrant_number,
+        zone.key,
+        _utc_text(custody.arrested_at),
+        _local_text(custody.arrested_at, zone),
+        _utc_text(custody.deadline),
+        _local_text(custody.deadline, zone),
+        record.policy,
+        custody.state.value,
+        _utc_text(record.ended_at),
+        _local_text(record.ended_at, zone),
+        record.hours_held,
+        record.hours_to_pickup,
+        record.closed_after_deadline,
+        record.held_past_deadline,
+        custody.disputed_at is not None,
+        custody.logged_by,
+        _utc_text(custody.logged_at),
+        custody.closed_by,
+        custody.acknowledged_by,
+        _utc_text(custody.acknowledged_at),
+    )
+
+
+def export_fields(record: CustodyRecord) -> dict[str, ExportValue]:
+    """The record as one row keyed by ``EXPORT_COLUMNS``."""
+    return dict(zip(EXPORT_COLUMNS, export_values(record), strict=True))
 
 
 @dataclass(frozen=True)

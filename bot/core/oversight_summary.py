@@ -24,13 +24,14 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.core.model import CustodyState
-from bot.core.oversight import CustodyRecord, Period
+from bot.core.facility import Facility
+from bot.core.model import Custody, CustodyState
+from bot.core.oversight import CustodyRecord, FacilityLabel, Period, records_in_period
 
 # The custodies held past the deadline named one by one (the worst first); the export
 # lists every one (``held_past_deadline``).
@@ -194,3 +195,21 @@ def _bins(hours: list[float]) -> tuple[int, ...]:
     for value in hours:
         counts[min(int(value // PICKUP_BIN_HOURS), PICKUP_BINS - 1)] += 1
     return tuple(counts)
+
+
+def facility_labels(facilities: Iterable[Facility]) -> dict[str, FacilityLabel]:
+    """Each configured facility's name and zone, by id, as the export and report show them."""
+    return {f.id: FacilityLabel(f.name, f.zone) for f in facilities}
+
+
+def summarise(
+    custodies: Iterable[Custody],
+    period: Period,
+    labels: dict[str, FacilityLabel],
+    now: datetime,
+) -> Summary:
+    """The summary of the custodies arrested in ``period``, read one at a time."""
+    builder = SummaryBuilder(period, now)
+    for record in records_in_period(custodies, period, labels, now):
+        builder.add(record)
+    return builder.build()

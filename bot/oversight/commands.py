@@ -21,16 +21,16 @@ from typing import TextIO
 
 from bot.config import ConfigError, check_config_path, database_path, load_config
 from bot.core.facility import Config
+from bot.core.model import Custody
 from bot.core.oversight import (
     EXAMPLE_PERIOD,
     CustodyRecord,
-    FacilityLabel,
     Period,
     PeriodError,
     read_period,
     records_in_period,
 )
-from bot.core.oversight_summary import Summary, SummaryBuilder
+from bot.core.oversight_summary import facility_labels, summarise
 from bot.oversight.files import WRITERS, ExportFormat
 from storage.sqlite.reader import DatabaseReader, UnreadableDatabase
 
@@ -88,11 +88,13 @@ def _sources(args: argparse.Namespace, environ: Mapping[str, str], example: str)
     return Sources(period, config, DatabaseReader(db))
 
 
+def _custodies(sources: Sources) -> Iterator[Custody]:
+    return sources.reader.custodies_arrested_between(*sources.period.search_bounds())
+
+
 def _records(sources: Sources, now: datetime) -> Iterator[CustodyRecord]:
-    labels = {f.id: FacilityLabel(f.name, f.zone) for f in sources.config.facilities}
-    start, end = sources.period.search_bounds()
-    custodies = sources.reader.custodies_arrested_between(start, end)
-    return records_in_period(custodies, sources.period, labels, now)
+    labels = facility_labels(sources.config.facilities)
+    return records_in_period(_custodies(sources), sources.period, labels, now)
 
 
 @contextlib.contextmanager
@@ -138,20 +140,14 @@ def run_export(args: argparse.Namespace, environ: Mapping[str, str], now: dateti
     return _run(export, "export")
 
 
-def summarise(sources: Sources, now: datetime) -> Summary:
-    builder = SummaryBuilder(sources.period, now)
-    for record in _records(sources, now):
-        builder.add(record)
-    return builder.build()
-
-
 def run_report(args: argparse.Namespace, environ: Mapping[str, str], now: datetime) -> int:
     def report() -> str:
         from bot.oversight.chart import draw_chart  # matplotlib: only for a report
         from bot.oversight.page import render_report
 
         sources = _sources(args, environ, REPORT_EXAMPLE)
-        summary = summarise(sources, now)
+        labels = facility_labels(sources.config.facilities)
+        summary = summarise(_custodies(sources), sources.period, labels, now)
         page = render_report(summary, draw_chart(summary), now)
         with _output(args.out, sys.stdout) as out:
             out.write(page)

@@ -15,7 +15,15 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import TextIO
 
-from bot.core.oversight import EXPORT_COLUMNS, CustodyRecord, ExportValue, export_fields
+from bot.core.oversight import (
+    EXPORT_COLUMNS,
+    FLAG_COLUMNS,
+    TYPED_COLUMNS,
+    CustodyRecord,
+    ExportValue,
+    export_fields,
+    export_values,
+)
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -25,14 +33,28 @@ class ExportFormat(StrEnum):
     JSON = "json"
 
 
-def _csv_cell(value: ExportValue) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+# Columns by what a CSV cell needs: flags spelled out, hours with two decimals, and text
+# a person typed (or a config holds) checked for a formula. The rest are ids and times
+# the bot wrote, and None, which the csv module writes as an empty cell.
+_FLAGS = tuple(i for i, c in enumerate(EXPORT_COLUMNS) if c in FLAG_COLUMNS)
+_HOURS = tuple(i for i, c in enumerate(EXPORT_COLUMNS) if c.startswith("hours_"))
+_TYPED = tuple(i for i, c in enumerate(EXPORT_COLUMNS) if c in TYPED_COLUMNS)
+
+
+def csv_row(values: tuple[ExportValue, ...]) -> list[ExportValue]:
+    """One row of ``export_values`` as CSV cells (see the module's rules)."""
+    row = list(values)
+    for index in _FLAGS:
+        flag = row[index]
+        row[index] = None if flag is None else ("true" if flag else "false")
+    for index in _HOURS:
+        hours = row[index]
+        row[index] = None if hours is None else f"{hours:.2f}"
+    for index in _TYPED:
+        text = row[index]
+        if isinstance(text, str) and text.startswith(_FORMULA_STARTS):
+            row[index] = "'" + text
+    return row
 
 
 def write_csv(records: Iterable[CustodyRecord], out: TextIO) -> int:
@@ -41,8 +63,7 @@ def write_csv(records: Iterable[CustodyRecord], out: TextIO) -> int:
     writer.writerow(EXPORT_COLUMNS)
     count = 0
     for record in records:
-        fields = export_fields(record)
-        writer.writerow([_csv_cell(fields[column]) for column in EXPORT_COLUMNS])
+        writer.writerow(csv_row(export_values(record)))
         count += 1
     return count
 

@@ -20,19 +20,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from storage.sqlite import SqliteCustodyStore
-from tests.conftest import COUNTY_JAIL_TOML
 from tests.fakes.process import run, wso_bot
-from tests.oversight_data import store_custodies, varied_custodies
+from tests.oversight_data import TWO_FACILITIES_TOML, store_custodies, varied_custodies
 
-HONOLULU_TOML = """
-[[facility]]
-id = "island-jail"
-name = "Island <Jail> & Annex"
-timezone = "Pacific/Honolulu"
-jail_channel = "C0ISLAND"
-ice_channel = "C0ISLAND"
-officers = ["U0ISL"]
-"""
 ZONES = {"county-jail": ZoneInfo("America/Chicago"), "island-jail": ZoneInfo("Pacific/Honolulu")}
 FIRST, LAST = date(2025, 3, 1), date(2025, 3, 31)
 PERIOD = ("--from", FIRST.isoformat(), "--to", LAST.isoformat())
@@ -42,7 +32,7 @@ PERIOD = ("--from", FIRST.isoformat(), "--to", LAST.isoformat())
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A config of two facilities (Chicago, Honolulu) and 600 custodies over ~10 weeks."""
     path = tmp_path_factory.mktemp("oversight")
-    (path / "wso.toml").write_text(COUNTY_JAIL_TOML + HONOLULU_TOML)
+    (path / "wso.toml").write_text(TWO_FACILITIES_TOML)
 
     async def write() -> None:
         store = SqliteCustodyStore(path / "wso.db")
