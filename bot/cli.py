@@ -25,6 +25,7 @@ from bot.config import (
     referenced_user_groups,
 )
 from bot.core.durations import format_duration
+from bot.core.report_schedule import WEEKDAYS
 from bot.ops.logs import configure_logging
 from bot.oversight.commands import add_oversight_commands, run_export, run_report
 from storage.interface import DatabaseUnusable
@@ -153,6 +154,12 @@ def describe_config(path: Path, config: Config) -> str:
             f"{len(facility.officers)} officer(s), {len(facility.escalation)} escalation level(s)"
             + (f", {len(facility.ice_staff)} ICE staff" if facility.ice_staff else "")
             + (", IGSA" if facility.igsa else "")
+        )
+    if config.report is not None:
+        report = config.report
+        lines.append(
+            f"weekly report: {report.channel}, {WEEKDAYS[report.weekday]}s at "
+            f"{report.at:%H:%M} {report.timezone_name}"
         )
     return "\n".join(lines)
 

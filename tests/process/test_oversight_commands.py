@@ -146,3 +146,17 @@ def test_the_report_is_one_page_with_the_chart_and_the_late_custodies_named(
     assert 'src="data:image/png;base64,iVBORw0KGgo' in page  # a PNG inside the page
     assert "Island &lt;Jail&gt; &amp; Annex" in page and "<Jail>" not in page
     assert f"{len(rows)} custodies arrested" in result.stderr
+
+
+def test_check_config_names_the_weekly_report(tmp_path: Path) -> None:
+    config = tmp_path / "wso.toml"
+    config.write_text(TWO_FACILITIES_TOML + '\n[report]\nchannel = "C0OVERSIGHT"\ntime = "07:30"\n')
+
+    result = run(wso_bot("check-config", str(config)), tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "weekly report: C0OVERSIGHT, mondays at 07:30 America/Chicago" in result.stdout
+    config.write_text(TWO_FACILITIES_TOML + '\n[report]\nchannel = "C0X"\nweekday = "someday"\n')
+    refused = run(wso_bot("check-config", str(config)), tmp_path)
+    assert refused.returncode == 2
+    assert "report.weekday" in refused.stderr and "not a weekday" in refused.stderr
