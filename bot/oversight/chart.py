@@ -67,6 +67,9 @@ def _custodies_panel(figure: Figure, summary: Summary) -> None:
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title(f"Custodies by arrest {unit} and outcome", pad=22)
     axes.set_ylabel("custodies")
+    if not any(any(counts) for counts in heights.values()):
+        axes.text(0.5, 0.5, "no custodies", ha="center", transform=axes.transAxes)
+        return
     axes.legend(
         loc="lower center",
         bbox_to_anchor=(0.5, 1.0),

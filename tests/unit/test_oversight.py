@@ -20,7 +20,7 @@ from bot.core.oversight import (
     read_period,
     records_in_period,
 )
-from bot.core.oversight_summary import NAMED_LATE, SummaryBuilder, percentile
+from bot.core.oversight_summary import NAMED_LATE, SummaryBuilder, percentile, summarise
 from bot.oversight.files import write_csv, write_json
 from tests.conftest import custody
 
@@ -295,3 +295,30 @@ def test_the_export_writes_each_row_as_its_custody_arrives() -> None:
     records = records_in_period(custodies(), period, labels, NOW)  # type: ignore[arg-type]
     assert write_csv(records, Sink()) == 3
     assert written_after == [0, 1, 2, 3]  # header, then one row per custody taken
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "count"),
+    [
+        pytest.param("2030-01-01", "2030-12-31", 0, id="no-custodies"),
+        pytest.param("2026-11-02", "2026-11-02", 5, id="one-day"),
+        pytest.param("2026-01-01", "2026-12-31", 300, id="a-year-by-week"),
+    ],
+)
+def test_the_chart_and_page_are_drawn_for_any_period(first: str, last: str, count: int) -> None:
+    from bot.oversight.chart import draw_chart
+    from bot.oversight.page import render_report
+    from tests.oversight_data import varied_custodies
+
+    period = read_period(first, last)
+    start = datetime.combine(period.first, datetime.min.time(), UTC) + 6 * H
+    end = datetime.combine(period.last, datetime.max.time(), UTC)
+    labels = {"county-jail": FacilityLabel("County Jail", CHICAGO)}
+    summary = summarise(varied_custodies(count, ["county-jail"], start, end), period, labels, NOW)
+    png = draw_chart(summary)  # warnings are errors here: none from matplotlib either
+
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert png[16:24] == (1000).to_bytes(4, "big") + (380).to_bytes(4, "big")  # IHDR size
+    page = render_report(summary, png, NOW)
+    assert page.count("<img ") == 1 and f"({summary.held_past_deadline:,})" in page
+    assert summary.custodies == count
