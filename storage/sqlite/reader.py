@@ -18,7 +18,12 @@ from typing import Any
 from bot.core.model import Custody, Notice, NoticeState
 from storage.sqlite.migrations import SCHEMA_VERSION
 from storage.sqlite.queries import QUERIES, json_list
-from storage.sqlite.rows import custody_from_row, notice_from_row, to_db_time
+from storage.sqlite.rows import (
+    custodies_from_rows,
+    custody_from_row,
+    notice_from_row,
+    to_db_time,
+)
 
 # A writer holds the file briefly at each commit; wait for it rather than fail.
 BUSY_TIMEOUT_SECONDS = 10.0
@@ -97,8 +102,7 @@ class DatabaseReader:
         bounds = (to_db_time(start), to_db_time(end))
         while True:
             rows = self._fetch_all("custodies_by_arrest_page", (*bounds, *after, page_size))
-            for row in rows:
-                yield custody_from_row(row)
+            yield from custodies_from_rows(rows)
             if len(rows) < page_size:
                 return
             after = (rows[-1]["arrested_at"], rows[-1]["id"])
