@@ -47,10 +47,15 @@ EMOJI: Mapping[str, str] = {
 
 @dataclass(frozen=True)
 class Directory:
-    """Display names for the ids mrkdwn mentions: users (``U…``) and channels (``C…``)."""
+    """Display names for the ids mrkdwn mentions: users (``U…``) and channels (``C…``).
+
+    ``live`` draws working controls for the sandbox page: buttons carry their action id,
+    value and block id (``data-*``) and inputs are real form fields; off, a still picture.
+    """
 
     users: Mapping[str, str] = field(default_factory=dict)
     channels: Mapping[str, str] = field(default_factory=dict)
+    live: bool = False
 
 
 # --- mrkdwn -------------------------------------------------------------------------
@@ -162,7 +167,46 @@ def plain_html(text_object: Mapping[str, Any] | None, directory: Directory | Non
 def _button(element: Mapping[str, Any], directory: Directory) -> str:
     style = str(element.get("style") or "")
     css = "button " + (style if style in ("primary", "danger") else "plain")
-    return f'<span class="{css}">{plain_html(element.get("text"), directory)}</span>'
+    label = plain_html(element.get("text"), directory)
+    if directory.live:
+        action = _escape(str(element.get("action_id", "")))
+        value = _escape(str(element.get("value", "")))
+        return (
+            f'<button type="button" class="{css}" data-action-id="{action}" '
+            f'data-value="{value}">{label}</button>'
+        )
+    return f'<span class="{css}">{label}</span>'
+
+
+def _live_input(element: Mapping[str, Any], directory: Directory) -> str | None:
+    """An input element as a working form field (sandbox), or None for a still picture."""
+    kind = str(element.get("type", ""))
+    action = _escape(str(element.get("action_id", "")))
+    data = f'data-input="{_escape(kind)}" data-action-id="{action}"'
+    hint = _escape(str((element.get("placeholder") or {}).get("text", "")))
+    if kind == "plain_text_input":
+        value = _escape(str(element.get("initial_value") or ""))
+        if element.get("multiline"):
+            return (
+                f'<textarea class="field textarea" {data} placeholder="{hint}">{value}</textarea>'
+            )
+        return f'<input class="field" {data} placeholder="{hint}" value="{value}">'
+    if kind == "static_select":
+        initial = str((element.get("initial_option") or {}).get("value", ""))
+        options = ['<option value="">Select an item</option>'] + [
+            f'<option value="{_escape(str(o.get("value", "")))}"'
+            + (" selected" if str(o.get("value", "")) == initial else "")
+            + f">{plain_html(o.get('text'), directory)}</option>"
+            for o in element.get("options") or []
+        ]
+        return f'<select class="field select" {data}>{"".join(options)}</select>'
+    if kind == "datepicker":
+        value = _escape(str(element.get("initial_date") or ""))
+        return f'<input type="date" class="field picker" {data} value="{value}">'
+    if kind == "timepicker":
+        value = _escape(str(element.get("initial_time") or ""))
+        return f'<input type="time" class="field picker" {data} value="{value}">'
+    return None
 
 
 def _field_box(content: str, css: str = "") -> str:
@@ -181,6 +225,9 @@ def element_html(element: Mapping[str, Any], directory: Directory) -> str:
     kind = str(element.get("type", ""))
     if kind == "button":
         return _button(element, directory)
+    live = _live_input(element, directory) if directory.live else None
+    if live is not None:
+        return live
     if kind == "plain_text_input":
         css = "textarea" if element.get("multiline") else ""
         value = element.get("initial_value")
@@ -217,7 +264,14 @@ def _section(block: Block, directory: Directory) -> str:
     body = f'<div class="body">{"".join(parts)}</div>'
     if accessory:
         body += f'<div class="accessory">{element_html(accessory, directory)}</div>'
-    return f'<div class="block section">{body}</div>'
+    return f'<div class="block section"{_block_id(block, directory)}>{body}</div>'
+
+
+def _block_id(block: Block, directory: Directory) -> str:
+    """The block's id as a ``data-block-id`` attribute when live (its buttons report it)."""
+    if not directory.live:
+        return ""
+    return f' data-block-id="{_escape(str(block.get("block_id", "")))}"'
 
 
 def _input(block: Block, directory: Directory) -> str:
@@ -226,7 +280,9 @@ def _input(block: Block, directory: Directory) -> str:
     element = element_html(block.get("element") or {}, directory)
     hint = block.get("hint")
     hint_html = f'<div class="hint">{plain_html(hint, directory)}</div>' if hint else ""
-    return f'<div class="block input">{label}{element}{hint_html}</div>'
+    return (
+        f'<div class="block input"{_block_id(block, directory)}>{label}{element}{hint_html}</div>'
+    )
 
 
 def _header(block: Block, directory: Directory) -> str:
@@ -240,7 +296,7 @@ def _context(block: Block, directory: Directory) -> str:
 
 def _actions(block: Block, directory: Directory) -> str:
     items = "".join(element_html(e, directory) for e in block.get("elements") or [])
-    return f'<div class="block actions">{items}</div>'
+    return f'<div class="block actions"{_block_id(block, directory)}>{items}</div>'
 
 
 def _divider(block: Block, directory: Directory) -> str:
@@ -329,12 +385,19 @@ def modal_html(view: Mapping[str, Any], directory: Directory | None = None) -> s
     """A modal view: its title, blocks, and the close and submit buttons."""
     close = plain_html(view.get("close") or {"type": "plain_text", "text": "Cancel"})
     submit = view.get("submit")
-    submit_html = f'<span class="button primary">{plain_html(submit)}</span>' if submit else ""
+    live = directory is not None and directory.live
+    tag, close_data, submit_data = (
+        ("button", ' data-modal="close"', ' data-modal="submit"') if live else ("span", "", "")
+    )
+    submit_html = (
+        f'<{tag} class="button primary"{submit_data}>{plain_html(submit)}</{tag}>' if submit else ""
+    )
     return (
         f'<div class="surface modal"><div class="title">{plain_html(view.get("title"))}'
         f'<span class="x">\u00d7</span></div>'
         f'<div class="blocks">{blocks_html(view.get("blocks") or [], directory)}</div>'
-        f'<div class="footer"><span class="button plain">{close}</span>{submit_html}</div></div>'
+        f'<div class="footer"><{tag} class="button plain"{close_data}>{close}</{tag}>'
+        f"{submit_html}</div></div>"
     )
 
 

@@ -28,6 +28,8 @@ class SlackPeople:
         self.views: dict[str, dict[str, Any]] = {}
         # Socket Mode: apps.connections.open answers this WebSocket URL.
         self.socket_url: str | None = None
+        # The trigger id each modal was opened with (views.open), by view id: whose it is.
+        self.view_triggers: dict[str, str] = {}
         self._ids = itertools.count(1)
 
     def _new_id(self, prefix: str) -> str:
@@ -109,7 +111,9 @@ class SlackPeople:
     def _views_open(self, payload: dict[str, Any]) -> dict[str, Any]:
         if not payload.get("trigger_id") and not payload.get("interactivity_pointer"):
             raise SlackError("invalid_arguments")
-        return self._store_view(payload.get("view"))
+        opened = self._store_view(payload.get("view"))
+        self.view_triggers[opened["view"]["id"]] = str(payload.get("trigger_id") or "")
+        return opened
 
     def _views_update(self, payload: dict[str, Any]) -> dict[str, Any]:
         view_id = payload.get("view_id")

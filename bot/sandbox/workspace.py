@@ -121,6 +121,26 @@ class SlackWorkspace(SlackPeople):
         self.ephemerals.clear()
         self.views.clear()
 
+    def saved(self) -> dict[str, Any]:
+        """Everything a person would see again after a restart, as JSON-ready data."""
+        return {
+            "history": self._history,
+            "scheduled": [vars(s) for s in self._scheduled.values()],
+            "views": self.views,
+            "view_triggers": self.view_triggers,
+            "ephemerals": [vars(e) for e in self.ephemerals],
+            "last_ts_micros": self._last_ts_micros,
+        }
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        """Take back what ``saved`` returned (the sandbox keeps it in its folder)."""
+        self._history = {str(k): list(v) for k, v in saved.get("history", {}).items()}
+        self._scheduled = {s["id"]: ScheduledMessage(**s) for s in saved.get("scheduled", [])}
+        self.views.update(saved.get("views", {}))
+        self.view_triggers.update(saved.get("view_triggers", {}))
+        self.ephemerals = [Ephemeral(**e) for e in saved.get("ephemerals", [])]
+        self._last_ts_micros = int(saved.get("last_ts_micros", 0))
+
     def fire_scheduled(self, up_to_post_at: int) -> list[dict[str, Any]]:
         """Post every scheduled message with ``post_at <= up_to_post_at``, as Slack would
         even while the bot is dead. Returns the posted messages.
