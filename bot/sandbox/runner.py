@@ -13,6 +13,7 @@ import errno
 import secrets
 import signal
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ from bot.sandbox.tour import play_tour
 from bot.sandbox.travel import TravelClock
 
 if TYPE_CHECKING:
-    from bot.app import WsoService as WsoServiceLike
+    from bot.app import WsoService
 
 DEFAULT_PORT = 3000
 EXIT_REFUSED = 2
@@ -111,7 +112,23 @@ def run_sandbox(options: SandboxOptions) -> int:
     return 0
 
 
-async def _run(options: SandboxOptions, config: Config) -> None:
+@dataclass
+class RunningSandbox:
+    """A started sandbox: the bot, its stand-in Slack and the page's session."""
+
+    service: WsoService
+    standin: SlackStandIn
+    session: SandboxSession
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/sandbox"
+
+
+@contextlib.asynccontextmanager
+async def open_sandbox(options: SandboxOptions, config: Config) -> AsyncIterator[RunningSandbox]:
+    """Start the stand-in, then the bot with the page's routes; stop both on the way out."""
     from bot.app import WsoService  # Slack libraries only once the sandbox really starts
 
     clock = TravelClock(options.folder / demo.CLOCK_NAME)
@@ -125,32 +142,45 @@ async def _run(options: SandboxOptions, config: Config) -> None:
     SandboxPage(session).add_routes(service.web.app)  # before start: the router then freezes
     try:
         port = await _listen(service, options)
-    except BaseException:
-        await service.stop()
-        await standin.stop()
-        raise
-    sender.events_url = f"http://127.0.0.1:{port}/slack/events"
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
-    print(
-        f"wso-bot sandbox: open http://{_shown_host(options.host)}:{port}/sandbox\n"
-        f"  The real bot against a stand-in Slack, with a made-up demo config and its own\n"
-        f"  database in {options.folder}/ (never wso.toml or wso.db). Ctrl-C stops it.",
-        file=sys.stderr,
-        flush=True,
-    )
-    tour = asyncio.create_task(_tour(session, options)) if options.tour else None
-    try:
-        await stop.wait()
+        sender.events_url = f"http://127.0.0.1:{port}/slack/events"
+        yield RunningSandbox(service, standin, session, port)
     finally:
-        if tour is not None and not tour.done():
-            tour.cancel()
         await sender.close()
         await service.stop()
         await standin.stop()
+
+
+async def _run(options: SandboxOptions, config: Config) -> None:
+    async with open_sandbox(options, config) as sandbox:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, stop.set)
+        _say(
+            f"wso-bot sandbox: open {sandbox.url}\n"
+            "  The real bot against a stand-in Slack, with a made-up demo config and its own\n"
+            f"  database in {options.folder}/ (never wso.toml or wso.db). Ctrl-C stops it."
+        )
+        tour = asyncio.create_task(_tour(sandbox.session, options)) if options.tour else None
+        try:
+            await stop.wait()
+        finally:
+            if tour is not None and not tour.done():
+                tour.cancel()
+
+
+async def _listen(service: WsoService, options: SandboxOptions) -> int:
+    """Start the bot on the sandbox's port; a port in use is a refusal naming ``--port``."""
+    try:
+        return await service.start()
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise SandboxRefused(
+            f"port {options.port} on {options.host} is already in use (another sandbox, or "
+            f"wso-bot serve?). Choose another: wso-bot sandbox --port {options.port + 1}"
+        ) from error
 
 
 def _say(line: str) -> None:
@@ -168,20 +198,3 @@ async def _tour(session: SandboxSession, options: SandboxOptions) -> None:
         session.show(f"The tour stopped: {failure}")
         return
     _say("tour: over; the sandbox keeps running for questions (Ctrl-C stops it)")
-
-
-async def _listen(service: WsoServiceLike, options: SandboxOptions) -> int:
-    """Start the bot on the sandbox's port; a port in use is a refusal naming ``--port``."""
-    try:
-        return await service.start()
-    except OSError as error:
-        if error.errno != errno.EADDRINUSE:
-            raise
-        raise SandboxRefused(
-            f"port {options.port} on {options.host} is already in use (another sandbox or "
-            f"wso-bot serve?). Choose another: wso-bot sandbox --port {options.port + 1}"
-        ) from error
-
-
-def _shown_host(host: str) -> str:
-    return "127.0.0.1" if host in ("0.0.0.0", "") else host

@@ -346,7 +346,9 @@ class FakeSlack(RecordedServer[RecordedCall]):
             for key in ("channel", "users", "channel_id")
             if isinstance(value := call.payload.get(key), str) and value
         )
-        return Scope(call.method, channels + tuple(self.workspace.resolve_channel(c) for c in channels))
+        return Scope(
+            call.method, channels + tuple(self.workspace.resolve_channel(c) for c in channels)
+        )
 
     async def _respond(self, request: web.Request, call: RecordedCall) -> web.StreamResponse:
         if call.method == "apps.connections.open":  # the one method an app token calls

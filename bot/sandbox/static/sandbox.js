@@ -137,6 +137,12 @@ document.addEventListener("click", async (event) => {
   if (chan) {
     channel = chan.dataset.channelId;
     localStorage.setItem("wso-sandbox-channel", channel);
+    // A direct message is read by the person it was sent to: act as them.
+    const owner = channel.startsWith("D") ? screen.people.find((p) => "D" + p.id === channel) : null;
+    if (owner) {
+      user = owner.id;
+      localStorage.setItem("wso-sandbox-user", user);
+    }
     if (channel === "home") await post("/sandbox/home", {user});
     draw();
     return;
