@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.chat.preview import STYLESHEET
+from bot.chat.preview_style import STYLESHEET
 from bot.sandbox.session import SandboxInputError, SandboxSession
 from bot.sandbox.travel import TimeTravelRefused
 

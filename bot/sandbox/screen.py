@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -114,17 +115,15 @@ def channel_html(workspace: SlackWorkspace, channel: str, config: Config) -> str
 
 def _wrapped(raw: Mapping[str, Any], channel: str, inner: str) -> str:
     return (
-        f'<div class="msg" data-channel="{preview._escape(channel)}" '
-        f'data-ts="{preview._escape(str(raw["ts"]))}">{inner}</div>'
+        f'<div class="msg" data-channel="{escape(channel)}" '
+        f'data-ts="{escape(str(raw["ts"]))}">{inner}</div>'
     )
 
 
 def _note_html(note: PrivateNote, config: Config) -> str:
     names = directory(config)
     zone = _zone_for(note.channel, config)
-    typed = (
-        f'<div class="typed"><code>{preview._escape(note.typed)}</code></div>' if note.typed else ""
-    )
+    typed = f'<div class="typed"><code>{escape(note.typed)}</code></div>' if note.typed else ""
     message = preview.Message(
         blocks=note.blocks,
         text=note.text,
