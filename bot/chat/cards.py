@@ -134,8 +134,15 @@ def _fields(
 
 
 def _flags(custody: Custody, facility: Facility) -> list[str]:
-    """What must stay visible on the card: a dispute (until closed), a corrected arrest time."""
+    """What must stay visible on the card: who acknowledged the paging and a dispute (until
+    closed), a corrected arrest time."""
     flags = []
+    if custody.acknowledged_at is not None and custody.is_open:
+        by = f" by <@{custody.acknowledged_by}>" if custody.acknowledged_by else ""
+        flags.append(
+            f":bell: *Paging acknowledged*{by} "
+            f"{format_local(custody.acknowledged_at, facility.zone)}."
+        )
     if custody.disputed_at is not None and custody.is_open:
         by = f" by <@{custody.disputed_by}>" if custody.disputed_by else ""
         note = f"\n{quoted(custody.dispute_note, label='Note')}" if custody.dispute_note else ""
