@@ -185,6 +185,7 @@ def describe_config(path: Path, config: Config) -> str:
             f"{len(facility.officers)} officer(s), {len(facility.escalation)} escalation level(s)"
             + (f", {len(facility.ice_staff)} ICE staff" if facility.ice_staff else "")
             + (", IGSA" if facility.igsa else "")
+            + f", deadline: {facility.policy.stamp.label}"
         )
     return "\n".join(lines)
 

@@ -15,7 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.chat import actions
-from bot.chat.phrases import facility_name, format_local, release_reason, viewer_time
+from bot.chat.phrases import (
+    counting_rule_phrase,
+    facility_name,
+    format_local,
+    release_reason,
+    viewer_time,
+)
 from bot.chat.slack import quoted
 from bot.core.durations import format_time_left
 from bot.core.facility import Facility
@@ -91,7 +97,10 @@ def card_blocks(
     if custody.is_open:
         blocks.append(_buttons(custody, igsa_button=igsa_button))
     updated = viewer_time(now, _utc(now))
-    context = f"WSO custody `{custody.id}` · 48 elapsed hours · updated {updated}"
+    context = (
+        f"WSO custody `{custody.id}` · deadline counted as {counting_rule_phrase(custody)} · "
+        f"updated {updated}"
+    )
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     return blocks
 
@@ -207,7 +216,7 @@ def _igsa_confirm(custody: Custody) -> dict[str, Any]:
         "text": {
             "type": "mrkdwn",
             "text": f"Record booking *{custody.booking}* as held under the facility's IGSA? "
-            "The 48-hour clock and all paging stop, and both channels are told.",
+            "The custody clock and all paging stop, and both channels are told.",
         },
         "confirm": {"type": "plain_text", "text": "Record IGSA"},
         "deny": {"type": "plain_text", "text": "Cancel"},
