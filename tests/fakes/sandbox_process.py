@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
-from tests.fakes.process import clean_env, wso_bot
+from tests.fakes.process import clean_env, first_answer, wso_bot
 from tests.fakes.server import unused_port
 
 
@@ -34,19 +30,9 @@ class SandboxProcess:
 
     async def wait_ready(self, within_seconds: float = 30.0) -> dict[str, Any]:
         """The page's screen, once the sandbox answers; fails with its output if it exits."""
-        deadline = time.monotonic() + within_seconds
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
-                assert self.process.poll() is None, f"the sandbox exited:\n{self.log()}"
-                try:
-                    async with session.get(f"{self.url}/state") as response:
-                        if response.status == 200:
-                            screen: dict[str, Any] = await response.json()
-                            return screen
-                except aiohttp.ClientConnectionError:
-                    pass
-                await asyncio.sleep(0.05)  # a process starting: nothing to wait on but its port
-        raise AssertionError(f"the sandbox did not answer within {within_seconds} s:\n{self.log()}")
+        return await first_answer(
+            f"{self.url}/state", self.process, self.log, within_seconds, what="ready"
+        )
 
     def stop(self) -> int:
         """Ctrl-C, as a person stops it; returns its exit code."""
