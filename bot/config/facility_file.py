@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.config.counting_policy import POLICY_KEYS, parse_counting_policy
 from bot.config.escalation import (
     _check_oncall_references,
     _escalation_repeat,
@@ -86,6 +87,7 @@ _FACILITY_KEYS = (
     "ice_escalation",
     "igsa",
     "ice_staff",
+    *POLICY_KEYS,
 )
 _WEBHOOK_KEYS = ("url", "secret")
 
@@ -242,6 +244,7 @@ def _parse_facility(table: Mapping[str, Any], path: str) -> Facility:
         ice_escalation=_parse_ice_escalation(
             table.get("ice_escalation", []), _child(path, "ice_escalation")
         ),
+        policy=parse_counting_policy(table, path),
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.core.oncall import Schedule
+from bot.core.policy import ELAPSED_48H, CountingPolicy
 from bot.core.report_schedule import ReportSchedule
 
 DEFAULT_REMINDERS: tuple[timedelta, ...] = (
@@ -62,6 +63,8 @@ class Facility:
     igsa: bool = False
     # ICE officers who may confirm a transfer (``/wso transfer``, the card's button).
     ice_staff: frozenset[str] = frozenset()
+    # How the custody window is counted here (``policy``, ``holidays``, ``policy_hours``).
+    policy: CountingPolicy = ELAPSED_48H
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

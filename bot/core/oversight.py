@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.model import Custody, CustodyState, require_utc
+from bot.core.policy import PolicyStamp
 
 UTC_ZONE = ZoneInfo("UTC")
 # Every zone's offset lies within this of UTC (Kiribati +14, Baker Island -12).
@@ -84,12 +85,12 @@ def _read_date(option: str, text: str | None) -> date:
 
 
 def policy_of(custody: Custody) -> str:
-    """The counting policy that set the custody's deadline, as the export names it.
+    """The counting policy that set the custody's deadline, as the export names it:
+    ``elapsed-48h v1``, ``48h-excluding-weekends-holidays v1, holidays US-TX``, ``… 36 h``.
 
-    The one place the column is read from the custody: when custodies record a policy
-    name and version, this is the line that changes.
+    The one place the column is read from the custody (the label is ``bot.core.policy``'s).
     """
-    return custody.counting_rule.value
+    return PolicyStamp.of(custody).label
 
 
 def outcome_time(custody: Custody) -> datetime | None:

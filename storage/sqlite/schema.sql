@@ -6,6 +6,9 @@ CREATE TABLE IF NOT EXISTS schema_version (
 );
 
 CREATE TABLE IF NOT EXISTS custodies (
+    -- counting_rule (its name), counting_rule_version, counting_hours and holiday_region:
+    -- the counting rule that computed the deadline (the last three from schema version 5:
+    -- custodies stored before are elapsed-48h v1, 48 hours, as their defaults say).
     id             TEXT PRIMARY KEY,
     facility_id    TEXT NOT NULL,
     booking        TEXT NOT NULL,
@@ -31,7 +34,10 @@ CREATE TABLE IF NOT EXISTS custodies (
     corrected_from TEXT,
     received_by    TEXT,
     custody_taken_at TEXT,
-    -- from schema version 5: the optional A-number, 'A' and 9 digits (personal data)
+    counting_rule_version INTEGER NOT NULL DEFAULT 1,
+    counting_hours INTEGER NOT NULL DEFAULT 48,
+    holiday_region TEXT,
+    -- from schema version 6: the optional A-number, 'A' and 9 digits (personal data)
     a_number       TEXT
 );
 

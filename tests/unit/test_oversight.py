@@ -134,7 +134,7 @@ def test_each_custody_becomes_one_record(
     assert record.closed_after_deadline is closed_late
     assert record.held_past_deadline is held_late
     assert record.released_at_expiry is at_expiry
-    assert record.policy == "elapsed-48h"
+    assert record.policy == "elapsed-48h v1"
 
 
 def test_a_row_gives_utc_and_facility_times_and_every_column() -> None:

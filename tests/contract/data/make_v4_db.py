@@ -3,13 +3,13 @@
 Run with the code at the last commit with schema version 4 (d7ef56b), from the
 repository root:
 
-    git archive d7ef56b | tar -x -C /tmp/wso-v4
+    git worktree add /tmp/wso-v4 d7ef56b
     cd /tmp/wso-v4 && python tests/contract/data/make_v4_db.py /path/to/wso-v4.db
 
 The content is ``make_v2_db``'s (written through the store's public calls); what
-differs is the schema the store of that commit writes: the custodies table admits
-``igsa`` and ``voided`` and has the dispute, correction and transfer columns, and no
-A-number. ``tests/contract/test_store_migration.py`` opens a copy with the current code.
+differs is the schema the store of that commit writes: custodies record only the name
+of the counting rule (``counting_rule``), not its version, hours or holiday calendar.
+``tests/contract/test_store_migration.py`` opens a copy with the current code.
 """
 
 from __future__ import annotations
