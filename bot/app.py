@@ -29,6 +29,8 @@ from bot.config import Settings, referenced_user_groups
 from bot.core.custody_plan import plan_delivery_alert
 from bot.core.facility import Config
 from bot.core.model import Custody, Notice, NoticeKind
+from bot.core.oversight import Period
+from bot.core.oversight_summary import Summary, facility_labels, summarise
 from bot.core.retry import PERMANENT_ERROR_PREFIXES, PERMANENT_ERRORS, DeliveryFailed
 from bot.ops.faults import FaultInjector
 from bot.ops.metrics import Metrics
@@ -40,12 +42,13 @@ from bot.services.home_board import ChangeListeners, HomeBoard
 from bot.services.outbound import Outbound
 from bot.services.paging import RecipientResolver, StepExpander
 from bot.services.slack_check import check_user_groups
+from bot.services.weekly_report import WeeklyReport
 from bot.socket_mode import SocketLimits, SocketLink
 from bot.web import RequestLimits, WebFace
 from handlers import app_home, arrest_form, card_actions, page_actions, slash_command
 from handlers.deps import HandlerDeps
 from storage.interface import CustodyStore, DatabaseDamaged, StoreFault
-from storage.sqlite import SqliteCustodyStore
+from storage.sqlite import DatabaseReader, SqliteCustodyStore
 
 log = logging.getLogger("wso.app")
 
@@ -157,6 +160,7 @@ class WsoService:
             on_sent=self._notice_sent,
         )
         self._heartbeat: asyncio.Task[None] | None = None
+        self._weekly_report: asyncio.Task[None] | None = None
         self._damage_watch: asyncio.Task[None] | None = None
         self._home_client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
         self.home = HomeBoard(config, self.store, self.clock, self._publish_home)
@@ -271,6 +275,17 @@ class WsoService:
                     log.warning("heartbeat.withheld")
                 await asyncio.sleep(HEARTBEAT_INTERVAL_SECONDS)
 
+    async def summarise_week(self, period: Period, now: datetime) -> Summary:
+        """The period's summary, read beside the store in read-only pages, off the loop."""
+        reader = DatabaseReader(self.settings.db_path)
+        labels = facility_labels(self.config.facilities)
+
+        def read() -> Summary:
+            custodies = reader.custodies_arrested_between(*period.search_bounds())
+            return summarise(custodies, period, labels, now)
+
+        return await asyncio.to_thread(read)
+
     async def heartbeat_due(self) -> bool:
         """Healthy and nothing overdue: the dead man's switch may be told all is well."""
         report = await self.health()
@@ -301,6 +316,9 @@ class WsoService:
         self._damage_watch = asyncio.create_task(self._stop_dispatcher_if_damaged())
         if self.config.heartbeat_url:
             self._heartbeat = asyncio.create_task(self._heartbeat_loop(self.config.heartbeat_url))
+        if self.config.report is not None:
+            weekly = WeeklyReport(self.config.report, self.clock, self.gateway, self.summarise_week)
+            self._weekly_report = asyncio.create_task(weekly.run())
         self.port = await self.web.start(
             host if host is not None else self.settings.host,
             self.settings.port if port is None else port,
@@ -315,10 +333,11 @@ class WsoService:
         if self.socket is not None:
             await self.socket.stop()
         await self.web.stop()
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
+        for task in (self._heartbeat, self._weekly_report):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._damage_watch is not None:
             self._damage_watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):

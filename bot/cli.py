@@ -1,5 +1,6 @@
 """``wso-bot``: ``serve`` runs the bot; ``check-config`` validates the config; ``sandbox``
-runs the real bot against a stand-in Slack in a browser page (``bot.sandbox``)."""
+runs the real bot against a stand-in Slack in a browser page (``bot.sandbox``); ``export``
+and ``report`` write a period's custodies for oversight (``bot.oversight``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import signal
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import (
@@ -24,7 +26,9 @@ from bot.config import (
     referenced_user_groups,
 )
 from bot.core.durations import format_duration
+from bot.core.report_schedule import WEEKDAYS
 from bot.ops.logs import configure_logging
+from bot.oversight.commands import add_oversight_commands, run_export, run_report
 from storage.interface import DatabaseUnusable
 
 # The bot refused to start: a config error, or a database in use, damaged or unopenable.
@@ -83,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sandbox.add_argument(
         "--reset", action="store_true", help="empty the sandbox's database and rewrite its config"
     )
+    add_oversight_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "sandbox":
         from bot.sandbox.runner import SandboxOptions, run_sandbox
@@ -94,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_sandbox(options)
     if args.command == "check-config":
         return check_config(args.path or check_config_path(environ), environ)
+    if args.command == "export":
+        return run_export(args, environ, datetime.now(UTC))
+    if args.command == "report":
+        return run_report(args, environ, datetime.now(UTC))
     return serve(environ)
 
 
@@ -186,6 +195,12 @@ def describe_config(path: Path, config: Config) -> str:
             + (f", {len(facility.ice_staff)} ICE staff" if facility.ice_staff else "")
             + (", IGSA" if facility.igsa else "")
             + f", deadline: {facility.policy.stamp.label}"
+        )
+    if config.report is not None:
+        report = config.report
+        lines.append(
+            f"weekly report: {report.channel}, {WEEKDAYS[report.weekday]}s at "
+            f"{report.at:%H:%M} {report.timezone_name}"
         )
     return "\n".join(lines)
 

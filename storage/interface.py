@@ -161,7 +161,8 @@ class CustodyStore(Protocol):
     ) -> None:
         """Store many arrests (custody, notices, audit entry) in one transaction: all or none.
 
-        For building data sets (the benchmarks). Raises ``DuplicateOpenCustody``
+        For building data sets (the benchmarks); each custody is stored as given, closed
+        ones too. Raises ``DuplicateOpenCustody``
         (storing none) when one's booking is open already at its facility.
         """
         ...

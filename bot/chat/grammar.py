@@ -39,23 +39,26 @@ WARRANT_FORM_SPELLINGS = {
     "I-205": WarrantForm.I_205,
     "I205": WarrantForm.I_205,
 }
-_OPTION_KEYWORDS = frozenset({"at", "warrant", "facility"})
+_OPTION_KEYWORDS = frozenset({"at", "warrant", "facility", "anumber"})
 OPTION_SAMPLES = {
     "form": "I-200",
     "at": "at 14:05",
     "warrant": "warrant W-123456",
     "facility": "facility county-jail",
+    "anumber": "anumber A123456789",
 }
 _OPTION_HINTS = {
     "at": "a time such as `14:05` or `2026-11-28 14:05`",
     "warrant": "the warrant number (letters, digits and `-`)",
     "facility": "the facility id (letters, digits, `-` and `_`)",
+    "anumber": "the A-number: A and 7 to 9 digits, e.g. `A123456789`",
 }
 OPTION_LABELS = {
     "form": "The warrant form",
     "at": "`at`",
     "warrant": "`warrant`",
     "facility": "`facility`",
+    "anumber": "`anumber`",
 }
 _EXAMPLES = {
     "arrest": f"/wso arrest {SAMPLE_BOOKING} I-200 at 14:05",

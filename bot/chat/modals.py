@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.chat.actions import (
+    ARREST_A_NUMBER,
     ARREST_BOOKING,
     ARREST_DATE,
     ARREST_FACILITY,
@@ -30,6 +31,7 @@ from bot.chat.arrest_time import TimeInputError, parse_arrest_time
 from bot.chat.commands import ArrestCommand, CommandError, parse_command
 from bot.chat.phrases import clip
 from bot.chat.slack import clean_text
+from bot.core.a_number import ANumberError, read_a_number
 from bot.core.custody import OLDEST_ARREST, is_implausibly_old
 from bot.core.facility import Facility
 from bot.core.model import WarrantForm
@@ -146,6 +148,20 @@ def arrest_modal(facilities: Sequence[Facility], now: datetime, channel_id: str)
             "Warrant number",
             {"type": "plain_text_input", "max_length": 40, "placeholder": _plain("e.g. W-123456")},
             optional=True,
+        ),
+        _input(
+            ARREST_A_NUMBER,
+            "A-number",
+            {
+                "type": "plain_text_input",
+                "max_length": 20,
+                "placeholder": _plain("e.g. A123456789"),
+            },
+            optional=True,
+            hint=_plain(
+                "Optional: A and 7 to 9 digits, as on the warrant. Kept with the custody; "
+                "never shown in a channel."
+            ),
         ),
         _input(
             ARREST_DATE, "Arrest date", {"type": "datepicker", "initial_date": f"{local:%Y-%m-%d}"}
@@ -276,6 +292,7 @@ def check_arrest_form(
         f"arrest {SAMPLE_BOOKING} warrant {{}}",
         "e.g. W-123456",
     )
+    a_number = _check_a_number(state, errors)
     at_text = _check_time(state, facility, now, errors)
     notes = clean_text(_value(state, ARREST_NOTES) or "").strip() or None
     if notes is not None and len(notes) > NOTES_LIMIT:
@@ -290,6 +307,7 @@ def check_arrest_form(
         warrant_number=number.upper() if number else None,
         at_text=at_text,
         facility_id=facility.id,
+        a_number=a_number,
     )
     return ArrestDraft(command, facility, notes, origin.channel_id)
 
@@ -326,6 +344,18 @@ def _check_word(
         errors[block_id] = plain_error(error.message)
         return None
     return cleaned
+
+
+def _check_a_number(state: Mapping[str, Any], errors: dict[str, str]) -> str | None:
+    """The A-number stored as ``A`` and 9 digits; the error never repeats what was typed."""
+    typed = _value(state, ARREST_A_NUMBER)
+    if typed is None:
+        return None
+    try:
+        return read_a_number(clean_text(typed))
+    except ANumberError as error:
+        errors[ARREST_A_NUMBER] = str(error)
+        return None
 
 
 def _check_time(

@@ -20,6 +20,7 @@ from bot.chat.commands import help_text
 from bot.chat.lists import custody_line, list_blocks
 from bot.chat.phrases import facility_name, format_local
 from bot.chat.slack import code, escape_mrkdwn
+from bot.core.a_number import mask_a_number
 from bot.core.acknowledgement import AckRefusal
 from bot.core.custody import OLDEST_ARREST
 from bot.core.durations import format_time_left
@@ -154,6 +155,12 @@ def arrest_receipt(
             f"Deadline counted as {phrases.counting_rule_phrase(custody)}.\n"
             f"Notices go to {_channel_list(facility)}. "
             f"Custody id `{custody.id}`."
+            + (
+                f"\nA-number {mask_a_number(custody.a_number)}: kept with the custody, "
+                "never shown in a channel."
+                if custody.a_number
+                else ""
+            )
             + (
                 phrases.escalation_gap_line(custody.coverage_warning)
                 if custody.coverage_warning

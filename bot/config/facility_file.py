@@ -46,6 +46,7 @@ from bot.config.fields import (
     _user_ids,
     read_small_file,
 )
+from bot.config.report import parse_report
 from bot.config.schedules import _parse_schedules
 from bot.core.facility import (
     DEFAULT_BACKUP_GRACE,
@@ -69,7 +70,7 @@ MAX_WEBHOOKS = 10
 # 3,000: a name people read at a glance fits easily.
 MAX_FACILITY_NAME_CHARS = 80
 
-_TOP_LEVEL_KEYS = ("reminders", "facility", "schedule", "webhook", "heartbeat_url")
+_TOP_LEVEL_KEYS = ("reminders", "facility", "schedule", "webhook", "heartbeat_url", "report")
 _REMINDER_KEYS = ("before", "backup_grace")
 _FACILITY_KEYS = (
     "id",
@@ -152,6 +153,7 @@ def _parse_document(document: Mapping[str, Any], base_dir: Path | None) -> Confi
         schedules=schedules,
         webhooks=_parse_webhooks(document.get("webhook", [])),
         heartbeat_url=_heartbeat_url(document.get("heartbeat_url")),
+        report=parse_report(document.get("report"), facilities),
     )
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from bot.core.oncall import Schedule
 from bot.core.policy import ELAPSED_48H, CountingPolicy
+from bot.core.report_schedule import ReportSchedule
 
 DEFAULT_REMINDERS: tuple[timedelta, ...] = (
     timedelta(hours=24),
@@ -114,6 +115,8 @@ class Config:
     webhooks: tuple[Webhook, ...] = ()
     # A dead man's switch: pinged every minute while nothing is overdue.
     heartbeat_url: str | None = field(default=None, repr=False)
+    # The weekly oversight summary (``[report]``), if one is posted.
+    report: ReportSchedule | None = None
 
     def facility(self, facility_id: str) -> Facility | None:
         """The facility with this id, or None."""

@@ -8,9 +8,10 @@ construction so that a local wall-clock time can never leak into the maths.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 
+from bot.core.a_number import is_stored_a_number
 from bot.core.targets import Target, TargetKind, target_kind
 
 CUSTODY_WINDOW = timedelta(hours=48)
@@ -85,7 +86,7 @@ _UTC_ZONE_KEYS = frozenset(
 
 def require_utc(name: str, value: datetime | None) -> None:
     """Reject naive or non-UTC datetimes at the boundary of the domain."""
-    if value is None:
+    if value is None or value.tzinfo is UTC:  # the common case, first: read from the store
         return
     offset = value.utcoffset()
     if offset is None:
@@ -147,10 +148,19 @@ class Custody:
     # (``closed_at`` stays when it was recorded).
     received_by: str | None = None
     custody_taken_at: datetime | None = None
+    # Optional, ``A`` and 9 digits (``bot.core.a_number``): personal data, so kept out of
+    # ``repr`` (and so out of any log line or error that prints a custody).
+    a_number: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        # Inlined for the instants already in UTC (every one read from the store): a
+        # custody is built per row of a 100k-custody export.
         for name in CUSTODY_INSTANTS:
-            require_utc(name, getattr(self, name))
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is not UTC:
+                require_utc(name, value)
+        if self.a_number is not None and not is_stored_a_number(self.a_number):
+            raise ValueError("a_number must be stored as A and 9 digits")
 
     @property
     def is_open(self) -> bool:

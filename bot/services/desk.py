@@ -186,6 +186,7 @@ class CustodyDesk:
             deadline=custody_deadline(arrested_at, facility.policy, facility.zone),
             logged_by=invocation.user_id,
             logged_at=now,
+            a_number=command.a_number,
             **facility.policy.stamp.fields(),
         )
         gaps = escalation_gaps(

@@ -14,7 +14,7 @@ import aiosqlite
 
 from storage.sqlite.queries import QUERIES, SCHEMA
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 async def _add_columns(db: aiosqlite.Connection, table: str, columns: dict[str, str]) -> None:
@@ -84,6 +84,11 @@ async def _to_version_5(db: aiosqlite.Connection) -> None:
     )
 
 
+async def _to_version_6(db: aiosqlite.Connection) -> None:
+    """The optional A-number of a custody (``A`` and 9 digits); none for the custodies stored."""
+    await _add_columns(db, "custodies", {"a_number": "TEXT"})
+
+
 def _create_statement(table: str) -> str:
     """The ``CREATE TABLE`` statement of ``table`` in ``schema.sql``."""
     head = f"CREATE TABLE IF NOT EXISTS {table} ("
@@ -96,6 +101,7 @@ _STEPS: dict[int, Callable[[aiosqlite.Connection], Awaitable[None]]] = {
     3: _to_version_3,
     4: _to_version_4,
     5: _to_version_5,
+    6: _to_version_6,
 }
 
 

@@ -5,10 +5,13 @@
 -- reads, where a list mark stands for one placeholder per value (``queries.with_list``).
 
 -- name: insert_custody
+-- Every column: a custody is stored as given (closed ones too: data sets, imports).
 INSERT INTO custodies (id, facility_id, booking, warrant_form,
         warrant_number, arrested_at, deadline, counting_rule, counting_rule_version,
-        counting_hours, holiday_region, logged_by, logged_at, state, coverage_warning)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        counting_hours, holiday_region, logged_by, logged_at, state, coverage_warning,
+        closed_at, closed_by, close_reason, acknowledged_at, acknowledged_by, disputed_at,
+        disputed_by, dispute_note, corrected_from, received_by, custody_taken_at, a_number)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: insert_notice
 -- Inserted in the order given, so seq (the autoincrement key) orders each channel's
@@ -253,3 +256,11 @@ UPDATE notices SET target_kind = CASE
 
 -- name: custodies_of_facility
 SELECT * FROM custodies WHERE facility_id = ? ORDER BY logged_at, rowid
+
+-- name: custodies_by_arrest_page
+-- Oversight exports: one page of custodies arrested in [?1, ?2), after the last one
+-- read (?3, ?4: its arrest time and id; '' for the first page), in the order of the
+-- custodies_by_arrest index, so each page starts where the last stopped.
+SELECT * FROM custodies
+    WHERE arrested_at >= ?1 AND arrested_at < ?2 AND (arrested_at, id) > (?3, ?4)
+    ORDER BY arrested_at, id LIMIT ?5

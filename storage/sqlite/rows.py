@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -19,7 +19,8 @@ from storage.interface import OncallOverrideRecord
 
 T = TypeVar("T")
 
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# What ``to_db_time`` writes (``2026-11-28T20:05:00.000000Z``); other text is refused.
+_STORED_TIME_LENGTH = 27
 _NO_OFFSET = timedelta(0)
 
 
@@ -35,7 +36,11 @@ def to_db_time(value: datetime) -> str:
 
 
 def from_db_time(text: str) -> datetime:
-    return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
+    """Stored text → aware UTC instant. ``fromisoformat`` reads the ``Z`` (Python 3.11+) and
+    is ~20x faster than ``strptime``, which showed in exports reading 100k custodies."""
+    if len(text) != _STORED_TIME_LENGTH or text[-1] != "Z":  # fromisoformat takes more
+        raise ValueError(f"not a stored instant: {text!r}")
+    return datetime.fromisoformat(text)
 
 
 def maybe_time(text: str | None) -> datetime | None:
@@ -65,24 +70,47 @@ def _reader(
     plan = tuple((name, converters.get(name)) for name in names)
 
     def from_row(row: sqlite3.Row) -> T:
+        # Positional, in the fields' order: ~30% faster than keywords (100k-row exports).
         return model(
-            **{name: row[name] if convert is None else convert(row[name]) for name, convert in plan}
+            *[row[name] if convert is None else convert(row[name]) for name, convert in plan]
         )
 
     return from_row
 
 
+def _page_reader(
+    model: Callable[..., T], converters: dict[str, Converter]
+) -> Callable[[Sequence[sqlite3.Row]], list[T]]:
+    """``_reader`` for a page of rows: the columns are found by name once, then by index.
+
+    Reading a column by name searches the row's columns each time; by index it does not,
+    which halves the cost of a custody in a 100k-row export.
+    """
+    names = tuple(field.name for field in fields(model))  # type: ignore[arg-type]
+
+    def from_rows(rows: Sequence[sqlite3.Row]) -> list[T]:
+        if not rows:
+            return []
+        position = {column: index for index, column in enumerate(rows[0].keys())}
+        plan = tuple((position[name], converters.get(name)) for name in names)
+        return [
+            model(*[row[i] if convert is None else convert(row[i]) for i, convert in plan])
+            for row in rows
+        ]
+
+    return from_rows
+
+
 _time = _optional(from_db_time)
 
-custody_from_row = _reader(
-    model.Custody,
-    {
-        "warrant_form": lambda value: model.WarrantForm(value) if value else None,
-        "counting_rule": model.CountingRule,
-        "state": model.CustodyState,
-        **dict.fromkeys(model.CUSTODY_INSTANTS, _time),
-    },
-)
+_CUSTODY_COLUMNS: dict[str, Converter] = {
+    "warrant_form": lambda value: model.WarrantForm(value) if value else None,
+    "counting_rule": model.CountingRule,
+    "state": model.CustodyState,
+    **dict.fromkeys(model.CUSTODY_INSTANTS, _time),
+}
+custody_from_row = _reader(model.Custody, _CUSTODY_COLUMNS)
+custodies_from_rows = _page_reader(model.Custody, _CUSTODY_COLUMNS)
 notice_from_row = _reader(
     model.Notice,
     {
@@ -101,7 +129,7 @@ override_from_row = _reader(
 
 
 def custody_row(custody: model.Custody) -> tuple[Any, ...]:
-    """Parameters of ``insert_custody``."""
+    """Parameters of ``insert_custody``: every field, so a custody reads back as stored."""
     return (
         custody.id,
         custody.facility_id,
@@ -115,6 +143,18 @@ def custody_row(custody: model.Custody) -> tuple[Any, ...]:
         to_db_time(custody.logged_at),
         custody.state.value,
         custody.coverage_warning,
+        maybe_db_time(custody.closed_at),
+        custody.closed_by,
+        custody.close_reason,
+        maybe_db_time(custody.acknowledged_at),
+        custody.acknowledged_by,
+        maybe_db_time(custody.disputed_at),
+        custody.disputed_by,
+        custody.dispute_note,
+        maybe_db_time(custody.corrected_from),
+        custody.received_by,
+        maybe_db_time(custody.custody_taken_at),
+        custody.a_number,
     )
 
 

@@ -36,7 +36,9 @@ CREATE TABLE IF NOT EXISTS custodies (
     custody_taken_at TEXT,
     counting_rule_version INTEGER NOT NULL DEFAULT 1,
     counting_hours INTEGER NOT NULL DEFAULT 48,
-    holiday_region TEXT
+    holiday_region TEXT,
+    -- from schema version 6: the optional A-number, 'A' and 9 digits (personal data)
+    a_number       TEXT
 );
 
 -- At most one open custody per booking and facility: duplicates are refused by the database itself.
@@ -44,6 +46,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS custodies_one_open_per_booking
     ON custodies (facility_id, booking) WHERE state = 'open';
 CREATE INDEX IF NOT EXISTS custodies_by_booking ON custodies (booking, logged_at);
 CREATE INDEX IF NOT EXISTS custodies_open_by_deadline ON custodies (deadline) WHERE state = 'open';
+-- Oversight exports and reports read custodies by arrest time, a page at a time.
+CREATE INDEX IF NOT EXISTS custodies_by_arrest ON custodies (arrested_at, id);
 
 CREATE TABLE IF NOT EXISTS notices (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,

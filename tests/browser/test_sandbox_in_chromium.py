@@ -14,44 +14,21 @@ missing browser fails.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.browser.chromium import require_chromium
 from tests.fakes.sandbox_process import SandboxProcess
 
-CHROMIUM = Path("/usr/bin/chromium")
-# As the machine's own probe starts it: without the background-networking flags Chromium
-# keeps trying to reach Google's hosts, which a closed network refuses.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PATIENCE_MS = 15_000
 
-if not CHROMIUM.exists():
-    if os.environ.get("WSO_REQUIRE_BROWSER") == "1":
-        pytest.fail(
-            f"{CHROMIUM} is missing and WSO_REQUIRE_BROWSER=1: install Debian's chromium "
-            "(apt-get install -y chromium)",
-            pytrace=False,
-        )
-    pytest.skip(
-        f"Debian's chromium is not installed ({CHROMIUM} is missing), and only root can install "
-        "it: sudo apt-get install -y chromium, then make test again",
-        allow_module_level=True,
-    )
+require_chromium()
 
-from playwright.async_api import Browser, Page, async_playwright, expect  # noqa: E402
+from playwright.async_api import Browser, Page, expect  # noqa: E402
 
 
 @pytest.fixture
@@ -59,16 +36,6 @@ def sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
     process = SandboxProcess(tmp_path)
     yield process
     process.stop()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS
-        )
-        yield launched
-        await launched.close()
 
 
 async def open_channel(page: Page, name: str) -> None:

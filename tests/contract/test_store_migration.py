@@ -6,7 +6,8 @@ how), with the same content. Opening one migrates it in place to the current ver
 from 2, each notice's target kind becomes a column, filled by SQL that must read every
 address as ``bot.core.targets.target_kind`` does; from 3, the custodies table is rebuilt
 so that its state admits ``igsa`` and ``voided``, with the new columns, its indexes and
-the notices' foreign key intact.
+the notices' foreign key intact; from 4, custodies record the whole counting rule; from
+5 (``wso-v5.db``), the optional A-number.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from storage.sqlite.queries import QUERIES
 V2_DATABASE = Path(__file__).parent / "data" / "wso-v2.db"
 V3_DATABASE = Path(__file__).parent / "data" / "wso-v3.db"
 V4_DATABASE = Path(__file__).parent / "data" / "wso-v4.db"
+V5_DATABASE = Path(__file__).parent / "data" / "wso-v5.db"
 # When the v2 file's notices were last touched: everything pending is due by then.
 AFTER_V2 = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)
 CUSTODIES = ("custody-1", "custody-2", "custody-3", "custody-4")
@@ -51,10 +53,11 @@ def raw_query(path: Path, sql: str) -> list[tuple[object, ...]]:
 
 
 @pytest.fixture(
-    params=[V2_DATABASE, V3_DATABASE, V4_DATABASE], ids=["from-v2", "from-v3", "from-v4"]
+    params=[V2_DATABASE, V3_DATABASE, V4_DATABASE, V5_DATABASE],
+    ids=["from-v2", "from-v3", "from-v4", "from-v5"],
 )
 def v2_copy(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
-    """A copy of an earlier release's database (version 2, then 3, then 4)."""
+    """A copy of an earlier release's database (version 2, then 3, 4 and 5)."""
     path = tmp_path / "wso.db"
     shutil.copyfile(request.param, path)
     return path
@@ -80,7 +83,12 @@ def test_the_committed_files_are_version_2_and_3_databases() -> None:
     assert raw_query(V4_DATABASE, "SELECT version FROM schema_version") == [(4,)]
     custody_columns = {row[1] for row in raw_query(V4_DATABASE, "PRAGMA table_info(custodies)")}
     assert "disputed_at" in custody_columns
+    assert "a_number" not in custody_columns
     assert "counting_rule_version" not in custody_columns
+    assert raw_query(V5_DATABASE, "SELECT version FROM schema_version") == [(5,)]
+    custody_columns = {row[1] for row in raw_query(V5_DATABASE, "PRAGMA table_info(custodies)")}
+    assert "counting_rule_version" in custody_columns
+    assert "a_number" not in custody_columns
 
 
 async def test_the_custodies_table_is_rebuilt_with_its_indexes_and_foreign_key(
@@ -127,8 +135,8 @@ async def test_a_migrated_database_closes_a_custody_in_the_new_states(
 async def test_a_version_2_database_is_migrated_in_place(
     v2_copy: Path, migrated: SqliteCustodyStore
 ) -> None:
-    assert SCHEMA_VERSION == 5
-    assert raw_query(v2_copy, "SELECT version FROM schema_version") == [(5,)]
+    assert SCHEMA_VERSION == 6
+    assert raw_query(v2_copy, "SELECT version FROM schema_version") == [(6,)]
     stored = raw_query(v2_copy, "SELECT channel, target_kind FROM notices")
     assert len(stored) == 44
     assert all(kind == target_kind(str(channel)) for channel, kind in stored)
@@ -222,6 +230,31 @@ async def test_a_migrated_database_keeps_working(migrated: SqliteCustodyStore) -
     ]
     [override] = await migrated.oncall_overrides("sched-1", AFTER_V2)
     assert override.user_id == "U0COVER"
+
+
+async def test_a_migrated_database_stores_an_a_number_and_reads_by_arrest_time(
+    v2_copy: Path, migrated: SqliteCustodyStore
+) -> None:
+    assert "a_number" in {row[1] for row in raw_query(v2_copy, "PRAGMA table_info(custodies)")}
+    assert all(c.a_number is None for c in await migrated.find_custodies("B-1001"))
+    new = Custody(
+        id="custody-6",
+        facility_id="fac-2",
+        booking="B-3000",
+        arrested_at=AFTER_V2,
+        deadline=AFTER_V2 + timedelta(hours=48),
+        logged_by="U0OFFICER1",
+        logged_at=AFTER_V2,
+        a_number="A012345678",
+    )
+    await migrated.add_custody(new, [], AuditEntry(AFTER_V2, "U0OFFICER1", "x", new.id))
+    assert (await migrated.get_custody(new.id)) == new
+    [plan] = raw_query(
+        v2_copy,
+        "EXPLAIN QUERY PLAN SELECT * FROM custodies WHERE arrested_at >= '2026' ORDER BY "
+        "arrested_at, id",
+    )
+    assert "custodies_by_arrest" in str(plan)
 
 
 async def reopen(path: Path) -> None:

@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.chat",),
     ("bot.config", "storage", "bot.ops"),
     ("bot.clients",),
-    ("bot.services",),
+    ("bot.services", "bot.oversight"),
     ("handlers", "bot.health"),
     ("bot.web", "bot.socket_mode"),
     ("bot.app",),
