@@ -138,14 +138,24 @@ async def _check_with_slack(path: Path, config: Config, access: SlackAccess) -> 
 def describe_config(path: Path, config: Config) -> str:
     leads = ", ".join(format_duration(lead) for lead in config.reminders.before) or "none"
     lines = [f"{path}: OK", f"reminders before the deadline: {leads}"]
+    roster = config.roster.current
+    if config.roster_path is not None:
+        lines.append(f"officer roster {config.roster_path}: {len(roster.entries)} officer(s)")
     for facility in config.facilities:
         lines.append(
             f"facility {facility.id} ({facility.name}): {facility.timezone_name}, "
             f"jail {facility.jail_channel}, ICE {facility.ice_channel}, "
-            f"{len(facility.officers)} officer(s), {len(facility.escalation)} escalation level(s)"
+            f"{len(facility.current_officers())} officer(s), "
+            f"{len(facility.escalation)} escalation level(s)"
             + (f", {len(facility.ice_staff)} ICE staff" if facility.ice_staff else "")
             + (", IGSA" if facility.igsa else "")
         )
+        unrostered = sorted(facility.officers - roster.officer_ids(facility.id))
+        if config.roster_path is not None and unrostered:
+            lines.append(
+                f"  note: {', '.join(unrostered)} listed in officers with no roster row: "
+                "their certification dates are not checked"
+            )
     return "\n".join(lines)
 
 
