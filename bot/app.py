@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,7 +26,7 @@ from bot.clients.pagerduty import PagerDutyClient
 from bot.clients.slack_gateway import SlackGateway, make_web_client
 from bot.clients.slack_web_api import SlackWebApi
 from bot.clients.webhooks import WebhookClient
-from bot.config import Settings, referenced_user_groups
+from bot.config import ConfigError, Settings, load_roster, referenced_user_groups
 from bot.core.custody_plan import plan_delivery_alert
 from bot.core.facility import Config
 from bot.core.model import Custody, Notice, NoticeKind
@@ -330,6 +331,33 @@ class WsoService:
         await self.pagerduty.close()
         await self.webhooks.close()
         log.info("service.stopped")
+
+    def reload_roster(self) -> bool:
+        """SIGHUP: read the officer roster file again; True if the new one is in force.
+
+        A file that fails any check leaves the roster in force as it was: the error is
+        logged and listed in ``/healthz`` as a config warning until a reload succeeds.
+        """
+        path = self.config.roster_path
+        if path is None:
+            log.info("roster.reload_skipped", extra={"reason": "no roster in the config"})
+            return False
+        try:
+            roster = load_roster(
+                Path(path), self.config.facilities, self.config.roster.current.source
+            )
+        except ConfigError as error:
+            log.error("roster.reload_failed", extra={"error": str(error)})
+            self.config_warnings["roster"] = (
+                f"{error} (the roster read before is still in force; fix the file and send "
+                "SIGHUP again)"
+            )
+            return False
+        self.config.roster.replace(roster)
+        self.config_warnings.pop("roster", None)
+        log.info("roster.reloaded", extra={"officers": len(roster.entries)})
+        self.home.changed()  # who may log an arrest may have changed
+        return True
 
     async def _stop_dispatcher_if_damaged(self) -> None:
         """A check still running at start-up may find damage later: stop sending then.

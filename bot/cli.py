@@ -191,6 +191,9 @@ async def _serve_until_signalled(settings: Settings, config: Config) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
+    # SIGHUP reads the officer roster again (and no longer ends the process, its default).
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGHUP, service.reload_roster)
     await service.start()
     slack = "Socket Mode, connecting out" if settings.socket_mode else "POST /slack/events"
     print(

@@ -1,4 +1,4 @@
-"""The officer roster over signed HTTP: who may log an arrest, and ``/wso officers``.
+"""The officer roster over signed HTTP: who may log an arrest, ``/wso officers``, reloads.
 
 The roster is a real file beside a real config file; every command goes through the
 bot's HTTP endpoint signed as Slack signs it, and "nothing stored" is read from the
@@ -7,19 +7,23 @@ SQLite file, "nothing posted" from the fake Slack after the dispatcher settled.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.app import WsoService
+from bot.chat import actions
 from bot.config import Config, load_config
+from bot.services.clock import FakeClock
 from tests.conftest import DESK_STAFF, ICE, JAIL, OFFICER, STRANGER, StartService
 from tests.fakes import roster_files
 from tests.fakes.roster_files import COUNTY, ROSTER_KEY, facility_toml, write_config
 from tests.fakes.roster_files import NORTH as NORTH_ANNEX
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.slack import FakeSlack
-from tests.fakes.waiting import settle
+from tests.fakes.waiting import eventually, settle
+from tests.service.test_e2e_arrest_form import GOOD
 
 # START is Saturday 2026-11-28 14:00 in Chicago.
 EXPIRED = "U0BBB"  # certified through Friday 2026-11-27
@@ -143,6 +147,30 @@ async def test_the_arrest_form_is_not_opened_for_an_expired_officer(
     await assert_nothing_happened(service, fake_slack)
 
 
+async def test_a_form_submitted_after_the_certification_ended_is_refused_on_the_form(
+    bot: tuple[WsoService, SignedSlackClient],
+    fake_slack: FakeSlack,
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    service, slack = bot
+    last_day = "U0LAST,Lee Last,7001,county-jail,2024-01-01,2026-11-28"
+    write_roster(tmp_path, [*ROWS, last_day])
+    assert service.reload_roster()
+    clock.set(datetime(2026, 11, 29, 5, 30, tzinfo=UTC))  # Sat 23:30 CST, the last day
+    assert (await slack.command("arrest", user_id="U0LAST")).body == ""
+    [opened] = fake_slack.calls_to("views.open")
+
+    clock.set(datetime(2026, 11, 29, 6, 5, tzinfo=UTC))  # Sun 00:05 CST
+    reply = await slack.submit_view(opened.response["view"], GOOD, user_id="U0LAST")
+
+    assert reply.json["response_action"] == "errors"
+    assert reply.json["errors"][actions.ARREST_BOOKING].startswith(
+        "Your WSO certification (badge 7001) has expired: it was valid through Sat Nov 28, 2026"
+    )
+    await assert_nothing_happened(service, fake_slack)
+
+
 # --- /wso officers -------------------------------------------------------------------------
 
 
@@ -214,3 +242,54 @@ async def test_a_malformed_officers_command_is_explained(
     reply = await slack.command(text, user_id=OFFICER)
     assert says in reply.text
     assert "For example:" in reply.text
+
+
+# --- reloading the roster ---------------------------------------------------------------
+
+
+async def test_a_bad_roster_on_reload_keeps_the_old_one_and_warns_until_fixed(
+    bot: tuple[WsoService, SignedSlackClient], fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    service, slack = bot
+    renewed = ROWS[1].replace("2026-11-27", "2028-11-27")
+    write_roster(tmp_path, [ROWS[0], renewed.replace("county-jail", "county-jial"), ROWS[3]])
+
+    assert service.reload_roster() is False
+
+    health = (await slack.get_json("/healthz")).json
+    [warning] = health["config_warnings"]
+    assert f"roster: {tmp_path / 'officers.csv'}, line 3: unknown facility" in warning
+    assert "the roster read before is still in force" in warning
+    assert health["ok"] is True  # a warning: the clocks keep running
+    still = await slack.command("arrest B-1", user_id=EXPIRED)
+    assert "has expired" in still.text
+    await assert_nothing_happened(service, fake_slack)
+
+    write_roster(tmp_path, [ROWS[0], renewed, ROWS[3]])
+    assert service.reload_roster() is True
+
+    assert (await slack.get_json("/healthz")).json["config_warnings"] == []
+    logged = await slack.command("arrest B-1", user_id=EXPIRED)
+    assert logged.text.startswith(":white_check_mark: Logged WSO arrest")
+    [custody] = await service.store.list_open_custodies()
+    assert custody.logged_by == EXPIRED
+    # Dropped from the file: no longer an officer anywhere.
+    gone = await slack.command("officers", user_id=NOT_YET)
+    assert "may see its officer roster" in gone.text
+
+
+async def test_a_reload_that_removes_every_officer_of_a_facility_is_refused(
+    bot: tuple[WsoService, SignedSlackClient], tmp_path: Path
+) -> None:
+    service, slack = bot
+    write_roster(tmp_path, [ROWS[0]])  # nobody left at north-annex
+
+    assert service.reload_roster() is False
+
+    [warning] = await eventually(lambda: _warnings(slack), bool, "the reload's warning in /healthz")
+    assert 'facility[1].officers: facility "north-annex" has no officers' in warning
+    assert service.config.roster.current.entry(NORTH) is not None
+
+
+async def _warnings(slack: SignedSlackClient) -> list[str]:
+    return list((await slack.get_json("/healthz")).json["config_warnings"])
