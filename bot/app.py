@@ -34,6 +34,7 @@ from bot.core.retry import PERMANENT_ERROR_PREFIXES, PERMANENT_ERRORS, DeliveryF
 from bot.ops.faults import FaultInjector
 from bot.ops.metrics import Metrics
 from bot.services.backups import reconcile_backups
+from bot.services.certification_reminders import CertificationReminders
 from bot.services.clock import Clock, SystemClock
 from bot.services.desk import CustodyDesk
 from bot.services.dispatcher import Dispatcher
@@ -162,6 +163,13 @@ class WsoService:
         self._home_client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
         self.home = HomeBoard(config, self.store, self.clock, self._publish_home)
         listeners = ChangeListeners(self.dispatcher, self.home)
+        self.certifications = CertificationReminders(
+            config,
+            self.store.certifications,
+            self.gateway,
+            self.clock,
+            history_lookup=settings.history_lookup,
+        )
         self.desk = CustodyDesk(config, self.store, self.clock, listeners)
         self._authorization = CachedAuthorization(settings.slack_bot_token, settings.slack_api_url)
         self.bolt_app = self._build_bolt_app()
@@ -299,6 +307,7 @@ class WsoService:
         except TimeoutError:
             log.warning("backups.reconcile_timed_out")
         self.dispatcher.start()
+        self.certifications.start()
         self._damage_watch = asyncio.create_task(self._stop_dispatcher_if_damaged())
         if self.config.heartbeat_url:
             self._heartbeat = asyncio.create_task(self._heartbeat_loop(self.config.heartbeat_url))
@@ -325,6 +334,7 @@ class WsoService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._damage_watch
         await self.home.stop()
+        await self.certifications.stop()
         await self.dispatcher.stop()
         await self.gateway.close()
         await self.store.close()
@@ -356,6 +366,7 @@ class WsoService:
         self.config.roster.replace(roster)
         self.config_warnings.pop("roster", None)
         log.info("roster.reloaded", extra={"officers": len(roster.entries)})
+        self.certifications.wake()  # a new expiry date may be due for its reminder now
         self.home.changed()  # who may log an arrest may have changed
         return True
 

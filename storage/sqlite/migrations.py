@@ -14,7 +14,7 @@ import aiosqlite
 
 from storage.sqlite.queries import QUERIES, SCHEMA
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 async def _add_columns(db: aiosqlite.Connection, table: str, columns: dict[str, str]) -> None:
@@ -66,10 +66,21 @@ async def _to_version_4(db: aiosqlite.Connection) -> None:
     await db.execute("DROP TABLE temp.custodies_before_v4")
 
 
+async def _to_version_5(db: aiosqlite.Connection) -> None:
+    """The ledger of officers' certification reminders (the officer roster), a new table."""
+    await db.execute(_create_statement("certification_reminders"))
+
+
 def _create_statement(table: str) -> str:
     """The ``CREATE TABLE`` statement of ``table`` in ``schema.sql``."""
     head = f"CREATE TABLE IF NOT EXISTS {table} ("
-    return next(s for s in SCHEMA.split(";") if s.strip().startswith(head))
+    return next(s for s in SCHEMA.split(";") if _without_comments(s).startswith(head))
+
+
+def _without_comments(statement: str) -> str:
+    """A statement of ``schema.sql`` without the comment lines before and in it."""
+    lines = (line for line in statement.splitlines() if not line.lstrip().startswith("--"))
+    return "\n".join(lines).strip()
 
 
 # The step that brings a database of the version before to each version.
@@ -77,6 +88,7 @@ _STEPS: dict[int, Callable[[aiosqlite.Connection], Awaitable[None]]] = {
     2: _to_version_2,
     3: _to_version_3,
     4: _to_version_4,
+    5: _to_version_5,
 }
 
 

@@ -1,12 +1,13 @@
 """A database written by an earlier release opens with this one and keeps working.
 
-``data/wso-v2.db`` and ``data/wso-v3.db`` were written through the store of the last
-releases with schema versions 2 and 3 (``data/make_v2_db.py``, ``make_v3_db.py`` say
-how), with the same content. Opening one migrates it in place to the current version:
-from 2, each notice's target kind becomes a column, filled by SQL that must read every
-address as ``bot.core.targets.target_kind`` does; from 3, the custodies table is rebuilt
-so that its state admits ``igsa`` and ``voided``, with the new columns, its indexes and
-the notices' foreign key intact.
+``data/wso-v2.db``, ``data/wso-v3.db`` and ``data/wso-v4.db`` were written through the
+store of the last releases with schema versions 2, 3 and 4 (``data/make_v2_db.py``,
+``make_v3_db.py``, ``make_v4_db.py`` say how), with the same content. Opening one
+migrates it in place to the current version: from 2, each notice's target kind becomes
+a column, filled by SQL that must read every address as ``bot.core.targets.target_kind``
+does; from 3, the custodies table is rebuilt so that its state admits ``igsa`` and
+``voided``, with the new columns, its indexes and the notices' foreign key intact; from
+4, the ledger of certification reminders is added.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.core.certification_plan import CertificationReminder
 from bot.core.model import (
     AuditEntry,
     Custody,
@@ -36,6 +38,7 @@ from storage.sqlite.queries import QUERIES
 
 V2_DATABASE = Path(__file__).parent / "data" / "wso-v2.db"
 V3_DATABASE = Path(__file__).parent / "data" / "wso-v3.db"
+V4_DATABASE = Path(__file__).parent / "data" / "wso-v4.db"
 # When the v2 file's notices were last touched: everything pending is due by then.
 AFTER_V2 = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)
 CUSTODIES = ("custody-1", "custody-2", "custody-3", "custody-4")
@@ -47,9 +50,11 @@ def raw_query(path: Path, sql: str) -> list[tuple[object, ...]]:
         return raw.execute(sql).fetchall()
 
 
-@pytest.fixture(params=[V2_DATABASE, V3_DATABASE], ids=["from-v2", "from-v3"])
+@pytest.fixture(
+    params=[V2_DATABASE, V3_DATABASE, V4_DATABASE], ids=["from-v2", "from-v3", "from-v4"]
+)
 def v2_copy(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
-    """A copy of an earlier release's database (version 2, then version 3)."""
+    """A copy of an earlier release's database (version 2, 3, then 4)."""
     path = tmp_path / "wso.db"
     shutil.copyfile(request.param, path)
     return path
@@ -72,6 +77,12 @@ def test_the_committed_files_are_version_2_and_3_databases() -> None:
     assert raw_query(V3_DATABASE, "SELECT version FROM schema_version") == [(3,)]
     custody_columns = {row[1] for row in raw_query(V3_DATABASE, "PRAGMA table_info(custodies)")}
     assert "disputed_at" not in custody_columns
+    assert raw_query(V4_DATABASE, "SELECT version FROM schema_version") == [(4,)]
+    v4_tables = {row[0] for row in raw_query(V4_DATABASE, "SELECT name FROM sqlite_master")}
+    assert "disputed_at" in {
+        row[1] for row in raw_query(V4_DATABASE, "PRAGMA table_info(custodies)")
+    }
+    assert "certification_reminders" not in v4_tables
 
 
 async def test_the_custodies_table_is_rebuilt_with_its_indexes_and_foreign_key(
@@ -118,8 +129,8 @@ async def test_a_migrated_database_closes_a_custody_in_the_new_states(
 async def test_a_version_2_database_is_migrated_in_place(
     v2_copy: Path, migrated: SqliteCustodyStore
 ) -> None:
-    assert SCHEMA_VERSION == 4
-    assert raw_query(v2_copy, "SELECT version FROM schema_version") == [(4,)]
+    assert SCHEMA_VERSION == 5
+    assert raw_query(v2_copy, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
     stored = raw_query(v2_copy, "SELECT channel, target_kind FROM notices")
     assert len(stored) == 44
     assert all(kind == target_kind(str(channel)) for channel, kind in stored)
@@ -253,3 +264,16 @@ def test_the_sql_backfill_reads_each_address_as_the_codec_does(address: str) -> 
         raw.execute(QUERIES["backfill_target_kind"])
         [(stored,)] = raw.execute("SELECT target_kind FROM notices").fetchall()
     assert stored == target_kind(address).value
+
+
+async def test_a_migrated_database_keeps_certification_reminders(
+    migrated: SqliteCustodyStore,
+) -> None:
+    reminder = CertificationReminder(
+        "U0AAA", date(2027, 1, 15), "county-jail", "C0JAIL", AFTER_V2 + timedelta(days=1)
+    )
+    assert await migrated.certifications.add([reminder]) == [reminder]
+    assert await migrated.certifications.add([reminder]) == []
+    assert await migrated.certifications.planned() == {reminder.key}
+    [record] = await migrated.certifications.unsent()
+    assert record.reminder == reminder

@@ -22,7 +22,7 @@ from tests.fakes.roster_files import COUNTY, ROSTER_KEY, facility_toml, write_co
 from tests.fakes.roster_files import NORTH as NORTH_ANNEX
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.slack import FakeSlack
-from tests.fakes.waiting import eventually, settle
+from tests.fakes.waiting import eventually, settle, settle_certifications
 from tests.service.test_e2e_arrest_form import GOOD
 
 # START is Saturday 2026-11-28 14:00 in Chicago.
@@ -157,6 +157,7 @@ async def test_a_form_submitted_after_the_certification_ended_is_refused_on_the_
     last_day = "U0LAST,Lee Last,7001,county-jail,2024-01-01,2026-11-28"
     write_roster(tmp_path, [*ROWS, last_day])
     assert service.reload_roster()
+    await settle_certifications(service.certifications, clock.now())  # the reminder, at once
     clock.set(datetime(2026, 11, 29, 5, 30, tzinfo=UTC))  # Sat 23:30 CST, the last day
     assert (await slack.command("arrest", user_id="U0LAST")).body == ""
     [opened] = fake_slack.calls_to("views.open")
@@ -168,7 +169,12 @@ async def test_a_form_submitted_after_the_certification_ended_is_refused_on_the_
     assert reply.json["errors"][actions.ARREST_BOOKING].startswith(
         "Your WSO certification (badge 7001) has expired: it was valid through Sat Nov 28, 2026"
     )
-    await assert_nothing_happened(service, fake_slack)
+    assert await service.store.list_open_custodies() == []
+    await settle(service)
+    # Its last day was within 30 days: the jail heard about that, and of nothing else.
+    [reminder] = fake_slack.posts()
+    assert reminder["metadata"]["event_type"] == "wso_certification"
+    assert "(today is its last day)" in reminder["text"]
 
 
 # --- /wso officers -------------------------------------------------------------------------
