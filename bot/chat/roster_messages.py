@@ -128,8 +128,9 @@ def officers_list(facility: Facility, now: datetime) -> Reply:
     if unrostered:
         shown = ", ".join(f"<@{user_id}>" for user_id in unrostered[:OFFICERS_SHOWN])
         more = len(unrostered) - OFFICERS_SHOWN
+        why = "with no roster row" if roster.source else "(no officer roster is configured)"
         lines.append(
-            f"Listed in `officers` with no roster row (no certification on file): {shown}"
+            f"Listed in `officers` {why}, so no certification on file: {shown}"
             + (f" …and {more} more" if more > 0 else "")
         )
     if len(lines) == 1:

@@ -201,7 +201,7 @@ async def test_officers_and_staff_see_their_facilitys_roster(
     )
     assert lines[3].startswith(f"• :hourglass: Kim Park, badge 6001 (<@{NOT_YET}>)")
     assert lines[4] == (
-        f"Listed in `officers` with no roster row (no certification on file): <@{NORTH}>"
+        f"Listed in `officers` with no roster row, so no certification on file: <@{NORTH}>"
     )
     assert "Ana Cruz" not in reply.text  # north-annex's officer
 

@@ -80,8 +80,17 @@ def test_the_officers_list_says_where_each_certification_stands() -> None:
         "Sat Jan 15, 2028, expires in 413 days",
         "• :hourglass: New Hire, badge 4417 (<@U0NEW>): certified from Tue Dec 1, 2026; may "
         "not log WSO arrests before then",
-        "Listed in `officers` with no roster row (no certification on file): <@U0LISTED>",
+        "Listed in `officers` with no roster row, so no certification on file: <@U0LISTED>",
     ]
+
+
+def test_without_a_roster_the_officers_list_says_none_is_configured() -> None:
+    text = officers_list(county_jail(officers=frozenset({OFFICER, "U0BBB"})), NOW).text
+    assert text == (
+        "*WSO officers of County Jail*\n"
+        "Listed in `officers` (no officer roster is configured), so no certification on file: "
+        "<@U0AAA>, <@U0BBB>"
+    )
 
 
 def test_the_officers_list_is_bounded_and_says_how_many_more() -> None:
