@@ -1,4 +1,5 @@
-"""``wso-bot``: ``serve`` runs the bot over HTTP; ``check-config`` validates the config."""
+"""``wso-bot``: ``serve`` runs the bot; ``check-config`` validates the config; ``sandbox``
+runs the real bot against a stand-in Slack in a browser page (``bot.sandbox``)."""
 
 from __future__ import annotations
 
@@ -45,9 +46,8 @@ To run the bot you need a Slack app:
        export SLACK_APP_TOKEN=xapp-...        # Basic Information -> App-Level Tokens
   4. Copy wso.example.toml to wso.toml and fill in your facilities (or set WSO_CONFIG).
 
-To try it without Slack, start the fake Slack in another terminal:
-       .venv/bin/python -m tests.fakes.slack --port 8099
-  and export SLACK_API_URL=http://127.0.0.1:8099/api/ with any token and secret.
+To try it without Slack first: wso-bot sandbox (or make run with no Slack credentials),
+then open http://127.0.0.1:3000/sandbox
 """
 
 
@@ -61,10 +61,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument(
         "path", nargs="?", type=Path, help="config file (default: $WSO_CONFIG or ./wso.toml)"
     )
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="try the bot without Slack: the real bot, a stand-in Slack and a page to drive it",
+    )
+    sandbox.add_argument(
+        "--port", type=_port_number, default=3000, help="port for the page (default 3000)"
+    )
+    sandbox.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("wso-sandbox"),
+        help="folder for the demo config, database and clock (default ./wso-sandbox)",
+    )
+    sandbox.add_argument(
+        "--tour", action="store_true", help="play one custody through, arrest to pickup, and stop"
+    )
+    sandbox.add_argument(
+        "--pause", type=float, default=4.0, help="seconds between the tour's steps (default 4)"
+    )
+    sandbox.add_argument(
+        "--reset", action="store_true", help="empty the sandbox's database and rewrite its config"
+    )
     args = parser.parse_args(argv)
+    if args.command == "sandbox":
+        from bot.sandbox.runner import SandboxOptions, run_sandbox
+
+        configure_logging("WARNING")
+        options = SandboxOptions(
+            folder=args.dir, port=args.port, tour=args.tour, tour_pause=args.pause, reset=args.reset
+        )
+        return run_sandbox(options)
     if args.command == "check-config":
         return check_config(args.path or check_config_path(environ), environ)
     return serve(environ)
+
+
+def _port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number; e.g. --port 3001")
+    return port
 
 
 def check_config(path: Path, environ: Mapping[str, str]) -> int:
@@ -149,6 +189,7 @@ def describe_config(path: Path, config: Config) -> str:
             f"{len(facility.escalation)} escalation level(s)"
             + (f", {len(facility.ice_staff)} ICE staff" if facility.ice_staff else "")
             + (", IGSA" if facility.igsa else "")
+            + f", deadline: {facility.policy.stamp.label}"
         )
         unrostered = sorted(facility.officers - roster.officer_ids(facility.id))
         if config.roster_path is not None and unrostered:

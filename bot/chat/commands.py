@@ -172,6 +172,9 @@ HELP_TEXT = "\n".join(
         "• `/wso correct BOOKING at TIME [facility ID]`: fix a wrong arrest time; the "
         "deadline and every reminder move with it (not in the future, at most 30 days back).",
         f"   e.g. `/wso correct {SAMPLE_BOOKING} at 2026-11-28 14:05`",
+        "• `/wso correct BOOKING policy [facility ID]`: count the deadline again under the "
+        "facility's current counting rule (a config change applies to new custodies only).",
+        f"   e.g. `/wso correct {SAMPLE_BOOKING} policy`",
         "• `/wso dispute BOOKING [facility ID] NOTE`: someone says the person is a U.S. "
         "citizen, or disputes who they are; both channels hear it and the first "
         "escalation level is paged at once.",

@@ -158,7 +158,7 @@ def arrest_modal(facilities: Sequence[Facility], now: datetime, channel_id: str)
             time_element,
             hint=_plain(
                 f"As the jail's clock showed it: {where}. Default: when you opened "
-                "this form. The 48 hours run from this moment."
+                "this form. The custody clock runs from this moment."
             ),
         ),
     ]

@@ -154,6 +154,7 @@ def arrest_receipt(
             f"{opening}booking *{custody.booking}* at "
             f"{facility_name(facility)}, arrested {arrested}{phrases.warrant_phrase(custody)}.\n"
             f"ICE custody deadline: *{deadline}* — {status}\n"
+            f"Deadline counted as {phrases.counting_rule_phrase(custody)}.\n"
             f"Notices go to {_channel_list(facility)}. "
             f"Custody id `{custody.id}`."
             + (
@@ -242,6 +243,7 @@ def custody_status(custody: Custody, facility: Facility, now: datetime) -> Reply
         f"*{_state_label(custody, now)}*",
         f"Arrested {arrested}{phrases.warrant_phrase(custody)}, logged by <@{custody.logged_by}>.",
         f"Deadline {deadline}" + _time_left_suffix(custody, now),
+        f"Counted as {phrases.counting_rule_phrase(custody)}.",
         *phrases.lifecycle_lines(custody, facility.zone),
     ]
     if not custody.is_open and custody.closed_at is not None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.config.counting_policy import POLICY_KEYS, parse_counting_policy
 from bot.config.escalation import (
     _check_oncall_references,
     _escalation_repeat,
@@ -89,6 +90,7 @@ _FACILITY_KEYS = (
     "ice_escalation",
     "igsa",
     "ice_staff",
+    *POLICY_KEYS,
 )
 _WEBHOOK_KEYS = ("url", "secret")
 
@@ -269,6 +271,7 @@ def _parse_facility(
         ice_escalation=_parse_ice_escalation(
             table.get("ice_escalation", []), _child(path, "ice_escalation")
         ),
+        policy=parse_counting_policy(table, path),
         roster=roster,
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.model import AuditEntry, Custody, CustodyState
+from bot.core.policy import PolicyStamp
 
 Detail = dict[str, str | int | bool | None]
 
@@ -32,9 +33,18 @@ def custody_entry(
 
 
 def arrest_logged(
-    now: datetime, actor: str, channel: str, custody: Custody, at_text: str | None
+    now: datetime,
+    actor: str,
+    channel: str,
+    custody: Custody,
+    at_text: str | None,
+    holidays_source: str | None = None,
 ) -> AuditEntry:
-    """A custody was opened; ``at_text`` is the arrest time as typed (None: "now")."""
+    """A custody was opened; ``at_text`` is the arrest time as typed (None: "now").
+
+    The counting rule that computed its deadline is recorded whole (name, version, hours,
+    holiday calendar), with where the holiday dates came from (``holidays 0.109``).
+    """
     return custody_entry(
         now,
         actor,
@@ -47,6 +57,10 @@ def arrest_logged(
         warrant_number=custody.warrant_number,
         at_text=at_text,
         counting_rule=custody.counting_rule.value,
+        counting_rule_version=custody.counting_rule_version,
+        counting_hours=custody.counting_hours,
+        holiday_region=custody.holiday_region,
+        holidays_source=holidays_source,
     )
 
 
@@ -76,9 +90,17 @@ def custody_closed(
 
 
 def custody_corrected(
-    now: datetime, actor: str, channel: str, old: Custody, new_arrested_at: datetime
+    now: datetime,
+    actor: str,
+    channel: str,
+    old: Custody,
+    new: Custody,
+    holidays_source: str | None = None,
 ) -> AuditEntry:
-    """The arrest time of ``old`` (as it was) was corrected to ``new_arrested_at``."""
+    """``old`` (as it was) was corrected to ``new``: arrest time, deadline, counting rule.
+
+    ``holidays_source`` is where the holiday dates of the new count came from (``holidays 0.109``).
+    """
     return custody_entry(
         now,
         actor,
@@ -87,7 +109,11 @@ def custody_corrected(
         old,
         from_arrested_at=old.arrested_at.isoformat(),
         from_deadline=old.deadline.isoformat(),
-        to_arrested_at=new_arrested_at.isoformat(),
+        from_policy=PolicyStamp.of(old).label,
+        to_arrested_at=new.arrested_at.isoformat(),
+        to_deadline=new.deadline.isoformat(),
+        to_policy=PolicyStamp.of(new).label,
+        holidays_source=holidays_source,
     )
 
 

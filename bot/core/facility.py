@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.core.oncall import Schedule
+from bot.core.policy import ELAPSED_48H, CountingPolicy
 from bot.core.roster import LiveRoster
 
 DEFAULT_REMINDERS: tuple[timedelta, ...] = (
@@ -63,6 +64,8 @@ class Facility:
     igsa: bool = False
     # ICE officers who may confirm a transfer (``/wso transfer``, the card's button).
     ice_staff: frozenset[str] = frozenset()
+    # How the custody window is counted here (``policy``, ``holidays``, ``policy_hours``).
+    policy: CountingPolicy = ELAPSED_48H
     # The officer roster in force (``roster = "officers.csv"``), shared by every facility of
     # the config: its officers of this facility count as ``officers`` (``is_officer``).
     roster: LiveRoster = field(default_factory=LiveRoster, compare=False, repr=False)

@@ -30,9 +30,12 @@ class WarrantForm(StrEnum):
 
 
 class CountingRule(StrEnum):
-    """How the custody window is counted; recorded with each custody."""
+    """How the custody window is counted (``bot.core.policy``); recorded with each custody."""
 
+    # The WSO rule (ICE's statement): elapsed hours from the arrest, nothing excluded.
     ELAPSED_48H = "elapsed-48h"
+    # 8 CFR 287.7(d) style: Saturdays, Sundays and holidays are not counted.
+    EXCLUDING_WEEKENDS_HOLIDAYS = "48h-excluding-weekends-holidays"
 
 
 class NoticeKind(StrEnum):
@@ -118,7 +121,12 @@ class Custody:
     deadline: datetime
     logged_by: str
     logged_at: datetime
+    # The policy that computed ``deadline`` (``bot.core.policy``): never changed silently,
+    # only by a correction. Custodies stored before these were recorded are elapsed-48h v1.
     counting_rule: CountingRule = CountingRule.ELAPSED_48H
+    counting_rule_version: int = 1
+    counting_hours: int = 48
+    holiday_region: str | None = None  # "US", "US-TX": the holidays not counted
     warrant_form: WarrantForm | None = None
     warrant_number: str | None = None
     state: CustodyState = CustodyState.OPEN

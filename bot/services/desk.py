@@ -52,7 +52,6 @@ from bot.core.acknowledgement import (
 from bot.core.card_plan import plan_refresh
 from bot.core.coverage import escalation_gaps, paged_schedules
 from bot.core.custody import (
-    custody_deadline,
     is_double_submission,
     is_implausibly_old,
     new_custody_id,
@@ -64,6 +63,7 @@ from bot.core.custody_plan import (
 from bot.core.facility import Config, Facility
 from bot.core.model import Custody, Notice
 from bot.core.oncall import Override
+from bot.core.policy import custody_deadline
 from bot.services.clock import Clock
 from bot.services.desk_lifecycle import LifecycleDesk, NoticeListener, Refusal
 from bot.services.desk_oncall import OncallDesk
@@ -189,9 +189,12 @@ class CustodyDesk:
             warrant_form=command.warrant_form,
             warrant_number=command.warrant_number,
             arrested_at=arrested_at,
-            deadline=custody_deadline(arrested_at),
+            # Counted under the facility's policy now, and recorded with it: a later config
+            # applies to later custodies only.
+            deadline=custody_deadline(arrested_at, facility.policy, facility.zone),
             logged_by=invocation.user_id,
             logged_at=now,
+            **facility.policy.stamp.fields(),
         )
         gaps = escalation_gaps(
             facility, self._config, custody, now, await self._stored_overrides(facility, now)
@@ -201,7 +204,12 @@ class CustodyDesk:
             custody = replace(custody, coverage_warning=warning)
         notices = plan_logged_custody(custody, facility, self._config, now)
         audit = audit_log.arrest_logged(
-            now, invocation.user_id, invocation.channel_id, custody, command.at_text
+            now,
+            invocation.user_id,
+            invocation.channel_id,
+            custody,
+            command.at_text,
+            facility.policy.holidays_source,
         )
         if notes:
             audit = replace(audit, detail={**audit.detail, "notes": notes})
@@ -275,10 +283,12 @@ class CustodyDesk:
                 return await lifecycle.igsa(custody.id, user, channel)
             case VoidCommand():
                 return await lifecycle.void(custody.id, user, command.text, channel)
-            case CorrectCommand():
+            case CorrectCommand(at_text=None):  # the facility's current rule, same arrest time
+                return await lifecycle.correct(custody.id, user, None, channel)
+            case CorrectCommand(at_text=str() as at_text):
                 zone = lifecycle.facility_of(custody).zone
                 try:
-                    new = parse_arrest_time(command.at_text, zone, self._clock.now())
+                    new = parse_arrest_time(at_text, zone, self._clock.now())
                 except TimeInputError as error:
                     raise Refusal(
                         answers.bad_correction_time(error.message, custody, zone)

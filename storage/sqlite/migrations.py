@@ -14,7 +14,7 @@ import aiosqlite
 
 from storage.sqlite.queries import QUERIES, SCHEMA
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 async def _add_columns(db: aiosqlite.Connection, table: str, columns: dict[str, str]) -> None:
@@ -67,6 +67,24 @@ async def _to_version_4(db: aiosqlite.Connection) -> None:
 
 
 async def _to_version_5(db: aiosqlite.Connection) -> None:
+    """Each custody records the whole counting rule: its version, hours and holidays.
+
+    Custodies stored before were all counted as 48 elapsed hours by the first version of
+    ``elapsed-48h``: the defaults say so. (From version 3, ``_to_version_4`` has already
+    created the columns with the table.)
+    """
+    await _add_columns(
+        db,
+        "custodies",
+        {
+            "counting_rule_version": "INTEGER NOT NULL DEFAULT 1",
+            "counting_hours": "INTEGER NOT NULL DEFAULT 48",
+            "holiday_region": "TEXT",
+        },
+    )
+
+
+async def _to_version_6(db: aiosqlite.Connection) -> None:
     """The ledger of officers' certification reminders (the officer roster), a new table."""
     await db.execute(_create_statement("certification_reminders"))
 
@@ -89,6 +107,7 @@ _STEPS: dict[int, Callable[[aiosqlite.Connection], Awaitable[None]]] = {
     3: _to_version_3,
     4: _to_version_4,
     5: _to_version_5,
+    6: _to_version_6,
 }
 
 

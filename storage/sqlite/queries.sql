@@ -6,9 +6,9 @@
 
 -- name: insert_custody
 INSERT INTO custodies (id, facility_id, booking, warrant_form,
-        warrant_number, arrested_at, deadline, counting_rule, logged_by, logged_at, state,
-        coverage_warning)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        warrant_number, arrested_at, deadline, counting_rule, counting_rule_version,
+        counting_hours, holiday_region, logged_by, logged_at, state, coverage_warning)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: insert_notice
 -- Inserted in the order given, so seq (the autoincrement key) orders each channel's
@@ -36,9 +36,16 @@ UPDATE custodies SET state = ?, closed_at = ?, closed_by = ?, close_reason = ?,
     WHERE id = ? AND state = 'open'
 
 -- name: correct_custody
--- A compare-and-set on the arrest time the caller read: of two corrections, the first wins.
-UPDATE custodies SET corrected_from = arrested_at, arrested_at = ?, deadline = ?
-    WHERE id = ? AND state = 'open' AND arrested_at = ?
+-- A new arrest time or counting rule, and the deadline counted from them. A compare-and-set
+-- on the arrest time, deadline and rule the caller read: of two corrections, the first wins.
+-- corrected_from keeps the arrest time before the last correction that moved it.
+UPDATE custodies SET
+        corrected_from = CASE WHEN arrested_at = ?1 THEN corrected_from ELSE arrested_at END,
+        arrested_at = ?1, deadline = ?2, counting_rule = ?3, counting_rule_version = ?4,
+        counting_hours = ?5, holiday_region = ?6
+    WHERE id = ?7 AND state = 'open' AND arrested_at = ?8 AND deadline = ?9
+      AND counting_rule = ?10 AND counting_rule_version = ?11 AND counting_hours = ?12
+      AND holiday_region IS ?13
 
 -- name: dispute_custody
 UPDATE custodies SET disputed_at = ?, disputed_by = ?, dispute_note = ?

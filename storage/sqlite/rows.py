@@ -122,12 +122,27 @@ def custody_row(custody: model.Custody) -> tuple[Any, ...]:
         custody.warrant_number,
         to_db_time(custody.arrested_at),
         to_db_time(custody.deadline),
-        custody.counting_rule.value,
+        *counting_row(custody),
         custody.logged_by,
         to_db_time(custody.logged_at),
         custody.state.value,
         custody.coverage_warning,
     )
+
+
+def counting_row(custody: model.Custody) -> tuple[Any, ...]:
+    """The counting rule a custody records: name, version, hours, holiday calendar."""
+    return (
+        custody.counting_rule.value,
+        custody.counting_rule_version,
+        custody.counting_hours,
+        custody.holiday_region,
+    )
+
+
+def counted_from(custody: model.Custody) -> tuple[Any, ...]:
+    """What a correction sets and compares: arrest time, deadline and counting rule."""
+    return (to_db_time(custody.arrested_at), to_db_time(custody.deadline), *counting_row(custody))
 
 
 def notice_row(notice: model.Notice) -> tuple[Any, ...]:

@@ -6,6 +6,9 @@ CREATE TABLE IF NOT EXISTS schema_version (
 );
 
 CREATE TABLE IF NOT EXISTS custodies (
+    -- counting_rule (its name), counting_rule_version, counting_hours and holiday_region:
+    -- the counting rule that computed the deadline (the last three from schema version 5:
+    -- custodies stored before are elapsed-48h v1, 48 hours, as their defaults say).
     id             TEXT PRIMARY KEY,
     facility_id    TEXT NOT NULL,
     booking        TEXT NOT NULL,
@@ -30,7 +33,10 @@ CREATE TABLE IF NOT EXISTS custodies (
     dispute_note   TEXT,
     corrected_from TEXT,
     received_by    TEXT,
-    custody_taken_at TEXT
+    custody_taken_at TEXT,
+    counting_rule_version INTEGER NOT NULL DEFAULT 1,
+    counting_hours INTEGER NOT NULL DEFAULT 48,
+    holiday_region TEXT
 );
 
 -- At most one open custody per booking and facility: duplicates are refused by the database itself.
@@ -108,7 +114,7 @@ CREATE TABLE IF NOT EXISTS oncall_overrides (
 );
 CREATE INDEX IF NOT EXISTS oncall_overrides_by_schedule ON oncall_overrides (schedule_id, ends_at);
 
--- Reminders that an officer's WSO certification is about to expire (from schema version 5):
+-- Reminders that an officer's WSO certification is about to expire (from schema version 6):
 -- one per officer and expiry date, whatever restarts and roster reloads happen.
 CREATE TABLE IF NOT EXISTS certification_reminders (
     id              TEXT PRIMARY KEY,

@@ -29,6 +29,7 @@ from storage.sqlite.queries import QUERIES, json_list, with_list
 from storage.sqlite.rows import (
     audit_from_row,
     audit_row,
+    counted_from,
     custody_from_row,
     maybe_db_time,
     maybe_time,
@@ -127,20 +128,17 @@ class SqliteCustodyStore:
 
     async def correct_custody(
         self,
-        custody_id: str,
         *,
-        arrested_at: datetime,
-        deadline: datetime,
-        expected_arrested_at: datetime,
+        expected: Custody,
+        corrected: Custody,
         at: datetime,
         new_notices: Sequence[Notice],
         audit: AuditEntry,
     ) -> Custody:
-        times = (to_db_time(arrested_at), to_db_time(deadline))
+        custody_id = expected.id
+        parameters = (*counted_from(corrected), custody_id, *counted_from(expected))
         async with self._transaction("correct_custody") as db:
-            cursor = await db.execute(
-                QUERIES["correct_custody"], (*times, custody_id, to_db_time(expected_arrested_at))
-            )
+            cursor = await db.execute(QUERIES["correct_custody"], parameters)
             await self._changed_or_raise(db, custody_id, cursor.rowcount)
             await db.execute(QUERIES["cancel_notices_of_closed_custody"], (custody_id,))
             await self._bring_forward(db, custody_id, NoticeKind.BACKUP_DELETE, at)

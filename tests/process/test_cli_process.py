@@ -71,6 +71,9 @@ def test_check_config_accepts_the_shipped_example(tmp_path: Path) -> None:
             GOOD_CONFIG.replace("officers", "oficers"), "facility[0].oficers", id="typo in key"
         ),
         pytest.param(GOOD_CONFIG + "\n[[facility\n", "invalid TOML", id="bad TOML"),
+        pytest.param(
+            GOOD_CONFIG + 'policy = "48h-weekdays"\n', "facility[0].policy", id="unknown policy"
+        ),
     ],
 )
 def test_config_errors_name_the_key_and_stop_serve(tmp_path: Path, broken: str, key: str) -> None:

@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.core import audit
-from bot.core.model import CUSTODY_WINDOW, AuditEntry, Custody, CustodyState, WarrantForm
+from bot.core.model import (
+    CUSTODY_WINDOW,
+    AuditEntry,
+    CountingRule,
+    Custody,
+    CustodyState,
+    WarrantForm,
+)
 
 NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 CUSTODY = replace(
@@ -37,9 +44,46 @@ LATER = NOW + timedelta(hours=49)
                     "warrant_number": None,
                     "at_text": "14:00",
                     "counting_rule": "elapsed-48h",
+                    "counting_rule_version": 1,
+                    "counting_hours": 48,
+                    "holiday_region": None,
+                    "holidays_source": None,
                 },
             ),
             id="arrest-logged",
+        ),
+        pytest.param(
+            audit.custody_corrected(
+                LATER,
+                "U0DESK",
+                "C0JAIL",
+                CUSTODY,
+                replace(
+                    CUSTODY,
+                    deadline=datetime(2026, 12, 1, 6, 0, tzinfo=UTC),
+                    counting_rule=CountingRule.EXCLUDING_WEEKENDS_HOLIDAYS,
+                    holiday_region="US-TX",
+                ),
+                "holidays 0.109",
+            ),
+            AuditEntry(
+                LATER,
+                "U0DESK",
+                "custody_corrected",
+                "c_1",
+                {
+                    "channel": "C0JAIL",
+                    "booking": "B-1",
+                    "from_arrested_at": "2026-11-28T20:00:00+00:00",
+                    "from_deadline": "2026-11-30T20:00:00+00:00",
+                    "from_policy": "elapsed-48h v1",
+                    "to_arrested_at": "2026-11-28T20:00:00+00:00",
+                    "to_deadline": "2026-12-01T06:00:00+00:00",
+                    "to_policy": "48h-excluding-weekends-holidays v1, holidays US-TX",
+                    "holidays_source": "holidays 0.109",
+                },
+            ),
+            id="counted-again-under-another-rule",
         ),
         pytest.param(
             audit.custody_closed(LATER, "U0DESK", "C0ICE", CUSTODY, CustodyState.RELEASED, "bail"),

@@ -1413,6 +1413,7 @@ def test_example_file_with_its_optional_parts_enabled(tmp_path: Path) -> None:
     county = config.facility("county-jail")
     assert county is not None
     assert county.pagerduty_routing_key is not None
+    assert county.policy.stamp.label == "48h-excluding-weekends-holidays v1, holidays US, 36 h"
     assert len(config.webhooks) == 1
     ice_duty = config.schedule("ice-duty")
     assert ice_duty is not None

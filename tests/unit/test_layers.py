@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("handlers", "bot.health"),
     ("bot.web", "bot.socket_mode"),
     ("bot.app",),
+    ("bot.sandbox",),
     ("bot.cli",),
     ("bot.__main__",),
 )

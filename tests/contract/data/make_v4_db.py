@@ -7,8 +7,8 @@ repository root:
     cd /tmp/wso-v4 && python tests/contract/data/make_v4_db.py /path/to/wso-v4.db
 
 The content is ``make_v2_db``'s (written through the store's public calls); what
-differs is the schema the store of that commit writes: the custodies table admits
-``igsa`` and ``voided``, and there is no ledger of certification reminders yet.
+differs is the schema the store of that commit writes: custodies record only the name
+of the counting rule (``counting_rule``), not its version, hours or holiday calendar.
 ``tests/contract/test_store_migration.py`` opens a copy with the current code.
 """
 
