@@ -64,6 +64,7 @@ class CertificationReminders:
         self._history_lookup = history_lookup
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         # The ``now`` of the last pass that finished, and reminders sent since start.
         self.checked_at: datetime | None = None
         self.sent = 0
@@ -73,6 +74,7 @@ class CertificationReminders:
         self._task = asyncio.create_task(self._run(), name="wso-certification-reminders")
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -88,11 +90,13 @@ class CertificationReminders:
         return self.checked_at is not None and not self._wake.is_set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 wait = await self.run_pass()
             except Exception:  # the store failed: the reminders are still owed
+                if self._stopping:
+                    return  # stopped mid-pass: whatever that cut short is not a failure
                 log.exception("certification.pass_failed")
                 wait = PASS_RETRY
             with contextlib.suppress(TimeoutError):
