@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,7 +26,7 @@ from bot.clients.pagerduty import PagerDutyClient
 from bot.clients.slack_gateway import SlackGateway, make_web_client
 from bot.clients.slack_web_api import SlackWebApi
 from bot.clients.webhooks import WebhookClient
-from bot.config import Settings, referenced_user_groups
+from bot.config import ConfigError, Settings, load_roster, referenced_user_groups
 from bot.core.custody_plan import plan_delivery_alert
 from bot.core.facility import Config
 from bot.core.model import Custody, Notice, NoticeKind
@@ -35,6 +36,7 @@ from bot.core.retry import PERMANENT_ERROR_PREFIXES, PERMANENT_ERRORS, DeliveryF
 from bot.ops.faults import FaultInjector
 from bot.ops.metrics import Metrics
 from bot.services.backups import reconcile_backups
+from bot.services.certification_reminders import CertificationReminders
 from bot.services.clock import Clock, SystemClock
 from bot.services.desk import CustodyDesk
 from bot.services.dispatcher import Dispatcher
@@ -165,6 +167,13 @@ class WsoService:
         self._home_client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
         self.home = HomeBoard(config, self.store, self.clock, self._publish_home)
         listeners = ChangeListeners(self.dispatcher, self.home)
+        self.certifications = CertificationReminders(
+            config,
+            self.store.certifications,
+            self.gateway,
+            self.clock,
+            history_lookup=settings.history_lookup,
+        )
         self.desk = CustodyDesk(config, self.store, self.clock, listeners)
         self._authorization = CachedAuthorization(settings.slack_bot_token, settings.slack_api_url)
         self.bolt_app = self._build_bolt_app()
@@ -313,6 +322,7 @@ class WsoService:
         except TimeoutError:
             log.warning("backups.reconcile_timed_out")
         self.dispatcher.start()
+        self.certifications.start()
         self._damage_watch = asyncio.create_task(self._stop_dispatcher_if_damaged())
         if self.config.heartbeat_url:
             self._heartbeat = asyncio.create_task(self._heartbeat_loop(self.config.heartbeat_url))
@@ -343,12 +353,41 @@ class WsoService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._damage_watch
         await self.home.stop()
+        await self.certifications.stop()
         await self.dispatcher.stop()
         await self.gateway.close()
         await self.store.close()
         await self.pagerduty.close()
         await self.webhooks.close()
         log.info("service.stopped")
+
+    def reload_roster(self) -> bool:
+        """SIGHUP: read the officer roster file again; True if the new one is in force.
+
+        A file that fails any check leaves the roster in force as it was: the error is
+        logged and listed in ``/healthz`` as a config warning until a reload succeeds.
+        """
+        path = self.config.roster_path
+        if path is None:
+            log.info("roster.reload_skipped", extra={"reason": "no roster in the config"})
+            return False
+        try:
+            roster = load_roster(
+                Path(path), self.config.facilities, self.config.roster.current.source
+            )
+        except ConfigError as error:
+            log.error("roster.reload_failed", extra={"error": str(error)})
+            self.config_warnings["roster"] = (
+                f"{error} (the roster read before is still in force; fix the file and send "
+                "SIGHUP again)"
+            )
+            return False
+        self.config.roster.replace(roster)
+        self.config_warnings.pop("roster", None)
+        log.info("roster.reloaded", extra={"officers": len(roster.entries)})
+        self.certifications.wake()  # a new expiry date may be due for its reminder now
+        self.home.changed()  # who may log an arrest may have changed
+        return True
 
     async def _stop_dispatcher_if_damaged(self) -> None:
         """A check still running at start-up may find damage later: stop sending then.

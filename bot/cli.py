@@ -187,15 +187,25 @@ async def _check_with_slack(path: Path, config: Config, access: SlackAccess) -> 
 def describe_config(path: Path, config: Config) -> str:
     leads = ", ".join(format_duration(lead) for lead in config.reminders.before) or "none"
     lines = [f"{path}: OK", f"reminders before the deadline: {leads}"]
+    roster = config.roster.current
+    if config.roster_path is not None:
+        lines.append(f"officer roster {config.roster_path}: {len(roster.entries)} officer(s)")
     for facility in config.facilities:
         lines.append(
             f"facility {facility.id} ({facility.name}): {facility.timezone_name}, "
             f"jail {facility.jail_channel}, ICE {facility.ice_channel}, "
-            f"{len(facility.officers)} officer(s), {len(facility.escalation)} escalation level(s)"
+            f"{len(facility.current_officers())} officer(s), "
+            f"{len(facility.escalation)} escalation level(s)"
             + (f", {len(facility.ice_staff)} ICE staff" if facility.ice_staff else "")
             + (", IGSA" if facility.igsa else "")
             + f", deadline: {facility.policy.stamp.label}"
         )
+        unrostered = sorted(facility.officers - roster.officer_ids(facility.id))
+        if config.roster_path is not None and unrostered:
+            lines.append(
+                f"  note: {', '.join(unrostered)} listed in officers with no roster row: "
+                "their certification dates are not checked"
+            )
     if config.report is not None:
         report = config.report
         lines.append(
@@ -237,6 +247,9 @@ async def _serve_until_signalled(settings: Settings, config: Config) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
+    # SIGHUP reads the officer roster again (and no longer ends the process, its default).
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGHUP, service.reload_roster)
     await service.start()
     slack = "Socket Mode, connecting out" if settings.socket_mode else "POST /slack/events"
     print(

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind
+from storage.certification_ledger import HasCertificationLedger
 
 
 class StoreError(Exception):
@@ -112,7 +113,7 @@ class OncallOverrideRecord:
     id: int | None = field(default=None, compare=False)
 
 
-class CustodyStore(Protocol):
+class CustodyStore(HasCertificationLedger, Protocol):
     async def open(self) -> None:
         """Connect and create or migrate the schema.
 

@@ -70,6 +70,7 @@ __all__ = [
     "IgsaCommand",
     "ListCommand",
     "NoteCommand",
+    "OfficersCommand",
     "OncallCancelCommand",
     "OncallCommand",
     "OncallOverrideCommand",
@@ -119,6 +120,13 @@ class ListCommand:
 
 
 @dataclass(frozen=True)
+class OfficersCommand:
+    """``/wso officers``: the facility's roster and where each certification stands."""
+
+    facility_id: str | None = None
+
+
+@dataclass(frozen=True)
 class HelpCommand:
     pass
 
@@ -135,6 +143,7 @@ Command = (
     | ReleaseCommand
     | StatusCommand
     | ListCommand
+    | OfficersCommand
     | HelpCommand
     | AckCommand
     | LifecycleCommand
@@ -143,7 +152,7 @@ Command = (
 
 SUBCOMMANDS = (
     *("arrest", "transfer", "release", "igsa", "void", "correct", "dispute", "note"),
-    *("status", "list", "ack", "oncall", "help"),
+    *("status", "list", "ack", "oncall", "officers", "help"),
 )
 
 HELP_TEXT = "\n".join(
@@ -191,6 +200,8 @@ HELP_TEXT = "\n".join(
         "e.g. `/wso oncall override watch-commanders U0LT3 12h`.",
         "• `/wso oncall overrides`: the overrides not yet ended, numbered; "
         "`/wso oncall cancel NUMBER` removes one, e.g. `/wso oncall cancel 12`.",
+        "• `/wso officers [facility ID]`: the facility's WSO officers and when each "
+        "certification expires (for its officers and staff).",
         "• `/wso help`: this message.",
         "BOOKING is 1-32 letters, digits and `-`. Words are not case-sensitive.",
     )
@@ -338,6 +349,10 @@ def _parse_release(words: list[str]) -> ReleaseCommand:
     )
 
 
+def _parse_officers(words: list[str]) -> OfficersCommand:
+    return OfficersCommand(read_only_facility(words, "officers", None))
+
+
 def _parse_ack(words: list[str]) -> AckCommand:
     booking, rest = take_booking(words, "ack")
     return AckCommand(booking, read_only_facility(rest, "ack", booking))
@@ -350,6 +365,7 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
     "release": _parse_release,
     "status": _parse_status,
     "list": _parse_list,
+    "officers": _parse_officers,
     "help": _parse_help,
     **LIFECYCLE_PARSERS,
 }

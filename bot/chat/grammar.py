@@ -66,6 +66,7 @@ _EXAMPLES = {
     "release": f"/wso release {SAMPLE_BOOKING} bail posted",
     "status": f"/wso status {SAMPLE_BOOKING}",
     "list": "/wso list",
+    "officers": "/wso officers",
     "help": "/wso help",
     "ack": f"/wso ack {SAMPLE_BOOKING}",
     "oncall": "/wso oncall override watch-commanders U0LT3 12h",
@@ -100,7 +101,7 @@ def read_only_facility(words: list[str], subcommand: str, booking: str | None) -
 
 
 def _extra_word_error(word: str, subcommand: str, example: str) -> CommandError:
-    takes = "a booking number and" if subcommand != "list" else "only"
+    takes = "only" if subcommand in ("list", "officers") else "a booking number and"
     return CommandError(
         f"Unexpected {echo(word)} after `/wso {subcommand}`: it takes {takes} "
         "an optional `facility ID`.",

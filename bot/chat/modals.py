@@ -30,11 +30,13 @@ from bot.chat.actions import (
 from bot.chat.arrest_time import TimeInputError, parse_arrest_time
 from bot.chat.commands import ArrestCommand, CommandError, parse_command
 from bot.chat.phrases import clip
+from bot.chat.roster_messages import arrest_refused
 from bot.chat.slack import clean_text
 from bot.core.a_number import ANumberError, read_a_number
 from bot.core.custody import OLDEST_ARREST, is_implausibly_old
 from bot.core.facility import Facility
 from bot.core.model import WarrantForm
+from bot.core.permissions import ArrestRefusalReason, arrest_refusal
 
 # A form older than this is refused: Slack's trigger lives 3 s, nobody fills a form for an hour.
 FORM_LIFETIME = timedelta(hours=1)
@@ -275,11 +277,15 @@ def check_arrest_form(
             facility_block: f"Facility {facility_id} is no longer in the bot's config. "
             "Close this form and type /wso arrest again for a fresh one."
         }
-    if not facility.may_log_arrest(user_id):
+    refusal = arrest_refusal(facility, user_id, now)
+    if refusal is not None and refusal.reason is ArrestRefusalReason.NOT_AN_OFFICER:
         return {
             facility_block: f"You are not (or no longer) listed as an officer of "
             f"{facility.name}, so you may not log arrests there. Nothing was stored."
         }
+    if refusal is not None:  # on the roster: expired, not yet certified, or another jail's
+        home = configured.get(refusal.entry.facility_id) if refusal.entry else None
+        return {facility_block: plain_error(arrest_refused(refusal, facility, user_id, home).text)}
     errors: dict[str, str] = {}
     booking = _check_word(state, ARREST_BOOKING, errors, "arrest {}", f"e.g. {SAMPLE_BOOKING}")
     form = _value(state, ARREST_WARRANT_FORM)

@@ -9,7 +9,7 @@ reason) is quoted with ``bot.chat.slack.quoted``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.chat.slack import escape_mrkdwn, quoted
@@ -33,6 +33,11 @@ def format_local(instant: datetime, zone: ZoneInfo) -> str:
     """``Mon Nov 30, 14:05 CST`` in the facility's zone."""
     local = instant.astimezone(zone)
     return f"{local:%a %b} {local.day}, {local:%H:%M} {local.tzname()}"
+
+
+def format_day(day: date) -> str:
+    """``Fri Jan 15, 2027``: a calendar date (a certification's), with its weekday."""
+    return f"{day:%a %b} {day.day}, {day.year}"
 
 
 def viewer_time(instant: datetime, fallback: str) -> str:

@@ -88,12 +88,15 @@ def facility_gone(custody: Custody) -> Reply:
 # --- /wso arrest -------------------------------------------------------------------
 
 
-def may_not_log_arrest(facility: Facility, user_id: str) -> Reply:
+def may_not_log_arrest(facility: Facility, user_id: str, roster_file: str = "") -> Reply:
+    """Not an officer there; ``roster_file``: the roster that would list them, if any."""
+    where = "to `officers` in the config"
+    if roster_file:
+        where = f"in a row of the officer roster ({code(roster_file)})"
     return error_reply(
         f"Only the WSO officers listed for {facility_name(facility)} may log arrests "
         f"there, and <@{user_id}> is not one of them. Nothing was stored. "
-        f"An administrator can add your Slack user id `{user_id}` "
-        "to `officers` in the config."
+        f"An administrator can add your Slack user id `{user_id}` {where}."
     )
 
 

@@ -22,6 +22,7 @@ from bot.chat.commands import (
     CommandError,
     HelpCommand,
     ListCommand,
+    OfficersCommand,
     OncallCommand,
     OncallOverrideCommand,
     ReleaseCommand,
@@ -66,6 +67,7 @@ from bot.core.policy import custody_deadline
 from bot.services.clock import Clock
 from bot.services.desk_lifecycle import LifecycleDesk, NoticeListener, Refusal
 from bot.services.desk_oncall import OncallDesk
+from bot.services.desk_roster import RosterDesk
 from bot.services.paging import as_overrides
 from storage.interface import (
     AlreadyAcknowledged,
@@ -119,6 +121,7 @@ class CustodyDesk:
         # The id-based actions that the card's buttons and modals call, and commands too.
         self.lifecycle = LifecycleDesk(config, store, clock, listener)
         self._oncall = OncallDesk(config, store, clock)
+        self._roster = RosterDesk(config, clock)
 
     async def handle(self, invocation: Invocation) -> Reply:
         """Run one command; every outcome, good or bad, is a reply for the user."""
@@ -146,6 +149,8 @@ class CustodyDesk:
                 return await self._status(command, invocation)
             case ListCommand():
                 return await self._list(command)
+            case OfficersCommand():
+                return self._roster.officers(command, invocation.user_id, invocation.channel_id)
             case HelpCommand():
                 return replies.help_reply()
             case AckCommand():
@@ -160,6 +165,10 @@ class CustodyDesk:
 
     # --- arrest ------------------------------------------------------------------
 
+    def require_may_log(self, facility: Facility, user_id: str, now: datetime) -> None:
+        """Raise ``Refusal`` (with the reason) unless ``user_id`` may log an arrest there now."""
+        self._roster.require_may_log(facility, user_id, now)
+
     async def log_arrest(
         self, command: ArrestCommand, invocation: Invocation, notes: str | None = None
     ) -> Reply:
@@ -170,9 +179,8 @@ class CustodyDesk:
         self, command: ArrestCommand, invocation: Invocation, notes: str | None = None
     ) -> Reply:
         facility = self._facility_for_arrest(command, invocation)
-        if not facility.may_log_arrest(invocation.user_id):
-            raise Refusal(replies.may_not_log_arrest(facility, invocation.user_id))
         now = self._clock.now()
+        self._roster.require_may_log(facility, invocation.user_id, now)
         arrested_at = self._arrest_instant(command, facility, now)
         custody = Custody(
             id=new_custody_id(),

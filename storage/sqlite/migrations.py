@@ -14,7 +14,7 @@ import aiosqlite
 
 from storage.sqlite.queries import QUERIES, SCHEMA
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 async def _add_columns(db: aiosqlite.Connection, table: str, columns: dict[str, str]) -> None:
@@ -89,10 +89,21 @@ async def _to_version_6(db: aiosqlite.Connection) -> None:
     await _add_columns(db, "custodies", {"a_number": "TEXT"})
 
 
+async def _to_version_7(db: aiosqlite.Connection) -> None:
+    """The ledger of officers' certification reminders (the officer roster), a new table."""
+    await db.execute(_create_statement("certification_reminders"))
+
+
 def _create_statement(table: str) -> str:
     """The ``CREATE TABLE`` statement of ``table`` in ``schema.sql``."""
     head = f"CREATE TABLE IF NOT EXISTS {table} ("
-    return next(s for s in SCHEMA.split(";") if s.strip().startswith(head))
+    return next(s for s in SCHEMA.split(";") if _without_comments(s).startswith(head))
+
+
+def _without_comments(statement: str) -> str:
+    """A statement of ``schema.sql`` without the comment lines before and in it."""
+    lines = (line for line in statement.splitlines() if not line.lstrip().startswith("--"))
+    return "\n".join(lines).strip()
 
 
 # The step that brings a database of the version before to each version.
@@ -102,6 +113,7 @@ _STEPS: dict[int, Callable[[aiosqlite.Connection], Awaitable[None]]] = {
     4: _to_version_4,
     5: _to_version_5,
     6: _to_version_6,
+    7: _to_version_7,
 }
 
 

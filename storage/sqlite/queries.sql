@@ -264,3 +264,33 @@ SELECT * FROM custodies WHERE facility_id = ? ORDER BY logged_at, rowid
 SELECT * FROM custodies
     WHERE arrested_at >= ?1 AND arrested_at < ?2 AND (arrested_at, id) > (?3, ?4)
     ORDER BY arrested_at, id LIMIT ?5
+
+-- name: insert_certification_reminder
+-- A second reminder for one officer and expiry date is ignored: the first stands.
+INSERT INTO certification_reminders (id, user_id, expires_on, facility_id, channel, due_at, state)
+    VALUES (?, ?, ?, ?, ?, ?, 'pending')
+    ON CONFLICT DO NOTHING
+
+-- name: certification_reminder_keys
+SELECT user_id, expires_on FROM certification_reminders
+
+-- name: unsent_certification_reminders
+SELECT * FROM certification_reminders WHERE state IN ('pending', 'sending') ORDER BY due_at, id
+
+-- name: mark_certification_reminder_sending
+UPDATE certification_reminders SET state = 'sending', attempted_at = ?, attempts = attempts + 1
+    WHERE id = ? AND state != 'sent'
+
+-- name: mark_certification_reminder_sent
+UPDATE certification_reminders SET state = 'sent', sent_at = ?, message_ts = ?,
+        next_attempt_at = NULL, may_have_posted = 0
+    WHERE id = ? AND state != 'sent'
+
+-- name: mark_certification_reminder_skipped
+UPDATE certification_reminders SET state = 'skipped', last_error = ?
+    WHERE id = ? AND state IN ('pending', 'sending')
+
+-- name: mark_certification_reminder_failed
+UPDATE certification_reminders SET state = 'pending', last_error = ?, next_attempt_at = ?,
+        may_have_posted = max(may_have_posted, ?)
+    WHERE id = ? AND state != 'sent'

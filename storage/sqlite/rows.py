@@ -10,11 +10,13 @@ import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.core import model
+from bot.core.certification_plan import CertificationReminder
 from bot.core.targets import TargetKind, target_kind
+from storage.certification_ledger import ReminderRecord, ReminderState
 from storage.interface import OncallOverrideRecord
 
 T = TypeVar("T")
@@ -126,6 +128,16 @@ audit_from_row = _reader(model.AuditEntry, {"at": from_db_time, "detail": json.l
 override_from_row = _reader(
     OncallOverrideRecord, dict.fromkeys(("starts_at", "ends_at", "created_at"), from_db_time)
 )
+reminder_record_from_row = _reader(
+    ReminderRecord,
+    {
+        "expires_on": date.fromisoformat,
+        "due_at": from_db_time,
+        "state": ReminderState,
+        "may_have_posted": bool,
+        **dict.fromkeys(("next_attempt_at", "attempted_at", "sent_at"), _time),
+    },
+)
 
 
 def custody_row(custody: model.Custody) -> tuple[Any, ...]:
@@ -215,4 +227,16 @@ def override_row(override: OncallOverrideRecord) -> tuple[Any, ...]:
         to_db_time(override.ends_at),
         override.created_by,
         to_db_time(override.created_at),
+    )
+
+
+def certification_reminder_row(reminder: CertificationReminder) -> tuple[Any, ...]:
+    """Parameters of ``insert_certification_reminder``."""
+    return (
+        reminder.id,
+        reminder.user_id,
+        reminder.expires_on.isoformat(),
+        reminder.facility_id,
+        reminder.channel,
+        to_db_time(reminder.due_at),
     )

@@ -117,3 +117,23 @@ CREATE TABLE IF NOT EXISTS oncall_overrides (
     created_at  TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS oncall_overrides_by_schedule ON oncall_overrides (schedule_id, ends_at);
+
+-- Reminders that an officer's WSO certification is about to expire (from schema version 6):
+-- one per officer and expiry date, whatever restarts and roster reloads happen.
+CREATE TABLE IF NOT EXISTS certification_reminders (
+    id              TEXT PRIMARY KEY,
+    user_id         TEXT NOT NULL,
+    expires_on      TEXT NOT NULL,  -- YYYY-MM-DD, the certification's last valid day
+    facility_id     TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    due_at          TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'skipped')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    attempted_at    TEXT,
+    sent_at         TEXT,
+    message_ts      TEXT,
+    last_error      TEXT,
+    may_have_posted INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (user_id, expires_on)
+);

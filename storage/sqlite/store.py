@@ -23,6 +23,7 @@ from storage.interface import (
     StoreFault,
 )
 from storage.sqlite.arrests import ArrestWriter
+from storage.sqlite.certifications import SqliteCertificationLedger
 from storage.sqlite.database import INTEGRITY_WAIT_SECONDS, SqliteDatabase, WallClock
 from storage.sqlite.queries import QUERIES, json_list, with_list
 from storage.sqlite.rows import (
@@ -58,6 +59,7 @@ class SqliteCustodyStore:
             integrity_wait_seconds=integrity_wait_seconds,
         )
         self._arrests = ArrestWriter(self._database)
+        self.certifications = SqliteCertificationLedger(self._database)
         self._transaction = self._database.transaction
         self._fetch_all = self._database.fetch_all
 
@@ -66,10 +68,8 @@ class SqliteCustodyStore:
     async def open(self) -> None:
         """Lock the database, connect, check it and migrate; refuse one in use or damaged.
 
-        The integrity check runs on a connection of its own. ``open`` waits for it
-        up to ``integrity_wait_seconds`` and refuses a damaged database; a check
-        still running then (a large file read from disk) finishes in the background,
-        and damage it finds is reported by ``fault`` and ``integrity_checked``.
+        The integrity check (own connection) is awaited up to ``integrity_wait_seconds``; one
+        still running then ends in the background, reporting by ``fault``/``integrity_checked``.
         """
         await self._database.open()
 

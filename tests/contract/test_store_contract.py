@@ -2035,7 +2035,7 @@ async def test_sqlite_migrates_a_version_1_database(tmp_path: Path) -> None:
         await store.add_oncall_override(override, make_audit(None, "oncall_override", at))
         assert await store.oncall_overrides("ice-duty", at) == [override]
 
-    assert SCHEMA_VERSION == 6
+    assert SCHEMA_VERSION == 7
     assert _raw_query(path, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
     async with opened(build) as reopened:
         assert await reopened.get_custody(old.id) == acked

@@ -1,13 +1,14 @@
 """A database written by an earlier release opens with this one and keeps working.
 
-``data/wso-v2.db`` and ``data/wso-v3.db`` were written through the store of the last
-releases with schema versions 2 and 3 (``data/make_v2_db.py``, ``make_v3_db.py`` say
+``data/wso-v2.db`` … ``data/wso-v5.db`` were written through the store of the last
+releases with schema versions 2 to 5 (``data/make_v2_db.py`` … ``make_v5_db.py`` say
 how), with the same content. Opening one migrates it in place to the current version:
 from 2, each notice's target kind becomes a column, filled by SQL that must read every
 address as ``bot.core.targets.target_kind`` does; from 3, the custodies table is rebuilt
 so that its state admits ``igsa`` and ``voided``, with the new columns, its indexes and
 the notices' foreign key intact; from 4, custodies record the whole counting rule; from
-5 (``wso-v5.db``), the optional A-number.
+5 (``wso-v5.db``), the optional A-number; from 6, the ledger of officers'
+certification reminders is added.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.core.certification_plan import CertificationReminder
 from bot.core.model import (
     AuditEntry,
     CountingRule,
@@ -73,7 +75,7 @@ async def migrated(v2_copy: Path) -> AsyncIterator[SqliteCustodyStore]:
         await store.close()
 
 
-def test_the_committed_files_are_version_2_and_3_databases() -> None:
+def test_the_committed_files_are_databases_of_versions_2_to_5() -> None:
     assert raw_query(V2_DATABASE, "SELECT version FROM schema_version") == [(2,)]
     columns = {row[1] for row in raw_query(V2_DATABASE, "PRAGMA table_info(notices)")}
     assert "target_kind" not in columns
@@ -89,6 +91,8 @@ def test_the_committed_files_are_version_2_and_3_databases() -> None:
     custody_columns = {row[1] for row in raw_query(V5_DATABASE, "PRAGMA table_info(custodies)")}
     assert "counting_rule_version" in custody_columns
     assert "a_number" not in custody_columns
+    v5_tables = {row[0] for row in raw_query(V5_DATABASE, "SELECT name FROM sqlite_master")}
+    assert "certification_reminders" not in v5_tables
 
 
 async def test_the_custodies_table_is_rebuilt_with_its_indexes_and_foreign_key(
@@ -135,8 +139,8 @@ async def test_a_migrated_database_closes_a_custody_in_the_new_states(
 async def test_a_version_2_database_is_migrated_in_place(
     v2_copy: Path, migrated: SqliteCustodyStore
 ) -> None:
-    assert SCHEMA_VERSION == 6
-    assert raw_query(v2_copy, "SELECT version FROM schema_version") == [(6,)]
+    assert SCHEMA_VERSION == 7
+    assert raw_query(v2_copy, "SELECT version FROM schema_version") == [(7,)]
     stored = raw_query(v2_copy, "SELECT channel, target_kind FROM notices")
     assert len(stored) == 44
     assert all(kind == target_kind(str(channel)) for channel, kind in stored)
@@ -308,3 +312,16 @@ def test_the_sql_backfill_reads_each_address_as_the_codec_does(address: str) -> 
         raw.execute(QUERIES["backfill_target_kind"])
         [(stored,)] = raw.execute("SELECT target_kind FROM notices").fetchall()
     assert stored == target_kind(address).value
+
+
+async def test_a_migrated_database_keeps_certification_reminders(
+    migrated: SqliteCustodyStore,
+) -> None:
+    reminder = CertificationReminder(
+        "U0AAA", date(2027, 1, 15), "county-jail", "C0JAIL", AFTER_V2 + timedelta(days=1)
+    )
+    assert await migrated.certifications.add([reminder]) == [reminder]
+    assert await migrated.certifications.add([reminder]) == []
+    assert await migrated.certifications.planned() == {reminder.key}
+    [record] = await migrated.certifications.unsent()
+    assert record.reminder == reminder

@@ -73,6 +73,20 @@ async def first_answer(
     raise AssertionError(f"{url} did not become {what} within {within_seconds} s:\n{log()}")
 
 
+def serve_refused(config: Path, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """``wso-bot serve`` with stand-in credentials over ``workdir/wso.db``, for a config it
+    must refuse: it exits (a good config would leave it serving until the timeout)."""
+    return run(
+        wso_bot("serve"),
+        workdir,
+        SLACK_BOT_TOKEN="xoxb-x",
+        SLACK_SIGNING_SECRET="s",
+        WSO_CONFIG=str(config),
+        WSO_DB=str(workdir / "wso.db"),
+        PORT=str(unused_port()),
+    )
+
+
 class BotProcess:
     """One ``wso-bot serve`` process against the fake Slack, over ``workdir/wso.db``."""
 

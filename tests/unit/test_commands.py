@@ -211,7 +211,7 @@ REFUSED = [
     pytest.param(
         "frobnicate B1",
         "Use one of: arrest, transfer, release, igsa, void, correct, dispute, note, status, "
-        "list, ack, oncall, help",
+        "list, ack, oncall, officers, help",
         id="unknown-subcommand",
     ),
     pytest.param("arest B1", "Unknown command `arest`", id="misspelt-subcommand"),
