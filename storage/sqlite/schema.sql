@@ -118,7 +118,7 @@ CREATE TABLE IF NOT EXISTS oncall_overrides (
 );
 CREATE INDEX IF NOT EXISTS oncall_overrides_by_schedule ON oncall_overrides (schedule_id, ends_at);
 
--- Reminders that an officer's WSO certification is about to expire (from schema version 6):
+-- Reminders that an officer's WSO certification is about to expire (from schema version 7):
 -- one per officer and expiry date, whatever restarts and roster reloads happen.
 CREATE TABLE IF NOT EXISTS certification_reminders (
     id              TEXT PRIMARY KEY,
