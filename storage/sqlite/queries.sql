@@ -253,3 +253,12 @@ UPDATE notices SET target_kind = CASE
 
 -- name: custodies_of_facility
 SELECT * FROM custodies WHERE facility_id = ? ORDER BY logged_at, rowid
+
+-- name: count_rows_of_facility
+-- Benchmarks: what logging the facility's arrests stored, table by table.
+SELECT
+    (SELECT count(*) FROM custodies WHERE facility_id = ?1) AS custodies,
+    (SELECT count(*) FROM notices
+        WHERE custody_id IN (SELECT id FROM custodies WHERE facility_id = ?1)) AS notices,
+    (SELECT count(*) FROM audit_log
+        WHERE custody_id IN (SELECT id FROM custodies WHERE facility_id = ?1)) AS audit_entries

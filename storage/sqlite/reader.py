@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,15 @@ from storage.sqlite.rows import custody_from_row, notice_from_row, to_db_time
 
 # A writer holds the file briefly at each commit; wait for it rather than fail.
 BUSY_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class FacilityRows:
+    """How many rows a facility's custodies hold, table by table."""
+
+    custodies: int
+    notices: int
+    audit_entries: int
 
 
 class DatabaseReader:
@@ -62,3 +72,12 @@ class DatabaseReader:
         """Every custody logged at ``facility_id``, open or closed, oldest first."""
         rows = self._fetch_all("custodies_of_facility", (facility_id,))
         return [custody_from_row(row) for row in rows]
+
+    def count_rows_of_facility(self, facility_id: str) -> FacilityRows:
+        """Custodies logged at ``facility_id``, and the notices and audit entries of them."""
+        [row] = self._fetch_all("count_rows_of_facility", (facility_id,))
+        return FacilityRows(
+            custodies=int(row["custodies"]),
+            notices=int(row["notices"]),
+            audit_entries=int(row["audit_entries"]),
+        )
