@@ -45,6 +45,7 @@ BENCHMARKS: dict[str, ModuleType] = {
             "b5_memory",
             "b6_slow_clients",
             "b7_channel_outage",
+            "b8_arrest_burst",
         )
     )
 }
