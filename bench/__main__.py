@@ -46,6 +46,7 @@ BENCHMARKS: dict[str, ModuleType] = {
             "b6_slow_clients",
             "b7_channel_outage",
             "b8_oversight_export",
+            "b9_arrest_burst",
         )
     )
 }

@@ -294,3 +294,12 @@ UPDATE certification_reminders SET state = 'skipped', last_error = ?
 UPDATE certification_reminders SET state = 'pending', last_error = ?, next_attempt_at = ?,
         may_have_posted = max(may_have_posted, ?)
     WHERE id = ? AND state != 'sent'
+
+-- name: count_rows_of_facility
+-- Benchmarks: what logging the facility's arrests stored, table by table.
+SELECT
+    (SELECT count(*) FROM custodies WHERE facility_id = ?1) AS custodies,
+    (SELECT count(*) FROM notices
+        WHERE custody_id IN (SELECT id FROM custodies WHERE facility_id = ?1)) AS notices,
+    (SELECT count(*) FROM audit_log
+        WHERE custody_id IN (SELECT id FROM custodies WHERE facility_id = ?1)) AS audit_entries

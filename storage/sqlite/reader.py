@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,15 @@ EXPORT_PAGE_SIZE = 1000
 
 class UnreadableDatabase(RuntimeError):
     """The file is missing, not a database of this bot, or of another schema version."""
+
+
+@dataclass(frozen=True)
+class FacilityRows:
+    """How many rows a facility's custodies hold, table by table."""
+
+    custodies: int
+    notices: int
+    audit_entries: int
 
 
 class DatabaseReader:
@@ -111,3 +121,12 @@ class DatabaseReader:
         """Every custody logged at ``facility_id``, open or closed, oldest first."""
         rows = self._fetch_all("custodies_of_facility", (facility_id,))
         return [custody_from_row(row) for row in rows]
+
+    def count_rows_of_facility(self, facility_id: str) -> FacilityRows:
+        """Custodies logged at ``facility_id``, and the notices and audit entries of them."""
+        [row] = self._fetch_all("count_rows_of_facility", (facility_id,))
+        return FacilityRows(
+            custodies=int(row["custodies"]),
+            notices=int(row["notices"]),
+            audit_entries=int(row["audit_entries"]),
+        )

@@ -13,6 +13,7 @@ import pytest
 from bot.core.model import CUSTODY_WINDOW, Custody, CustodyState, NoticeState, WarrantForm
 from storage.interface import CustodyStore, DuplicateOpenCustody
 from storage.sqlite import DatabaseReader, SqliteCustodyStore, UnreadableDatabase
+from storage.sqlite.reader import FacilityRows
 from tests.contract.test_store_contract import (
     T0,
     any_store,
@@ -118,6 +119,9 @@ def arrested(custody_id: str, hours: float) -> Custody:
 
 
 async def test_the_reader_pages_custodies_by_arrest_time_lazily(tmp_path: Path) -> None:
+
+
+async def test_the_reader_counts_the_rows_of_a_facilitys_custodies(tmp_path: Path) -> None:
     path = tmp_path / "wso.db"
     store = SqliteCustodyStore(path)
     await store.open()
@@ -156,3 +160,25 @@ async def test_the_reader_names_a_database_it_cannot_read(tmp_path: Path) -> Non
         raw.commit()
     with pytest.raises(UnreadableDatabase, match=r"version 4; .* start `wso-bot serve` once"):
         list(DatabaseReader(old).custodies_arrested_between(T0, T0))
+
+
+        here = [make_custody(f"c{n}", booking=f"B-{n}") for n in range(2)]
+        elsewhere = make_custody("c9", booking="B-9", facility_id="elsewhere")
+        await store.add_custodies(
+            [
+                (here[0], [make_notice(here[0], "a"), make_notice(here[0], "b")], make_audit("c0")),
+                (here[1], [make_notice(here[1], "a")], make_audit("c1")),
+                (elsewhere, [make_notice(elsewhere, "a")], make_audit("c9")),
+            ]
+        )
+        await store.record_audit(make_audit("c1", action="custody_acknowledged"))
+        await store.record_audit(make_audit(None, action="config_loaded"))
+        reader = DatabaseReader(path)
+
+        assert reader.count_rows_of_facility(here[0].facility_id) == FacilityRows(
+            custodies=2, notices=3, audit_entries=3
+        )
+        assert reader.count_rows_of_facility("elsewhere") == FacilityRows(1, 1, 1)
+        assert reader.count_rows_of_facility("nowhere") == FacilityRows(0, 0, 0)
+    finally:
+        await store.close()
