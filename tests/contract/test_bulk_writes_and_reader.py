@@ -119,9 +119,6 @@ def arrested(custody_id: str, hours: float) -> Custody:
 
 
 async def test_the_reader_pages_custodies_by_arrest_time_lazily(tmp_path: Path) -> None:
-
-
-async def test_the_reader_counts_the_rows_of_a_facilitys_custodies(tmp_path: Path) -> None:
     path = tmp_path / "wso.db"
     store = SqliteCustodyStore(path)
     await store.open()
@@ -162,6 +159,11 @@ async def test_the_reader_names_a_database_it_cannot_read(tmp_path: Path) -> Non
         list(DatabaseReader(old).custodies_arrested_between(T0, T0))
 
 
+async def test_the_reader_counts_the_rows_of_a_facilitys_custodies(tmp_path: Path) -> None:
+    path = tmp_path / "wso.db"
+    store = SqliteCustodyStore(path)
+    await store.open()
+    try:
         here = [make_custody(f"c{n}", booking=f"B-{n}") for n in range(2)]
         elsewhere = make_custody("c9", booking="B-9", facility_id="elsewhere")
         await store.add_custodies(
