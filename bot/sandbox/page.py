@@ -76,7 +76,7 @@ class SandboxPage:
         await response.prepare(request)
         self.session.viewer_arrived.set()
         seen = -1
-        while True:
+        while not self.session.closing:
             if seen >= self.session.version:
                 try:
                     await asyncio.wait_for(
@@ -86,12 +86,15 @@ class SandboxPage:
                     await response.write(b": keep-alive\n\n")
                     continue
                 await asyncio.sleep(EVENT_COALESCE_SECONDS)
+                if self.session.closing:
+                    break
             seen = self.session.version
             data = json.dumps(await self.session.snapshot())
             try:
                 await response.write(f"event: screen\ndata: {data}\n\n".encode())
             except ConnectionError:
                 return response
+        return response
 
     async def _command(self, body: dict[str, Any]) -> dict[str, Any]:
         return await self.session.command(

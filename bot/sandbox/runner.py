@@ -145,6 +145,7 @@ async def open_sandbox(options: SandboxOptions, config: Config) -> AsyncIterator
         sender.events_url = f"http://127.0.0.1:{port}/slack/events"
         yield RunningSandbox(service, standin, session, port)
     finally:
+        session.close()
         await sender.close()
         await service.stop()
         await standin.stop()

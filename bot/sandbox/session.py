@@ -51,6 +51,8 @@ class SandboxSession:
         self.version = 0
         self._changed = asyncio.Event()
         self.viewer_arrived = asyncio.Event()  # set once a page has opened the event stream
+        # Set when the sandbox stops: the pages' event streams end instead of holding it up.
+        self.closing = False
         self._trigger_owner: dict[str, str] = {}
         standin.on_change(self.changed)
         clock.subscribe(self.changed)
@@ -66,9 +68,14 @@ class SandboxSession:
         self.version += 1
         self._changed.set()
 
+    def close(self) -> None:
+        """The sandbox is stopping: wake every waiting event stream so that it ends."""
+        self.closing = True
+        self._changed.set()
+
     async def wait_for_change(self, seen: int) -> int:
-        """Return once ``version`` is past ``seen``."""
-        while self.version <= seen:
+        """Return once ``version`` is past ``seen``, or the sandbox is closing."""
+        while self.version <= seen and not self.closing:
             self._changed.clear()
             await self._changed.wait()
         return self.version

@@ -7,6 +7,7 @@ the lead that time travel adds), so expiry and paging come from jumps, not from 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -260,3 +261,20 @@ def test_nothing_outside_the_sandbox_package_and_the_cli_imports_it() -> None:
         and path.name != "cli.py"
     ]
     assert importers == [], "time travel must stay out of wso-bot serve's reach"
+
+
+async def test_stopping_the_sandbox_ends_the_pages_event_streams(tmp_path: Path) -> None:
+    options = SandboxOptions(folder=tmp_path / "sandbox", port=0)
+    config = load_config(prepare_folder(options))
+    async with aiohttp.ClientSession() as http:
+        async with open_sandbox(options, config) as running:
+            stream = await http.get(f"{running.url}/events")
+            first = await stream.content.readline()
+            assert first == b"event: screen\n"
+            loop = asyncio.get_running_loop()
+            stopping_began = loop.time()
+        # The stop did not wait out the open stream (aiohttp would, for a minute): it ended.
+        assert loop.time() - stopping_began < 5
+        rest = await stream.content.read()
+        assert rest.endswith(b"\n\n") and stream.content.at_eof()
+        stream.release()
