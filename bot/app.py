@@ -175,6 +175,7 @@ class WsoService:
             history_lookup=settings.history_lookup,
         )
         self.desk = CustodyDesk(config, self.store, self.clock, listeners)
+        self._deps = HandlerDeps(config=config, store=self.store, clock=self.clock, desk=self.desk)
         self._authorization = CachedAuthorization(settings.slack_bot_token, settings.slack_api_url)
         self.bolt_app = self._build_bolt_app()
         # Socket Mode: Slack's requests come over our own WebSocket; no /slack/events.
@@ -192,6 +193,7 @@ class WsoService:
             self.health,
             self.metrics,
             limits=request_limits,
+            commands=slash_command.fast_path(self._deps),
         )
         self.port: int | None = None
 
@@ -211,7 +213,7 @@ class WsoService:
             request_verification_enabled=not self.settings.socket_mode,
             authorize=self._authorization.for_bolt(),
         )
-        deps = HandlerDeps(config=self.config, store=self.store, clock=self.clock, desk=self.desk)
+        deps = self._deps
         forms = arrest_form.register(bolt_app, deps)
         slash_command.register(bolt_app, deps, forms)
         page_actions.register(bolt_app, deps)
