@@ -9,12 +9,15 @@ the one transaction of ``migrate``, so a database is at one version or the next.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import aiosqlite
 
-from storage.sqlite.queries import QUERIES, SCHEMA
+from bot.core import audit
+from storage.sqlite.audit_log import append_events, chain_legacy_events
+from storage.sqlite.queries import QUERIES, SCHEMA_STATEMENTS
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 async def _add_columns(db: aiosqlite.Connection, table: str, columns: dict[str, str]) -> None:
@@ -66,10 +69,38 @@ async def _to_version_4(db: aiosqlite.Connection) -> None:
     await db.execute("DROP TABLE temp.custodies_before_v4")
 
 
+async def _to_version_5(db: aiosqlite.Connection) -> None:
+    """The audit log becomes a hash chain (``bot.core.audit_chain``).
+
+    Its new columns and ``audit_personal`` are added; the events already stored are
+    chained in order, once (their personal values move apart); and the migration itself
+    is appended as an event, stamped with the wall-clock time it ran. Runs before
+    ``schema.sql`` creates the triggers that forbid changing an audit row.
+    """
+    await _add_columns(
+        db,
+        "audit_log",
+        {
+            "source": "TEXT",
+            "facility_id": "TEXT",
+            "request_id": "TEXT",
+            "values_before": "TEXT NOT NULL DEFAULT '{}'",
+            "values_after": "TEXT NOT NULL DEFAULT '{}'",
+            "personal_digest": "TEXT",
+            "prev_hash": "TEXT",
+            "hash": "TEXT",
+        },
+    )
+    await db.execute(_create_statement("audit_personal"))
+    chained = await chain_legacy_events(db)
+    started = audit.audit_chain_started(datetime.now(UTC), await schema_version(db), 5, chained)
+    await append_events(db, [started])
+
+
 def _create_statement(table: str) -> str:
     """The ``CREATE TABLE`` statement of ``table`` in ``schema.sql``."""
     head = f"CREATE TABLE IF NOT EXISTS {table} ("
-    return next(s for s in SCHEMA.split(";") if s.strip().startswith(head))
+    return next(s for s in SCHEMA_STATEMENTS if head in s)
 
 
 # The step that brings a database of the version before to each version.
@@ -77,6 +108,7 @@ _STEPS: dict[int, Callable[[aiosqlite.Connection], Awaitable[None]]] = {
     2: _to_version_2,
     3: _to_version_3,
     4: _to_version_4,
+    5: _to_version_5,
 }
 
 
@@ -108,8 +140,7 @@ async def migrate(db: aiosqlite.Connection) -> None:
     if version > 0:
         for step_version in range(version + 1, SCHEMA_VERSION + 1):
             await _STEPS[step_version](db)
-    for statement in SCHEMA.split(";"):
-        if statement.strip():
-            await db.execute(statement)
+    for statement in SCHEMA_STATEMENTS:
+        await db.execute(statement)
     await db.execute(QUERIES["clear_schema_version"])
     await db.execute(QUERIES["insert_schema_version"], (SCHEMA_VERSION,))

@@ -15,7 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.core.audit_chain import StoredEvent
 from bot.core.model import Custody, Notice, NoticeState
+from storage.sqlite.audit_log import stored_event
 from storage.sqlite.migrations import SCHEMA_VERSION
 from storage.sqlite.queries import QUERIES, json_list
 from storage.sqlite.rows import custody_from_row, notice_from_row, to_db_time
@@ -57,6 +59,12 @@ class DatabaseReader:
         """Every notice in one of ``states`` (all by default), in the order stored."""
         rows = self._fetch_all("notices_by_state", (json_list(states),))
         return [notice_from_row(row) for row in rows]
+
+    def audit_events(self) -> Iterator[StoredEvent]:
+        """Every audit event in chain order, as stored (read one at a time, not all at once)."""
+        with self._connection() as connection:
+            for row in connection.execute(QUERIES["audit_events"]):
+                yield stored_event(row)
 
     def custodies_of_facility(self, facility_id: str) -> list[Custody]:
         """Every custody logged at ``facility_id``, open or closed, oldest first."""

@@ -94,7 +94,6 @@ notice_from_row = _reader(
         **dict.fromkeys(("due_at", "next_attempt_at", "attempted_at", "sent_at"), _time),
     },
 )
-audit_from_row = _reader(model.AuditEntry, {"at": from_db_time, "detail": json.loads})
 override_from_row = _reader(
     OncallOverrideRecord, dict.fromkeys(("starts_at", "ends_at", "created_at"), from_db_time)
 )
@@ -137,17 +136,6 @@ def notice_row(notice: model.Notice) -> tuple[Any, ...]:
         # The kind alone, not ``notice.target``: building a Target per notice showed in
         # the arrest path's profile (~17 notices per arrest).
         (notice.target_kind or target_kind(notice.channel)).value,
-    )
-
-
-def audit_row(entry: model.AuditEntry) -> tuple[Any, ...]:
-    """Parameters of ``insert_audit``."""
-    return (
-        to_db_time(entry.at),
-        entry.actor,
-        entry.action,
-        entry.custody_id,
-        json.dumps(entry.detail, sort_keys=True),
     )
 
 
