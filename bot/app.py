@@ -26,6 +26,7 @@ from bot.clients.slack_gateway import SlackGateway, make_web_client
 from bot.clients.slack_web_api import SlackWebApi
 from bot.clients.webhooks import WebhookClient
 from bot.config import Settings, referenced_user_groups
+from bot.core import audit
 from bot.core.custody_plan import plan_delivery_alert
 from bot.core.facility import Config
 from bot.core.model import Custody, Notice, NoticeKind
@@ -39,6 +40,7 @@ from bot.services.dispatcher import Dispatcher
 from bot.services.home_board import ChangeListeners, HomeBoard
 from bot.services.outbound import Outbound
 from bot.services.paging import RecipientResolver, StepExpander
+from bot.services.retention import DailyPurge
 from bot.services.slack_check import check_user_groups
 from bot.socket_mode import SocketLimits, SocketLink
 from bot.web import RequestLimits, WebFace
@@ -162,6 +164,9 @@ class WsoService:
         self.home = HomeBoard(config, self.store, self.clock, self._publish_home)
         listeners = ChangeListeners(self.dispatcher, self.home)
         self.desk = CustodyDesk(config, self.store, self.clock, listeners)
+        self.retention: DailyPurge | None = None
+        if config.retention_days is not None:
+            self.retention = DailyPurge(self.store, self.clock, config.retention_days)
         self._authorization = CachedAuthorization(settings.slack_bot_token, settings.slack_api_url)
         self.bolt_app = self._build_bolt_app()
         # Socket Mode: Slack's requests come over our own WebSocket; no /slack/events.
@@ -285,6 +290,10 @@ class WsoService:
         """
         # Before anything else: a database in use or damaged stops the start here.
         await self.store.open()
+        path = str(self.settings.config_path)
+        await self.store.record_audit(
+            audit.config_loaded(self.clock.now(), path, self.config.sha256)
+        )
         await self.gateway.open_session()
         await self._check_user_groups()
         await self._authorization.warm_up()
@@ -298,6 +307,8 @@ class WsoService:
         except TimeoutError:
             log.warning("backups.reconcile_timed_out")
         self.dispatcher.start()
+        if self.retention is not None:
+            self.retention.start()
         self._damage_watch = asyncio.create_task(self._stop_dispatcher_if_damaged())
         if self.config.heartbeat_url:
             self._heartbeat = asyncio.create_task(self._heartbeat_loop(self.config.heartbeat_url))
@@ -324,6 +335,8 @@ class WsoService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._damage_watch
         await self.home.stop()
+        if self.retention is not None:
+            await self.retention.stop()
         await self.dispatcher.stop()
         await self.gateway.close()
         await self.store.close()

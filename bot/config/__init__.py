@@ -46,6 +46,7 @@ from bot.config.settings import (
     Settings,
     SlackAccess,
     check_config_path,
+    database_path,
 )
 from bot.core.facility import (
     DEFAULT_BACKUP_GRACE,
@@ -94,6 +95,7 @@ __all__ = [
     "UnreadableFile",
     "Webhook",
     "check_config_path",
+    "database_path",
     "load_config",
     "parse_config",
     "read_small_file",

@@ -8,9 +8,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -68,7 +70,16 @@ MAX_WEBHOOKS = 10
 # 3,000: a name people read at a glance fits easily.
 MAX_FACILITY_NAME_CHARS = 80
 
-_TOP_LEVEL_KEYS = ("reminders", "facility", "schedule", "webhook", "heartbeat_url")
+_TOP_LEVEL_KEYS = (
+    "reminders",
+    "facility",
+    "schedule",
+    "webhook",
+    "heartbeat_url",
+    "retention_days",
+)
+# retention_days: at least a day; at most ten years (longer is the same as not setting it).
+MAX_RETENTION_DAYS = 3650
 _REMINDER_KEYS = ("before", "backup_grace")
 _FACILITY_KEYS = (
     "id",
@@ -104,7 +115,8 @@ def load_config(path: Path) -> Config:
         raise ConfigError("", f"cannot read config file: {problem}", str(path)) from None
     except OSError as error:
         raise ConfigError("", f"cannot read config file: {error.strerror}", str(path)) from None
-    return parse_config(_parse_toml(data, str(path)), source=str(path), base_dir=path.parent)
+    config = parse_config(_parse_toml(data, str(path)), source=str(path), base_dir=path.parent)
+    return replace(config, sha256=hashlib.sha256(data).hexdigest())
 
 
 def _parse_toml(data: bytes, source: str) -> dict[str, Any]:
@@ -150,7 +162,26 @@ def _parse_document(document: Mapping[str, Any], base_dir: Path | None) -> Confi
         schedules=schedules,
         webhooks=_parse_webhooks(document.get("webhook", [])),
         heartbeat_url=_heartbeat_url(document.get("heartbeat_url")),
+        retention_days=_retention_days(document.get("retention_days")),
     )
+
+
+def _retention_days(value: object) -> int | None:
+    """``retention_days``: purge personal data that many days after a custody closed."""
+    if value is None:
+        return None
+    # bool is an int subclass in Python, but "true" is no count.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(
+            "retention_days", f"must be a whole number of days, like 365 (got {_describe(value)})"
+        )
+    if not 1 <= value <= MAX_RETENTION_DAYS:
+        raise ConfigError(
+            "retention_days",
+            f"must be from 1 to {MAX_RETENTION_DAYS} days, like 365 (got {value}); "
+            "leave it out to keep personal data until wso-bot purge is run",
+        )
+    return value
 
 
 def _heartbeat_url(value: object) -> str | None:

@@ -134,6 +134,11 @@ def check_config_path(environ: Mapping[str, str]) -> Path:
     return Path(_env(environ, "WSO_CONFIG") or DEFAULT_CONFIG_PATH)
 
 
+def database_path(environ: Mapping[str, str]) -> Path:
+    """The database ``serve`` uses: $WSO_DB, else ./wso.db (for the tools that need no Slack)."""
+    return Path(_env(environ, "WSO_DB") or DEFAULT_DB_PATH)
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 

@@ -226,9 +226,9 @@ def _break_at(event: StoredEvent, prev_hash: str, prev_seq: int) -> str | None:
             "events were inserted, deleted or reordered here"
         )
     if chain_hash(prev_hash, event.body) != event.hash:
-        return f"event {seq} was edited: its content no longer matches its hash"
+        return f"event {seq} does not match its hash: it was edited, or written outside the bot"
     if event.personal is not None and not _personal_matches(event):
-        return f"event {seq} was edited: its personal part no longer matches its digest"
+        return f"event {seq}'s personal part does not match its digest: it was edited"
     return None
 
 

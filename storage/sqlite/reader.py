@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,14 @@ class DatabaseReader:
 
     def __init__(self, path: Path | str) -> None:
         self._uri = Path(path).resolve().as_uri() + "?mode=ro"
+
+    def schema_version(self) -> int:
+        """The file's schema version; 0 for an empty file (no tables yet)."""
+        with closing(sqlite3.connect(self._uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)) as db:
+            if db.execute(QUERIES["table_exists"], ("schema_version",)).fetchone() is None:
+                return 0
+            row = db.execute(QUERIES["schema_version"]).fetchone()
+            return 0 if row is None else int(row[0])
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:

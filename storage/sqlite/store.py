@@ -315,7 +315,7 @@ class SqliteCustodyStore(NoticeQueue):
     async def purge_personal_data(
         self, closed_before: datetime, audit: Callable[[Mapping[str, int]], AuditEntry]
     ) -> Mapping[str, int]:
-        async with self._transaction("purge_personal_data") as db:
+        async with self._database.erasing_transaction("purge_personal_data") as db:
             erased = await purge_personal_data(db, closed_before)
             await append_events(db, [audit(erased)])
         return erased

@@ -155,13 +155,13 @@ EVENTS = chain(*(entry(note=f"n{seq}") for seq in range(1, 6)))
         pytest.param(
             [*EVENTS[:2], body_with(EVENTS[2], actor="U0EVIL"), *EVENTS[3:]],
             3,
-            "was edited: its content",
+            "does not match its hash",
             id="edited",
         ),
         pytest.param(
             [*EVENTS[:2], replace(EVENTS[2], personal={"detail": {"note": "other"}}), *EVENTS[3:]],
             3,
-            "was edited: its personal part",
+            "personal part does not match",
             id="personal-part-edited",
         ),
         pytest.param([*EVENTS[:2], *EVENTS[3:]], 4, "event 3 is missing", id="deleted"),
