@@ -64,6 +64,7 @@ __all__ = [
     "CorrectCommand",
     "DisputeCommand",
     "HelpCommand",
+    "HistoryCommand",
     "IgsaCommand",
     "ListCommand",
     "NoteCommand",
@@ -109,6 +110,12 @@ class StatusCommand:
 
 
 @dataclass(frozen=True)
+class HistoryCommand:
+    booking: str
+    facility_id: str | None = None
+
+
+@dataclass(frozen=True)
 class ListCommand:
     facility_id: str | None = None
 
@@ -129,6 +136,7 @@ Command = (
     | TransferCommand
     | ReleaseCommand
     | StatusCommand
+    | HistoryCommand
     | ListCommand
     | HelpCommand
     | AckCommand
@@ -138,7 +146,7 @@ Command = (
 
 SUBCOMMANDS = (
     *("arrest", "transfer", "release", "igsa", "void", "correct", "dispute", "note"),
-    *("status", "list", "ack", "oncall", "help"),
+    *("status", "history", "list", "ack", "oncall", "help"),
 )
 
 HELP_TEXT = "\n".join(
@@ -171,6 +179,9 @@ HELP_TEXT = "\n".join(
         f"   e.g. `/wso note {SAMPLE_BOOKING} ICE pickup set for 16:00`",
         "• `/wso status BOOKING [facility ID]`: the deadline of one custody.",
         f"   e.g. `/wso status {SAMPLE_BOOKING}`",
+        "• `/wso history BOOKING [facility ID]`: everything recorded about one custody, "
+        "oldest first (only you see it; officers and staff of its facility only).",
+        f"   e.g. `/wso history {SAMPLE_BOOKING}`",
         "• `/wso list [facility ID]`: the open custodies.",
         "   e.g. `/wso list facility county-jail`",
         "• `/wso ack BOOKING [facility ID]`: you are handling an overdue custody; "
@@ -290,6 +301,11 @@ def _parse_status(words: list[str]) -> StatusCommand:
     return StatusCommand(booking, read_only_facility(rest, "status", booking))
 
 
+def _parse_history(words: list[str]) -> HistoryCommand:
+    booking, rest = take_booking(words, "history")
+    return HistoryCommand(booking, read_only_facility(rest, "history", booking))
+
+
 def _parse_list(words: list[str]) -> ListCommand:
     return ListCommand(read_only_facility(words, "list", None))
 
@@ -313,6 +329,7 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
     "transfer": _parse_transfer,
     "release": _parse_release,
     "status": _parse_status,
+    "history": _parse_history,
     "list": _parse_list,
     "help": _parse_help,
     **LIFECYCLE_PARSERS,

@@ -62,6 +62,7 @@ _EXAMPLES = {
     "transfer": f"/wso transfer {SAMPLE_BOOKING}",
     "release": f"/wso release {SAMPLE_BOOKING} bail posted",
     "status": f"/wso status {SAMPLE_BOOKING}",
+    "history": f"/wso history {SAMPLE_BOOKING}",
     "list": "/wso list",
     "help": "/wso help",
     "ack": f"/wso ack {SAMPLE_BOOKING}",

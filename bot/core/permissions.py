@@ -23,6 +23,7 @@ class Action(StrEnum):
     CORRECT = "correct"
     DISPUTE = "dispute"
     NOTE = "note"
+    HISTORY = "history"  # read, not change: a custody's audit trail (``/wso history``)
 
 
 class Role(StrEnum):
@@ -42,6 +43,7 @@ ROLES_FOR: dict[Action, tuple[Role, ...]] = {
     Action.CORRECT: _JAIL,
     Action.DISPUTE: _JAIL,
     Action.NOTE: _JAIL,
+    Action.HISTORY: _JAIL,
 }
 
 

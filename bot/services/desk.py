@@ -21,6 +21,7 @@ from bot.chat.commands import (
     Command,
     CommandError,
     HelpCommand,
+    HistoryCommand,
     ListCommand,
     OncallCommand,
     OncallOverrideCommand,
@@ -65,6 +66,7 @@ from bot.core.facility import Config, Facility
 from bot.core.model import Custody, Notice, Source
 from bot.core.oncall import Override
 from bot.services.clock import Clock
+from bot.services.desk_history import HistoryDesk
 from bot.services.desk_lifecycle import LifecycleDesk, NoticeListener, Refusal
 from bot.services.desk_oncall import OncallDesk
 from bot.services.paging import as_overrides
@@ -126,6 +128,7 @@ class CustodyDesk:
         # The id-based actions that the card's buttons and modals call, and commands too.
         self.lifecycle = LifecycleDesk(config, store, clock, listener)
         self._oncall = OncallDesk(config, store, clock)
+        self._history = HistoryDesk(config, store)
 
     async def handle(self, invocation: Invocation) -> Reply:
         """Run one command; every outcome, good or bad, is a reply for the user."""
@@ -151,6 +154,8 @@ class CustodyDesk:
                 return await self._lifecycle_command(command, invocation)
             case StatusCommand():
                 return await self._status(command, invocation)
+            case HistoryCommand():
+                return await self._history.history(command, invocation.user_id)
             case ListCommand():
                 return await self._list(command)
             case HelpCommand():
