@@ -239,6 +239,8 @@ async def _check_with_slack(path: Path, config: Config, access: SlackAccess) -> 
 def describe_config(path: Path, config: Config) -> str:
     leads = ", ".join(format_duration(lead) for lead in config.reminders.before) or "none"
     lines = [f"{path}: OK", f"reminders before the deadline: {leads}"]
+    if config.retention_days is not None:
+        lines.append(f"personal data purged {config.retention_days} days after a custody closes")
     for facility in config.facilities:
         lines.append(
             f"facility {facility.id} ({facility.name}): {facility.timezone_name}, "

@@ -319,3 +319,46 @@ def test_a_purge_of_a_database_in_use_is_refused(
         lock.release()
     assert code == 2
     assert "in use" in said and "retention_days" in said
+
+
+async def test_notice_events_are_recorded_once_and_only_for_what_people_read(
+    tmp_path: Path,
+) -> None:
+    store = SqliteCustodyStore(tmp_path / "wso.db")
+    await store.open()
+    try:
+        c = custody(1)
+        reminder = Notice("r", c.id, NoticeKind.REMINDER, JAIL, T0)
+        expiry = Notice("x", c.id, NoticeKind.EXPIRED, JAIL, T0)
+        backup = Notice("b", c.id, NoticeKind.BACKUP, f"backup:{JAIL}", T0)
+        await store.add_custody(
+            c, [reminder, expiry, backup], audit.arrest_logged(T0, TYPED, c, None)
+        )
+        for notice in (reminder, backup):
+            assert await store.mark_sending(notice.id, T0)
+            await store.mark_sent(notice.id, T0, "1.1")
+        await store.mark_sent(reminder.id, T0, "1.1")  # again: already recorded
+        for error in ("channel_not_found", "channel_not_found", "ratelimited"):
+            await store.mark_failed(
+                expiry.id, error=error, retry_at=T0 + timedelta(minutes=5), may_have_posted=False
+            )
+        await store.mark_failed(
+            expiry.id, error="is_archived", retry_at=T0, may_have_posted=False
+        )  # another error a person must fix: recorded too
+
+        trail = await store.audit_trail(c.id)
+    finally:
+        await store.close()
+    system = [(e.action, e.detail.get("notice"), e.detail.get("error")) for e in trail[1:]]
+    assert system == [
+        ("notice_sent", "r", None),
+        ("notice_undeliverable", "x", "channel_not_found"),
+        ("notice_undeliverable", "x", "is_archived"),
+    ]
+    sent = trail[1]
+    assert (sent.actor, sent.source, sent.facility_id) == ("system", "scheduler", "county-jail")
+    assert (sent.detail["kind"], sent.detail["target"], sent.after) == (
+        "reminder",
+        JAIL,
+        {"state": "sent"},
+    )
