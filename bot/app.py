@@ -290,10 +290,7 @@ class WsoService:
         """
         # Before anything else: a database in use or damaged stops the start here.
         await self.store.open()
-        path = str(self.settings.config_path)
-        await self.store.record_audit(
-            audit.config_loaded(self.clock.now(), path, self.config.sha256)
-        )
+        await self._record_config_loaded()
         await self.gateway.open_session()
         await self._check_user_groups()
         await self._authorization.warm_up()
@@ -320,6 +317,20 @@ class WsoService:
             await self.socket.start()
         log.info("service.started", extra={"port": self.port, "db": str(self.settings.db_path)})
         return self.port
+
+    async def _record_config_loaded(self) -> None:
+        """The audit event of this start: the config file and its SHA-256.
+
+        A failed write does not stop the start: the clocks matter more than this record,
+        and ``/healthz`` shows the database's fault already.
+        """
+        path = str(self.settings.config_path)
+        try:
+            await self.store.record_audit(
+                audit.config_loaded(self.clock.now(), path, self.config.sha256)
+            )
+        except Exception as error:
+            log.error("audit.config_loaded_not_recorded", extra={"error": repr(error)})
 
     async def stop(self) -> None:
         """Stop taking requests, let the dispatcher finish its tick, close the database."""

@@ -88,23 +88,25 @@ def entry(
     action: str,
     *,
     custody: Custody | None = None,
+    custody_id: str | None = None,
     facility_id: str | None = None,
     before: Mapping[str, object] | None = None,
     after: Mapping[str, object] | None = None,
     detail: Mapping[str, object] | None = None,
 ) -> AuditEntry:
-    """One event; a custody's own events carry its booking and facility."""
+    """One event; a custody's own events carry its booking and facility (an event the store
+    makes knows only the custody's id, booking and facility: ``custody_id``, ``detail``)."""
     facts: dict[str, object] = {}
     if custody is not None:
         facts["booking"] = custody.booking
-        facility_id = custody.facility_id
+        facility_id, custody_id = custody.facility_id, custody.id
     if origin.channel:
         facts["channel"] = origin.channel
     return AuditEntry(
         at=now,
         actor=origin.actor,
         action=action,
-        custody_id=custody.id if custody is not None else None,
+        custody_id=custody_id,
         detail=plain({**facts, **(detail or {})}),
         source=origin.source,
         facility_id=facility_id,
@@ -256,24 +258,21 @@ def notice_event(
     now: datetime, action: str, notice: NoticeFacts, state: str, **detail: object
 ) -> AuditEntry:
     """``notice_sent``, ``notice_skipped`` or ``notice_undeliverable``: ``state`` after it."""
-    return AuditEntry(
-        at=now,
-        actor=SYSTEM,
-        action=action,
+    facts = {
+        "booking": notice.booking,
+        "notice": notice.notice_id,
+        "kind": notice.kind,
+        "target": notice.target,
+        "attempts": notice.attempts,
+    }
+    return entry(
+        now,
+        by_system(),
+        action,
         custody_id=notice.custody_id,
-        detail=plain(
-            {
-                "booking": notice.booking,
-                "notice": notice.notice_id,
-                "kind": notice.kind,
-                "target": notice.target,
-                "attempts": notice.attempts,
-                **detail,
-            }
-        ),
-        source=Source.SCHEDULER,
         facility_id=notice.facility_id,
         after={"state": state},
+        detail=facts | detail,
     )
 
 
@@ -281,21 +280,14 @@ def pages_sent(
     now: datetime, step: NoticeFacts, level: int | None, recipients: list[str]
 ) -> AuditEntry:
     """A chain step fell due: who is paged (resolved now, on-call overrides included)."""
-    return AuditEntry(
-        at=now,
-        actor=SYSTEM,
-        action="paged",
+    facts = {"booking": step.booking, "chain": step.target, "level": level}
+    return entry(
+        now,
+        by_system(),
+        "paged",
         custody_id=step.custody_id,
-        detail=plain(
-            {
-                "booking": step.booking,
-                "chain": step.target,
-                "level": level,
-                "paged": ",".join(recipients),
-            }
-        ),
-        source=Source.SCHEDULER,
         facility_id=step.facility_id,
+        detail=facts | {"paged": ",".join(recipients)},
     )
 
 

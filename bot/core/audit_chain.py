@@ -56,6 +56,8 @@ def utc_text(value: datetime) -> str:
     if offset is None:
         raise ValueError("naive datetimes have no canonical form")
     utc = value if offset == _NO_OFFSET else value.astimezone(UTC)
+    # isoformat zero-pads the year (unlike strftime's %Y on some platforms): the store's
+    # sort order needs the fixed width. ~2x faster than strftime; ~40 calls per arrest.
     return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 

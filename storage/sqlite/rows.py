@@ -10,28 +10,23 @@ import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bot.core import model
+from bot.core.audit_chain import utc_text
 from bot.core.targets import TargetKind, target_kind
 from storage.interface import OncallOverrideRecord
 
 T = TypeVar("T")
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-_NO_OFFSET = timedelta(0)
 
 
 def to_db_time(value: datetime) -> str:
-    """UTC instant → fixed-width text whose sort order is time order."""
-    offset = value.utcoffset()
-    if offset is None:
-        raise ValueError("naive datetimes are not stored")
-    utc = value if offset == _NO_OFFSET else value.astimezone(UTC)
-    # isoformat zero-pads the year (unlike strftime's %Y on some platforms): the sort
-    # order needs the fixed width. ~2x faster than strftime; called ~40 times per arrest.
-    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    """UTC instant → fixed-width text whose sort order is time order: the audit chain's
+    canonical time (``bot.core.audit_chain.utc_text``), so a stored time is hashed as is."""
+    return utc_text(value)
 
 
 def from_db_time(text: str) -> datetime:

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.core.model import AuditEntry
 from storage.sqlite import SqliteCustodyStore
+from tests.contract.test_audit_chain import trail
 
 DATA = Path(__file__).parent / "data"
 FIXTURES = {2: DATA / "wso-v2.db", 3: DATA / "wso-v3.db", 4: DATA / "wso-v4.db"}
@@ -34,15 +34,6 @@ async def reopen(path: Path) -> None:
     store = SqliteCustodyStore(path)
     await store.open()
     await store.close()
-
-
-async def trail(path: Path, custody_id: str) -> list[AuditEntry]:
-    store = SqliteCustodyStore(path)
-    await store.open()
-    try:
-        return await store.audit_trail(custody_id)
-    finally:
-        await store.close()
 
 
 @pytest.fixture(params=sorted(FIXTURES), ids=lambda version: f"from-v{version}")

@@ -54,7 +54,7 @@ def export(db: Path, out: Path, *extra: str) -> list[dict[str, object]]:
 
 def test_the_snippet_is_about_fifteen_lines() -> None:
     code = [line for line in readme_snippet().splitlines() if line.strip()]
-    assert len(code) <= 16
+    assert len(code) <= 17
 
 
 def rewrite(path: Path, lines: list[dict[str, object]]) -> None:
