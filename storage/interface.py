@@ -7,12 +7,13 @@ suite (``tests/contract/``). No SQL lives outside this package.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from bot.core.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind
+from storage.audit import AuditLog
 
 
 class StoreError(Exception):
@@ -112,7 +113,7 @@ class OncallOverrideRecord:
     id: int | None = field(default=None, compare=False)
 
 
-class CustodyStore(Protocol):
+class CustodyStore(AuditLog, Protocol):
     async def open(self) -> None:
         """Connect and create or migrate the schema.
 
@@ -428,31 +429,6 @@ class CustodyStore(Protocol):
         """End an override at ``at`` (it stays on record), with the audit entry, atomically.
 
         False (changing nothing) if it had ended already, or never existed.
-        """
-        ...
-
-    # The audit log is append-only: events are added (here, and by the changes above,
-    # in their own transactions), read, and their personal parts purged; no call changes
-    # or removes an event (``tests/contract/test_audit_chain.py`` holds this).
-
-    async def record_audit(self, entry: AuditEntry) -> None:
-        """Append one event to the audit chain (a change that writes nothing else)."""
-        ...
-
-    async def audit_trail(self, custody_id: str) -> list[AuditEntry]:
-        """Audit entries of one custody, oldest first, with their personal values unless
-        purged (then ``erased`` is set)."""
-        ...
-
-    async def purge_personal_data(
-        self, closed_before: datetime, audit: Callable[[Mapping[str, int]], AuditEntry]
-    ) -> Mapping[str, int]:
-        """Erase the personal data of custodies closed before ``closed_before``, atomically.
-
-        Their events' personal parts and salts go (their digests stay: the chain still
-        verifies), and so do their custody fields and notice details named in
-        ``bot.core.audit_chain.PERSONAL_FIELDS``. Returns counts of what was erased, and
-        appends ``audit(counts)``, the purge's own event, in the same transaction.
         """
         ...
 
