@@ -45,6 +45,8 @@ BENCHMARKS: dict[str, ModuleType] = {
             "b5_memory",
             "b6_slow_clients",
             "b7_channel_outage",
+            "b8_oversight_export",
+            "b9_arrest_burst",
         )
     )
 }

@@ -1,17 +1,24 @@
-"""B1: signed ``/wso arrest`` requests at 64 concurrent connections.
+"""B1: signed ``/wso arrest`` at 32 and at 64 concurrent connections, the bot against the floor.
 
-A real ``wso-bot serve`` process on core 0; this process (the load generator)
-and the fake Slack process on core 1. Each of 64 keep-alive connections sends
-a signed slash command for a new booking, waits for the answer, and sends the
-next (closed loop). The command stores the custody and its notices in one
-SQLite transaction (``synchronous=FULL``) before it answers, and the bot posts
-the two ``logged`` notices to the fake Slack meanwhile: that load is part of it.
+At each concurrency, back to back with the same load generator: first the floor
+(``bench.floor_app``: Slack Bolt and one SQLite insert, group commit,
+``synchronous=FULL``), then a real ``wso-bot serve`` process; each a fresh process
+with a fresh database on core 0, while this process (the load generator) and the
+fake Slack run on core 1. Each connection is kept alive and sends a signed slash
+command for a new booking, waits for the answer, and sends the next (closed loop).
+The bot stores the custody and its notices in one SQLite transaction before it
+answers, and posts the two ``logged`` notices to the fake Slack meanwhile: that load
+is part of it. The goals are ratios to the floor measured in the same run, so that
+they hold on a faster or slower machine alike.
 
 Latency is measured at the client, from writing the request to reading the
-whole answer, over loopback; it includes the bot's queueing, not the network.
+whole answer, over loopback; it includes the server's queueing, not the network.
 A warm-up (not counted) precedes the measured window.
 
-Probes: before the load, a second facility (its own channels, its own
+Rows per arrest: when the bot's load stops, the load facility's custodies and the
+notices and audit entries stored for them, per custody (``DatabaseReader``).
+
+Probes: before the bot's load, a second facility (its own channels, its own
 sergeant) gets a few backdated arrests whose 48-hour windows end during the
 measured window. Their expiry notices and pages are timed at the fake Slack:
 a burst of commands in one facility must not make another facility's expiry late.
@@ -20,17 +27,16 @@ a burst of commands in one facility must not make another facility's expiry late
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
 import math
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
+from bench.arrest_load import OK_PREFIX, LoadStats, closed_loop
 from bench.common import (
     JAIL,
     OFFICER,
@@ -45,143 +51,121 @@ from bench.common import (
     cpu_seconds,
     end_run,
     facilities_toml,
-    percentile,
     read_notices,
     start_profile,
     summarize_profile,
     workdir,
 )
+from bench.figures import (
+    LatencySummary,
+    percentile,
+    ratio,
+    rows_per_arrest,
+    summarize_latencies,
+)
+from bench.floor_process import FloorProcess
 from storage.sqlite import DatabaseReader
 from tests.fakes.signed_requests import slack_signature, slash_command_body
 
 NAME = "B1"
-TITLE = "arrest load, 64 connections"
+TITLE = "arrest load, the bot against the floor, 32 and 64 connections"
 DEFAULT_RUNS = 3
-CONNECTIONS = 64
-REQUEST_TIMEOUT = 10.0
-OK_PREFIX = ":white_check_mark: Logged WSO arrest"
-LOAD_JAIL = f"{JAIL}000"  # facility fac-000 takes the load
+CONCURRENCIES = (32, 64)
+LOAD_FACILITY = "fac-000"  # facility fac-000 takes the load
+LOAD_JAIL = f"{JAIL}000"
 PROBE_FACILITY = "fac-001"  # ... and fac-001 the probes
 PROBE_KINDS = ("expired", "escalation")
+# The bot against the floor, in the same run (issue 13).
+THROUGHPUT_RATIO_GOAL = 0.8
+P99_RATIO_GOAL = 1.25
+ROWS_PER_ARREST_GOAL = 3
 
 
 def sizes(quick: bool) -> tuple[float, float]:
-    """(warm-up seconds, measured seconds)."""
+    """(warm-up seconds, measured seconds), for each server at each concurrency."""
     return (2.0, 10.0) if quick else (5.0, 60.0)
 
 
 @dataclass
-class LoadStats:
-    latencies: list[float] = field(default_factory=list)  # seconds, measured window only
-    errors: int = 0
-    error_kinds: dict[str, int] = field(default_factory=dict)
-    warmup_errors: int = 0
-    completed: int = 0
-    sent: int = 0
+class ServerLoad:
+    """One server under one concurrency: what the clients saw, and the CPU each core spent."""
 
-    def error(self, kind: str, measured: bool) -> None:
-        if measured:
-            self.errors += 1
-            self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
-        else:
-            self.warmup_errors += 1
+    stats: LoadStats
+    window: float
+    wall: float
+    server_cpu: float
+    load_cpu: float  # this process + the fake Slack (none for the floor)
+
+    @property
+    def latency(self) -> LatencySummary:
+        return summarize_latencies(self.stats.latencies, self.window)
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        if ":" in line:
-            key, _, value = line.partition(":")
-            headers[key.strip().lower()] = value.strip()
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        body = b""
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
-            if size == 0:
-                await reader.readuntil(b"\r\n")
-                break
-            body += await reader.readexactly(size)
-            await reader.readexactly(2)
-        return status, body
-    return status, await reader.readexactly(int(headers.get("content-length", "0")))
+@dataclass
+class BotFacts:
+    """What only the bot's runs show: probes, its dispatcher, the rows it wrote."""
 
-
-async def _connection(
-    port: int,
-    prefix: str,
-    counter: itertools.count[int],
-    measure_from: float,
-    stop_at: float,
-    stats: LoadStats,
-) -> None:
-    reader: asyncio.StreamReader | None = None
-    writer: asyncio.StreamWriter | None = None
-    try:
-        while time.monotonic() < stop_at:
-            if writer is None:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            assert reader is not None
-            booking = f"{prefix}-{next(counter)}"
-            body = slash_command_body(
-                f"arrest {booking} I-200", user_id=OFFICER, channel_id=LOAD_JAIL
-            )
-            stamp = str(int(time.time()))
-            request = (
-                "POST /slack/events HTTP/1.1\r\n"
-                f"Host: 127.0.0.1:{port}\r\n"
-                "Content-Type: application/x-www-form-urlencoded\r\n"
-                f"Content-Length: {len(body)}\r\n"
-                f"X-Slack-Request-Timestamp: {stamp}\r\n"
-                f"X-Slack-Signature: {slack_signature(SIGNING_SECRET, stamp, body)}\r\n"
-                "\r\n" + body
-            ).encode()
-            started = time.monotonic()
-            measured = started >= measure_from
-            stats.sent += 1
-            try:
-                writer.write(request)
-                async with asyncio.timeout(REQUEST_TIMEOUT):
-                    status, answer = await _read_response(reader)
-            except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as error:
-                stats.error(type(error).__name__, measured)
-                writer.close()
-                reader = writer = None
-                continue
-            elapsed = time.monotonic() - started
-            if status != 200 or OK_PREFIX.encode() not in answer:
-                stats.error(f"http_{status}" if status != 200 else "refused", measured)
-            elif measured and started + elapsed <= stop_at:
-                stats.latencies.append(elapsed)
-                stats.completed += 1
-    finally:
-        if writer is not None:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
-
-async def generate_load(port: int, warmup: float, seconds: float) -> LoadStats:
-    stats = LoadStats()
-    counter = itertools.count(1)
-    prefix = "B" + uuid.uuid4().hex[:8].upper()
-    now = time.monotonic()
-    measure_from = now + warmup
-    stop_at = measure_from + seconds
-    await asyncio.gather(
-        *(
-            _connection(port, prefix, counter, measure_from, stop_at, stats)
-            for _ in range(CONNECTIONS)
-        )
-    )
-    return stats
+    probe_lateness: list[float] = field(default_factory=list)  # ms
+    custodies: int = 0
+    notices: int = 0
+    audit_entries: int = 0
+    health: dict[str, Any] = field(default_factory=dict)  # at the end of the 64-connection load
+    backlog: int = 0
+    wall: float = math.nan
 
 
 async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
     warmup, seconds = sizes(quick)
     result = RunResult()
+    facts = BotFacts()
+    for connections in CONCURRENCIES:
+        floor = await _floor_load(connections, warmup, seconds)
+        profile = profile_dir if connections == max(CONCURRENCIES) else None
+        bot = await _bot_load(connections, warmup, seconds, quick, facts, profile, result)
+        _report_pair(result, connections, floor, bot)
+    _report_bot_facts(result, facts)
+    return result
+
+
+async def _floor_load(connections: int, warmup: float, seconds: float) -> ServerLoad:
+    with workdir("b1-floor") as tmp:
+        floor = FloorProcess(tmp, tmp / "floor.db")
+        try:
+            await floor.wait_healthy()
+            return await _measure(floor.pid, None, floor.port, connections, warmup, seconds)
+        finally:
+            floor.stop()
+
+
+async def _measure(
+    server_pid: int,
+    fake: FakeSlackProcess | None,
+    port: int,
+    connections: int,
+    warmup: float,
+    seconds: float,
+) -> ServerLoad:
+    cpu_server = cpu_seconds(server_pid)
+    cpu_load = time.process_time() + (cpu_seconds(fake.pid) if fake else 0.0)
+    wall = time.monotonic()
+    stats = await closed_loop(
+        port, connections=connections, channel=LOAD_JAIL, warmup=warmup, seconds=seconds
+    )
+    wall = time.monotonic() - wall
+    cpu_server = cpu_seconds(server_pid) - cpu_server
+    cpu_load = time.process_time() + (cpu_seconds(fake.pid) if fake else 0.0) - cpu_load
+    return ServerLoad(stats, seconds, wall, cpu_server / wall, cpu_load / wall)
+
+
+async def _bot_load(
+    connections: int,
+    warmup: float,
+    seconds: float,
+    quick: bool,
+    facts: BotFacts,
+    profile_dir: Path | None,
+    result: RunResult,
+) -> ServerLoad:
     with workdir("b1") as tmp:
         config = tmp / "wso.toml"
         config.write_text(facilities_toml(2, escalation=[(SERGEANT + "{n}", "0s")]))
@@ -203,56 +187,99 @@ async def run(quick: bool, profile_dir: Path | None = None) -> RunResult:
             profiler = None
             if profile_dir is not None:
                 profiler = start_profile(bot.pid, warmup + seconds, profile_dir / "b1.raw")
-            cpu_bot = cpu_seconds(bot.pid)
-            cpu_load = _self_cpu()
-            cpu_fake = cpu_seconds(fake.pid)
-            wall = time.monotonic()
-            stats = await generate_load(bot.port, warmup, seconds)
-            wall = time.monotonic() - wall
-            cpu_bot = cpu_seconds(bot.pid) - cpu_bot
-            cpu_load = _self_cpu() - cpu_load
-            cpu_fake = cpu_seconds(fake.pid) - cpu_fake
-            health = await bot.health()
-            backlog = count_unsettled(db, datetime.now(UTC))
+            load = await _measure(bot.pid, fake, bot.port, connections, warmup, seconds)
+            _count_rows(db, facts)
+            if connections == max(CONCURRENCIES):
+                facts.health = await bot.health()
+                facts.backlog = count_unsettled(db, datetime.now(UTC))
+                facts.wall = load.wall
             await asyncio.sleep(2.0)  # let the last probes' posts land
             await fake.poll_posts()
-            probe_lateness = _probe_lateness(db, fake.first_arrivals(), probe_window_start)
-            if profiler is not None:
+            facts.probe_lateness += _probe_lateness(db, fake.first_arrivals(), probe_window_start)
+            if profiler is not None and profile_dir is not None:
                 profiler.wait(timeout=warmup + seconds + 60)
                 result.profile = summarize_profile(profile_dir / "b1.raw")
             bot.stop()
         finally:
             await end_run(bot, fake)
-    lat_ms = [x * 1000 for x in stats.latencies]
-    result.add("p50 latency (client-side)", percentile(lat_ms, 50), "ms")
-    result.add("p99 latency (client-side)", percentile(lat_ms, 99), "ms", at_most(50))
-    result.add("p99.9 latency (client-side)", percentile(lat_ms, 99.9), "ms", at_most(150))
-    result.add("max latency (client-side)", max(lat_ms, default=math.nan), "ms")
-    result.add("throughput", stats.completed / seconds, "req/s", at_least(1000))
-    result.add("errors", stats.errors, "", at_most(0, "0"))
-    result.add("bot CPU during load", cpu_bot / wall, "cores")
-    result.add("load core CPU (generator + fake)", (cpu_load + cpu_fake) / wall, "cores")
+    return load
+
+
+def _count_rows(db: Path, facts: BotFacts) -> None:
+    """The load facility's rows, read as the load stops (before its backlog drains)."""
+    rows = DatabaseReader(db).count_rows_of_facility(LOAD_FACILITY)
+    facts.custodies += rows.custodies
+    facts.notices += rows.notices
+    facts.audit_entries += rows.audit_entries
+
+
+def _report_pair(result: RunResult, connections: int, floor: ServerLoad, bot: ServerLoad) -> None:
+    at = f"@{connections}"
+    f, b = floor.latency, bot.latency
+    result.add(f"{at} throughput: floor", f.per_second, "req/s")
+    result.add(f"{at} throughput: bot", b.per_second, "req/s")
+    result.add(
+        f"{at} throughput: bot / floor",
+        ratio(b.per_second, f.per_second),
+        "x",
+        at_least(THROUGHPUT_RATIO_GOAL),
+    )
+    for label, floor_value, bot_value in (("p50", f.p50, b.p50), ("p99", f.p99, b.p99)):
+        result.add(f"{at} {label} latency: floor", floor_value, "ms")
+        result.add(f"{at} {label} latency: bot", bot_value, "ms")
+    result.add(f"{at} p99 latency: bot / floor", ratio(b.p99, f.p99), "x", at_most(P99_RATIO_GOAL))
+    result.add(f"{at} p99.9 latency: floor", f.p999, "ms")
+    result.add(f"{at} p99.9 latency: bot", b.p999, "ms")
+    result.add(f"{at} max latency: bot", b.max, "ms")
+    result.add(f"{at} errors: floor", floor.stats.errors, "", at_most(0, "0"))
+    result.add(f"{at} errors: bot", bot.stats.errors, "", at_most(0, "0"))
+    result.add(f"{at} server CPU: floor", floor.server_cpu, "cores")
+    result.add(f"{at} server CPU: bot", bot.server_cpu, "cores")
+    result.add(f"{at} load core CPU: floor run", floor.load_cpu, "cores")
+    result.add(f"{at} load core CPU: bot run (generator + fake)", bot.load_cpu, "cores")
+    for server, load in (("floor", floor), ("bot", bot)):
+        if load.stats.error_kinds:
+            result.note(f"B1 {at} {server} errors by kind: {load.stats.error_kinds}")
+        if load.stats.warmup_errors:
+            result.note(
+                f"B1 {at} {server} errors in warm-up (not counted): {load.stats.warmup_errors}"
+            )
+        if load.load_cpu > 0.9:
+            result.note(
+                f"B1 {at} {server}: the load core was saturated; "
+                "its figures may be the load generator's"
+            )
+
+
+def _report_bot_facts(result: RunResult, facts: BotFacts) -> None:
+    result.add(
+        "rows written per arrest (custody + notices + audit)",
+        rows_per_arrest(facts.custodies, facts.notices, facts.audit_entries),
+        "",
+        at_most(ROWS_PER_ARREST_GOAL),
+    )
+    if facts.custodies:
+        result.note(
+            f"B1 rows per arrest: {facts.custodies:,} custodies, "
+            f"{facts.notices / facts.custodies:.2f} notices and "
+            f"{facts.audit_entries / facts.custodies:.2f} audit entries each"
+        )
+    lateness = facts.probe_lateness
     result.add(
         "other facility's expiries/pages during load: lateness p50",
-        percentile(probe_lateness, 50),
+        percentile(lateness, 50),
         "ms",
     )
     result.add(
         "other facility's expiries/pages during load: lateness max",
-        max(probe_lateness, default=math.nan),
+        max(lateness, default=math.nan),
         "ms",
         at_most(1000),
     )
-    result.add("dispatcher lag at end of load", float(health.get("lag_seconds") or 0.0), "s")
-    result.add("dispatcher ticks per second", float(health.get("dispatcher_ticks") or 0) / wall)
-    result.add("notices due but unsent at end of load", backlog)
-    if stats.error_kinds:
-        result.note(f"B1 errors by kind: {stats.error_kinds}")
-    if stats.warmup_errors:
-        result.note(f"B1 errors during warm-up (not counted): {stats.warmup_errors}")
-    if (cpu_load + cpu_fake) / wall > 0.9:
-        result.note("B1 load core was saturated: figures may be bounded by the load generator")
-    return result
+    health, wall = facts.health, facts.wall
+    result.add("@64 dispatcher lag at end of load", float(health.get("lag_seconds") or 0.0), "s")
+    result.add("@64 dispatcher ticks per second", float(health.get("dispatcher_ticks") or 0) / wall)
+    result.add("@64 notices due but unsent at end of load", facts.backlog)
 
 
 async def _wait_for_logged_posts(fake: FakeSlackProcess, count: int, within: float) -> None:
@@ -304,7 +331,3 @@ def _probe_lateness(db: Path, arrived: dict[str, float], window_start: float) ->
 
 def _probe_custody_ids(db: Path) -> set[str]:
     return {custody.id for custody in DatabaseReader(db).custodies_of_facility(PROBE_FACILITY)}
-
-
-def _self_cpu() -> float:
-    return time.process_time()

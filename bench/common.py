@@ -31,6 +31,7 @@ from typing import Any
 
 import aiohttp
 
+from bench.figures import percentile as percentile  # the benchmarks import it from here
 from bot.core.model import Notice
 from storage.sqlite import DatabaseReader
 from tests.fakes.server import unused_port
@@ -131,19 +132,6 @@ class RunResult:
 
     def note(self, text: str) -> None:
         self.notes.append(text)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear-interpolated percentile (q in 0..100) of unsorted values; NaN when empty."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    rank = (len(ordered) - 1) * q / 100.0
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def by_kind_summary(by_kind: dict[str, list[float]]) -> str:
@@ -386,8 +374,40 @@ class FakeSlackProcess:
 # --- the bot -----------------------------------------------------------------------
 
 
-class BotProcess:
-    """``wso-bot serve`` on the bot core (``taskset -c 0``)."""
+class ServedProcess:
+    """A server on the bot core (``taskset -c 0``), on a port of its own, logging to a file."""
+
+    def __init__(self, workdir: Path, name: str) -> None:
+        self.port = unused_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / f"{name}-{self.port}.log"
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+
+    def _spawn(self, args: Sequence[str], env: dict[str, str], cwd: Path) -> None:
+        self.process = spawn(args, core=BOT_CORE, env=env, cwd=cwd, stderr=self._log)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> int | None:
+        code = end_process(self.process, signal.SIGTERM)
+        self._log.close()
+        return code
+
+    def log_tail(self, chars: int = 3000) -> str:
+        with contextlib.suppress(OSError):
+            return self.log_path.read_text()[-chars:]
+        return ""
+
+
+def environment_without_slack_or_wso() -> dict[str, str]:
+    """This process's environment less what configures the bot (each server sets its own)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "WSO_"))}
+
+
+class BotProcess(ServedProcess):
+    """``wso-bot serve`` on the bot core."""
 
     def __init__(
         self,
@@ -399,11 +419,8 @@ class BotProcess:
         extra_env: dict[str, str] | None = None,
         log_level: str = "INFO",
     ) -> None:
-        self.port = unused_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / f"bot-{self.port}.log"
-        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "WSO_"))}
+        super().__init__(workdir, "bot")
+        env = environment_without_slack_or_wso()
         env.update(
             SLACK_BOT_TOKEN=BOT_TOKEN,
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
@@ -418,13 +435,7 @@ class BotProcess:
         env.update(extra_env or {})
         self.started_wall = time.time()
         self.started = time.monotonic()
-        self.process = spawn(
-            [str(WSO_BOT), "serve"], core=BOT_CORE, env=env, cwd=workdir, stderr=self._log
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
+        self._spawn([str(WSO_BOT), "serve"], env, workdir)
 
     async def wait_healthy(self, within: float = 30.0) -> dict[str, Any]:
         """Wait until ``/healthz`` says the database and the dispatcher are up."""
@@ -455,16 +466,6 @@ class BotProcess:
     def kill9(self) -> None:
         end_process(self.process, signal.SIGKILL)
         self._log.close()
-
-    def stop(self) -> int | None:
-        code = end_process(self.process, signal.SIGTERM)
-        self._log.close()
-        return code
-
-    def log_tail(self, chars: int = 3000) -> str:
-        with contextlib.suppress(OSError):
-            return self.log_path.read_text()[-chars:]
-        return ""
 
     def log_events(self) -> Counter[str]:
         events: Counter[str] = Counter()

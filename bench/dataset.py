@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import OFFICER, facilities_toml, facility_ids, load_config
-from bot.core.custody import custody_deadline
 from bot.core.custody_plan import plan_logged_custody
 from bot.core.model import CUSTODY_WINDOW, AuditEntry, Custody, Notice, NoticeState
+from bot.core.policy import custody_deadline
 from storage.sqlite import SqliteCustodyStore
 
 

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,15 +26,18 @@ from bot.clients.pagerduty import PagerDutyClient
 from bot.clients.slack_gateway import SlackGateway, make_web_client
 from bot.clients.slack_web_api import SlackWebApi
 from bot.clients.webhooks import WebhookClient
-from bot.config import Settings, referenced_user_groups
+from bot.config import ConfigError, Settings, load_roster, referenced_user_groups
 from bot.core import audit
 from bot.core.custody_plan import plan_delivery_alert
 from bot.core.facility import Config
 from bot.core.model import Custody, Notice, NoticeKind
+from bot.core.oversight import Period
+from bot.core.oversight_summary import Summary, facility_labels, summarise
 from bot.core.retry import PERMANENT_ERROR_PREFIXES, PERMANENT_ERRORS, DeliveryFailed
 from bot.ops.faults import FaultInjector
 from bot.ops.metrics import Metrics
 from bot.services.backups import reconcile_backups
+from bot.services.certification_reminders import CertificationReminders
 from bot.services.clock import Clock, SystemClock
 from bot.services.desk import CustodyDesk
 from bot.services.dispatcher import Dispatcher
@@ -42,12 +46,13 @@ from bot.services.outbound import Outbound
 from bot.services.paging import RecipientResolver, StepExpander
 from bot.services.retention import DailyPurge
 from bot.services.slack_check import check_user_groups
+from bot.services.weekly_report import WeeklyReport
 from bot.socket_mode import SocketLimits, SocketLink
 from bot.web import RequestLimits, WebFace
 from handlers import app_home, arrest_form, card_actions, page_actions, slash_command
 from handlers.deps import HandlerDeps
 from storage.interface import CustodyStore, DatabaseDamaged, StoreFault
-from storage.sqlite import SqliteCustodyStore
+from storage.sqlite import DatabaseReader, SqliteCustodyStore
 
 log = logging.getLogger("wso.app")
 
@@ -159,10 +164,18 @@ class WsoService:
             on_sent=self._notice_sent,
         )
         self._heartbeat: asyncio.Task[None] | None = None
+        self._weekly_report: asyncio.Task[None] | None = None
         self._damage_watch: asyncio.Task[None] | None = None
         self._home_client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
         self.home = HomeBoard(config, self.store, self.clock, self._publish_home)
         listeners = ChangeListeners(self.dispatcher, self.home)
+        self.certifications = CertificationReminders(
+            config,
+            self.store.certifications,
+            self.gateway,
+            self.clock,
+            history_lookup=settings.history_lookup,
+        )
         self.desk = CustodyDesk(config, self.store, self.clock, listeners)
         self.retention: DailyPurge | None = None
         if config.retention_days is not None:
@@ -276,6 +289,17 @@ class WsoService:
                     log.warning("heartbeat.withheld")
                 await asyncio.sleep(HEARTBEAT_INTERVAL_SECONDS)
 
+    async def summarise_week(self, period: Period, now: datetime) -> Summary:
+        """The period's summary, read beside the store in read-only pages, off the loop."""
+        reader = DatabaseReader(self.settings.db_path)
+        labels = facility_labels(self.config.facilities)
+
+        def read() -> Summary:
+            custodies = reader.custodies_arrested_between(*period.search_bounds())
+            return summarise(custodies, period, labels, now)
+
+        return await asyncio.to_thread(read)
+
     async def heartbeat_due(self) -> bool:
         """Healthy and nothing overdue: the dead man's switch may be told all is well."""
         report = await self.health()
@@ -306,9 +330,13 @@ class WsoService:
         self.dispatcher.start()
         if self.retention is not None:
             self.retention.start()
+        self.certifications.start()
         self._damage_watch = asyncio.create_task(self._stop_dispatcher_if_damaged())
         if self.config.heartbeat_url:
             self._heartbeat = asyncio.create_task(self._heartbeat_loop(self.config.heartbeat_url))
+        if self.config.report is not None:
+            weekly = WeeklyReport(self.config.report, self.clock, self.gateway, self.summarise_week)
+            self._weekly_report = asyncio.create_task(weekly.run())
         self.port = await self.web.start(
             host if host is not None else self.settings.host,
             self.settings.port if port is None else port,
@@ -337,10 +365,11 @@ class WsoService:
         if self.socket is not None:
             await self.socket.stop()
         await self.web.stop()
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
+        for task in (self._heartbeat, self._weekly_report):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._damage_watch is not None:
             self._damage_watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -348,12 +377,41 @@ class WsoService:
         await self.home.stop()
         if self.retention is not None:
             await self.retention.stop()
+        await self.certifications.stop()
         await self.dispatcher.stop()
         await self.gateway.close()
         await self.store.close()
         await self.pagerduty.close()
         await self.webhooks.close()
         log.info("service.stopped")
+
+    def reload_roster(self) -> bool:
+        """SIGHUP: read the officer roster file again; True if the new one is in force.
+
+        A file that fails any check leaves the roster in force as it was: the error is
+        logged and listed in ``/healthz`` as a config warning until a reload succeeds.
+        """
+        path = self.config.roster_path
+        if path is None:
+            log.info("roster.reload_skipped", extra={"reason": "no roster in the config"})
+            return False
+        try:
+            roster = load_roster(
+                Path(path), self.config.facilities, self.config.roster.current.source
+            )
+        except ConfigError as error:
+            log.error("roster.reload_failed", extra={"error": str(error)})
+            self.config_warnings["roster"] = (
+                f"{error} (the roster read before is still in force; fix the file and send "
+                "SIGHUP again)"
+            )
+            return False
+        self.config.roster.replace(roster)
+        self.config_warnings.pop("roster", None)
+        log.info("roster.reloaded", extra={"officers": len(roster.entries)})
+        self.certifications.wake()  # a new expiry date may be due for its reminder now
+        self.home.changed()  # who may log an arrest may have changed
+        return True
 
     async def _stop_dispatcher_if_damaged(self) -> None:
         """A check still running at start-up may find damage later: stop sending then.

@@ -1,5 +1,8 @@
-"""``wso-bot``: ``serve`` runs the bot over HTTP; ``check-config`` validates the config;
-``audit verify`` and ``audit export`` read the audit chain; ``purge`` erases personal data."""
+"""``wso-bot``: ``serve`` runs the bot; ``check-config`` validates the config; ``sandbox``
+runs the real bot against a stand-in Slack in a browser page (``bot.sandbox``); ``export``
+and ``report`` write a period's custodies for oversight (``bot.oversight``); ``audit
+verify`` and ``audit export`` read the audit chain and ``purge`` erases personal data
+(``bot.services.record_commands``)."""
 
 from __future__ import annotations
 
@@ -7,14 +10,12 @@ import argparse
 import asyncio
 import contextlib
 import os
-import re
 import signal
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from bot.config import (
     Config,
@@ -27,11 +28,11 @@ from bot.config import (
     load_config,
     referenced_user_groups,
 )
-from bot.core.audit import SYSTEM, Origin
 from bot.core.durations import format_duration
-from bot.core.model import Source
+from bot.core.report_schedule import WEEKDAYS
 from bot.ops.logs import configure_logging
-from bot.services.clock import SystemClock
+from bot.oversight.commands import add_oversight_commands, run_export, run_report
+from bot.services.record_commands import RECORD_COMMANDS, add_record_commands, run_record_command
 from storage.interface import DatabaseUnusable
 
 # The bot refused to start: a config error, or a database in use, damaged or unopenable.
@@ -53,9 +54,8 @@ To run the bot you need a Slack app:
        export SLACK_APP_TOKEN=xapp-...        # Basic Information -> App-Level Tokens
   4. Copy wso.example.toml to wso.toml and fill in your facilities (or set WSO_CONFIG).
 
-To try it without Slack, start the fake Slack in another terminal:
-       .venv/bin/python -m tests.fakes.slack --port 8099
-  and export SLACK_API_URL=http://127.0.0.1:8099/api/ with any token and secret.
+To try it without Slack first: wso-bot sandbox (or make run with no Slack credentials),
+then open http://127.0.0.1:3000/sandbox
 """
 
 
@@ -69,103 +69,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument(
         "path", nargs="?", type=Path, help="config file (default: $WSO_CONFIG or ./wso.toml)"
     )
-    _add_record_commands(commands)
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="try the bot without Slack: the real bot, a stand-in Slack and a page to drive it",
+    )
+    sandbox.add_argument(
+        "--port", type=_port_number, default=3000, help="port for the page (default 3000)"
+    )
+    sandbox.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("wso-sandbox"),
+        help="folder for the demo config, database and clock (default ./wso-sandbox)",
+    )
+    sandbox.add_argument(
+        "--tour", action="store_true", help="play one custody through, arrest to pickup, and stop"
+    )
+    sandbox.add_argument(
+        "--pause", type=float, default=4.0, help="seconds between the tour's steps (default 4)"
+    )
+    sandbox.add_argument(
+        "--reset", action="store_true", help="empty the sandbox's database and rewrite its config"
+    )
+    add_oversight_commands(commands)
+    add_record_commands(commands)
     args = parser.parse_args(argv)
+    if args.command == "sandbox":
+        from bot.sandbox.runner import SandboxOptions, run_sandbox
+
+        configure_logging("WARNING")
+        options = SandboxOptions(
+            folder=args.dir, port=args.port, tour=args.tour, tour_pause=args.pause, reset=args.reset
+        )
+        return run_sandbox(options)
     if args.command == "check-config":
         return check_config(args.path or check_config_path(environ), environ)
-    if args.command in ("audit", "purge"):
+    if args.command == "export":
+        return run_export(args, environ, datetime.now(UTC))
+    if args.command == "report":
+        return run_report(args, environ, datetime.now(UTC))
+    if args.command in RECORD_COMMANDS:
         return run_record_command(args, args.db or database_path(environ))
     return serve(environ)
 
 
-_DB_HELP = "the database (default: $WSO_DB, else ./wso.db)"
-
-
-def _add_record_commands(commands: Any) -> None:
-    """``audit verify``, ``audit export`` and ``purge``: the records, without Slack."""
-    audit = commands.add_parser("audit", help="verify or export the audit chain")
-    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_commands.add_parser(
-        "verify", help="walk the hash chain: exit 1 naming the first broken event"
-    )
-    export = audit_commands.add_parser(
-        "export", help="write the chain as JSON Lines with its hashes (README: verify it)"
-    )
-    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
-    export.add_argument(
-        "--with-personal",
-        action="store_true",
-        help="include each event's personal part and salt (notes, reasons, names)",
-    )
-    purge = commands.add_parser(
-        "purge", help="erase the personal data of custodies closed before a date (UTC)"
-    )
-    purge.add_argument("--closed-before", required=True, type=closed_before, metavar="YYYY-MM-DD")
-    for command in (verify, export, purge):
-        command.add_argument("--db", type=Path, help=_DB_HELP)
-
-
-def closed_before(text: str) -> datetime:
-    """``--closed-before``: a date, today or earlier; midnight UTC at its start."""
-    example = "for example --closed-before 2025-01-31"
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD; {example}")
+def _port_number(text: str) -> int:
     try:
-        day = date.fromisoformat(text.strip())
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date ({error}); {example}") from None
-    if day > SystemClock().now().date():
-        raise argparse.ArgumentTypeError(
-            f"{day} is in the future: purge custodies closed before a past date; {example}"
-        )
-    return datetime.combine(day, time(0), tzinfo=UTC)
-
-
-def run_record_command(args: argparse.Namespace, db_path: Path) -> int:
-    from bot.services import audit_records  # the store only when needed
-
-    if args.command == "purge":
-        if not db_path.is_file():  # the store would make a new, empty one
-            print(f"wso-bot: no database at {db_path}: give --db, or set WSO_DB", file=sys.stderr)
-            return EXIT_CONFIG
-        return asyncio.run(_purge(db_path, args.closed_before))
-    if args.audit_command == "verify":
-        finding = audit_records.verify_file(db_path)
-    elif args.out is None:
-        finding = audit_records.export_file(db_path, sys.stdout, with_personal=args.with_personal)
-    else:
-        with args.out.open("w", encoding="utf-8") as out:
-            finding = audit_records.export_file(db_path, out, with_personal=args.with_personal)
-    quiet = args.audit_command == "export" and args.out is None and finding.exit_code == 0
-    if not quiet:  # an export to standard output keeps it for the events
-        stream = sys.stdout if finding.exit_code == 0 else sys.stderr
-        print(f"wso-bot: {finding.message}", file=stream)
-    return finding.exit_code
-
-
-async def _purge(db_path: Path, before: datetime) -> int:
-    from bot.services.retention import purge
-    from storage.sqlite import SqliteCustodyStore
-
-    store = SqliteCustodyStore(db_path)
-    try:
-        await store.open()
-    except DatabaseUnusable as error:
-        hint = "retention_days makes the running bot purge daily"
-        print(f"wso-bot: {error} ({hint})", file=sys.stderr)
-        return EXIT_CONFIG
-    try:
-        now = SystemClock().now()
-        erased = await purge(store, before, now, Origin(SYSTEM, Source.CLI))
-    finally:
-        await store.close()
-    print(
-        f"wso-bot: purged the personal data of custodies closed before {before.date()} "
-        f"({erased['custodies']} custodies: {erased['events_erased']} audit events, "
-        f"{erased['custody_fields_erased']} custody fields, "
-        f"{erased['notice_details_erased']} notices); the audit chain keeps every hash"
-    )
-    return 0
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number; e.g. --port 3001")
+    return port
 
 
 def check_config(path: Path, environ: Mapping[str, str]) -> int:
@@ -241,13 +196,30 @@ def describe_config(path: Path, config: Config) -> str:
     lines = [f"{path}: OK", f"reminders before the deadline: {leads}"]
     if config.retention_days is not None:
         lines.append(f"personal data purged {config.retention_days} days after a custody closes")
+    roster = config.roster.current
+    if config.roster_path is not None:
+        lines.append(f"officer roster {config.roster_path}: {len(roster.entries)} officer(s)")
     for facility in config.facilities:
         lines.append(
             f"facility {facility.id} ({facility.name}): {facility.timezone_name}, "
             f"jail {facility.jail_channel}, ICE {facility.ice_channel}, "
-            f"{len(facility.officers)} officer(s), {len(facility.escalation)} escalation level(s)"
+            f"{len(facility.current_officers())} officer(s), "
+            f"{len(facility.escalation)} escalation level(s)"
             + (f", {len(facility.ice_staff)} ICE staff" if facility.ice_staff else "")
             + (", IGSA" if facility.igsa else "")
+            + f", deadline: {facility.policy.stamp.label}"
+        )
+        unrostered = sorted(facility.officers - roster.officer_ids(facility.id))
+        if config.roster_path is not None and unrostered:
+            lines.append(
+                f"  note: {', '.join(unrostered)} listed in officers with no roster row: "
+                "their certification dates are not checked"
+            )
+    if config.report is not None:
+        report = config.report
+        lines.append(
+            f"weekly report: {report.channel}, {WEEKDAYS[report.weekday]}s at "
+            f"{report.at:%H:%M} {report.timezone_name}"
         )
     return "\n".join(lines)
 
@@ -284,6 +256,9 @@ async def _serve_until_signalled(settings: Settings, config: Config) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
+    # SIGHUP reads the officer roster again (and no longer ends the process, its default).
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGHUP, service.reload_roster)
     await service.start()
     slack = "Socket Mode, connecting out" if settings.socket_mode else "POST /slack/events"
     print(

@@ -1,9 +1,11 @@
-"""The README's pictures: what people see in Slack, from the bot's own Block Kit.
+"""The README's pictures: what people see in Slack, from the bot's own Block Kit, and the report.
 
 Renders the custody card at each stage, the arrest form and App Home with the bot's
 builders (``bot.chat.cards``, ``bot.chat.modals``, ``bot.chat.home``), fixed demo data
 and a fixed clock; turns each into an HTML page (``bot.chat.preview``) and screenshots
-it with Debian's headless Chromium, cropped to the content's height. Run by
+it with Debian's headless Chromium, cropped to the content's height. The oversight
+report (``wso-bot report``) is drawn from demo custodies (``tests/oversight_data.py``)
+by the same code as the command's. Run by
 ``make pictures``; the PNGs land in ``docs/pictures/``, the pages in ``build/pictures/``.
 
     .venv/bin/python docs/make_pictures.py [--only NAME] [--chromium PATH]
@@ -21,6 +23,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from PIL import Image
 
 from bot.chat.cards import card_blocks
 from bot.chat.home import HomeData, home_view
@@ -36,8 +41,15 @@ from bot.chat.preview import (
 )
 from bot.core.facility import Facility
 from bot.core.model import CUSTODY_WINDOW, Custody, CustodyState, WarrantForm
+from bot.core.oversight import FacilityLabel, read_period, records_in_period
+from bot.core.oversight_summary import SummaryBuilder
+from bot.oversight.chart import draw_chart
+from bot.oversight.page import render_report
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the demo custodies live with the tests
+from tests.oversight_data import varied_custodies  # noqa: E402
+
 PICTURES = ROOT / "docs" / "pictures"
 PAGES = ROOT / "build" / "pictures"
 WIDTH = 720
@@ -126,7 +138,10 @@ CARDS: dict[str, tuple[str, Custody, timedelta]] = {
 OTHER: dict[str, str] = {
     "arrest-modal": "The arrest form (`/wso arrest` alone), for an officer of two facilities",
     "app-home": "App Home: open custodies by urgency, today's closures, who is on call",
+    "report": "`wso-bot report`: a month of demo custodies in two facilities",
 }
+# Pictures wider than a Slack message.
+WIDTHS = {"report": 1080}
 
 
 def card_page(name: str) -> str:
@@ -175,10 +190,31 @@ def home_page() -> str:
     return page("App Home", home_html(home_view(data, now), "WSO Custody Clock", DIRECTORY))
 
 
+def report_page() -> str:
+    """``wso-bot report`` over 60 demo custodies in March, as of April 2."""
+    now = datetime(2025, 4, 2, 15, 0, tzinfo=UTC)
+    labels = {
+        "county-jail": FacilityLabel("County Jail", ZoneInfo("America/Chicago")),
+        "north-annex": FacilityLabel("North Annex", ZoneInfo("America/New_York")),
+    }
+    period = read_period("2025-03-01", "2025-03-31")
+    start, end = datetime(2025, 3, 1, 6, tzinfo=UTC), datetime(2025, 4, 1, 4, tzinfo=UTC)
+    builder = SummaryBuilder(period, now)
+    custodies = varied_custodies(60, list(labels), start, end, seed=11)
+    for record in records_in_period(custodies, period, labels, now):
+        builder.add(record)
+    summary = builder.build()
+    html_text = render_report(summary, draw_chart(summary), now)
+    return html_text.replace("<body>", '<body><div class="surface">').replace(
+        "</body>", "</div></body>"
+    )
+
+
 def pages() -> dict[str, Callable[[], str]]:
     built: dict[str, Callable[[], str]] = {name: partial(card_page, name) for name in CARDS}
     built["arrest-modal"] = modal_page
     built["app-home"] = home_page
+    built["report"] = report_page
     return built
 
 
@@ -229,7 +265,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and name not in args.only:
             continue
         png = PICTURES / f"{name}.png"
-        screenshot(write_page(name, build()), png, args.chromium)
+        width = WIDTHS.get(name, WIDTH)
+        screenshot(write_page(name, build()), png, args.chromium, width)
+        if name in WIDTHS:  # a large picture: 256 colours keep it small enough to commit
+            with Image.open(png) as drawn:
+                drawn.convert("RGB").quantize(256).save(png, optimize=True)
         print(f"{png.relative_to(ROOT)}  {png.stat().st_size // 1024} KB")
     return 0
 

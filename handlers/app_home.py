@@ -15,7 +15,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.actions import HOME_OPEN_ARREST_FORM, HOME_STATUS
 from bot.chat.card_modals import message_modal
-from bot.chat.modals import no_arrest_form_reply
 from bot.chat.replies import custody_status
 from bot.services.arrest_form import ArrestForms
 from bot.services.home_board import HomeBoard
@@ -39,9 +38,9 @@ def register(app: AsyncApp, deps: HandlerDeps, home: HomeBoard, forms: ArrestFor
     async def on_log_arrest(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         user_id = str((body.get("user") or {}).get("id") or "")
-        view = forms.form_for(user_id, "") or message_modal(
-            "Log a WSO arrest", no_arrest_form_reply(user_id)
-        )
+        view = forms.form_for(user_id, "")
+        if isinstance(view, str):  # why there is no form for them
+            view = message_modal("Log a WSO arrest", view)
         await client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
 
     @app.action(HOME_STATUS)

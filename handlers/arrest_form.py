@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.actions import ARREST_BOOKING, ARREST_MODAL
-from bot.chat.modals import form_unavailable_reply, no_arrest_form_reply, plain_error
+from bot.chat.modals import form_unavailable_reply, plain_error
 from bot.chat.replies import internal_error
 from bot.services.arrest_form import ArrestForms
 from handlers.deps import HandlerDeps, request_id
@@ -33,8 +33,8 @@ async def open_form(
 ) -> None:
     user_id = str(command.get("user_id") or "")
     view = forms.form_for(user_id, str(command.get("channel_id") or ""))
-    if view is None:
-        await ack(text=no_arrest_form_reply(user_id), response_type="ephemeral")
+    if isinstance(view, str):  # an officer nowhere, or nowhere now: why, and no form
+        await ack(text=view, response_type="ephemeral")
         return
     try:
         await client.views_open(trigger_id=str(command.get("trigger_id") or ""), view=view)

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from bot.core.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind
 from storage.audit import AuditLog
+from storage.certification_ledger import HasCertificationLedger
 
 
 class StoreError(Exception):
@@ -113,7 +114,7 @@ class OncallOverrideRecord:
     id: int | None = field(default=None, compare=False)
 
 
-class CustodyStore(AuditLog, Protocol):
+class CustodyStore(AuditLog, HasCertificationLedger, Protocol):
     async def open(self) -> None:
         """Connect and create or migrate the schema.
 
@@ -162,7 +163,8 @@ class CustodyStore(AuditLog, Protocol):
     ) -> None:
         """Store many arrests (custody, notices, audit entry) in one transaction: all or none.
 
-        For building data sets (the benchmarks). Raises ``DuplicateOpenCustody``
+        For building data sets (the benchmarks); each custody is stored as given, closed
+        ones too. Raises ``DuplicateOpenCustody``
         (storing none) when one's booking is open already at its facility.
         """
         ...
@@ -192,19 +194,19 @@ class CustodyStore(AuditLog, Protocol):
 
     async def correct_custody(
         self,
-        custody_id: str,
         *,
-        arrested_at: datetime,
-        deadline: datetime,
-        expected_arrested_at: datetime,
+        expected: Custody,
+        corrected: Custody,
         at: datetime,
         new_notices: Sequence[Notice],
         audit: AuditEntry,
     ) -> Custody:
-        """Move an open custody's arrest time and deadline, and re-plan it, atomically.
+        """Give an open custody a new arrest time, deadline and counting rule, atomically.
 
-        A compare-and-set on the arrest time the caller read (``expected_arrested_at``);
-        the old one is kept as ``corrected_from``. Cancels the pending reminders, expiry
+        ``corrected`` is the custody as the caller read it (``expected``) with its new
+        arrest time, deadline and counting rule (name, version, hours, holidays): a
+        compare-and-set on those four the caller read. An arrest time that moves is
+        kept as ``corrected_from``. Cancels the pending reminders, expiry
         notices, chain steps, pages and unscheduled backup, brings the deletion of
         Slack's backup forward to ``at``, and stores ``new_notices`` (the new plan) and
         the audit entry. Raises ``CustodyNotOpen`` if closed, ``CustodyChanged`` if

@@ -64,7 +64,7 @@ class LaneLock:
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self.release()  # handed the lock, but not going to use it
-            else:
+            elif waiter in queue:  # a release() may have passed over it, cancelled, already
                 queue.remove(waiter)
             raise
 

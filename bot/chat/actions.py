@@ -20,6 +20,7 @@ ARREST_DATE = "wso_arrest_date"
 ARREST_TIME = "wso_arrest_time"
 ARREST_FACILITY = "wso_arrest_facility"
 ARREST_NOTES = "wso_arrest_notes"
+ARREST_A_NUMBER = "wso_arrest_a_number"
 # Each input block holds one element; its action id is the block id with this suffix.
 INPUT_SUFFIX = "_input"
 

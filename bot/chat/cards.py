@@ -15,7 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.chat import actions
-from bot.chat.phrases import facility_name, format_local, release_reason, viewer_time
+from bot.chat.phrases import (
+    counting_rule_phrase,
+    facility_name,
+    format_local,
+    release_reason,
+    viewer_time,
+)
 from bot.chat.slack import quoted
 from bot.core.durations import format_time_left
 from bot.core.facility import Facility
@@ -91,7 +97,10 @@ def card_blocks(
     if custody.is_open:
         blocks.append(_buttons(custody, igsa_button=igsa_button))
     updated = viewer_time(now, _utc(now))
-    context = f"WSO custody `{custody.id}` · 48 elapsed hours · updated {updated}"
+    context = (
+        f"WSO custody `{custody.id}` · deadline counted as {counting_rule_phrase(custody)} · "
+        f"updated {updated}"
+    )
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     return blocks
 
@@ -134,8 +143,15 @@ def _fields(
 
 
 def _flags(custody: Custody, facility: Facility) -> list[str]:
-    """What must stay visible on the card: a dispute (until closed), a corrected arrest time."""
+    """What must stay visible on the card: who acknowledged the paging and a dispute (until
+    closed), a corrected arrest time."""
     flags = []
+    if custody.acknowledged_at is not None and custody.is_open:
+        by = f" by <@{custody.acknowledged_by}>" if custody.acknowledged_by else ""
+        flags.append(
+            f":bell: *Paging acknowledged*{by} "
+            f"{format_local(custody.acknowledged_at, facility.zone)}."
+        )
     if custody.disputed_at is not None and custody.is_open:
         by = f" by <@{custody.disputed_by}>" if custody.disputed_by else ""
         note = f"\n{quoted(custody.dispute_note, label='Note')}" if custody.dispute_note else ""
@@ -200,7 +216,7 @@ def _igsa_confirm(custody: Custody) -> dict[str, Any]:
         "text": {
             "type": "mrkdwn",
             "text": f"Record booking *{custody.booking}* as held under the facility's IGSA? "
-            "The 48-hour clock and all paging stop, and both channels are told.",
+            "The custody clock and all paging stop, and both channels are told.",
         },
         "confirm": {"type": "plain_text", "text": "Record IGSA"},
         "deny": {"type": "plain_text", "text": "Cancel"},

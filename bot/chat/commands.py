@@ -14,8 +14,10 @@ on-call subcommands are ``bot.chat.lifecycle_commands``, the shared words
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.chat.grammar import (
     _DATE,
@@ -51,6 +53,7 @@ from bot.chat.lifecycle_commands import (
     VoidCommand,
 )
 from bot.chat.slack import clean_text, echo
+from bot.core.a_number import ANumberError, read_a_number
 from bot.core.model import WarrantForm
 
 __all__ = [
@@ -68,6 +71,7 @@ __all__ = [
     "IgsaCommand",
     "ListCommand",
     "NoteCommand",
+    "OfficersCommand",
     "OncallCancelCommand",
     "OncallCommand",
     "OncallOverrideCommand",
@@ -88,6 +92,8 @@ class ArrestCommand:
     warrant_number: str | None = None
     at_text: str | None = None
     facility_id: str | None = None
+    # ``A`` and 9 digits (``bot.core.a_number``); personal data, so not in ``repr``.
+    a_number: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,13 @@ class ListCommand:
 
 
 @dataclass(frozen=True)
+class OfficersCommand:
+    """``/wso officers``: the facility's roster and where each certification stands."""
+
+    facility_id: str | None = None
+
+
+@dataclass(frozen=True)
 class HelpCommand:
     pass
 
@@ -138,6 +151,7 @@ Command = (
     | StatusCommand
     | HistoryCommand
     | ListCommand
+    | OfficersCommand
     | HelpCommand
     | AckCommand
     | LifecycleCommand
@@ -146,14 +160,15 @@ Command = (
 
 SUBCOMMANDS = (
     *("arrest", "transfer", "release", "igsa", "void", "correct", "dispute", "note"),
-    *("status", "history", "list", "ack", "oncall", "help"),
+    *("status", "history", "list", "ack", "oncall", "officers", "help"),
 )
 
 HELP_TEXT = "\n".join(
     (
         "*WSO Custody Clock*: log a WSO arrest and keep its 48-hour deadline in view.",
-        "• `/wso arrest BOOKING [I-200|I-205] [warrant NUMBER] [at TIME] [facility ID]`"
-        ": log an arrest. The options may come in any order.",
+        "• `/wso arrest BOOKING [I-200|I-205] [warrant NUMBER] [at TIME] [facility ID] "
+        "[anumber A-NUMBER]`: log an arrest. The options may come in any order. The "
+        "A-number is optional, kept private and never shown in a channel.",
         f"   e.g. `/wso arrest {SAMPLE_BOOKING} I-200 warrant W-123456 at 14:05`",
         "   TIME is `HH:MM` or `HH:MM:SS` (today, facility time), `YYYY-MM-DD HH:MM`, "
         "or ISO 8601 with an offset such as `2026-11-28T14:05-06:00`. "
@@ -171,6 +186,9 @@ HELP_TEXT = "\n".join(
         "• `/wso correct BOOKING at TIME [facility ID]`: fix a wrong arrest time; the "
         "deadline and every reminder move with it (not in the future, at most 30 days back).",
         f"   e.g. `/wso correct {SAMPLE_BOOKING} at 2026-11-28 14:05`",
+        "• `/wso correct BOOKING policy [facility ID]`: count the deadline again under the "
+        "facility's current counting rule (a config change applies to new custodies only).",
+        f"   e.g. `/wso correct {SAMPLE_BOOKING} policy`",
         "• `/wso dispute BOOKING [facility ID] NOTE`: someone says the person is a U.S. "
         "citizen, or disputes who they are; both channels hear it and the first "
         "escalation level is paged at once.",
@@ -193,6 +211,8 @@ HELP_TEXT = "\n".join(
         "e.g. `/wso oncall override watch-commanders U0LT3 12h`.",
         "• `/wso oncall overrides`: the overrides not yet ended, numbered; "
         "`/wso oncall cancel NUMBER` removes one, e.g. `/wso oncall cancel 12`.",
+        "• `/wso officers [facility ID]`: the facility's WSO officers and when each "
+        "certification expires (for its officers and staff).",
         "• `/wso help`: this message.",
         "BOOKING is 1-32 letters, digits and `-`. Words are not case-sensitive.",
     )
@@ -248,6 +268,7 @@ def _parse_arrest(words: list[str]) -> ArrestCommand:
         warrant_number=found.get("warrant"),
         at_text=found.get("at"),
         facility_id=found.get("facility"),
+        a_number=found.get("anumber"),
     )
 
 
@@ -271,6 +292,8 @@ def _read_arrest_option(words: list[str], position: int, booking: str) -> tuple[
         return "at", at_text, next_position
     if keyword == "warrant":
         return "warrant", validate_warrant_number(value, example), position + 2
+    if keyword == "anumber":
+        return _read_a_number(words, position + 1, example)
     return "facility", validate_facility_id(value, example), position + 2
 
 
@@ -283,10 +306,34 @@ def _read_time_text(words: list[str], start: int) -> tuple[str, int]:
     return first, start + 1
 
 
+_DIGIT_GROUP = re.compile(r"[\d-]+", re.ASCII)
+
+
+def _read_a_number(words: list[str], start: int, example: str) -> tuple[str, str, int]:
+    """``A123456789``, or typed in groups (``A 123 456 789``): the digit groups that follow.
+
+    The error never repeats what was typed: an A-number is personal data.
+    """
+    end = start + 1
+    while end < len(words) and _DIGIT_GROUP.fullmatch(words[end]):
+        end += 1
+    try:
+        return "anumber", read_a_number(" ".join(words[start:end])), end
+    except ANumberError as error:
+        raise CommandError(str(error), example) from None
+
+
 def _unknown_arrest_word(word: str, booking: str) -> CommandError:
+    with contextlib.suppress(ANumberError):
+        read_a_number(word)
+        return CommandError(  # not echoed: an A-number is personal data
+            "That looks like an A-number: write `anumber` before it.",
+            example_line("arrest", booking, OPTION_SAMPLES["anumber"]),
+        )
     return CommandError(
         f"I don't understand {echo(word)} in `/wso arrest`. After the booking number you "
-        "can add `I-200` or `I-205`, `warrant NUMBER`, `at TIME` and `facility ID`.",
+        "can add `I-200` or `I-205`, `warrant NUMBER`, `at TIME`, `facility ID` and "
+        "`anumber A-NUMBER`.",
         example_line("arrest", booking, "I-200", OPTION_SAMPLES["at"]),
     )
 
@@ -318,6 +365,10 @@ def _parse_release(words: list[str]) -> ReleaseCommand:
     )
 
 
+def _parse_officers(words: list[str]) -> OfficersCommand:
+    return OfficersCommand(read_only_facility(words, "officers", None))
+
+
 def _parse_ack(words: list[str]) -> AckCommand:
     booking, rest = take_booking(words, "ack")
     return AckCommand(booking, read_only_facility(rest, "ack", booking))
@@ -331,6 +382,7 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
     "status": _parse_status,
     "history": _parse_history,
     "list": _parse_list,
+    "officers": _parse_officers,
     "help": _parse_help,
     **LIFECYCLE_PARSERS,
 }

@@ -39,23 +39,26 @@ WARRANT_FORM_SPELLINGS = {
     "I-205": WarrantForm.I_205,
     "I205": WarrantForm.I_205,
 }
-_OPTION_KEYWORDS = frozenset({"at", "warrant", "facility"})
+_OPTION_KEYWORDS = frozenset({"at", "warrant", "facility", "anumber"})
 OPTION_SAMPLES = {
     "form": "I-200",
     "at": "at 14:05",
     "warrant": "warrant W-123456",
     "facility": "facility county-jail",
+    "anumber": "anumber A123456789",
 }
 _OPTION_HINTS = {
     "at": "a time such as `14:05` or `2026-11-28 14:05`",
     "warrant": "the warrant number (letters, digits and `-`)",
     "facility": "the facility id (letters, digits, `-` and `_`)",
+    "anumber": "the A-number: A and 7 to 9 digits, e.g. `A123456789`",
 }
 OPTION_LABELS = {
     "form": "The warrant form",
     "at": "`at`",
     "warrant": "`warrant`",
     "facility": "`facility`",
+    "anumber": "`anumber`",
 }
 _EXAMPLES = {
     "arrest": f"/wso arrest {SAMPLE_BOOKING} I-200 at 14:05",
@@ -64,6 +67,7 @@ _EXAMPLES = {
     "status": f"/wso status {SAMPLE_BOOKING}",
     "history": f"/wso history {SAMPLE_BOOKING}",
     "list": "/wso list",
+    "officers": "/wso officers",
     "help": "/wso help",
     "ack": f"/wso ack {SAMPLE_BOOKING}",
     "oncall": "/wso oncall override watch-commanders U0LT3 12h",
@@ -98,7 +102,7 @@ def read_only_facility(words: list[str], subcommand: str, booking: str | None) -
 
 
 def _extra_word_error(word: str, subcommand: str, example: str) -> CommandError:
-    takes = "a booking number and" if subcommand != "list" else "only"
+    takes = "only" if subcommand in ("list", "officers") else "a booking number and"
     return CommandError(
         f"Unexpected {echo(word)} after `/wso {subcommand}`: it takes {takes} "
         "an optional `facility ID`.",

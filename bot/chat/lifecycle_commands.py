@@ -43,8 +43,10 @@ class IgsaCommand:
 
 @dataclass(frozen=True)
 class CorrectCommand:
+    """``/wso correct BOOKING at TIME``, or ``policy`` (``at_text`` None): count it again."""
+
     booking: str
-    at_text: str
+    at_text: str | None
     facility_id: str | None = None
 
 
@@ -123,31 +125,39 @@ def _text_parser(subcommand: str, command: type[T]) -> Callable[[list[str]], T]:
 
 
 def _parse_correct(words: list[str]) -> CorrectCommand:
-    """``BOOKING at TIME`` with an optional ``facility ID`` before or after ``at TIME``."""
+    """``BOOKING at TIME`` or ``BOOKING policy``, an optional ``facility ID`` before or after."""
     booking, rest = take_booking(words, "correct")
     example = _EXAMPLES["correct"]
     facility_id, rest = read_leading_facility(rest, "correct", booking)
-    if not rest or rest[0].lower() != "at":
+    what = rest[0].lower() if rest else None
+    if what == "policy":
+        at_words: list[str] = []
+        rest = rest[1:]
+    elif what == "at":
+        option_value(rest, 0, example)
+        at_words = rest[1:3] if len(rest) > 2 and rest[2][:1].isdigit() else rest[1:2]
+        rest = rest[1 + len(at_words) :]
+    else:
         got = f" (got {echo(rest[0])})" if rest else ""
         raise CommandError(
             "`/wso correct` needs `at` and the right arrest time after the booking number"
-            f"{got}: a time such as `14:05` (today, facility time) or `2026-11-28 14:05`.",
+            f"{got}: a time such as `14:05` (today, facility time) or `2026-11-28 14:05`; "
+            "or `policy`, to count the deadline again under the facility's current rule.",
             example,
         )
-    option_value(rest, 0, example)
-    at_words = rest[1:3] if len(rest) > 2 and rest[2][:1].isdigit() else rest[1:2]
-    rest = rest[1 + len(at_words) :]
+    shown = "at 14:05" if at_words else "policy"
     if rest and facility_id is None and rest[0].lower() == "facility":
-        facility_example = example_line("correct", booking, "at 14:05", OPTION_SAMPLES["facility"])
+        facility_example = example_line("correct", booking, shown, OPTION_SAMPLES["facility"])
         facility_id = validate_facility_id(option_value(rest, 0, facility_example), example)
         rest = rest[2:]
     if rest:
+        after = "the time" if at_words else "`policy`"
         raise CommandError(
-            f"Unexpected {echo(rest[0])} after the time in `/wso correct`: it takes the "
-            "booking number, `at TIME` and an optional `facility ID`.",
+            f"Unexpected {echo(rest[0])} after {after} in `/wso correct`: it takes the "
+            "booking number, `at TIME` or `policy`, and an optional `facility ID`.",
             example,
         )
-    return CorrectCommand(booking, " ".join(at_words), facility_id)
+    return CorrectCommand(booking, " ".join(at_words) if at_words else None, facility_id)
 
 
 def _parse_oncall(words: list[str]) -> LifecycleCommand:

@@ -50,17 +50,28 @@ def _closed_text(
 def _corrected_text(
     custody: Custody, notice: Notice, facility: Facility, now: datetime
 ) -> tuple[str, str]:
+    """A new arrest time, or the deadline counted again under the facility's current rule."""
     zone = facility.zone
     detail = notice.detail
 
     def shown(key: str) -> str:
         return format_local(datetime.fromisoformat(detail[key]), zone)
 
-    headline = f":pencil2: *Arrest time corrected* — {_who(custody, facility)}"
+    by = f"<@{detail.get('by', custody.logged_by)}>"
+    if detail["to_arrested_at"] != detail["from_arrested_at"]:
+        headline = f":pencil2: *Arrest time corrected* — {_who(custody, facility)}"
+        what = (
+            f"Corrected by {by}: arrested {shown('to_arrested_at')} "
+            f"(was {shown('from_arrested_at')})."
+        )
+    else:
+        headline = f":pencil2: *Deadline counted again* — {_who(custody, facility)}"
+        what = f"Counted again by {by} under the facility's current rule."
+    rule = ""
+    if detail.get("to_policy") and detail.get("to_policy") != detail.get("from_policy"):
+        rule = f" Counting rule `{detail['to_policy']}` (was `{detail.get('from_policy')}`)."
     body = (
-        f"Corrected by <@{detail.get('by', custody.logged_by)}>: arrested "
-        f"{shown('to_arrested_at')} (was {shown('from_arrested_at')}). "
-        f"*New deadline {shown('to_deadline')}* (was {shown('from_deadline')}). "
+        f"{what} *New deadline {shown('to_deadline')}* (was {shown('from_deadline')}).{rule} "
         "Every reminder and page is planned again from the new deadline."
     )
     return headline, body
@@ -92,7 +103,7 @@ def disputed_page_text(custody: Custody, facility: Facility, now: datetime) -> t
     note = quoted(custody.dispute_note or "", typed_by=custody.disputed_by, label="Note")
     headline = f":warning: *Disputed custody — check now* — {_who(custody, facility)}"
     body = (
-        f"{by} recorded a citizenship or identity claim. {note}. The 48-hour deadline is "
+        f"{by} recorded a citizenship or identity claim. {note}. The deadline is "
         f"{format_local(custody.deadline, facility.zone)}; jail channel: "
         f"<#{facility.jail_channel}>. Press *Acknowledge* if you are handling it."
     )

@@ -11,7 +11,12 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.chat.phrases import CLOSED_STATE_WORDS, facility_name, format_local
+from bot.chat.phrases import (
+    CLOSED_STATE_WORDS,
+    counting_rule_phrase,
+    facility_name,
+    format_local,
+)
 from bot.chat.replies import Reply, error_reply
 from bot.core.custody import OLDEST_ARREST
 from bot.core.facility import Facility
@@ -19,6 +24,7 @@ from bot.core.lifecycle_plan import CorrectionRefusal
 from bot.core.model import Custody, CustodyState
 from bot.core.oncall import Schedule
 from bot.core.permissions import Action, Role, roles_for
+from bot.core.policy import PolicyStamp
 
 
 class OverrideShown(Protocol):
@@ -116,30 +122,49 @@ def bad_correction_time(message: str, custody: Custody, zone: ZoneInfo) -> Reply
 
 
 def correction_refused(
-    refusal: CorrectionRefusal, custody: Custody, new: datetime, now: datetime, zone: ZoneInfo
+    refusal: CorrectionRefusal, custody: Custody, new: Custody, now: datetime, zone: ZoneInfo
 ) -> Reply:
+    """``new`` is ``custody`` as the correction would have made it."""
     if refusal is CorrectionRefusal.IN_THE_FUTURE:
-        why = f"{format_local(new, zone)} is in the future."
+        why = f"{format_local(new.arrested_at, zone)} is in the future."
     elif refusal is CorrectionRefusal.TOO_OLD:
         # Shown in UTC: a far-off date cannot always be converted to a local zone.
-        why = f"{new.date().isoformat()} (UTC) is more than {OLDEST_ARREST.days} days ago."
+        day = new.arrested_at.date().isoformat()
+        why = f"{day} (UTC) is more than {OLDEST_ARREST.days} days ago."
     else:
-        why = f"{format_local(new, zone)} is the arrest time already recorded."
+        why = (
+            f"{format_local(new.arrested_at, zone)} is the arrest time already recorded, and "
+            f"its deadline {format_local(custody.deadline, zone)} is already counted under the "
+            f"facility's rule: {counting_rule_phrase(custody)}."
+        )
     return error_reply(
         f"{why} {_CORRECTION_LIMITS} Nothing was changed.",
         _correction_example(custody, min(custody.arrested_at, now), zone),
     )
 
 
-def corrected(custody: Custody, facility: Facility) -> Reply:
+def corrected(old: Custody, custody: Custody, facility: Facility) -> Reply:
+    """``old`` was corrected to ``custody``: a new arrest time, counting rule, or both."""
     zone = facility.zone
-    was = format_local(custody.corrected_from, zone) if custody.corrected_from else "?"
+    if custody.arrested_at != old.arrested_at:
+        opening = (
+            f":white_check_mark: Corrected: booking *{custody.booking}* arrested "
+            f"{format_local(custody.arrested_at, zone)} "
+            f"(was {format_local(old.arrested_at, zone)})."
+        )
+    else:
+        opening = (
+            f":white_check_mark: Counted again: booking *{custody.booking}*, arrested "
+            f"{format_local(custody.arrested_at, zone)}."
+        )
+    rule = counting_rule_phrase(custody)
+    if PolicyStamp.of(old) != PolicyStamp.of(custody):
+        rule += f" (was {counting_rule_phrase(old)})"
     return Reply(
         text=(
-            f":white_check_mark: Corrected: booking *{custody.booking}* arrested "
-            f"{format_local(custody.arrested_at, zone)} (was {was}). New deadline "
-            f"*{format_local(custody.deadline, zone)}*; every reminder and page is planned "
-            "again, and both channels are told."
+            f"{opening} New deadline *{format_local(custody.deadline, zone)}* (was "
+            f"{format_local(old.deadline, zone)}), counted as {rule}; every reminder and page "
+            "is planned again, and both channels are told."
         )
     )
 

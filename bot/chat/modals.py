@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.chat.actions import (
+    ARREST_A_NUMBER,
     ARREST_BOOKING,
     ARREST_DATE,
     ARREST_FACILITY,
@@ -29,10 +30,13 @@ from bot.chat.actions import (
 from bot.chat.arrest_time import TimeInputError, parse_arrest_time
 from bot.chat.commands import ArrestCommand, CommandError, parse_command
 from bot.chat.phrases import clip
+from bot.chat.roster_messages import arrest_refused
 from bot.chat.slack import clean_text
+from bot.core.a_number import ANumberError, read_a_number
 from bot.core.custody import OLDEST_ARREST, is_implausibly_old
 from bot.core.facility import Facility
 from bot.core.model import WarrantForm
+from bot.core.permissions import ArrestRefusalReason, arrest_refusal
 
 # A form older than this is refused: Slack's trigger lives 3 s, nobody fills a form for an hour.
 FORM_LIFETIME = timedelta(hours=1)
@@ -148,6 +152,20 @@ def arrest_modal(facilities: Sequence[Facility], now: datetime, channel_id: str)
             optional=True,
         ),
         _input(
+            ARREST_A_NUMBER,
+            "A-number",
+            {
+                "type": "plain_text_input",
+                "max_length": 20,
+                "placeholder": _plain("e.g. A123456789"),
+            },
+            optional=True,
+            hint=_plain(
+                "Optional: A and 7 to 9 digits, as on the warrant. Kept with the custody; "
+                "never shown in a channel."
+            ),
+        ),
+        _input(
             ARREST_DATE, "Arrest date", {"type": "datepicker", "initial_date": f"{local:%Y-%m-%d}"}
         ),
         _input(
@@ -156,7 +174,7 @@ def arrest_modal(facilities: Sequence[Facility], now: datetime, channel_id: str)
             time_element,
             hint=_plain(
                 f"As the jail's clock showed it: {where}. Default: when you opened "
-                "this form. The 48 hours run from this moment."
+                "this form. The custody clock runs from this moment."
             ),
         ),
     ]
@@ -259,11 +277,15 @@ def check_arrest_form(
             facility_block: f"Facility {facility_id} is no longer in the bot's config. "
             "Close this form and type /wso arrest again for a fresh one."
         }
-    if not facility.may_log_arrest(user_id):
+    refusal = arrest_refusal(facility, user_id, now)
+    if refusal is not None and refusal.reason is ArrestRefusalReason.NOT_AN_OFFICER:
         return {
             facility_block: f"You are not (or no longer) listed as an officer of "
             f"{facility.name}, so you may not log arrests there. Nothing was stored."
         }
+    if refusal is not None:  # on the roster: expired, not yet certified, or another jail's
+        home = configured.get(refusal.entry.facility_id) if refusal.entry else None
+        return {facility_block: plain_error(arrest_refused(refusal, facility, user_id, home).text)}
     errors: dict[str, str] = {}
     booking = _check_word(state, ARREST_BOOKING, errors, "arrest {}", f"e.g. {SAMPLE_BOOKING}")
     form = _value(state, ARREST_WARRANT_FORM)
@@ -276,6 +298,7 @@ def check_arrest_form(
         f"arrest {SAMPLE_BOOKING} warrant {{}}",
         "e.g. W-123456",
     )
+    a_number = _check_a_number(state, errors)
     at_text = _check_time(state, facility, now, errors)
     notes = clean_text(_value(state, ARREST_NOTES) or "").strip() or None
     if notes is not None and len(notes) > NOTES_LIMIT:
@@ -290,6 +313,7 @@ def check_arrest_form(
         warrant_number=number.upper() if number else None,
         at_text=at_text,
         facility_id=facility.id,
+        a_number=a_number,
     )
     return ArrestDraft(command, facility, notes, origin.channel_id)
 
@@ -326,6 +350,18 @@ def _check_word(
         errors[block_id] = plain_error(error.message)
         return None
     return cleaned
+
+
+def _check_a_number(state: Mapping[str, Any], errors: dict[str, str]) -> str | None:
+    """The A-number stored as ``A`` and 9 digits; the error never repeats what was typed."""
+    typed = _value(state, ARREST_A_NUMBER)
+    if typed is None:
+        return None
+    try:
+        return read_a_number(clean_text(typed))
+    except ANumberError as error:
+        errors[ARREST_A_NUMBER] = str(error)
+        return None
 
 
 def _check_time(

@@ -24,12 +24,14 @@ from bot.chat.lifecycle_notices import (
 )
 from bot.chat.phrases import (
     clip,
+    counting_rule_phrase,
     escalation_gap_line,
     facility_name,
     format_local,
     release_reason,
     viewer_time,
     warrant_phrase,
+    window_name,
 )
 from bot.chat.slack import METADATA_EVENT_TYPE, ActionId, BlockId, escape_mrkdwn
 from bot.core.durations import format_duration, format_time_left
@@ -95,6 +97,8 @@ def custody_metadata(custody: Custody, notice: Notice, now: datetime) -> dict[st
         "arrested_at": format_utc(custody.arrested_at),
         "state": custody.state.value,
         "late": is_late(notice, now) or notice.detail.get("late") == "true",
+        "counting_rule": custody.counting_rule.value,
+        "counting_rule_version": custody.counting_rule_version,
     }
     if notice.lead_seconds is not None:
         payload["lead_seconds"] = notice.lead_seconds
@@ -186,7 +190,7 @@ def _logged_text(
             custody, facility
         )
         body = (
-            f"Arrested {arrested}{warrant}; the 48-hour window ended "
+            f"Arrested {arrested}{warrant}; the {window_name(custody)} ended "
             f"{_deadline_phrase(custody, facility)}. "
             "Release required unless ICE has taken custody."
         )
@@ -229,7 +233,8 @@ def _expired_text(
     overdue = now - custody.deadline
     ago = f", {format_time_left(overdue)} ago" if overdue >= timedelta(minutes=1) else ""
     body = (
-        f"The 48-hour window for ICE to take custody ended {_deadline_phrase(custody, facility)}"
+        f"The {window_name(custody)} for ICE to take custody ended "
+        f"{_deadline_phrase(custody, facility)}"
         f"{ago}. Unless an IGSA applies, the person must be released. "
         f"Record it: `/wso release {custody.booking} window expired`, "
         f"or `/wso transfer {custody.booking}` if ICE already took custody."
@@ -268,7 +273,7 @@ def _page_text(
             headline = f":hourglass: *ICE pickup needed (late page)* — {_who(custody, facility)}"
             where += " This page was due before the arrest was logged, so it comes now, late."
         body = (
-            f"{_until_deadline(custody, facility, now, '48-hour deadline')} "
+            f"{_until_deadline(custody, facility, now, f'{custody.counting_hours}-hour deadline')} "
             "and ICE has not taken custody. "
             f"Record the pickup with `/wso transfer {custody.booking}`. {where}\n{answer}"
         )
@@ -279,7 +284,8 @@ def _page_text(
         f"{_who(custody, facility)}"
     )
     body = (
-        f"The 48-hour window ended {_deadline_phrase(custody, facility)}, *{overdue} ago*, "
+        f"The {window_name(custody)} ended {_deadline_phrase(custody, facility)}, "
+        f"*{overdue} ago*, "
         f"and the custody is still open. Unless an IGSA applies, the person must be released. "
         f"{where} You are paged at level {notice.level} (round {notice.round}).\n{answer}"
     )
@@ -291,7 +297,7 @@ def backup_expiry_text(custody: Custody, facility: Facility) -> str:
     deadline = format_local(custody.deadline, facility.zone)
     return (
         f":rotating_light: WSO window expired — release required: booking {custody.booking} at "
-        f"{facility_name(facility)}. The 48-hour window ended {deadline}. "
+        f"{facility_name(facility)}. The {window_name(custody)} ended {deadline}. "
         "This backup notice was scheduled with Slack in case the WSO bot could not post; "
         f"check the bot. (custody {custody.id})"
     )
@@ -406,4 +412,6 @@ def updated_page(custody: Custody, facility: Facility) -> SlackMessage:
 
 
 def _context_line(custody: Custody, facility: Facility) -> str:
-    return f"WSO custody `{custody.id}` · {facility_name(facility)} · 48 elapsed hours"
+    return (
+        f"WSO custody `{custody.id}` · {facility_name(facility)} · {counting_rule_phrase(custody)}"
+    )

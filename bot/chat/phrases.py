@@ -9,13 +9,14 @@ reason) is quoted with ``bot.chat.slack.quoted``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.chat.slack import escape_mrkdwn, quoted
 from bot.core.coverage import CoverageGap
 from bot.core.facility import Facility
-from bot.core.model import Custody, CustodyState
+from bot.core.model import CountingRule, Custody, CustodyState
+from bot.core.policy import PolicyStamp
 
 # A coverage warning lists every gap of every on-call level; a few say enough.
 COVERAGE_GAPS_SHOWN = 3
@@ -34,6 +35,11 @@ def format_local(instant: datetime, zone: ZoneInfo) -> str:
     return f"{local:%a %b} {local.day}, {local:%H:%M} {local.tzname()}"
 
 
+def format_day(day: date) -> str:
+    """``Fri Jan 15, 2027``: a calendar date (a certification's), with its weekday."""
+    return f"{day:%a %b} {day.day}, {day.year}"
+
+
 def viewer_time(instant: datetime, fallback: str) -> str:
     """Slack's date token: each reader sees the instant in their own zone."""
     epoch = int(instant.timestamp())
@@ -47,6 +53,25 @@ def warrant_phrase(custody: Custody) -> str:
     form = custody.warrant_form.value if custody.warrant_form else "warrant"
     number = f" no. {custody.warrant_number}" if custody.warrant_number else ""
     return f" on {form}{number}"
+
+
+def counting_rule_phrase(custody: Custody) -> str:
+    """How the custody's deadline was counted, in words and by its recorded name and version:
+    ``48 elapsed hours (rule `elapsed-48h` v1)``."""
+    stamp = PolicyStamp.of(custody)
+    if stamp.rule is CountingRule.EXCLUDING_WEEKENDS_HOLIDAYS:
+        words = (
+            f"{stamp.hours} hours not counting Saturdays, Sundays or "
+            f"{stamp.holiday_region} holidays"
+        )
+    else:
+        words = f"{stamp.hours} elapsed hours"
+    return f"{words} (rule `{stamp.rule.value}` v{stamp.version})"
+
+
+def window_name(custody: Custody) -> str:
+    """``48-hour window`` (or the shorter window the custody was counted with)."""
+    return f"{custody.counting_hours}-hour window"
 
 
 def release_reason(custody: Custody) -> str:

@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.chat.preview_style import STYLESHEET
+
 Block = Mapping[str, Any]
 
 EMOJI: Mapping[str, str] = {
@@ -47,10 +49,15 @@ EMOJI: Mapping[str, str] = {
 
 @dataclass(frozen=True)
 class Directory:
-    """Display names for the ids mrkdwn mentions: users (``U…``) and channels (``C…``)."""
+    """Display names for the ids mrkdwn mentions: users (``U…``) and channels (``C…``).
+
+    ``live`` draws working controls for the sandbox page: buttons carry their action id,
+    value and block id (``data-*``) and inputs are real form fields; off, a still picture.
+    """
 
     users: Mapping[str, str] = field(default_factory=dict)
     channels: Mapping[str, str] = field(default_factory=dict)
+    live: bool = False
 
 
 # --- mrkdwn -------------------------------------------------------------------------
@@ -162,7 +169,46 @@ def plain_html(text_object: Mapping[str, Any] | None, directory: Directory | Non
 def _button(element: Mapping[str, Any], directory: Directory) -> str:
     style = str(element.get("style") or "")
     css = "button " + (style if style in ("primary", "danger") else "plain")
-    return f'<span class="{css}">{plain_html(element.get("text"), directory)}</span>'
+    label = plain_html(element.get("text"), directory)
+    if directory.live:
+        action = _escape(str(element.get("action_id", "")))
+        value = _escape(str(element.get("value", "")))
+        return (
+            f'<button type="button" class="{css}" data-action-id="{action}" '
+            f'data-value="{value}">{label}</button>'
+        )
+    return f'<span class="{css}">{label}</span>'
+
+
+def _live_input(element: Mapping[str, Any], directory: Directory) -> str | None:
+    """An input element as a working form field (sandbox), or None for a still picture."""
+    kind = str(element.get("type", ""))
+    action = _escape(str(element.get("action_id", "")))
+    data = f'data-input="{_escape(kind)}" data-action-id="{action}"'
+    hint = _escape(str((element.get("placeholder") or {}).get("text", "")))
+    if kind == "plain_text_input":
+        value = _escape(str(element.get("initial_value") or ""))
+        if element.get("multiline"):
+            return (
+                f'<textarea class="field textarea" {data} placeholder="{hint}">{value}</textarea>'
+            )
+        return f'<input class="field" {data} placeholder="{hint}" value="{value}">'
+    if kind == "static_select":
+        initial = str((element.get("initial_option") or {}).get("value", ""))
+        options = ['<option value="">Select an item</option>'] + [
+            f'<option value="{_escape(str(o.get("value", "")))}"'
+            + (" selected" if str(o.get("value", "")) == initial else "")
+            + f">{plain_html(o.get('text'), directory)}</option>"
+            for o in element.get("options") or []
+        ]
+        return f'<select class="field select" {data}>{"".join(options)}</select>'
+    if kind == "datepicker":
+        value = _escape(str(element.get("initial_date") or ""))
+        return f'<input type="date" class="field picker" {data} value="{value}">'
+    if kind == "timepicker":
+        value = _escape(str(element.get("initial_time") or ""))
+        return f'<input type="time" class="field picker" {data} value="{value}">'
+    return None
 
 
 def _field_box(content: str, css: str = "") -> str:
@@ -181,6 +227,9 @@ def element_html(element: Mapping[str, Any], directory: Directory) -> str:
     kind = str(element.get("type", ""))
     if kind == "button":
         return _button(element, directory)
+    live = _live_input(element, directory) if directory.live else None
+    if live is not None:
+        return live
     if kind == "plain_text_input":
         css = "textarea" if element.get("multiline") else ""
         value = element.get("initial_value")
@@ -217,7 +266,14 @@ def _section(block: Block, directory: Directory) -> str:
     body = f'<div class="body">{"".join(parts)}</div>'
     if accessory:
         body += f'<div class="accessory">{element_html(accessory, directory)}</div>'
-    return f'<div class="block section">{body}</div>'
+    return f'<div class="block section"{_block_id(block, directory)}>{body}</div>'
+
+
+def _block_id(block: Block, directory: Directory) -> str:
+    """The block's id as a ``data-block-id`` attribute when live (its buttons report it)."""
+    if not directory.live:
+        return ""
+    return f' data-block-id="{_escape(str(block.get("block_id", "")))}"'
 
 
 def _input(block: Block, directory: Directory) -> str:
@@ -226,7 +282,9 @@ def _input(block: Block, directory: Directory) -> str:
     element = element_html(block.get("element") or {}, directory)
     hint = block.get("hint")
     hint_html = f'<div class="hint">{plain_html(hint, directory)}</div>' if hint else ""
-    return f'<div class="block input">{label}{element}{hint_html}</div>'
+    return (
+        f'<div class="block input"{_block_id(block, directory)}>{label}{element}{hint_html}</div>'
+    )
 
 
 def _header(block: Block, directory: Directory) -> str:
@@ -240,7 +298,7 @@ def _context(block: Block, directory: Directory) -> str:
 
 def _actions(block: Block, directory: Directory) -> str:
     items = "".join(element_html(e, directory) for e in block.get("elements") or [])
-    return f'<div class="block actions">{items}</div>'
+    return f'<div class="block actions"{_block_id(block, directory)}>{items}</div>'
 
 
 def _divider(block: Block, directory: Directory) -> str:
@@ -329,12 +387,19 @@ def modal_html(view: Mapping[str, Any], directory: Directory | None = None) -> s
     """A modal view: its title, blocks, and the close and submit buttons."""
     close = plain_html(view.get("close") or {"type": "plain_text", "text": "Cancel"})
     submit = view.get("submit")
-    submit_html = f'<span class="button primary">{plain_html(submit)}</span>' if submit else ""
+    live = directory is not None and directory.live
+    tag, close_data, submit_data = (
+        ("button", ' data-modal="close"', ' data-modal="submit"') if live else ("span", "", "")
+    )
+    submit_html = (
+        f'<{tag} class="button primary"{submit_data}>{plain_html(submit)}</{tag}>' if submit else ""
+    )
     return (
         f'<div class="surface modal"><div class="title">{plain_html(view.get("title"))}'
         f'<span class="x">\u00d7</span></div>'
         f'<div class="blocks">{blocks_html(view.get("blocks") or [], directory)}</div>'
-        f'<div class="footer"><span class="button plain">{close}</span>{submit_html}</div></div>'
+        f'<div class="footer"><{tag} class="button plain"{close_data}>{close}</{tag}>'
+        f"{submit_html}</div></div>"
     )
 
 
@@ -346,51 +411,6 @@ def home_html(view: Mapping[str, Any], app: str, directory: Directory | None = N
         f'<span class="tab">About</span></span></div>'
         f'<div class="blocks">{blocks_html(view.get("blocks") or [], directory)}</div></div>'
     )
-
-
-STYLESHEET = """
-body{margin:0;padding:16px;background:#f8f8f8;font:15px/1.47 "Lato","Helvetica Neue",
- "Liberation Sans",Arial,sans-serif;color:#1d1c1d;-webkit-font-smoothing:antialiased}
-.surface{background:#fff;border:1px solid #dddddd;border-radius:8px;max-width:680px;
- overflow:hidden;box-shadow:0 1px 3px rgba(0,0,0,.08)}
-.bar{font-weight:900;font-size:16px;padding:10px 16px;border-bottom:1px solid #e8e8e8}
-.message{display:flex;gap:8px;padding:8px 16px 12px}
-.avatar{flex:none;width:36px;height:36px;border-radius:6px;background:#1264a3;color:#fff;
- font-weight:900;font-size:13px;display:flex;align-items:center;justify-content:center}
-.content{flex:1;min-width:0}
-.meta b{font-weight:900}.badge{background:#e8e8e8;color:#616061;font-size:10px;
- font-weight:700;padding:1px 3px;border-radius:2px;margin:0 6px}
-.time,.edited,.note,.optional,.hint,.count{color:#616061;font-size:12px}
-.block{margin:4px 0}.header{font-weight:900;font-size:18px;margin:6px 0 8px}
-.section{display:flex;gap:12px}.section .body{flex:1}.accessory{flex:none}
-.fields{display:grid;grid-template-columns:1fr 1fr;gap:8px 16px;margin-top:4px}
-.context{color:#616061;font-size:12px;display:flex;gap:8px;flex-wrap:wrap}
-.actions{display:flex;gap:8px;flex-wrap:wrap;margin-top:8px}
-.button{display:inline-block;border:1px solid #bbbabb;border-radius:4px;padding:3px 12px;
- font-weight:700;font-size:14px;background:#fff;white-space:nowrap}
-.button.primary{background:#007a5a;border-color:#007a5a;color:#fff}
-.button.danger{background:#e01e5a;border-color:#e01e5a;color:#fff}
-.divider{border:0;border-top:1px solid #dddddd;margin:12px 0}
-code{font:12px Monaco,Menlo,"DejaVu Sans Mono",monospace;color:#e01e5a;background:#f6f6f6;
- border:1px solid #e1e1e1;border-radius:3px;padding:0 3px}
-.mention{color:#1264a3;background:#e8f5fa;border-radius:3px;padding:0 2px}
-.link{color:#1264a3}.date{border-bottom:1px dotted #616061}
-.quote{display:inline-block;border-left:4px solid #dddddd;padding-left:10px}
-.thread{border-left:2px solid #e8e8e8;margin-top:10px;padding-left:4px}
-.thread .message{padding:6px 8px}.count{color:#1264a3;font-weight:700;padding:0 8px}
-.modal .title{font-weight:900;font-size:22px;padding:18px 24px;border-bottom:1px solid #e8e8e8;
- display:flex;justify-content:space-between}.x{color:#616061;font-weight:400}
-.modal .blocks,.home .blocks{padding:12px 24px}.input{margin:0 0 16px}.label{font-weight:700;
- margin-bottom:6px}.field{display:flex;align-items:center;gap:6px;border:1px solid #bbbabb;
- border-radius:4px;padding:8px 10px;min-height:20px}.field.textarea{min-height:60px;
- align-items:flex-start}.field.picker{display:inline-flex;min-width:160px}
-.chevron{margin-left:auto;color:#616061}.placeholder{color:#868686}.hint{margin-top:6px}
-.modal .footer{display:flex;justify-content:flex-end;gap:8px;padding:16px 24px;
- border-top:1px solid #e8e8e8}.tabs{margin-left:24px;font-weight:400;font-size:14px}
-.tab{margin-right:16px;color:#616061}.tab.on{color:#1d1c1d;font-weight:700;
- border-bottom:2px solid #1264a3;padding-bottom:8px}.unknown{color:#868686;font-style:italic}
-.emoji{font-family:"Noto Color Emoji","Apple Color Emoji","Segoe UI Emoji",sans-serif}
-"""
 
 
 def page(title: str, body: str) -> str:

@@ -20,6 +20,7 @@ from bot.chat.commands import help_text
 from bot.chat.lists import custody_line, list_blocks
 from bot.chat.phrases import facility_name, format_local
 from bot.chat.slack import code, escape_mrkdwn
+from bot.core.a_number import mask_a_number
 from bot.core.acknowledgement import AckRefusal
 from bot.core.custody import OLDEST_ARREST
 from bot.core.durations import format_time_left
@@ -87,12 +88,15 @@ def facility_gone(custody: Custody) -> Reply:
 # --- /wso arrest -------------------------------------------------------------------
 
 
-def may_not_log_arrest(facility: Facility, user_id: str) -> Reply:
+def may_not_log_arrest(facility: Facility, user_id: str, roster_file: str = "") -> Reply:
+    """Not an officer there; ``roster_file``: the roster that would list them, if any."""
+    where = "to `officers` in the config"
+    if roster_file:
+        where = f"in a row of the officer roster ({code(roster_file)})"
     return error_reply(
         f"Only the WSO officers listed for {facility_name(facility)} may log arrests "
         f"there, and <@{user_id}> is not one of them. Nothing was stored. "
-        f"An administrator can add your Slack user id `{user_id}` "
-        "to `officers` in the config."
+        f"An administrator can add your Slack user id `{user_id}` {where}."
     )
 
 
@@ -151,8 +155,15 @@ def arrest_receipt(
             f"{opening}booking *{custody.booking}* at "
             f"{facility_name(facility)}, arrested {arrested}{phrases.warrant_phrase(custody)}.\n"
             f"ICE custody deadline: *{deadline}* — {status}\n"
+            f"Deadline counted as {phrases.counting_rule_phrase(custody)}.\n"
             f"Notices go to {_channel_list(facility)}. "
             f"Custody id `{custody.id}`."
+            + (
+                f"\nA-number {mask_a_number(custody.a_number)}: kept with the custody, "
+                "never shown in a channel."
+                if custody.a_number
+                else ""
+            )
             + (
                 phrases.escalation_gap_line(custody.coverage_warning)
                 if custody.coverage_warning
@@ -239,6 +250,7 @@ def custody_status(custody: Custody, facility: Facility, now: datetime) -> Reply
         f"*{_state_label(custody, now)}*",
         f"Arrested {arrested}{phrases.warrant_phrase(custody)}, logged by <@{custody.logged_by}>.",
         f"Deadline {deadline}" + _time_left_suffix(custody, now),
+        f"Counted as {phrases.counting_rule_phrase(custody)}.",
         *phrases.lifecycle_lines(custody, facility.zone),
     ]
     if not custody.is_open and custody.closed_at is not None:

@@ -11,6 +11,8 @@ from enum import StrEnum
 
 SLASH_COMMAND = "/wso"
 METADATA_EVENT_TYPE = "wso_custody"
+# The metadata event type of a roster notice (a certification about to expire).
+CERTIFICATION_EVENT_TYPE = "wso_certification"
 
 
 class ActionId(StrEnum):

@@ -4,8 +4,9 @@ Two sources:
 
 * the TOML facility file (``wso.toml``, :mod:`bot.config.facility_file`): reminders,
   facilities, channels, who may do what, escalation chains (:mod:`bot.config.escalation`),
-  on-call schedules (:mod:`bot.config.schedules`) and webhooks; the validated values are
-  the core's (:mod:`bot.core.facility`, :mod:`bot.core.oncall`);
+  on-call schedules (:mod:`bot.config.schedules`), webhooks and the officer roster file
+  (:mod:`bot.config.roster_file`, read again on SIGHUP); the validated values are the
+  core's (:mod:`bot.core.facility`, :mod:`bot.core.oncall`, :mod:`bot.core.roster`);
 * the environment (:mod:`bot.config.settings`): Slack credentials, paths, the HTTP port.
 
 :mod:`bot.config.settings` is the only module that reads environment variables, and only
@@ -33,6 +34,7 @@ from bot.config.facility_file import (
     parse_config,
 )
 from bot.config.fields import ConfigError, UnreadableFile, read_small_file
+from bot.config.roster_file import MAX_ROSTER_FILE_BYTES, load_roster
 from bot.config.schedules import MAX_ICAL_FILE_BYTES
 from bot.config.settings import (
     DEFAULT_CONFIG_PATH,
@@ -81,6 +83,7 @@ __all__ = [
     "MAX_NOTIFY_ENTRIES",
     "MAX_REACK_AFTER",
     "MAX_REMINDERS",
+    "MAX_ROSTER_FILE_BYTES",
     "MAX_WEBHOOKS",
     "Config",
     "ConfigError",
@@ -97,6 +100,7 @@ __all__ = [
     "check_config_path",
     "database_path",
     "load_config",
+    "load_roster",
     "parse_config",
     "read_small_file",
     "referenced_user_groups",

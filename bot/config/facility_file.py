@@ -2,12 +2,14 @@
 
 :func:`load_config` reads and validates the whole file into the frozen values of
 :mod:`bot.core.facility`; the ``[[schedule]]`` tables are read by
-:mod:`bot.config.schedules` and the escalation keys of a facility by
-:mod:`bot.config.escalation`. Every mistake raises :class:`ConfigError` naming the key.
+:mod:`bot.config.schedules`, the escalation keys of a facility by
+:mod:`bot.config.escalation` and the officer roster a ``roster`` key names by
+:mod:`bot.config.roster_file`. Every mistake raises :class:`ConfigError` naming the key.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import tomllib
 import unicodedata
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.config.counting_policy import POLICY_KEYS, parse_counting_policy
 from bot.config.escalation import (
     _check_oncall_references,
     _escalation_repeat,
@@ -47,6 +50,8 @@ from bot.config.fields import (
     _user_ids,
     read_small_file,
 )
+from bot.config.report import parse_report
+from bot.config.roster_file import load_roster
 from bot.config.schedules import _parse_schedules
 from bot.core.facility import (
     DEFAULT_BACKUP_GRACE,
@@ -57,6 +62,7 @@ from bot.core.facility import (
     Webhook,
 )
 from bot.core.model import CUSTODY_WINDOW
+from bot.core.roster import LiveRoster
 
 # The config file is read whole at start-up; this is far above any real one.
 MAX_CONFIG_FILE_BYTES = 1024 * 1024
@@ -76,7 +82,9 @@ _TOP_LEVEL_KEYS = (
     "schedule",
     "webhook",
     "heartbeat_url",
+    "report",
     "retention_days",
+    "roster",
 )
 # retention_days: at least a day; at most ten years (longer is the same as not setting it).
 MAX_RETENTION_DAYS = 3650
@@ -96,6 +104,7 @@ _FACILITY_KEYS = (
     "ice_escalation",
     "igsa",
     "ice_staff",
+    *POLICY_KEYS,
 )
 _WEBHOOK_KEYS = ("url", "secret")
 
@@ -141,8 +150,8 @@ def parse_config(
 ) -> Config:
     """Validate an already-parsed TOML document; ``source`` names it in errors.
 
-    ``base_dir`` is the folder relative ``ical`` paths are read from (default: the
-    working directory). This reads those files, and nothing else.
+    ``base_dir`` is the folder relative ``ical`` and ``roster`` paths are read from
+    (default: the working directory). This reads those files, and nothing else.
     """
     try:
         return _parse_document(document, base_dir)
@@ -153,7 +162,11 @@ def parse_config(
 def _parse_document(document: Mapping[str, Any], base_dir: Path | None) -> Config:
     _reject_unknown_keys(document, _TOP_LEVEL_KEYS, "")
     reminders = _parse_reminders(_reminders_table(document))
-    facilities = _parse_facilities(document.get("facility"))
+    roster_file = _roster_file(document.get("roster"), base_dir)
+    roster = LiveRoster()
+    facilities = _parse_facilities(document.get("facility"), roster, roster_file is not None)
+    if roster_file is not None:
+        roster.replace(load_roster(roster_file, facilities, str(document["roster"])))
     schedules = _parse_schedules(document.get("schedule", []), base_dir)
     _check_oncall_references(facilities, schedules)
     return Config(
@@ -163,7 +176,20 @@ def _parse_document(document: Mapping[str, Any], base_dir: Path | None) -> Confi
         webhooks=_parse_webhooks(document.get("webhook", [])),
         heartbeat_url=_heartbeat_url(document.get("heartbeat_url")),
         retention_days=_retention_days(document.get("retention_days")),
+        report=parse_report(document.get("report"), facilities),
+        roster=roster,
+        roster_path=None if roster_file is None else str(roster_file),
     )
+
+
+def _roster_file(value: object, base_dir: Path | None) -> Path | None:
+    """The roster file a ``roster`` key names, relative to the config file's folder."""
+    if value is None:
+        return None
+    name = _string(value, "roster", '"officers.csv"')
+    if not name.strip():
+        raise ConfigError("roster", 'must name the officer roster file, like "officers.csv"')
+    return base_dir / name if base_dir is not None else Path(name)
 
 
 def _retention_days(value: object) -> int | None:
@@ -244,21 +270,30 @@ def _reminder_lead_time(
     return lead_time
 
 
-def _parse_facilities(value: object) -> tuple[Facility, ...]:
+def _parse_facilities(value: object, roster: LiveRoster, has_roster: bool) -> tuple[Facility, ...]:
     if value is None or value == []:
         raise ConfigError("facility", "no facilities; add at least one [[facility]] table")
-    return _tables_with_ids(value, "facility", _parse_facility)
+    parse = functools.partial(_parse_facility, roster=roster, has_roster=has_roster)
+    return _tables_with_ids(value, "facility", parse)
 
 
-def _parse_facility(table: Mapping[str, Any], path: str) -> Facility:
+def _parse_facility(
+    table: Mapping[str, Any], path: str, roster: LiveRoster, has_roster: bool
+) -> Facility:
+    """One ``[[facility]]``; with a roster, ``officers`` is optional (the roster may list them)."""
     _reject_unknown_keys(table, _FACILITY_KEYS, path)
+    officers_path = _child(path, "officers")
     return Facility(
         id=_table_id(_required(table, "id", path), _child(path, "id"), _EXAMPLES["id"]),
         name=_facility_name(_required(table, "name", path), _child(path, "name")),
         timezone_name=_timezone(_required(table, "timezone", path), _child(path, "timezone")),
         jail_channel=_channel(_required(table, "jail_channel", path), path, "jail_channel"),
         ice_channel=_channel(_required(table, "ice_channel", path), path, "ice_channel"),
-        officers=_officers(_required(table, "officers", path), _child(path, "officers")),
+        officers=(
+            _user_ids(table.get("officers", []), officers_path, _EXAMPLES["officers"])
+            if has_roster
+            else _officers(_required(table, "officers", path), officers_path)
+        ),
         staff=_user_ids(table.get("staff", []), _child(path, "staff"), _EXAMPLES["staff"]),
         ice_staff=_user_ids(
             table.get("ice_staff", []), _child(path, "ice_staff"), _EXAMPLES["ice_staff"]
@@ -271,6 +306,8 @@ def _parse_facility(table: Mapping[str, Any], path: str) -> Facility:
         ice_escalation=_parse_ice_escalation(
             table.get("ice_escalation", []), _child(path, "ice_escalation")
         ),
+        policy=parse_counting_policy(table, path),
+        roster=roster,
     )
 
 

@@ -56,7 +56,7 @@ def assess_acknowledgement(
     paged = [n for n in notices if n.kind is NoticeKind.ESCALATION and n.sent_at]
     if not paged:
         return AckRefusal.NOT_PAGED
-    if not (facility.may_log_arrest(user_id) or user_id in {n.channel for n in paged}):
+    if not (facility.is_officer(user_id) or user_id in {n.channel for n in paged}):
         return AckRefusal.NOT_ALLOWED
     active = active_pages(custody, paged)
     if not active:

@@ -23,6 +23,7 @@ from bot.core.model import (
     NoticeKind,
     Source,
 )
+from bot.core.policy import PolicyStamp
 
 # The actor of what the bot does on its own (a notice sent, a page, a purge it ran).
 SYSTEM = "system"
@@ -120,19 +121,33 @@ def entry(
 
 
 def arrest_logged(
-    now: datetime, origin: Origin, custody: Custody, at_text: str | None, notes: str | None = None
+    now: datetime,
+    origin: Origin,
+    custody: Custody,
+    at_text: str | None,
+    notes: str | None = None,
+    holidays_source: str | None = None,
 ) -> AuditEntry:
-    """A custody was opened; ``at_text`` is the arrest time as typed (None: "now")."""
+    """A custody was opened; ``at_text`` is the arrest time as typed (None: "now").
+
+    The counting rule that computed its deadline is recorded whole (name, version, hours,
+    holiday calendar), with where the holiday dates came from (``holidays 0.109``).
+    """
     after = {
         "state": custody.state,
         "arrested_at": custody.arrested_at,
         "deadline": custody.deadline,
         "counting_rule": custody.counting_rule.value,
+        "counting_rule_version": custody.counting_rule_version,
+        "counting_hours": custody.counting_hours,
+        "holiday_region": custody.holiday_region,
         "warrant_form": custody.warrant_form.value if custody.warrant_form else None,
         "warrant_number": custody.warrant_number,
         "logged_by": custody.logged_by,
     }
-    detail = {"at_text": at_text} | ({"notes": notes} if notes else {})
+    detail = {"at_text": at_text, "holidays_source": holidays_source}
+    if notes:
+        detail["notes"] = notes
     return entry(now, origin, "arrest_logged", custody=custody, after=after, detail=detail)
 
 
@@ -162,15 +177,33 @@ def custody_closed(
     )
 
 
-def custody_corrected(now: datetime, origin: Origin, old: Custody, moved: Custody) -> AuditEntry:
-    """The arrest time of ``old`` (as it was) was corrected: ``moved`` is the custody after."""
+def custody_corrected(
+    now: datetime,
+    origin: Origin,
+    old: Custody,
+    moved: Custody,
+    holidays_source: str | None = None,
+) -> AuditEntry:
+    """``old`` (as it was) was corrected to ``moved``: arrest time, deadline, counting rule.
+
+    ``holidays_source`` is where the holiday dates of the new count came from (``holidays 0.109``).
+    """
     return entry(
         now,
         origin,
         "custody_corrected",
         custody=old,
-        before={"arrested_at": old.arrested_at, "deadline": old.deadline},
-        after={"arrested_at": moved.arrested_at, "deadline": moved.deadline},
+        before={
+            "arrested_at": old.arrested_at,
+            "deadline": old.deadline,
+            "policy": PolicyStamp.of(old).label,
+        },
+        after={
+            "arrested_at": moved.arrested_at,
+            "deadline": moved.deadline,
+            "policy": PolicyStamp.of(moved).label,
+        },
+        detail={"holidays_source": holidays_source},
     )
 
 

@@ -36,13 +36,15 @@ GENESIS = "0" * 64
 PERSONAL_FIELDS = frozenset(
     {
         "close_reason",  # a release's or void's reason, as typed
-        "reason",  # the same, in events written before the chain (schema version 4)
+        "reason",  # the same, in events written before the chain (schema version 7 or before)
         "dispute_note",  # what the person claimed (citizenship, identity)
         "note",  # a note added to a custody; a dispute's note in a notice
         "notes",  # the arrest form's notes
         "text",  # a note, in events written before the chain, and in a note's notice
         "received_by",  # the receiving ICE officer's name or badge
         "name",
+        "a_number",  # the A-number (a custody column; never hashed in clear, never exported)
+        "anumber",  # the same, as the arrest command's option spells it
     }
 )
 # The parts of an event that hold values, in the order they are written.

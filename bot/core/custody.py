@@ -1,8 +1,6 @@
-"""When a custody window closes, and which arrests the desk takes for a mistake.
+"""A new custody's id, and which arrests the desk takes for a mistake.
 
-The WSO rule (ICE's statement) is 48 elapsed hours from the arrest, with no
-exclusions: the arithmetic is done on UTC instants, so a DST change inside the
-window neither adds nor removes an hour.
+When the custody window closes is :mod:`bot.core.policy` (the counting policies).
 """
 
 from __future__ import annotations
@@ -10,9 +8,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.core.ids import time_ordered_hex
-from bot.core.model import CUSTODY_WINDOW, CountingRule, Custody, require_utc
+from bot.core.model import Custody
 
-# A custody window is 48 hours: an arrest logged weeks later is almost surely a mistyped date.
+# A custody window lasts a few days at most, even with weekends and holidays not counted: an
+# arrest logged weeks later is almost surely a mistyped date.
 OLDEST_ARREST = timedelta(days=30)
 # The same officer sending the same arrest again this soon is a double-submit, not a new arrest.
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
@@ -20,16 +19,6 @@ DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
 
 def new_custody_id() -> str:
     return "c_" + time_ordered_hex()
-
-
-def custody_deadline(
-    arrested_at: datetime, rule: CountingRule = CountingRule.ELAPSED_48H
-) -> datetime:
-    """The instant (UTC) by which ICE must take custody under ``rule``."""
-    require_utc("arrested_at", arrested_at)
-    if rule is CountingRule.ELAPSED_48H:
-        return arrested_at + CUSTODY_WINDOW
-    raise ValueError(f"unknown counting rule {rule!r}")
 
 
 def is_implausibly_old(arrested_at: datetime, now: datetime) -> bool:

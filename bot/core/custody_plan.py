@@ -96,7 +96,7 @@ def plan_delivery_alert(
     if failed.kind in _NO_ALERT_KINDS:
         return []
     failing_jail = failed.channel in (facility.jail_channel, backup_target(facility.jail_channel))
-    targets = sorted(facility.officers) if failing_jail else [facility.jail_channel]
+    targets = sorted(facility.current_officers()) if failing_jail else [facility.jail_channel]
     detail = {"failed_target": failed.channel, "failed_kind": failed.kind.value, "error": error}
     return [
         Notice(new_notice_id(), custody.id, NoticeKind.DELIVERY_PROBLEM, target, now, detail=detail)

@@ -2,7 +2,8 @@
 
 ``bot.config`` reads and checks the TOML file and builds these; the core, the
 rendering and the services use them without the loader (no TOML, no files, no
-environment). Every value here is frozen.
+environment). Every value here is frozen, except the officer roster
+(``bot.core.roster.LiveRoster``), which a SIGHUP replaces whole while the bot runs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.core.oncall import Schedule
+from bot.core.policy import ELAPSED_48H, CountingPolicy
+from bot.core.report_schedule import ReportSchedule
+from bot.core.roster import LiveRoster
 
 DEFAULT_REMINDERS: tuple[timedelta, ...] = (
     timedelta(hours=24),
@@ -61,6 +65,11 @@ class Facility:
     igsa: bool = False
     # ICE officers who may confirm a transfer (``/wso transfer``, the card's button).
     ice_staff: frozenset[str] = frozenset()
+    # How the custody window is counted here (``policy``, ``holidays``, ``policy_hours``).
+    policy: CountingPolicy = ELAPSED_48H
+    # The officer roster in force (``roster = "officers.csv"``), shared by every facility of
+    # the config: its officers of this facility count as ``officers`` (``is_officer``).
+    roster: LiveRoster = field(default_factory=LiveRoster, compare=False, repr=False)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -71,13 +80,21 @@ class Facility:
         """The jail and ICE channel ids, in that order (they may be the same channel)."""
         return (self.jail_channel, self.ice_channel)
 
-    def may_log_arrest(self, user_id: str) -> bool:
-        """Only the facility's officers may start a custody clock."""
-        return user_id in self.officers
+    def current_officers(self) -> frozenset[str]:
+        """The config's ``officers`` and the roster's officers of this facility, as of now.
+
+        Whether one of them may log an arrest today (certified, in their own jail) is
+        ``bot.core.permissions.arrest_refusal``'s to say.
+        """
+        return self.officers | self.roster.current.officer_ids(self.id)
+
+    def is_officer(self, user_id: str) -> bool:
+        """Listed in ``officers``, or on the roster at this facility."""
+        return user_id in self.officers or user_id in self.roster.current.officer_ids(self.id)
 
     def may_close(self, user_id: str) -> bool:
         """Officers and staff may record a transfer or release (see ``bot.core.permissions``)."""
-        return user_id in self.officers or user_id in self.staff
+        return self.is_officer(user_id) or user_id in self.staff
 
 
 @dataclass(frozen=True)
@@ -115,6 +132,12 @@ class Config:
     retention_days: int | None = None
     # The SHA-256 of the file it was read from (hex; None when not read from a file).
     sha256: str | None = field(default=None, compare=False)
+    # The weekly oversight summary (``[report]``), if one is posted.
+    report: ReportSchedule | None = None
+    # The officer roster in force, the same one every facility holds, and the file it is
+    # read from (``roster``, resolved against the config file's folder; None: no roster).
+    roster: LiveRoster = field(default_factory=LiveRoster, compare=False, repr=False)
+    roster_path: str | None = None
 
     def facility(self, facility_id: str) -> Facility | None:
         """The facility with this id, or None."""
@@ -129,5 +152,5 @@ class Config:
         return tuple(each for each in self.facilities if channel_id in each.channels())
 
     def facilities_for_officer(self, user_id: str) -> tuple[Facility, ...]:
-        """Facilities where this user may log arrests."""
-        return tuple(each for each in self.facilities if each.may_log_arrest(user_id))
+        """Facilities where this user is an officer (listed, or on the roster there)."""
+        return tuple(each for each in self.facilities if each.is_officer(user_id))

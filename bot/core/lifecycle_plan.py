@@ -18,6 +18,7 @@ from bot.core.escalation import plan_escalation
 from bot.core.facility import Config, Facility
 from bot.core.model import Custody, Notice, NoticeKind
 from bot.core.notice_plan import new_notice_id, plan_notices
+from bot.core.policy import PolicyStamp
 from bot.core.targets import EXPIRY_CHAIN
 
 # A correction may move the arrest time at most this far back from now.
@@ -31,14 +32,20 @@ class CorrectionRefusal(StrEnum):
 
 
 def correction_refusal(
-    custody: Custody, new_arrested_at: datetime, now: datetime
+    custody: Custody, corrected: Custody, now: datetime
 ) -> CorrectionRefusal | None:
-    """Why a correction to ``new_arrested_at`` cannot be made now, or None."""
-    if new_arrested_at > now:
+    """Why ``custody`` cannot become ``corrected`` (``policy.recount``) now, or None.
+
+    A moved arrest time must be in the past and at most 30 days back; a correction
+    must change something: the arrest time, the deadline or the counting rule.
+    """
+    moved = corrected.arrested_at != custody.arrested_at
+    if moved and corrected.arrested_at > now:
         return CorrectionRefusal.IN_THE_FUTURE
-    if now - new_arrested_at > MAX_CORRECTION_AGE:
+    if moved and now - corrected.arrested_at > MAX_CORRECTION_AGE:
         return CorrectionRefusal.TOO_OLD
-    if new_arrested_at == custody.arrested_at:
+    same_count = PolicyStamp.of(corrected) == PolicyStamp.of(custody)
+    if not moved and corrected.deadline == custody.deadline and same_count:
         return CorrectionRefusal.UNCHANGED
     return None
 
@@ -66,6 +73,8 @@ def plan_corrected_custody(
         "from_deadline": old.deadline.isoformat(),
         "to_arrested_at": corrected.arrested_at.isoformat(),
         "to_deadline": corrected.deadline.isoformat(),
+        "from_policy": PolicyStamp.of(old).label,
+        "to_policy": PolicyStamp.of(corrected).label,
     }
     told = _each_channel(corrected, NoticeKind.CORRECTED, facility, now, detail)
     channel_notices = [

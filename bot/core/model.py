@@ -8,9 +8,10 @@ construction so that a local wall-clock time can never leak into the maths.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 
+from bot.core.a_number import is_stored_a_number
 from bot.core.targets import Target, TargetKind, target_kind
 
 CUSTODY_WINDOW = timedelta(hours=48)
@@ -30,9 +31,12 @@ class WarrantForm(StrEnum):
 
 
 class CountingRule(StrEnum):
-    """How the custody window is counted; recorded with each custody."""
+    """How the custody window is counted (``bot.core.policy``); recorded with each custody."""
 
+    # The WSO rule (ICE's statement): elapsed hours from the arrest, nothing excluded.
     ELAPSED_48H = "elapsed-48h"
+    # 8 CFR 287.7(d) style: Saturdays, Sundays and holidays are not counted.
+    EXCLUDING_WEEKENDS_HOLIDAYS = "48h-excluding-weekends-holidays"
 
 
 class NoticeKind(StrEnum):
@@ -82,7 +86,7 @@ _UTC_ZONE_KEYS = frozenset(
 
 def require_utc(name: str, value: datetime | None) -> None:
     """Reject naive or non-UTC datetimes at the boundary of the domain."""
-    if value is None:
+    if value is None or value.tzinfo is UTC:  # the common case, first: read from the store
         return
     offset = value.utcoffset()
     if offset is None:
@@ -118,7 +122,12 @@ class Custody:
     deadline: datetime
     logged_by: str
     logged_at: datetime
+    # The policy that computed ``deadline`` (``bot.core.policy``): never changed silently,
+    # only by a correction. Custodies stored before these were recorded are elapsed-48h v1.
     counting_rule: CountingRule = CountingRule.ELAPSED_48H
+    counting_rule_version: int = 1
+    counting_hours: int = 48
+    holiday_region: str | None = None  # "US", "US-TX": the holidays not counted
     warrant_form: WarrantForm | None = None
     warrant_number: str | None = None
     state: CustodyState = CustodyState.OPEN
@@ -139,10 +148,19 @@ class Custody:
     # (``closed_at`` stays when it was recorded).
     received_by: str | None = None
     custody_taken_at: datetime | None = None
+    # Optional, ``A`` and 9 digits (``bot.core.a_number``): personal data, so kept out of
+    # ``repr`` (and so out of any log line or error that prints a custody).
+    a_number: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        # Inlined for the instants already in UTC (every one read from the store): a
+        # custody is built per row of a 100k-custody export.
         for name in CUSTODY_INSTANTS:
-            require_utc(name, getattr(self, name))
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is not UTC:
+                require_utc(name, value)
+        if self.a_number is not None and not is_stored_a_number(self.a_number):
+            raise ValueError("a_number must be stored as A and 9 digits")
 
     @property
     def is_open(self) -> bool:

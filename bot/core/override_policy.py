@@ -58,7 +58,7 @@ def _notify_targets(facility: Facility) -> set[str]:
 
 def may_give_override(config: Config, schedule_id: str, giver: str) -> bool:
     """Only an officer of a facility that pages the schedule may change who is on it."""
-    return any(giver in f.officers for f in paging_facilities(config, schedule_id))
+    return any(f.is_officer(giver) for f in paging_facilities(config, schedule_id))
 
 
 def may_be_on_call(config: Config, schedule: Schedule, person: str) -> bool:

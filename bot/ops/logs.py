@@ -11,10 +11,12 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 _SECRET_WORDS = ("token", "secret", "password", "authorization", "a_number")
+# Libraries whose records stop at WARNING whatever LOG_LEVEL says (see configure_logging).
+QUIETED_LIBRARIES = ("aiohttp.access", "slack_bolt", "slack_sdk", "aiosqlite")
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -36,13 +38,15 @@ class JsonLineFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Send every log record to stderr as a JSON line."""
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Send every log record to stderr (or ``stream``) as a JSON line."""
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonLineFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Bolt and aiohttp access logs are chatty at INFO; keep their warnings.
-    for noisy in ("aiohttp.access", "slack_bolt", "slack_sdk"):
+    # Bolt and aiohttp access logs are chatty at INFO; keep their warnings. At DEBUG,
+    # slack_sdk and Bolt log request bodies and aiosqlite every statement's parameters:
+    # what officers type (an A-number) must not reach the logs at any LOG_LEVEL.
+    for noisy in QUIETED_LIBRARIES:
         logging.getLogger(noisy).setLevel(logging.WARNING)

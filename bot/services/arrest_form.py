@@ -12,11 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.chat.actions import ARREST_BOOKING
-from bot.chat.modals import ArrestDraft, arrest_modal, check_arrest_form, plain_error
+from bot.chat.modals import (
+    ArrestDraft,
+    arrest_modal,
+    check_arrest_form,
+    no_arrest_form_reply,
+    plain_error,
+)
 from bot.chat.replies import Reply
 from bot.chat.slack import quoted
 from bot.core.facility import Config
 from bot.core.model import Source
+from bot.core.permissions import arrest_refusal
 from bot.services.clock import Clock
 from bot.services.desk import CustodyDesk, Invocation
 from bot.services.desk_lifecycle import Refusal
@@ -38,13 +45,25 @@ class ArrestForms:
         self._desk = desk
         self._clock = clock
 
-    def form_for(self, user_id: str, channel_id: str) -> dict[str, Any] | None:
-        """The modal for this officer (the channel's facility first); None: officer nowhere."""
-        mine = list(self._config.facilities_for_officer(user_id))
+    def form_for(self, user_id: str, channel_id: str) -> dict[str, Any] | str:
+        """The modal for this officer (the channel's facility first), or why there is none.
+
+        Only facilities where they may log an arrest now are offered: an officer whose
+        certification has expired, or who is on the roster at another jail, is told why
+        at once rather than after filling the form in.
+        """
+        now = self._clock.now()
+        theirs = self._config.facilities_for_officer(user_id)
+        mine = [f for f in theirs if arrest_refusal(f, user_id, now) is None]
         if not mine:
-            return None
+            if not theirs:
+                return no_arrest_form_reply(user_id)
+            try:
+                self._desk.require_may_log(theirs[0], user_id, now)
+            except Refusal as refusal:
+                return refusal.reply.text
         mine.sort(key=lambda f: f.jail_channel != channel_id)  # stable: config order otherwise
-        return arrest_modal(mine, self._clock.now(), channel_id)
+        return arrest_modal(mine, now, channel_id)
 
     async def submit(
         self, user_id: str, view: Mapping[str, Any], request_id: str | None = None

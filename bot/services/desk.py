@@ -23,6 +23,7 @@ from bot.chat.commands import (
     HelpCommand,
     HistoryCommand,
     ListCommand,
+    OfficersCommand,
     OncallCommand,
     OncallOverrideCommand,
     ReleaseCommand,
@@ -53,7 +54,6 @@ from bot.core.audit import Origin
 from bot.core.card_plan import plan_refresh
 from bot.core.coverage import escalation_gaps, paged_schedules
 from bot.core.custody import (
-    custody_deadline,
     is_double_submission,
     is_implausibly_old,
     new_custody_id,
@@ -65,10 +65,12 @@ from bot.core.custody_plan import (
 from bot.core.facility import Config, Facility
 from bot.core.model import Custody, Notice, Source
 from bot.core.oncall import Override
+from bot.core.policy import custody_deadline
 from bot.services.clock import Clock
 from bot.services.desk_history import HistoryDesk
 from bot.services.desk_lifecycle import LifecycleDesk, NoticeListener, Refusal
 from bot.services.desk_oncall import OncallDesk
+from bot.services.desk_roster import RosterDesk
 from bot.services.paging import as_overrides
 from storage.interface import (
     AlreadyAcknowledged,
@@ -129,6 +131,7 @@ class CustodyDesk:
         self.lifecycle = LifecycleDesk(config, store, clock, listener)
         self._oncall = OncallDesk(config, store, clock)
         self._history = HistoryDesk(config, store)
+        self._roster = RosterDesk(config, clock)
 
     async def handle(self, invocation: Invocation) -> Reply:
         """Run one command; every outcome, good or bad, is a reply for the user."""
@@ -158,6 +161,8 @@ class CustodyDesk:
                 return await self._history.history(command, invocation.user_id)
             case ListCommand():
                 return await self._list(command)
+            case OfficersCommand():
+                return self._roster.officers(command, invocation.user_id, invocation.channel_id)
             case HelpCommand():
                 return replies.help_reply()
             case AckCommand():
@@ -172,6 +177,10 @@ class CustodyDesk:
 
     # --- arrest ------------------------------------------------------------------
 
+    def require_may_log(self, facility: Facility, user_id: str, now: datetime) -> None:
+        """Raise ``Refusal`` (with the reason) unless ``user_id`` may log an arrest there now."""
+        self._roster.require_may_log(facility, user_id, now)
+
     async def log_arrest(
         self, command: ArrestCommand, invocation: Invocation, notes: str | None = None
     ) -> Reply:
@@ -182,9 +191,8 @@ class CustodyDesk:
         self, command: ArrestCommand, invocation: Invocation, notes: str | None = None
     ) -> Reply:
         facility = self._facility_for_arrest(command, invocation)
-        if not facility.may_log_arrest(invocation.user_id):
-            raise Refusal(replies.may_not_log_arrest(facility, invocation.user_id))
         now = self._clock.now()
+        self._roster.require_may_log(facility, invocation.user_id, now)
         arrested_at = self._arrest_instant(command, facility, now)
         custody = Custody(
             id=new_custody_id(),
@@ -193,9 +201,13 @@ class CustodyDesk:
             warrant_form=command.warrant_form,
             warrant_number=command.warrant_number,
             arrested_at=arrested_at,
-            deadline=custody_deadline(arrested_at),
+            # Counted under the facility's policy now, and recorded with it: a later config
+            # applies to later custodies only.
+            deadline=custody_deadline(arrested_at, facility.policy, facility.zone),
             logged_by=invocation.user_id,
             logged_at=now,
+            a_number=command.a_number,
+            **facility.policy.stamp.fields(),
         )
         gaps = escalation_gaps(
             facility, self._config, custody, now, await self._stored_overrides(facility, now)
@@ -204,7 +216,14 @@ class CustodyDesk:
         if warning is not None:  # replace() re-validates the whole custody: only when needed
             custody = replace(custody, coverage_warning=warning)
         notices = plan_logged_custody(custody, facility, self._config, now)
-        audit = audit_log.arrest_logged(now, invocation.origin, custody, command.at_text, notes)
+        audit = audit_log.arrest_logged(
+            now,
+            invocation.origin,
+            custody,
+            command.at_text,
+            notes,
+            facility.policy.holidays_source,
+        )
         try:
             await self._store.add_custody(custody, notices, audit)
         except DuplicateOpenCustody as duplicate:
@@ -275,10 +294,12 @@ class CustodyDesk:
                 return await lifecycle.igsa(custody.id, origin)
             case VoidCommand():
                 return await lifecycle.void(custody.id, origin, command.text)
-            case CorrectCommand():
+            case CorrectCommand(at_text=None):  # the facility's current rule, same arrest time
+                return await lifecycle.correct(custody.id, origin, None)
+            case CorrectCommand(at_text=str() as at_text):
                 zone = lifecycle.facility_of(custody).zone
                 try:
-                    new = parse_arrest_time(command.at_text, zone, self._clock.now())
+                    new = parse_arrest_time(at_text, zone, self._clock.now())
                 except TimeInputError as error:
                     raise Refusal(
                         answers.bad_correction_time(error.message, custody, zone)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
@@ -22,7 +21,6 @@ from bot.chat.replies import Reply
 from bot.core import audit as audit_log
 from bot.core.audit import Origin
 from bot.core.card_plan import plan_card_updates, plan_refresh
-from bot.core.custody import custody_deadline
 from bot.core.custody_plan import plan_closed_custody
 from bot.core.facility import Config, Facility
 from bot.core.lifecycle_plan import (
@@ -33,6 +31,7 @@ from bot.core.lifecycle_plan import (
 )
 from bot.core.model import Custody, CustodyState, Notice, NoticeKind
 from bot.core.permissions import Action, may
+from bot.core.policy import recount
 from bot.services.clock import Clock
 from storage.interface import CustodyChanged, CustodyNotOpen, CustodyStore
 
@@ -145,31 +144,33 @@ class LifecycleDesk:
 
     # --- correct, dispute, note ------------------------------------------------------
 
-    async def correct(self, custody_id: str, origin: Origin, new_arrested_at: datetime) -> Reply:
-        """Move the arrest time; the deadline and every pending notice are planned again."""
+    async def correct(
+        self, custody_id: str, origin: Origin, new_arrested_at: datetime | None = None
+    ) -> Reply:
+        """Count the deadline again, on purpose, under the facility's current policy.
+
+        From ``new_arrested_at`` when the arrest time was wrong; from the recorded one
+        when None (``/wso correct BOOKING policy``). Every pending notice is planned again.
+        """
         user = origin.actor
         try:
             custody, facility = await self._open_for(custody_id, user, Action.CORRECT)
             now = self._clock.now()
-            refusal = correction_refusal(custody, new_arrested_at, now)
+            moved = recount(custody, facility.policy, facility.zone, new_arrested_at)
+            refusal = correction_refusal(custody, moved, now)
             if refusal is not None:
                 raise Refusal(
-                    answers.correction_refused(
-                        refusal, custody, new_arrested_at, now, facility.zone
-                    )
+                    answers.correction_refused(refusal, custody, moved, now, facility.zone)
                 )
-            deadline = custody_deadline(new_arrested_at)
-            moved = replace(custody, arrested_at=new_arrested_at, deadline=deadline)
             notices = plan_corrected_custody(custody, moved, user, facility, self._config, now)
             sent = await self._store.notices_for(custody.id)
             notices += plan_card_updates(custody, facility.channels(), sent, now)
-            audit = audit_log.custody_corrected(now, origin, custody, moved)
+            source = facility.policy.holidays_source
+            audit = audit_log.custody_corrected(now, origin, custody, moved, source)
             try:
                 corrected = await self._store.correct_custody(
-                    custody.id,
-                    arrested_at=new_arrested_at,
-                    deadline=deadline,
-                    expected_arrested_at=custody.arrested_at,
+                    expected=custody,
+                    corrected=moved,
                     at=now,
                     new_notices=notices,
                     audit=audit,
@@ -179,7 +180,7 @@ class LifecycleDesk:
         except Refusal as refusal:
             return refusal.reply
         self._listener.wake()
-        return answers.corrected(corrected, facility)
+        return answers.corrected(custody, corrected, facility)
 
     async def dispute(self, custody_id: str, origin: Origin, note: str) -> Reply:
         """Flag a citizenship or identity claim: both channels hear it, level 1 is paged now."""

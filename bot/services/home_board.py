@@ -89,9 +89,7 @@ class HomeBoard:
             self._shown[user_id] = view["blocks"]
 
     async def data_for(self, user_id: str) -> HomeData:
-        mine = tuple(
-            f for f in self._config.facilities if f.may_log_arrest(user_id) or f.may_close(user_id)
-        )
+        mine = tuple(f for f in self._config.facilities if f.may_close(user_id))
         if not mine:
             return HomeData((), [], 0, [], [], may_log=False)
         ids = [f.id for f in mine]
@@ -113,7 +111,7 @@ class HomeBoard:
             open_total=total,
             closed_rows=today,
             oncall_lines=await self._oncall_lines(mine, now),
-            may_log=any(f.may_log_arrest(user_id) for f in mine),
+            may_log=any(f.is_officer(user_id) for f in mine),
         )
 
     async def _oncall_lines(self, facilities: Sequence[Facility], now: datetime) -> list[str]:

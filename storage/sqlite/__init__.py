@@ -9,7 +9,7 @@ commit of logged arrests), ``store`` (the ``CustodyStore`` methods) and
 """
 
 from storage.sqlite.migrations import SCHEMA_VERSION
-from storage.sqlite.reader import DatabaseReader
+from storage.sqlite.reader import DatabaseReader, UnreadableDatabase
 from storage.sqlite.store import SqliteCustodyStore
 
-__all__ = ["SCHEMA_VERSION", "DatabaseReader", "SqliteCustodyStore"]
+__all__ = ["SCHEMA_VERSION", "DatabaseReader", "SqliteCustodyStore", "UnreadableDatabase"]

@@ -142,6 +142,8 @@ async def _open_duplicates(
     }
     refused: dict[_QueuedArrest, Custody] = {}
     for arrest in batch:
+        if not arrest.custody.is_open:  # a closed custody (a data set's) is no duplicate
+            continue
         key = (arrest.custody.booking, arrest.custody.facility_id)
         if key in open_now:
             refused[arrest] = open_now[key]

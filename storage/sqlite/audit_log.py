@@ -4,7 +4,7 @@ Every event is appended here, inside the caller's write transaction: it follows 
 last stored event (``audit_tip``), is sealed by ``bot.core.audit_chain`` with a fresh
 random salt, and its personal values go to ``audit_personal``. Audit rows are only
 inserted: no statement of the store changes or deletes one (the schema's triggers
-refuse it too), except schema version 5's one-time chaining of older rows.
+refuse it too), except schema version 8's one-time chaining of older rows.
 """
 
 from __future__ import annotations
@@ -203,11 +203,11 @@ async def _personal_custody_columns(db: aiosqlite.Connection) -> list[str]:
     return sorted(row["name"] for row in await cursor.fetchall() if row["name"] in PERSONAL_FIELDS)
 
 
-# --- schema version 5: the chain begins ------------------------------------------------------
+# --- schema version 8: the chain begins ------------------------------------------------------
 
 
 async def chain_legacy_events(db: aiosqlite.Connection) -> int:
-    """Chain the events written before schema version 5, in order; how many there were.
+    """Chain the events written before schema version 8, in order; how many there were.
 
     Each keeps its number and content; its personal values move to ``audit_personal``.
     """

@@ -17,7 +17,7 @@ from bot.core import audit
 from storage.sqlite.audit_log import append_events, chain_legacy_events
 from storage.sqlite.queries import QUERIES, SCHEMA_STATEMENTS
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 8
 
 
 async def _add_columns(db: aiosqlite.Connection, table: str, columns: dict[str, str]) -> None:
@@ -70,6 +70,34 @@ async def _to_version_4(db: aiosqlite.Connection) -> None:
 
 
 async def _to_version_5(db: aiosqlite.Connection) -> None:
+    """Each custody records the whole counting rule: its version, hours and holidays.
+
+    Custodies stored before were all counted as 48 elapsed hours by the first version of
+    ``elapsed-48h``: the defaults say so. (From version 3, ``_to_version_4`` has already
+    created the columns with the table.)
+    """
+    await _add_columns(
+        db,
+        "custodies",
+        {
+            "counting_rule_version": "INTEGER NOT NULL DEFAULT 1",
+            "counting_hours": "INTEGER NOT NULL DEFAULT 48",
+            "holiday_region": "TEXT",
+        },
+    )
+
+
+async def _to_version_6(db: aiosqlite.Connection) -> None:
+    """The optional A-number of a custody (``A`` and 9 digits); none for the custodies stored."""
+    await _add_columns(db, "custodies", {"a_number": "TEXT"})
+
+
+async def _to_version_7(db: aiosqlite.Connection) -> None:
+    """The ledger of officers' certification reminders (the officer roster), a new table."""
+    await db.execute(_create_statement("certification_reminders"))
+
+
+async def _to_version_8(db: aiosqlite.Connection) -> None:
     """The audit log becomes a hash chain (``bot.core.audit_chain``).
 
     Its new columns and ``audit_personal`` are added; the events already stored are
@@ -93,14 +121,20 @@ async def _to_version_5(db: aiosqlite.Connection) -> None:
     )
     await db.execute(_create_statement("audit_personal"))
     chained = await chain_legacy_events(db)
-    started = audit.audit_chain_started(datetime.now(UTC), await schema_version(db), 5, chained)
+    started = audit.audit_chain_started(datetime.now(UTC), await schema_version(db), 8, chained)
     await append_events(db, [started])
 
 
 def _create_statement(table: str) -> str:
     """The ``CREATE TABLE`` statement of ``table`` in ``schema.sql``."""
     head = f"CREATE TABLE IF NOT EXISTS {table} ("
-    return next(s for s in SCHEMA_STATEMENTS if head in s)
+    return next(s for s in SCHEMA_STATEMENTS if _without_comments(s).startswith(head))
+
+
+def _without_comments(statement: str) -> str:
+    """A statement of ``schema.sql`` without the comment lines before and in it."""
+    lines = (line for line in statement.splitlines() if not line.lstrip().startswith("--"))
+    return "\n".join(lines).strip()
 
 
 # The step that brings a database of the version before to each version.
@@ -109,6 +143,9 @@ _STEPS: dict[int, Callable[[aiosqlite.Connection], Awaitable[None]]] = {
     3: _to_version_3,
     4: _to_version_4,
     5: _to_version_5,
+    6: _to_version_6,
+    7: _to_version_7,
+    8: _to_version_8,
 }
 
 

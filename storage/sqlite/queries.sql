@@ -5,10 +5,13 @@
 -- reads, where a list mark stands for one placeholder per value (``queries.with_list``).
 
 -- name: insert_custody
+-- Every column: a custody is stored as given (closed ones too: data sets, imports).
 INSERT INTO custodies (id, facility_id, booking, warrant_form,
-        warrant_number, arrested_at, deadline, counting_rule, logged_by, logged_at, state,
-        coverage_warning)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        warrant_number, arrested_at, deadline, counting_rule, counting_rule_version,
+        counting_hours, holiday_region, logged_by, logged_at, state, coverage_warning,
+        closed_at, closed_by, close_reason, acknowledged_at, acknowledged_by, disputed_at,
+        disputed_by, dispute_note, corrected_from, received_by, custody_taken_at, a_number)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: insert_notice
 -- Inserted in the order given, so seq (the autoincrement key) orders each channel's
@@ -46,9 +49,16 @@ UPDATE custodies SET state = ?, closed_at = ?, closed_by = ?, close_reason = ?,
     WHERE id = ? AND state = 'open'
 
 -- name: correct_custody
--- A compare-and-set on the arrest time the caller read: of two corrections, the first wins.
-UPDATE custodies SET corrected_from = arrested_at, arrested_at = ?, deadline = ?
-    WHERE id = ? AND state = 'open' AND arrested_at = ?
+-- A new arrest time or counting rule, and the deadline counted from them. A compare-and-set
+-- on the arrest time, deadline and rule the caller read: of two corrections, the first wins.
+-- corrected_from keeps the arrest time before the last correction that moved it.
+UPDATE custodies SET
+        corrected_from = CASE WHEN arrested_at = ?1 THEN corrected_from ELSE arrested_at END,
+        arrested_at = ?1, deadline = ?2, counting_rule = ?3, counting_rule_version = ?4,
+        counting_hours = ?5, holiday_region = ?6
+    WHERE id = ?7 AND state = 'open' AND arrested_at = ?8 AND deadline = ?9
+      AND counting_rule = ?10 AND counting_rule_version = ?11 AND counting_hours = ?12
+      AND holiday_region IS ?13
 
 -- name: dispute_custody
 UPDATE custodies SET disputed_at = ?, disputed_by = ?, dispute_note = ?
@@ -247,14 +257,14 @@ SELECT notices.id, notices.kind, notices.channel, notices.custody_id, notices.at
     ORDER BY notices.seq
 
 -- name: legacy_audit_events
--- Schema version 5: the events written before the chain, oldest first, with the facility
+-- Schema version 8: the events written before the chain, oldest first, with the facility
 -- of their custody (they did not record it).
 SELECT audit_log.*, custodies.facility_id AS custody_facility FROM audit_log
     LEFT JOIN custodies ON custodies.id = audit_log.custody_id
     WHERE audit_log.hash IS NULL ORDER BY audit_log.id
 
 -- name: chain_legacy_audit_event
--- Schema version 5 only, before the triggers that forbid it exist: an event written
+-- Schema version 8 only, before the triggers that forbid it exist: an event written
 -- before the chain gets its hashes, and its personal values move to audit_personal.
 UPDATE audit_log SET detail = ?, facility_id = ?, personal_digest = ?, prev_hash = ?,
         hash = ?
@@ -312,3 +322,50 @@ UPDATE notices SET target_kind = CASE
 
 -- name: custodies_of_facility
 SELECT * FROM custodies WHERE facility_id = ? ORDER BY logged_at, rowid
+
+-- name: custodies_by_arrest_page
+-- Oversight exports: one page of custodies arrested in [?1, ?2), after the last one
+-- read (?3, ?4: its arrest time and id; '' for the first page), in the order of the
+-- custodies_by_arrest index, so each page starts where the last stopped.
+SELECT * FROM custodies
+    WHERE arrested_at >= ?1 AND arrested_at < ?2 AND (arrested_at, id) > (?3, ?4)
+    ORDER BY arrested_at, id LIMIT ?5
+
+-- name: insert_certification_reminder
+-- A second reminder for one officer and expiry date is ignored: the first stands.
+INSERT INTO certification_reminders (id, user_id, expires_on, facility_id, channel, due_at, state)
+    VALUES (?, ?, ?, ?, ?, ?, 'pending')
+    ON CONFLICT DO NOTHING
+
+-- name: certification_reminder_keys
+SELECT user_id, expires_on FROM certification_reminders
+
+-- name: unsent_certification_reminders
+SELECT * FROM certification_reminders WHERE state IN ('pending', 'sending') ORDER BY due_at, id
+
+-- name: mark_certification_reminder_sending
+UPDATE certification_reminders SET state = 'sending', attempted_at = ?, attempts = attempts + 1
+    WHERE id = ? AND state != 'sent'
+
+-- name: mark_certification_reminder_sent
+UPDATE certification_reminders SET state = 'sent', sent_at = ?, message_ts = ?,
+        next_attempt_at = NULL, may_have_posted = 0
+    WHERE id = ? AND state != 'sent'
+
+-- name: mark_certification_reminder_skipped
+UPDATE certification_reminders SET state = 'skipped', last_error = ?
+    WHERE id = ? AND state IN ('pending', 'sending')
+
+-- name: mark_certification_reminder_failed
+UPDATE certification_reminders SET state = 'pending', last_error = ?, next_attempt_at = ?,
+        may_have_posted = max(may_have_posted, ?)
+    WHERE id = ? AND state != 'sent'
+
+-- name: count_rows_of_facility
+-- Benchmarks: what logging the facility's arrests stored, table by table.
+SELECT
+    (SELECT count(*) FROM custodies WHERE facility_id = ?1) AS custodies,
+    (SELECT count(*) FROM notices
+        WHERE custody_id IN (SELECT id FROM custodies WHERE facility_id = ?1)) AS notices,
+    (SELECT count(*) FROM audit_log
+        WHERE custody_id IN (SELECT id FROM custodies WHERE facility_id = ?1)) AS audit_entries

@@ -6,6 +6,9 @@ CREATE TABLE IF NOT EXISTS schema_version (
 );
 
 CREATE TABLE IF NOT EXISTS custodies (
+    -- counting_rule (its name), counting_rule_version, counting_hours and holiday_region:
+    -- the counting rule that computed the deadline (the last three from schema version 5:
+    -- custodies stored before are elapsed-48h v1, 48 hours, as their defaults say).
     id             TEXT PRIMARY KEY,
     facility_id    TEXT NOT NULL,
     booking        TEXT NOT NULL,
@@ -30,7 +33,12 @@ CREATE TABLE IF NOT EXISTS custodies (
     dispute_note   TEXT,
     corrected_from TEXT,
     received_by    TEXT,
-    custody_taken_at TEXT
+    custody_taken_at TEXT,
+    counting_rule_version INTEGER NOT NULL DEFAULT 1,
+    counting_hours INTEGER NOT NULL DEFAULT 48,
+    holiday_region TEXT,
+    -- from schema version 6: the optional A-number, 'A' and 9 digits (personal data)
+    a_number       TEXT
 );
 
 -- At most one open custody per booking and facility: duplicates are refused by the database itself.
@@ -38,6 +46,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS custodies_one_open_per_booking
     ON custodies (facility_id, booking) WHERE state = 'open';
 CREATE INDEX IF NOT EXISTS custodies_by_booking ON custodies (booking, logged_at);
 CREATE INDEX IF NOT EXISTS custodies_open_by_deadline ON custodies (deadline) WHERE state = 'open';
+-- Oversight exports and reports read custodies by arrest time, a page at a time.
+CREATE INDEX IF NOT EXISTS custodies_by_arrest ON custodies (arrested_at, id);
 
 CREATE TABLE IF NOT EXISTS notices (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -96,7 +106,7 @@ CREATE TABLE IF NOT EXISTS audit_log (
     action     TEXT NOT NULL,
     custody_id TEXT,
     detail     TEXT NOT NULL DEFAULT '{}',
-    -- from schema version 5 (NULL in events written before it: the chain began then)
+    -- from schema version 8 (NULL in events written before it: the chain began then)
     source          TEXT,
     facility_id     TEXT,
     request_id      TEXT,
@@ -136,3 +146,23 @@ CREATE TABLE IF NOT EXISTS oncall_overrides (
     created_at  TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS oncall_overrides_by_schedule ON oncall_overrides (schedule_id, ends_at);
+
+-- Reminders that an officer's WSO certification is about to expire (from schema version 7):
+-- one per officer and expiry date, whatever restarts and roster reloads happen.
+CREATE TABLE IF NOT EXISTS certification_reminders (
+    id              TEXT PRIMARY KEY,
+    user_id         TEXT NOT NULL,
+    expires_on      TEXT NOT NULL,  -- YYYY-MM-DD, the certification's last valid day
+    facility_id     TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    due_at          TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'skipped')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    attempted_at    TEXT,
+    sent_at         TEXT,
+    message_ts      TEXT,
+    last_error      TEXT,
+    may_have_posted INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (user_id, expires_on)
+);

@@ -24,10 +24,12 @@ from storage.interface import (
 )
 from storage.sqlite.arrests import ArrestWriter
 from storage.sqlite.audit_log import append_events, entry_from_row, purge_personal_data
+from storage.sqlite.certifications import SqliteCertificationLedger
 from storage.sqlite.database import INTEGRITY_WAIT_SECONDS, SqliteDatabase, WallClock
 from storage.sqlite.deliveries import NoticeQueue
 from storage.sqlite.queries import QUERIES, json_list
 from storage.sqlite.rows import (
+    counted_from,
     custody_from_row,
     maybe_db_time,
     notice_from_row,
@@ -57,16 +59,15 @@ class SqliteCustodyStore(NoticeQueue):
         )
         super().__init__(database, clock)
         self._arrests = ArrestWriter(database)
+        self.certifications = SqliteCertificationLedger(database)
 
     # --- the file --------------------------------------------------------------
 
     async def open(self) -> None:
         """Lock the database, connect, check it and migrate; refuse one in use or damaged.
 
-        The integrity check runs on a connection of its own. ``open`` waits for it
-        up to ``integrity_wait_seconds`` and refuses a damaged database; a check
-        still running then (a large file read from disk) finishes in the background,
-        and damage it finds is reported by ``fault`` and ``integrity_checked``.
+        The integrity check (own connection) is awaited up to ``integrity_wait_seconds``; one
+        still running then ends in the background, reporting by ``fault``/``integrity_checked``.
         """
         await self._database.open()
 
@@ -125,20 +126,17 @@ class SqliteCustodyStore(NoticeQueue):
 
     async def correct_custody(
         self,
-        custody_id: str,
         *,
-        arrested_at: datetime,
-        deadline: datetime,
-        expected_arrested_at: datetime,
+        expected: Custody,
+        corrected: Custody,
         at: datetime,
         new_notices: Sequence[Notice],
         audit: AuditEntry,
     ) -> Custody:
-        times = (to_db_time(arrested_at), to_db_time(deadline))
+        custody_id = expected.id
+        parameters = (*counted_from(corrected), custody_id, *counted_from(expected))
         async with self._transaction("correct_custody") as db:
-            cursor = await db.execute(
-                QUERIES["correct_custody"], (*times, custody_id, to_db_time(expected_arrested_at))
-            )
+            cursor = await db.execute(QUERIES["correct_custody"], parameters)
             await self._changed_or_raise(db, custody_id, cursor.rowcount)
             await db.execute(QUERIES["cancel_notices_of_closed_custody"], (custody_id,))
             await self._bring_forward(db, custody_id, NoticeKind.BACKUP_DELETE, at)

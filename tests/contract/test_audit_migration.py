@@ -1,9 +1,10 @@
 """A database of an earlier release gets its audit chain when this one first opens it.
 
-The committed files (``data/wso-v2.db``, ``wso-v3.db``, ``wso-v4.db``; their ``make_*``
+The committed files (``data/wso-v2.db`` to ``wso-v5.db`` and ``wso-v7.db``; their ``make_*``
 scripts say how they were written) are opened by the current store: the rows they hold
 are chained in order, once, each keeping its number and content; the personal values
-that version 4 kept in its rows move apart; and the migration is itself the next event.
+that version 7 (and those before) kept in its rows move apart; and the migration is itself
+the next event.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from storage.sqlite import SqliteCustodyStore
 from tests.contract.test_audit_chain import trail
 
 DATA = Path(__file__).parent / "data"
-FIXTURES = {2: DATA / "wso-v2.db", 3: DATA / "wso-v3.db", 4: DATA / "wso-v4.db"}
+FIXTURES = {version: DATA / f"wso-v{version}.db" for version in (2, 3, 4, 5, 7)}
 
 
 def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -71,7 +72,7 @@ def test_older_rows_are_chained_in_order_once_and_the_migration_is_an_event(
     assert json.loads(str(detail)) == {
         "events_chained": len(before),
         "from_schema_version": version,
-        "to_schema_version": 5,
+        "to_schema_version": 8,
     }
     assert main(["audit", "verify", "--db", str(path)]) == 0
     assert f"intact: {len(before) + 1} events" in capsys.readouterr().out
@@ -81,11 +82,11 @@ def test_older_rows_are_chained_in_order_once_and_the_migration_is_an_event(
     assert rows(path, "SELECT id, prev_hash, hash FROM audit_log ORDER BY id") == hashes
 
 
-def test_version_4_rows_keep_their_personal_values_apart_and_can_be_purged(
+def test_version_7_rows_keep_their_personal_values_apart_and_can_be_purged(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "wso.db"
-    shutil.copyfile(FIXTURES[4], path)
+    shutil.copyfile(FIXTURES[7], path)
     asyncio.run(reopen(path))
     details = [json.loads(str(d)) for (d,) in rows(path, "SELECT detail FROM audit_log")]
     assert not any(key in d for d in details for key in ("reason", "text", "note"))
@@ -93,8 +94,19 @@ def test_version_4_rows_keep_their_personal_values_apart_and_can_be_purged(
     assert released.detail["reason"] == "bail posted by his sister"  # read back whole
     assert released.facility_id == "county-jail"  # from its custody
 
+    [corrected] = [
+        e for e in asyncio.run(trail(path, "custody-3")) if e.action.endswith("corrected")
+    ]
+    assert corrected.detail["to_policy"] == "48h-excluding-weekends-holidays v1, holidays US"
+
     assert main(["purge", "--closed-before", "2026-03-04", "--db", str(path)]) == 0
     assert "2 custodies" in capsys.readouterr().out
+    # The A-number goes with the rest of a closed custody's personal data; an open one keeps it.
+    assert rows(path, "SELECT id, a_number FROM custodies ORDER BY id") == [
+        ("custody-1", None),
+        ("custody-2", None),
+        ("custody-3", "A098765432"),
+    ]
     [released] = [e for e in asyncio.run(trail(path, "custody-1")) if e.action.endswith("released")]
     assert released.erased and "reason" not in released.detail
     still_open = asyncio.run(trail(path, "custody-3"))

@@ -7,11 +7,12 @@ changes nothing and says how the custody is now. Runs for every store
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from bot.core.model import CustodyState, NoticeKind, NoticeState
+from bot.core.model import CountingRule, CustodyState, NoticeKind, NoticeState
 from storage.interface import CustodyChanged, CustodyNotOpen, CustodyStore
 from tests.contract.test_store_contract import (
     ICE,
@@ -111,10 +112,10 @@ async def test_a_correction_moves_the_clock_and_replaces_the_pending_plan(
     new_arrest = custody.arrested_at - timedelta(hours=3)
     new_expiry = make_notice(custody, "new-exp", kind=NoticeKind.EXPIRED, due_at=AT)
     corrected = await any_store.correct_custody(
-        custody.id,
-        arrested_at=new_arrest,
-        deadline=new_arrest + timedelta(hours=48),
-        expected_arrested_at=custody.arrested_at,
+        expected=custody,
+        corrected=replace(
+            custody, arrested_at=new_arrest, deadline=new_arrest + timedelta(hours=48)
+        ),
         at=AT,
         new_notices=[new_expiry],
         audit=make_audit(custody.id, "custody_corrected", AT),
@@ -128,16 +129,54 @@ async def test_a_correction_moves_the_clock_and_replaces_the_pending_plan(
 
     with pytest.raises(CustodyChanged) as stale:  # read before the first correction
         await any_store.correct_custody(
-            custody.id,
-            arrested_at=new_arrest - timedelta(hours=1),
-            deadline=new_arrest + timedelta(hours=47),
-            expected_arrested_at=custody.arrested_at,
+            expected=custody,
+            corrected=replace(
+                custody,
+                arrested_at=new_arrest - timedelta(hours=1),
+                deadline=new_arrest + timedelta(hours=47),
+            ),
             at=AT,
             new_notices=[],
             audit=make_audit(custody.id, "custody_corrected", AT),
         )
     assert stale.value.custody == corrected
     assert await any_store.get_custody(custody.id) == corrected
+
+
+async def test_a_correction_records_the_counting_rule_and_keeps_the_arrest_time(
+    any_store: CustodyStore,
+) -> None:
+    """Counted again under another rule: the rule is stored whole, the arrest time stays.
+
+    Here the new rule lands on the same deadline: the compare-and-set still sees the
+    change, by the rule the caller read.
+    """
+    custody = make_custody()
+    await add(any_store, custody, [])
+    recounted = replace(
+        custody,
+        counting_rule=CountingRule.EXCLUDING_WEEKENDS_HOLIDAYS,
+        counting_rule_version=1,
+        counting_hours=36,
+        holiday_region="US-TX",
+    )
+    audit = make_audit(custody.id, "custody_corrected", AT)
+
+    stored = await any_store.correct_custody(
+        expected=custody, corrected=recounted, at=AT, new_notices=[], audit=audit
+    )
+
+    assert stored == recounted  # corrected_from stays None: the arrest time did not move
+    assert await any_store.get_custody(custody.id) == recounted
+    with pytest.raises(CustodyChanged):  # another recount, read before this one: refused
+        await any_store.correct_custody(
+            expected=custody,
+            corrected=replace(recounted, counting_hours=24),
+            at=AT,
+            new_notices=[],
+            audit=audit,
+        )
+    assert await any_store.get_custody(custody.id) == recounted
 
 
 async def test_a_dispute_flags_the_custody_once(any_store: CustodyStore) -> None:

@@ -1978,7 +1978,11 @@ async def test_oncall_overrides_are_the_unended_ones_of_the_schedule_earliest_fi
 
 # What schema versions after 1 added to the tables version 1 had (and one table of its own).
 _ADDED_SINCE_VERSION_1 = {
-    "custodies": ("acknowledged_at", "acknowledged_by", "coverage_warning"),
+    "custodies": (
+        *("acknowledged_at", "acknowledged_by", "coverage_warning"),
+        *("counting_rule_version", "counting_hours", "holiday_region"),
+        "a_number",
+    ),
     "notices": ("level", "round", "message_channel", "detail", "target_kind"),
 }
 
@@ -2039,7 +2043,7 @@ async def test_sqlite_migrates_a_version_1_database(tmp_path: Path) -> None:
         await store.add_oncall_override(override, make_audit(None, "oncall_override", at))
         assert await store.oncall_overrides("ice-duty", at) == [override]
 
-    assert SCHEMA_VERSION == 5
+    assert SCHEMA_VERSION == 8
     assert _raw_query(path, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
     async with opened(build) as reopened:
         assert await reopened.get_custody(old.id) == acked

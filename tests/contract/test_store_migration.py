@@ -1,12 +1,14 @@
 """A database written by an earlier release opens with this one and keeps working.
 
-``data/wso-v2.db`` and ``data/wso-v3.db`` were written through the store of the last
-releases with schema versions 2 and 3 (``data/make_v2_db.py``, ``make_v3_db.py`` say
+``data/wso-v2.db`` … ``data/wso-v5.db`` were written through the store of the last
+releases with schema versions 2 to 5 (``data/make_v2_db.py`` … ``make_v5_db.py`` say
 how), with the same content. Opening one migrates it in place to the current version:
 from 2, each notice's target kind becomes a column, filled by SQL that must read every
 address as ``bot.core.targets.target_kind`` does; from 3, the custodies table is rebuilt
 so that its state admits ``igsa`` and ``voided``, with the new columns, its indexes and
-the notices' foreign key intact.
+the notices' foreign key intact; from 4, custodies record the whole counting rule; from
+5 (``wso-v5.db``), the optional A-number; from 6, the ledger of officers'
+certification reminders is added.
 """
 
 from __future__ import annotations
@@ -16,19 +18,22 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.core.certification_plan import CertificationReminder
 from bot.core.model import (
     AuditEntry,
+    CountingRule,
     Custody,
     CustodyState,
     Notice,
     NoticeKind,
     NoticeState,
 )
+from bot.core.policy import PolicyStamp
 from bot.core.targets import TargetKind, target_kind
 from storage.interface import DuplicateOpenCustody
 from storage.sqlite import SCHEMA_VERSION, SqliteCustodyStore
@@ -36,6 +41,8 @@ from storage.sqlite.queries import QUERIES
 
 V2_DATABASE = Path(__file__).parent / "data" / "wso-v2.db"
 V3_DATABASE = Path(__file__).parent / "data" / "wso-v3.db"
+V4_DATABASE = Path(__file__).parent / "data" / "wso-v4.db"
+V5_DATABASE = Path(__file__).parent / "data" / "wso-v5.db"
 # When the v2 file's notices were last touched: everything pending is due by then.
 AFTER_V2 = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)
 CUSTODIES = ("custody-1", "custody-2", "custody-3", "custody-4")
@@ -47,9 +54,12 @@ def raw_query(path: Path, sql: str) -> list[tuple[object, ...]]:
         return raw.execute(sql).fetchall()
 
 
-@pytest.fixture(params=[V2_DATABASE, V3_DATABASE], ids=["from-v2", "from-v3"])
+@pytest.fixture(
+    params=[V2_DATABASE, V3_DATABASE, V4_DATABASE, V5_DATABASE],
+    ids=["from-v2", "from-v3", "from-v4", "from-v5"],
+)
 def v2_copy(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
-    """A copy of an earlier release's database (version 2, then version 3)."""
+    """A copy of an earlier release's database (version 2, then 3, 4 and 5)."""
     path = tmp_path / "wso.db"
     shutil.copyfile(request.param, path)
     return path
@@ -65,13 +75,24 @@ async def migrated(v2_copy: Path) -> AsyncIterator[SqliteCustodyStore]:
         await store.close()
 
 
-def test_the_committed_files_are_version_2_and_3_databases() -> None:
+def test_the_committed_files_are_databases_of_versions_2_to_5() -> None:
     assert raw_query(V2_DATABASE, "SELECT version FROM schema_version") == [(2,)]
     columns = {row[1] for row in raw_query(V2_DATABASE, "PRAGMA table_info(notices)")}
     assert "target_kind" not in columns
     assert raw_query(V3_DATABASE, "SELECT version FROM schema_version") == [(3,)]
     custody_columns = {row[1] for row in raw_query(V3_DATABASE, "PRAGMA table_info(custodies)")}
     assert "disputed_at" not in custody_columns
+    assert raw_query(V4_DATABASE, "SELECT version FROM schema_version") == [(4,)]
+    custody_columns = {row[1] for row in raw_query(V4_DATABASE, "PRAGMA table_info(custodies)")}
+    assert "disputed_at" in custody_columns
+    assert "a_number" not in custody_columns
+    assert "counting_rule_version" not in custody_columns
+    assert raw_query(V5_DATABASE, "SELECT version FROM schema_version") == [(5,)]
+    custody_columns = {row[1] for row in raw_query(V5_DATABASE, "PRAGMA table_info(custodies)")}
+    assert "counting_rule_version" in custody_columns
+    assert "a_number" not in custody_columns
+    v5_tables = {row[0] for row in raw_query(V5_DATABASE, "SELECT name FROM sqlite_master")}
+    assert "certification_reminders" not in v5_tables
 
 
 async def test_the_custodies_table_is_rebuilt_with_its_indexes_and_foreign_key(
@@ -118,14 +139,27 @@ async def test_a_migrated_database_closes_a_custody_in_the_new_states(
 async def test_a_version_2_database_is_migrated_in_place(
     v2_copy: Path, migrated: SqliteCustodyStore
 ) -> None:
-    assert SCHEMA_VERSION == 5
-    assert raw_query(v2_copy, "SELECT version FROM schema_version") == [(5,)]
+    assert SCHEMA_VERSION == 8
+    assert raw_query(v2_copy, "SELECT version FROM schema_version") == [(8,)]
     stored = raw_query(v2_copy, "SELECT channel, target_kind FROM notices")
     assert len(stored) == 44
     assert all(kind == target_kind(str(channel)) for channel, kind in stored)
     # Every kind a version-2 bot could write (card and page updates came later).
     later = {TargetKind.CARD, TargetKind.PAGE_UPDATE}
     assert {kind for _, kind in stored} == set(TargetKind) - later
+
+
+async def test_custodies_stored_before_counting_policies_read_as_elapsed_48h_v1(
+    migrated: SqliteCustodyStore,
+) -> None:
+    """Every custody an earlier release stored was counted as 48 elapsed hours, v1."""
+    custodies = [await migrated.get_custody(custody_id) for custody_id in CUSTODIES]
+    assert [PolicyStamp.of(c) for c in custodies if c is not None] == [
+        PolicyStamp(CountingRule.ELAPSED_48H, version=1, hours=48, holiday_region=None)
+    ] * len(CUSTODIES)
+    assert all(
+        c is not None and c.deadline == c.arrested_at + timedelta(hours=48) for c in custodies
+    )
 
 
 async def test_notices_read_from_a_migrated_database_carry_their_target(
@@ -202,6 +236,31 @@ async def test_a_migrated_database_keeps_working(migrated: SqliteCustodyStore) -
     assert override.user_id == "U0COVER"
 
 
+async def test_a_migrated_database_stores_an_a_number_and_reads_by_arrest_time(
+    v2_copy: Path, migrated: SqliteCustodyStore
+) -> None:
+    assert "a_number" in {row[1] for row in raw_query(v2_copy, "PRAGMA table_info(custodies)")}
+    assert all(c.a_number is None for c in await migrated.find_custodies("B-1001"))
+    new = Custody(
+        id="custody-6",
+        facility_id="fac-2",
+        booking="B-3000",
+        arrested_at=AFTER_V2,
+        deadline=AFTER_V2 + timedelta(hours=48),
+        logged_by="U0OFFICER1",
+        logged_at=AFTER_V2,
+        a_number="A012345678",
+    )
+    await migrated.add_custody(new, [], AuditEntry(AFTER_V2, "U0OFFICER1", "x", new.id))
+    assert (await migrated.get_custody(new.id)) == new
+    [plan] = raw_query(
+        v2_copy,
+        "EXPLAIN QUERY PLAN SELECT * FROM custodies WHERE arrested_at >= '2026' ORDER BY "
+        "arrested_at, id",
+    )
+    assert "custodies_by_arrest" in str(plan)
+
+
 async def reopen(path: Path) -> None:
     store = SqliteCustodyStore(path)
     await store.open()
@@ -253,3 +312,16 @@ def test_the_sql_backfill_reads_each_address_as_the_codec_does(address: str) -> 
         raw.execute(QUERIES["backfill_target_kind"])
         [(stored,)] = raw.execute("SELECT target_kind FROM notices").fetchall()
     assert stored == target_kind(address).value
+
+
+async def test_a_migrated_database_keeps_certification_reminders(
+    migrated: SqliteCustodyStore,
+) -> None:
+    reminder = CertificationReminder(
+        "U0AAA", date(2027, 1, 15), "county-jail", "C0JAIL", AFTER_V2 + timedelta(days=1)
+    )
+    assert await migrated.certifications.add([reminder]) == [reminder]
+    assert await migrated.certifications.add([reminder]) == []
+    assert await migrated.certifications.planned() == {reminder.key}
+    [record] = await migrated.certifications.unsent()
+    assert record.reminder == reminder

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,48 @@ def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[s
     )
 
 
+async def first_answer(
+    url: str,
+    process: subprocess.Popen[bytes],
+    log: Callable[[], str],
+    within_seconds: float,
+    *,
+    what: str,
+) -> dict[str, Any]:
+    """The JSON of ``url``'s first 200 answer, from a process that is starting up.
+
+    Fails with the process's output if it exits first or does not answer in time.
+    """
+    deadline = time.monotonic() + within_seconds
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            assert process.poll() is None, f"the process exited during start-up:\n{log()}"
+            try:
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        body: dict[str, Any] = await response.json()
+                        return body
+            except aiohttp.ClientConnectionError:
+                pass
+            # A real process starting up: there is no event to wait on but its port.
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{url} did not become {what} within {within_seconds} s:\n{log()}")
+
+
+def serve_refused(config: Path, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """``wso-bot serve`` with stand-in credentials over ``workdir/wso.db``, for a config it
+    must refuse: it exits (a good config would leave it serving until the timeout)."""
+    return run(
+        wso_bot("serve"),
+        workdir,
+        SLACK_BOT_TOKEN="xoxb-x",
+        SLACK_SIGNING_SECRET="s",
+        WSO_CONFIG=str(config),
+        WSO_DB=str(workdir / "wso.db"),
+        PORT=str(unused_port()),
+    )
+
+
 class BotProcess:
     """One ``wso-bot serve`` process against the fake Slack, over ``workdir/wso.db``."""
 
@@ -72,20 +115,9 @@ class BotProcess:
         self.url = f"http://127.0.0.1:{self.port}"
 
     async def wait_healthy(self, within_seconds: float = 20.0) -> dict[str, Any]:
-        deadline = time.monotonic() + within_seconds
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
-                assert self.process.poll() is None, f"wso-bot exited during start-up:\n{self.log()}"
-                try:
-                    async with session.get(f"{self.url}/healthz") as response:
-                        if response.status == 200:
-                            body: dict[str, Any] = await response.json()
-                            return body
-                except aiohttp.ClientConnectionError:
-                    pass
-                # A real process starting up: there is no event to wait on but its port.
-                await asyncio.sleep(0.05)
-        raise AssertionError("wso-bot did not become healthy")
+        return await first_answer(
+            f"{self.url}/healthz", self.process, self.log, within_seconds, what="healthy"
+        )
 
     def kill(self, sig: int = signal.SIGKILL) -> int:
         self.process.send_signal(sig)

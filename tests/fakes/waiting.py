@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 T = TypeVar("T")
@@ -142,3 +143,27 @@ async def settle(service: _Service, *, timeout: float = PATIENCE) -> None:  # no
             )
         if not dispatcher.busy_targets and _activity(dispatcher.stats) == before:
             return
+
+
+class _CertificationLoop(Protocol):
+    @property
+    def checked_at(self) -> datetime | None: ...
+
+    @property
+    def idle(self) -> bool: ...
+
+
+async def settle_certifications(
+    reminders: _CertificationLoop,
+    now: datetime,
+    *,
+    timeout: float = PATIENCE,  # noqa: ASYNC109 - a test's patience, not an I/O budget
+) -> None:
+    """Wait until the certification reminders' loop has done a whole pass at ``now`` (the
+    fake clock's time) and nothing has woken it since: what it had to post, it posted."""
+    await wait_until(
+        lambda: reminders.idle and reminders.checked_at == now,
+        what=f"the certification reminders to look at {now.isoformat()}",
+        timeout=timeout,
+        describe=lambda: f"last pass at {reminders.checked_at}, idle: {reminders.idle}",
+    )

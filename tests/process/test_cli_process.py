@@ -26,7 +26,7 @@ import pytest
 
 from tests.conftest import BOT_TOKEN, COUNTY_JAIL_TOML, ICE, JAIL, SIGNING_SECRET
 from tests.fakes.damaged_db import DISPATCHER_INDEX, corrupt_header, corrupt_index_page
-from tests.fakes.process import BotProcess, Bots, clean_env, run, wso_bot
+from tests.fakes.process import BotProcess, Bots, clean_env, run, serve_refused, wso_bot
 from tests.fakes.server import unused_port
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.signed_requests import wso_payload as payload
@@ -71,6 +71,9 @@ def test_check_config_accepts_the_shipped_example(tmp_path: Path) -> None:
             GOOD_CONFIG.replace("officers", "oficers"), "facility[0].oficers", id="typo in key"
         ),
         pytest.param(GOOD_CONFIG + "\n[[facility\n", "invalid TOML", id="bad TOML"),
+        pytest.param(
+            GOOD_CONFIG + 'policy = "48h-weekdays"\n', "facility[0].policy", id="unknown policy"
+        ),
     ],
 )
 def test_config_errors_name_the_key_and_stop_serve(tmp_path: Path, broken: str, key: str) -> None:
@@ -78,15 +81,7 @@ def test_config_errors_name_the_key_and_stop_serve(tmp_path: Path, broken: str, 
     path.write_text(broken)
 
     checked = run(wso_bot("check-config", str(path)), tmp_path)
-    served = run(
-        wso_bot("serve"),
-        tmp_path,
-        SLACK_BOT_TOKEN="xoxb-x",
-        SLACK_SIGNING_SECRET="s",
-        WSO_CONFIG=str(path),
-        WSO_DB=str(tmp_path / "wso.db"),
-        PORT=str(unused_port()),
-    )
+    served = serve_refused(path, tmp_path)
 
     for result in (checked, served):
         assert result.returncode == 2

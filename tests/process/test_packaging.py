@@ -54,6 +54,8 @@ def test_wheel_ships_schema_and_console_script_and_runs_outside_the_checkout(
         "storage/sqlite/queries.sql",
         "bot/cli.py",
         "handlers/slash_command.py",
+        "bot/sandbox/static/sandbox.html",
+        "bot/sandbox/static/sandbox.js",
     } <= names
 
     target = tmp_path / "site"

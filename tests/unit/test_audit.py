@@ -12,6 +12,7 @@ from bot.core.audit import Origin
 from bot.core.model import (
     CUSTODY_WINDOW,
     AuditEntry,
+    CountingRule,
     Custody,
     CustodyState,
     NoticeKind,
@@ -64,11 +65,49 @@ def custody_event(at: datetime, origin: Origin, action: str, **fields: object) -
                     "counting_rule": "elapsed-48h",
                     "warrant_form": "I-205",  # an enum: recorded as its value
                     "warrant_number": None,
+                    "counting_rule_version": 1,
+                    "counting_hours": 48,
+                    "holiday_region": None,
                     "logged_by": "U0AAA",
                 },
-                detail={"at_text": "14:00", "notes": "left hand in a cast"},
+                detail={
+                    "at_text": "14:00",
+                    "holidays_source": None,
+                    "notes": "left hand in a cast",
+                },
             ),
             id="arrest-logged",
+        ),
+        pytest.param(
+            audit.custody_corrected(
+                LATER,
+                TYPED,
+                CUSTODY,
+                replace(
+                    CUSTODY,
+                    deadline=datetime(2026, 12, 1, 6, 0, tzinfo=UTC),
+                    counting_rule=CountingRule.EXCLUDING_WEEKENDS_HOLIDAYS,
+                    holiday_region="US-TX",
+                ),
+                "holidays 0.109",
+            ),
+            custody_event(
+                LATER,
+                TYPED,
+                "custody_corrected",
+                before={
+                    "arrested_at": "2026-11-28T20:00:00.000000Z",
+                    "deadline": "2026-11-30T20:00:00.000000Z",
+                    "policy": "elapsed-48h v1",
+                },
+                after={
+                    "arrested_at": "2026-11-28T20:00:00.000000Z",
+                    "deadline": "2026-12-01T06:00:00.000000Z",
+                    "policy": "48h-excluding-weekends-holidays v1, holidays US-TX",
+                },
+                detail={"holidays_source": "holidays 0.109"},
+            ),
+            id="counted-again-under-another-rule",
         ),
         pytest.param(
             audit.custody_closed(LATER, FORM, CUSTODY, CustodyState.RELEASED, "bail"),
@@ -118,11 +157,14 @@ def custody_event(at: datetime, origin: Origin, action: str, **fields: object) -
                 before={
                     "arrested_at": "2026-11-28T20:00:00.000000Z",
                     "deadline": "2026-11-30T20:00:00.000000Z",
+                    "policy": "elapsed-48h v1",
                 },
                 after={
                     "arrested_at": "2026-11-28T19:00:00.000000Z",
                     "deadline": "2026-11-30T20:00:00.000000Z",
+                    "policy": "elapsed-48h v1",
                 },
+                detail={"holidays_source": None},
             ),
             id="corrected",
         ),

@@ -19,6 +19,7 @@ from bot.core.audit_chain import (
     verify_chain,
 )
 from bot.core.model import AuditEntry, Source
+from bot.services.audit_records import export_line
 
 NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 
@@ -120,6 +121,16 @@ def test_every_personal_field_is_split_from_every_section() -> None:
     assert sealed.body["after"] == {"state": "released"}
     assert sealed.personal == {"before": values, "detail": values}
     assert entry_of(sealed.body, sealed.personal) == personal_entry  # read back whole
+
+
+@pytest.mark.parametrize("key", ["a_number", "anumber"])
+def test_an_a_number_is_never_hashed_in_clear_nor_exported_without_personal(key: str) -> None:
+    [stored] = chain(replace(entry("arrest_logged"), after={key: "A098765432", "state": "open"}))
+    assert stored.body["after"] == {"state": "open"}
+    assert stored.personal == {"after": {key: "A098765432"}}
+    assert "098765432" not in canonical(stored.body)
+    assert "098765432" not in export_line(stored, with_personal=False)
+    assert "A098765432" in export_line(stored, with_personal=True)  # asked for: the operator's
 
 
 def test_an_intact_chain_verifies_and_reports_its_tip() -> None:

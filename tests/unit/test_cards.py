@@ -142,3 +142,14 @@ def test_the_card_shows_every_fact_of_the_custody() -> None:
         assert fact in text, fact
     assert f"<!date^{int(DEADLINE.timestamp())}^" in text  # each reader's own zone
     assert "4h 00m" in text  # time left
+
+
+def test_an_open_card_says_who_acknowledged_the_paging_and_a_closed_one_no_longer_does() -> None:
+    acknowledged_at = DEADLINE + timedelta(minutes=7)
+    acknowledged = replace(OPEN, acknowledged_at=acknowledged_at, acknowledged_by=DESK_STAFF)
+    text = json.dumps(card_blocks(acknowledged, FACILITY, DEADLINE + timedelta(minutes=8)))
+    assert f":bell: *Paging acknowledged* by <@{DESK_STAFF}>" in text
+    closed = replace(acknowledged, state=CustodyState.TRANSFERRED, closed_at=acknowledged_at)
+    assert "Paging acknowledged" not in json.dumps(
+        card_blocks(closed, FACILITY, DEADLINE + timedelta(minutes=9))
+    )

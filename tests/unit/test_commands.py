@@ -214,7 +214,7 @@ REFUSED = [
     pytest.param(
         "frobnicate B1",
         "Use one of: arrest, transfer, release, igsa, void, correct, dispute, note, status, "
-        "history, list, ack, oncall, help",
+        "history, list, ack, oncall, officers, help",
         id="unknown-subcommand",
     ),
     pytest.param("arest B1", "Unknown command `arest`", id="misspelt-subcommand"),

@@ -6,6 +6,7 @@ import ast
 import dataclasses
 import os
 import re
+import shutil
 import tomllib
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -1109,12 +1110,12 @@ def test_channel_shared_by_two_facilities() -> None:
 
 
 @pytest.mark.parametrize(
-    ("user_id", "may_log_arrest", "may_close"),
+    ("user_id", "is_officer", "may_close"),
     [("U0AAA", True, True), ("U0DESK", False, True), ("U0NOBODY", False, False)],
 )
-def test_permissions(user_id: str, may_log_arrest: bool, may_close: bool) -> None:
+def test_permissions(user_id: str, is_officer: bool, may_close: bool) -> None:
     county = parse(GOOD).facilities[0]
-    assert county.may_log_arrest(user_id) is may_log_arrest
+    assert county.is_officer(user_id) is is_officer
     assert county.may_close(user_id) is may_close
 
 
@@ -1405,11 +1406,14 @@ def test_example_file_with_its_optional_parts_enabled(tmp_path: Path) -> None:
     assert enabled.count("\n#") < text.count("\n#")
     (tmp_path / "oncall").mkdir()
     (tmp_path / "oncall" / "ice-duty.ics").write_text(ICS, encoding="utf-8")
+    shutil.copyfile(EXAMPLE_FILE.with_name("officers.example.csv"), tmp_path / "officers.csv")
     (tmp_path / "wso.toml").write_text(enabled, encoding="utf-8")
     config = load_config(tmp_path / "wso.toml")
+    assert len(config.roster.current.entries) == 3
     county = config.facility("county-jail")
     assert county is not None
     assert county.pagerduty_routing_key is not None
+    assert county.policy.stamp.label == "48h-excluding-weekends-holidays v1, holidays US, 36 h"
     assert len(config.webhooks) == 1
     ice_duty = config.schedule("ice-duty")
     assert ice_duty is not None

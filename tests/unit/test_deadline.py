@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.custody import custody_deadline
 from bot.core.model import (
     CUSTODY_WINDOW,
     CountingRule,
@@ -21,6 +20,7 @@ from bot.core.model import (
     NoticeKind,
     require_utc,
 )
+from bot.core.policy import ELAPSED_48H, PolicyStamp, custody_deadline
 from bot.services.clock import FakeClock
 from tests.conftest import custody
 
@@ -243,7 +243,8 @@ def test_local_wall_clock_arithmetic_would_be_wrong(
 def test_default_rule_is_elapsed_48h_and_window_constant_matches() -> None:
     arrested_at = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
     assert CUSTODY_WINDOW == FORTY_EIGHT_HOURS
-    assert custody_deadline(arrested_at) == custody_deadline(arrested_at, CountingRule.ELAPSED_48H)
+    assert custody_deadline(arrested_at) == custody_deadline(arrested_at, ELAPSED_48H)
+    assert ELAPSED_48H.stamp == PolicyStamp(CountingRule.ELAPSED_48H, 1, 48, None)
     assert custody_deadline(arrested_at) == datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
 
 

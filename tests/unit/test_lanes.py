@@ -112,3 +112,22 @@ async def test_sqlite_store_serves_the_dispatcher_before_a_queue_of_commands(
         assert len(finished) == 65
     finally:
         await store.close()
+
+
+async def test_a_waiter_cancelled_just_before_a_release_passes_over_it_is_cancelled_cleanly() -> (
+    None
+):
+    lock = LaneLock()
+    order: list[str] = []
+    await lock.acquire()
+    cancelled = asyncio.create_task(_hold(lock, "cancelled", order, urgent=False))
+    second = asyncio.create_task(_hold(lock, "second", order, urgent=False))
+    await asyncio.sleep(0)  # both queued
+    cancelled.cancel()  # its waiter is cancelled; its task has not run its handler yet
+    lock.release()  # passes over the cancelled waiter and hands the lock to ``second``
+
+    with pytest.raises(asyncio.CancelledError):  # not a ValueError from the queue
+        await cancelled
+    await second
+    assert order == ["second"]
+    assert not lock.locked

@@ -27,10 +27,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.chat",),
     ("bot.config", "storage", "bot.ops"),
     ("bot.clients",),
-    ("bot.services",),
+    ("bot.services", "bot.oversight"),
     ("handlers", "bot.health"),
     ("bot.web", "bot.socket_mode"),
     ("bot.app",),
+    ("bot.sandbox",),
     ("bot.cli",),
     ("bot.__main__",),
 )

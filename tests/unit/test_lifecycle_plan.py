@@ -16,6 +16,7 @@ from bot.core.lifecycle_plan import (
     plan_note,
 )
 from bot.core.model import NoticeKind
+from bot.core.policy import CountingPolicy, recount
 from bot.core.targets import EXPIRY_CHAIN
 from tests.conftest import ICE, JAIL, START, county_jail, custody
 
@@ -39,7 +40,18 @@ CONFIG = Config(Reminders((timedelta(hours=24), timedelta(hours=1))), (FACILITY,
     ],
 )
 def test_which_corrections_are_refused(new: datetime, expected: CorrectionRefusal | None) -> None:
-    assert correction_refusal(OPEN, new, NOW) is expected
+    corrected = recount(OPEN, FACILITY.policy, FACILITY.zone, new)
+    assert correction_refusal(OPEN, corrected, NOW) is expected
+
+
+def test_the_same_arrest_time_counted_under_another_rule_is_a_correction() -> None:
+    """``/wso correct B policy`` after the facility's policy changed: the time stays."""
+    old = custody(NOW - timedelta(days=40))  # long open: the 30-day limit is for typed times
+    other = recount(old, CountingPolicy(hours=36), FACILITY.zone)
+    assert (other.arrested_at, other.counting_hours) == (old.arrested_at, 36)
+    assert correction_refusal(old, other, NOW) is None
+    same = recount(old, FACILITY.policy, FACILITY.zone)
+    assert correction_refusal(old, same, NOW) is CorrectionRefusal.UNCHANGED
 
 
 def test_a_correction_plans_again_from_the_new_deadline_and_says_so_first() -> None:

@@ -23,6 +23,8 @@ PICTURES = REPO / "docs" / "pictures"
 README = REPO / "README.md"
 CHROMIUM = "/usr/bin/chromium"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Pictures of a running bot, taken by a test rather than drawn by docs/make_pictures.py.
+TAKEN_BY_TESTS = {"sandbox.png": "tests/browser/test_sandbox_in_chromium.py"}
 
 
 def make_pictures() -> ModuleType:
@@ -48,14 +50,17 @@ def test_every_picture_in_docs_is_shown_by_the_readme() -> None:
     assert not unused, f"docs/pictures/ holds pictures the README does not show: {unused}"
 
 
-def test_the_script_draws_every_picture_the_readme_shows() -> None:
-    assert {f"{name}.png" for name in make_pictures().pages()} == referenced()
+def test_the_script_draws_every_picture_the_readme_shows_but_those_tests_take() -> None:
+    drawn = {f"{name}.png" for name in make_pictures().pages()}
+    assert drawn == referenced() - TAKEN_BY_TESTS.keys()
+    assert TAKEN_BY_TESTS.keys() <= referenced()
 
 
 @pytest.mark.parametrize("path", sorted(PICTURES.glob("*.png")), ids=lambda p: p.name)
 def test_each_committed_picture_is_small(path: Path) -> None:
     assert path.read_bytes().startswith(PNG_SIGNATURE)
-    assert path.stat().st_size < 150_000
+    # A screenshot of a whole page (the sandbox) holds more than one drawn card.
+    assert path.stat().st_size < (250_000 if path.name in TAKEN_BY_TESTS else 150_000)
 
 
 def png_pixels(data: bytes) -> tuple[int, int, bytes]:
