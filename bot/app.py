@@ -27,7 +27,6 @@ from bot.clients.slack_gateway import SlackGateway, make_web_client
 from bot.clients.slack_web_api import SlackWebApi
 from bot.clients.webhooks import WebhookClient
 from bot.config import ConfigError, Settings, load_roster, referenced_user_groups
-from bot.core import audit
 from bot.core.custody_plan import plan_delivery_alert
 from bot.core.facility import Config
 from bot.core.model import Custody, Notice, NoticeKind
@@ -41,6 +40,7 @@ from bot.services.certification_reminders import CertificationReminders
 from bot.services.clock import Clock, SystemClock
 from bot.services.desk import CustodyDesk
 from bot.services.dispatcher import Dispatcher
+from bot.services.file_records import FileRecords
 from bot.services.home_board import ChangeListeners, HomeBoard
 from bot.services.outbound import Outbound
 from bot.services.paging import RecipientResolver, StepExpander
@@ -177,6 +177,7 @@ class WsoService:
             history_lookup=settings.history_lookup,
         )
         self.desk = CustodyDesk(config, self.store, self.clock, listeners)
+        self.files = FileRecords(self.store, self.clock, settings.config_path, config)
         self.retention: DailyPurge | None = None
         if config.retention_days is not None:
             self.retention = DailyPurge(self.store, self.clock, config.retention_days)
@@ -314,7 +315,7 @@ class WsoService:
         """
         # Before anything else: a database in use or damaged stops the start here.
         await self.store.open()
-        await self._record_config_loaded()
+        await self.files.started()  # their audit events: the config and roster files
         await self.gateway.open_session()
         await self._check_user_groups()
         await self._authorization.warm_up()
@@ -346,20 +347,6 @@ class WsoService:
         log.info("service.started", extra={"port": self.port, "db": str(self.settings.db_path)})
         return self.port
 
-    async def _record_config_loaded(self) -> None:
-        """The audit event of this start: the config file and its SHA-256.
-
-        A failed write does not stop the start: the clocks matter more than this record,
-        and ``/healthz`` shows the database's fault already.
-        """
-        path = str(self.settings.config_path)
-        try:
-            await self.store.record_audit(
-                audit.config_loaded(self.clock.now(), path, self.config.sha256)
-            )
-        except Exception as error:
-            log.error("audit.config_loaded_not_recorded", extra={"error": repr(error)})
-
     async def stop(self) -> None:
         """Stop taking requests, let the dispatcher finish its tick, close the database."""
         if self.socket is not None:
@@ -379,6 +366,7 @@ class WsoService:
             await self.retention.stop()
         await self.certifications.stop()
         await self.dispatcher.stop()
+        await self.files.stop()
         await self.gateway.close()
         await self.store.close()
         await self.pagerduty.close()
@@ -408,6 +396,7 @@ class WsoService:
             return False
         self.config.roster.replace(roster)
         self.config_warnings.pop("roster", None)
+        self.files.roster_reloaded()
         log.info("roster.reloaded", extra={"officers": len(roster.entries)})
         self.certifications.wake()  # a new expiry date may be due for its reminder now
         self.home.changed()  # who may log an arrest may have changed

@@ -330,6 +330,16 @@ def config_loaded(now: datetime, path: str, sha256: str | None) -> AuditEntry:
     return entry(now, by_system(Source.STARTUP), "config_loaded", detail=detail)
 
 
+def roster_loaded(
+    now: datetime, source: Source, path: str, sha256: str | None, officers: int
+) -> AuditEntry:
+    """The officer roster in force was read from ``path``: at start-up, or again on SIGHUP
+    (``source`` says which); its SHA-256 says which version of the file, ``officers`` how
+    many rows it holds (their names stay out of the record)."""
+    detail = {"path": path, "sha256": sha256, "officers": officers}
+    return entry(now, by_system(source), "roster_loaded", detail=detail)
+
+
 def personal_data_purged(
     now: datetime, origin: Origin, closed_before: datetime, counts: Mapping[str, int]
 ) -> AuditEntry:

@@ -224,6 +224,7 @@ class Source(StrEnum):
     SCHEDULER = "scheduler"  # the bot on its own: a notice sent, a page, a daily purge
     CLI = "cli"  # a wso-bot command run by an operator (wso-bot purge)
     STARTUP = "startup"  # the bot starting: its config loaded, its database migrated
+    SIGNAL = "signal"  # an operator's signal to the running bot (SIGHUP: the roster read again)
 
 
 # A value an audit event records: plain JSON scalars only (times as text).
