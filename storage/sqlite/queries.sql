@@ -362,10 +362,14 @@ UPDATE certification_reminders SET state = 'pending', last_error = ?, next_attem
     WHERE id = ? AND state != 'sent'
 
 -- name: count_rows_of_facility
--- Benchmarks: what logging the facility's arrests stored, table by table.
+-- Benchmarks: what logging the facility's arrests stored, table by table (an event's
+-- personal part is a row of its own, in audit_personal).
 SELECT
     (SELECT count(*) FROM custodies WHERE facility_id = ?1) AS custodies,
     (SELECT count(*) FROM notices
         WHERE custody_id IN (SELECT id FROM custodies WHERE facility_id = ?1)) AS notices,
     (SELECT count(*) FROM audit_log
-        WHERE custody_id IN (SELECT id FROM custodies WHERE facility_id = ?1)) AS audit_entries
+        WHERE custody_id IN (SELECT id FROM custodies WHERE facility_id = ?1)) AS audit_entries,
+    (SELECT count(*) FROM audit_personal
+        WHERE event_id IN (SELECT id FROM audit_log WHERE custody_id IN
+            (SELECT id FROM custodies WHERE facility_id = ?1))) AS audit_personal

@@ -46,6 +46,8 @@ class FacilityRows:
     custodies: int
     notices: int
     audit_entries: int
+    # The personal parts of those entries (notes, reasons, names), each a row of its own.
+    audit_personal: int
 
 
 class DatabaseReader:
@@ -139,10 +141,12 @@ class DatabaseReader:
         return [custody_from_row(row) for row in rows]
 
     def count_rows_of_facility(self, facility_id: str) -> FacilityRows:
-        """Custodies logged at ``facility_id``, and the notices and audit entries of them."""
+        """Custodies logged at ``facility_id``, and the notices, audit entries and audit
+        entries' personal parts stored for them."""
         [row] = self._fetch_all("count_rows_of_facility", (facility_id,))
         return FacilityRows(
             custodies=int(row["custodies"]),
             notices=int(row["notices"]),
             audit_entries=int(row["audit_entries"]),
+            audit_personal=int(row["audit_personal"]),
         )
