@@ -109,6 +109,7 @@ class BotFacts:
     custodies: int = 0
     notices: int = 0
     audit_entries: int = 0
+    audit_personal: int = 0  # the entries' personal parts (none: the load types no notes)
     health: dict[str, Any] = field(default_factory=dict)  # at the end of the 64-connection load
     backlog: int = 0
     wall: float = math.nan
@@ -211,6 +212,7 @@ def _count_rows(db: Path, facts: BotFacts) -> None:
     facts.custodies += rows.custodies
     facts.notices += rows.notices
     facts.audit_entries += rows.audit_entries
+    facts.audit_personal += rows.audit_personal
 
 
 def _report_pair(result: RunResult, connections: int, floor: ServerLoad, bot: ServerLoad) -> None:
@@ -254,7 +256,7 @@ def _report_pair(result: RunResult, connections: int, floor: ServerLoad, bot: Se
 def _report_bot_facts(result: RunResult, facts: BotFacts) -> None:
     result.add(
         "rows written per arrest (custody + notices + audit)",
-        rows_per_arrest(facts.custodies, facts.notices, facts.audit_entries),
+        rows_per_arrest(facts.custodies, facts.notices, facts.audit_entries, facts.audit_personal),
         "",
         at_most(ROWS_PER_ARREST_GOAL),
     )
@@ -262,7 +264,8 @@ def _report_bot_facts(result: RunResult, facts: BotFacts) -> None:
         result.note(
             f"B1 rows per arrest: {facts.custodies:,} custodies, "
             f"{facts.notices / facts.custodies:.2f} notices and "
-            f"{facts.audit_entries / facts.custodies:.2f} audit entries each"
+            f"{facts.audit_entries / facts.custodies:.2f} audit entries and "
+            f"{facts.audit_personal / facts.custodies:.2f} personal parts each"
         )
     lateness = facts.probe_lateness
     result.add(

@@ -56,11 +56,14 @@ def summarize_latencies(seconds: Sequence[float], window: float) -> LatencySumma
     )
 
 
-def rows_per_arrest(custodies: int, notices: int, audit_entries: int) -> float:
-    """Rows written per custody logged: the custody, its notices and its audit entries.
+def rows_per_arrest(
+    custodies: int, notices: int, audit_entries: int, audit_personal: int = 0
+) -> float:
+    """Rows written per custody logged: the custody, its notices, its audit entries and
+    their personal parts (an entry with notes or a reason keeps them in a row of its own).
 
     NaN when no custody was logged (nothing to divide by).
     """
     if custodies <= 0:
         return math.nan
-    return (custodies + notices + audit_entries) / custodies
+    return (custodies + notices + audit_entries + audit_personal) / custodies

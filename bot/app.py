@@ -40,9 +40,11 @@ from bot.services.certification_reminders import CertificationReminders
 from bot.services.clock import Clock, SystemClock
 from bot.services.desk import CustodyDesk
 from bot.services.dispatcher import Dispatcher
+from bot.services.file_records import FileRecords
 from bot.services.home_board import ChangeListeners, HomeBoard
 from bot.services.outbound import Outbound
 from bot.services.paging import RecipientResolver, StepExpander
+from bot.services.retention import DailyPurge
 from bot.services.slack_check import check_user_groups
 from bot.services.weekly_report import WeeklyReport
 from bot.socket_mode import SocketLimits, SocketLink
@@ -176,6 +178,10 @@ class WsoService:
         )
         self.desk = CustodyDesk(config, self.store, self.clock, listeners)
         self._deps = HandlerDeps(config=config, store=self.store, clock=self.clock, desk=self.desk)
+        self.files = FileRecords(self.store, self.clock, settings.config_path, config)
+        self.retention: DailyPurge | None = None
+        if config.retention_days is not None:
+            self.retention = DailyPurge(self.store, self.clock, config.retention_days)
         self._authorization = CachedAuthorization(settings.slack_bot_token, settings.slack_api_url)
         self.bolt_app = self._build_bolt_app()
         # Socket Mode: Slack's requests come over our own WebSocket; no /slack/events.
@@ -311,6 +317,7 @@ class WsoService:
         """
         # Before anything else: a database in use or damaged stops the start here.
         await self.store.open()
+        await self.files.started()  # their audit events: the config and roster files
         await self.gateway.open_session()
         await self._check_user_groups()
         await self._authorization.warm_up()
@@ -324,6 +331,8 @@ class WsoService:
         except TimeoutError:
             log.warning("backups.reconcile_timed_out")
         self.dispatcher.start()
+        if self.retention is not None:
+            self.retention.start()
         self.certifications.start()
         self._damage_watch = asyncio.create_task(self._stop_dispatcher_if_damaged())
         if self.config.heartbeat_url:
@@ -355,8 +364,11 @@ class WsoService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._damage_watch
         await self.home.stop()
+        if self.retention is not None:
+            await self.retention.stop()
         await self.certifications.stop()
         await self.dispatcher.stop()
+        await self.files.stop()
         await self.gateway.close()
         await self.store.close()
         await self.pagerduty.close()
@@ -386,6 +398,7 @@ class WsoService:
             return False
         self.config.roster.replace(roster)
         self.config_warnings.pop("roster", None)
+        self.files.roster_reloaded()
         log.info("roster.reloaded", extra={"officers": len(roster.entries)})
         self.certifications.wake()  # a new expiry date may be due for its reminder now
         self.home.changed()  # who may log an arrest may have changed

@@ -1,6 +1,8 @@
 """``wso-bot``: ``serve`` runs the bot; ``check-config`` validates the config; ``sandbox``
 runs the real bot against a stand-in Slack in a browser page (``bot.sandbox``); ``export``
-and ``report`` write a period's custodies for oversight (``bot.oversight``)."""
+and ``report`` write a period's custodies for oversight (``bot.oversight``); ``audit
+verify`` and ``audit export`` read the audit chain and ``purge`` erases personal data
+(``bot.services.record_commands``)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from bot.config import (
     Settings,
     SlackAccess,
     check_config_path,
+    database_path,
     load_config,
     referenced_user_groups,
 )
@@ -29,6 +32,7 @@ from bot.core.durations import format_duration
 from bot.core.report_schedule import WEEKDAYS
 from bot.ops.logs import configure_logging
 from bot.oversight.commands import add_oversight_commands, run_export, run_report
+from bot.services.record_commands import RECORD_COMMANDS, add_record_commands, run_record_command
 from storage.interface import DatabaseUnusable
 
 # The bot refused to start: a config error, or a database in use, damaged or unopenable.
@@ -88,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--reset", action="store_true", help="empty the sandbox's database and rewrite its config"
     )
     add_oversight_commands(commands)
+    add_record_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "sandbox":
         from bot.sandbox.runner import SandboxOptions, run_sandbox
@@ -103,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_export(args, environ, datetime.now(UTC))
     if args.command == "report":
         return run_report(args, environ, datetime.now(UTC))
+    if args.command in RECORD_COMMANDS:
+        return run_record_command(args, args.db or database_path(environ))
     return serve(environ)
 
 
@@ -187,6 +194,8 @@ async def _check_with_slack(path: Path, config: Config, access: SlackAccess) -> 
 def describe_config(path: Path, config: Config) -> str:
     leads = ", ".join(format_duration(lead) for lead in config.reminders.before) or "none"
     lines = [f"{path}: OK", f"reminders before the deadline: {leads}"]
+    if config.retention_days is not None:
+        lines.append(f"personal data purged {config.retention_days} days after a custody closes")
     roster = config.roster.current
     if config.roster_path is not None:
         lines.append(f"officer roster {config.roster_path}: {len(roster.entries)} officer(s)")

@@ -18,7 +18,7 @@ from bot.chat.actions import ARREST_BOOKING, ARREST_MODAL
 from bot.chat.modals import form_unavailable_reply, plain_error
 from bot.chat.replies import internal_error
 from bot.services.arrest_form import ArrestForms
-from handlers.deps import HandlerDeps
+from handlers.deps import HandlerDeps, request_id
 
 log = logging.getLogger("wso.handlers")
 
@@ -52,7 +52,7 @@ def register(app: AsyncApp, deps: HandlerDeps) -> ArrestForms:
     async def on_submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         user_id = str((body.get("user") or {}).get("id") or "")
         try:
-            answer = await forms.submit(user_id, body.get("view") or {})
+            answer = await forms.submit(user_id, body.get("view") or {}, request_id(body))
         except Exception:
             log.exception("form.failed", extra={"user_id": user_id})
             await ack(response_action="errors", errors=_everywhere(internal_error().text))

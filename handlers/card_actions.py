@@ -18,7 +18,7 @@ from bot.chat import actions
 from bot.chat.card_modals import form_not_opened, message_modal
 from bot.chat.replies import Reply, internal_error
 from bot.services.card_actions import CardActions
-from handlers.deps import HandlerDeps
+from handlers.deps import HandlerDeps, request_id
 
 log = logging.getLogger("wso.handlers")
 
@@ -32,9 +32,9 @@ def register(app: AsyncApp, deps: HandlerDeps) -> CardActions:
         clicked = (body.get("actions") or [{}])[0]
         channel = str((body.get("channel") or {}).get("id") or "")
         action_id, custody_id = str(clicked.get("action_id")), str(clicked.get("value") or "")
-        answer = await cards.click(action_id, custody_id, user, channel)
+        trigger = str(body.get("trigger_id") or "")
+        answer = await cards.click(action_id, custody_id, user, channel, trigger or None)
         if answer.view is not None:
-            trigger = str(body.get("trigger_id") or "")
             try:
                 await client.views_open(trigger_id=trigger, view=answer.view)
                 return
@@ -48,7 +48,7 @@ def register(app: AsyncApp, deps: HandlerDeps) -> CardActions:
         user = str((body.get("user") or {}).get("id") or "")
         view = body.get("view") or {}
         try:
-            done = await cards.submit(str(view.get("callback_id")), user, view)
+            done = await cards.submit(str(view.get("callback_id")), user, view, request_id(body))
         except Exception:
             log.exception("card.submit_failed", extra={"user_id": user})
             failed = message_modal("Not recorded", internal_error().text)

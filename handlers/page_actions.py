@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.slack import ActionId
 from bot.services.desk import AckOutcome
-from handlers.deps import HandlerDeps
+from handlers.deps import HandlerDeps, request_id
 
 log = logging.getLogger("wso.handlers")
 
@@ -28,7 +28,7 @@ def register(app: AsyncApp, deps: HandlerDeps) -> None:
         user_id = str((body.get("user") or {}).get("id") or "")
         actions = body.get("actions") or [{}]
         custody_id = str(actions[0].get("value") or "")
-        outcome = await deps.desk.acknowledge_by_id(custody_id, user_id)
+        outcome = await deps.desk.acknowledge_by_id(custody_id, user_id, request_id(body))
         try:
             await _show(client, outcome, user_id)
         except Exception:  # the acknowledgement is stored; only the page's new look was lost

@@ -14,7 +14,7 @@ from bot.chat.slack import SLASH_COMMAND
 from bot.services.arrest_form import ArrestForms
 from bot.services.desk import Invocation
 from handlers.arrest_form import open_form, wants_form
-from handlers.deps import HandlerDeps
+from handlers.deps import HandlerDeps, request_id
 
 log = logging.getLogger("wso.handlers")
 
@@ -37,6 +37,7 @@ async def answer(deps: HandlerDeps, command: Mapping[str, Any]) -> dict[str, Any
         user_id=str(command.get("user_id") or ""),
         channel_id=str(command.get("channel_id") or ""),
         text=unescape_slack_text(str(command.get("text") or "")),
+        request_id=request_id(command),
     )
     try:
         reply = await deps.desk.handle(invocation)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.model import AuditEntry, Custody, CustodyState, Notice, NoticeKind
+from storage.audit import AuditLog
 from storage.certification_ledger import HasCertificationLedger
 
 
@@ -113,7 +114,7 @@ class OncallOverrideRecord:
     id: int | None = field(default=None, compare=False)
 
 
-class CustodyStore(HasCertificationLedger, Protocol):
+class CustodyStore(AuditLog, HasCertificationLedger, Protocol):
     async def open(self) -> None:
         """Connect and create or migrate the schema.
 
@@ -431,12 +432,6 @@ class CustodyStore(HasCertificationLedger, Protocol):
 
         False (changing nothing) if it had ended already, or never existed.
         """
-        ...
-
-    async def record_audit(self, entry: AuditEntry) -> None: ...
-
-    async def audit_trail(self, custody_id: str) -> list[AuditEntry]:
-        """Audit entries of one custody, oldest first."""
         ...
 
     async def oldest_overdue_due_at(self, now: datetime) -> datetime | None:

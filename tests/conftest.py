@@ -20,7 +20,7 @@ import pytest
 from bot.app import WsoService
 from bot.config import Config, Settings, parse_config
 from bot.core.facility import Facility
-from bot.core.model import CUSTODY_WINDOW, Custody
+from bot.core.model import CUSTODY_WINDOW, AuditEntry, Custody
 from bot.services.clock import FakeClock
 from storage.sqlite_store import SqliteCustodyStore
 from tests.fakes.signed_requests import SignedSlackClient
@@ -115,6 +115,12 @@ def county_jail(**overrides: Any) -> Facility:
     }
     values.update(overrides)
     return Facility(**values)
+
+
+def actions_by_people(trail: list[AuditEntry]) -> list[str]:
+    """The actions of an audit trail that people took (the bot's own, such as each notice
+    it sent, left out)."""
+    return [entry.action for entry in trail if entry.actor != "system"]
 
 
 REPO = Path(__file__).resolve().parent.parent

@@ -67,6 +67,7 @@ __all__ = [
     "CorrectCommand",
     "DisputeCommand",
     "HelpCommand",
+    "HistoryCommand",
     "IgsaCommand",
     "ListCommand",
     "NoteCommand",
@@ -115,6 +116,12 @@ class StatusCommand:
 
 
 @dataclass(frozen=True)
+class HistoryCommand:
+    booking: str
+    facility_id: str | None = None
+
+
+@dataclass(frozen=True)
 class ListCommand:
     facility_id: str | None = None
 
@@ -142,6 +149,7 @@ Command = (
     | TransferCommand
     | ReleaseCommand
     | StatusCommand
+    | HistoryCommand
     | ListCommand
     | OfficersCommand
     | HelpCommand
@@ -152,7 +160,7 @@ Command = (
 
 SUBCOMMANDS = (
     *("arrest", "transfer", "release", "igsa", "void", "correct", "dispute", "note"),
-    *("status", "list", "ack", "oncall", "officers", "help"),
+    *("status", "history", "list", "ack", "oncall", "officers", "help"),
 )
 
 HELP_TEXT = "\n".join(
@@ -189,6 +197,9 @@ HELP_TEXT = "\n".join(
         f"   e.g. `/wso note {SAMPLE_BOOKING} ICE pickup set for 16:00`",
         "• `/wso status BOOKING [facility ID]`: the deadline of one custody.",
         f"   e.g. `/wso status {SAMPLE_BOOKING}`",
+        "• `/wso history BOOKING [facility ID]`: everything recorded about one custody, "
+        "oldest first (only you see it; officers and staff of its facility only).",
+        f"   e.g. `/wso history {SAMPLE_BOOKING}`",
         "• `/wso list [facility ID]`: the open custodies.",
         "   e.g. `/wso list facility county-jail`",
         "• `/wso ack BOOKING [facility ID]`: you are handling an overdue custody; "
@@ -337,6 +348,11 @@ def _parse_status(words: list[str]) -> StatusCommand:
     return StatusCommand(booking, read_only_facility(rest, "status", booking))
 
 
+def _parse_history(words: list[str]) -> HistoryCommand:
+    booking, rest = take_booking(words, "history")
+    return HistoryCommand(booking, read_only_facility(rest, "history", booking))
+
+
 def _parse_list(words: list[str]) -> ListCommand:
     return ListCommand(read_only_facility(words, "list", None))
 
@@ -364,6 +380,7 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
     "transfer": _parse_transfer,
     "release": _parse_release,
     "status": _parse_status,
+    "history": _parse_history,
     "list": _parse_list,
     "officers": _parse_officers,
     "help": _parse_help,

@@ -65,6 +65,7 @@ _EXAMPLES = {
     "transfer": f"/wso transfer {SAMPLE_BOOKING}",
     "release": f"/wso release {SAMPLE_BOOKING} bail posted",
     "status": f"/wso status {SAMPLE_BOOKING}",
+    "history": f"/wso history {SAMPLE_BOOKING}",
     "list": "/wso list",
     "officers": "/wso officers",
     "help": "/wso help",

@@ -51,6 +51,7 @@ _WHAT = {
     Action.CORRECT: "correct an arrest time",
     Action.DISPUTE: "record a dispute",
     Action.NOTE: "add a note",
+    Action.HISTORY: "see a custody's history",
 }
 
 

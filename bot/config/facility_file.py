@@ -10,9 +10,11 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import tomllib
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -81,8 +83,11 @@ _TOP_LEVEL_KEYS = (
     "webhook",
     "heartbeat_url",
     "report",
+    "retention_days",
     "roster",
 )
+# retention_days: at least a day; at most ten years (longer is the same as not setting it).
+MAX_RETENTION_DAYS = 3650
 _REMINDER_KEYS = ("before", "backup_grace")
 _FACILITY_KEYS = (
     "id",
@@ -119,7 +124,8 @@ def load_config(path: Path) -> Config:
         raise ConfigError("", f"cannot read config file: {problem}", str(path)) from None
     except OSError as error:
         raise ConfigError("", f"cannot read config file: {error.strerror}", str(path)) from None
-    return parse_config(_parse_toml(data, str(path)), source=str(path), base_dir=path.parent)
+    config = parse_config(_parse_toml(data, str(path)), source=str(path), base_dir=path.parent)
+    return replace(config, sha256=hashlib.sha256(data).hexdigest())
 
 
 def _parse_toml(data: bytes, source: str) -> dict[str, Any]:
@@ -169,6 +175,7 @@ def _parse_document(document: Mapping[str, Any], base_dir: Path | None) -> Confi
         schedules=schedules,
         webhooks=_parse_webhooks(document.get("webhook", [])),
         heartbeat_url=_heartbeat_url(document.get("heartbeat_url")),
+        retention_days=_retention_days(document.get("retention_days")),
         report=parse_report(document.get("report"), facilities),
         roster=roster,
         roster_path=None if roster_file is None else str(roster_file),
@@ -183,6 +190,24 @@ def _roster_file(value: object, base_dir: Path | None) -> Path | None:
     if not name.strip():
         raise ConfigError("roster", 'must name the officer roster file, like "officers.csv"')
     return base_dir / name if base_dir is not None else Path(name)
+
+
+def _retention_days(value: object) -> int | None:
+    """``retention_days``: purge personal data that many days after a custody closed."""
+    if value is None:
+        return None
+    # bool is an int subclass in Python, but "true" is no count.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(
+            "retention_days", f"must be a whole number of days, like 365 (got {_describe(value)})"
+        )
+    if not 1 <= value <= MAX_RETENTION_DAYS:
+        raise ConfigError(
+            "retention_days",
+            f"must be from 1 to {MAX_RETENTION_DAYS} days, like 365 (got {value}); "
+            "leave it out to keep personal data until wso-bot purge is run",
+        )
+    return value
 
 
 def _heartbeat_url(value: object) -> str | None:

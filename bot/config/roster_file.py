@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import csv
 import difflib
+import hashlib
 import io
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -66,7 +68,7 @@ def load_roster(path: Path, facilities: Sequence[Facility], shown_as: str = "") 
         raise _error(path, _line_of(data, error.start), "the file is not UTF-8 text") from None
     roster = parse_roster(text, path, facilities, shown_as or path.name)
     require_officers_everywhere(facilities, roster)
-    return roster
+    return replace(roster, sha256=hashlib.sha256(data).hexdigest())
 
 
 def parse_roster(text: str, path: Path, facilities: Sequence[Facility], shown_as: str) -> Roster:

@@ -135,7 +135,8 @@ def check_config_path(environ: Mapping[str, str]) -> Path:
 
 
 def database_path(environ: Mapping[str, str]) -> Path:
-    """The database tools read (``export``, ``report``): $WSO_DB, else ./wso.db, as ``serve``."""
+    """The database ``serve`` uses and the tools read (``export``, ``report``, ``audit``,
+    ``purge``): $WSO_DB, else ./wso.db."""
     return Path(_env(environ, "WSO_DB") or DEFAULT_DB_PATH)
 
 

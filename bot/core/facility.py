@@ -128,6 +128,10 @@ class Config:
     webhooks: tuple[Webhook, ...] = ()
     # A dead man's switch: pinged every minute while nothing is overdue.
     heartbeat_url: str | None = field(default=None, repr=False)
+    # Personal data of custodies closed longer ago than this is purged daily (None: never).
+    retention_days: int | None = None
+    # The SHA-256 of the file it was read from (hex; None when not read from a file).
+    sha256: str | None = field(default=None, compare=False)
     # The weekly oversight summary (``[report]``), if one is posted.
     report: ReportSchedule | None = None
     # The officer roster in force, the same one every facility holds, and the file it is

@@ -215,15 +215,44 @@ class Notice:
         return self.due_at
 
 
+class Source(StrEnum):
+    """Where an audited change came from."""
+
+    SLASH_COMMAND = "slash_command"
+    BUTTON = "button"
+    MODAL = "modal"
+    SCHEDULER = "scheduler"  # the bot on its own: a notice sent, a page, a daily purge
+    CLI = "cli"  # a wso-bot command run by an operator (wso-bot purge)
+    STARTUP = "startup"  # the bot starting: its config loaded, its database migrated
+    SIGNAL = "signal"  # an operator's signal to the running bot (SIGHUP: the roster read again)
+
+
+# A value an audit event records: plain JSON scalars only (times as text).
+AuditValue = str | int | bool | None
+
+
 @dataclass(frozen=True)
 class AuditEntry:
-    """Who did what to which custody, and when (kept for the record)."""
+    """Who did what to which custody, and when (kept for the record; ``bot.core.audit``).
+
+    ``before`` and ``after`` are the values the change moved (custody fields by their
+    names); ``detail`` the facts around it. Personal values among them (by key:
+    ``bot.core.audit_chain.PERSONAL_FIELDS``) are stored apart, so that a purge can
+    erase them and the hash chain still verifies. ``erased``: read back after a purge.
+    """
 
     at: datetime
     actor: str
     action: str
     custody_id: str | None = None
-    detail: dict[str, str | int | bool | None] = field(default_factory=dict)
+    detail: dict[str, AuditValue] = field(default_factory=dict)
+    source: Source | None = None
+    facility_id: str | None = None
+    before: dict[str, AuditValue] = field(default_factory=dict)
+    after: dict[str, AuditValue] = field(default_factory=dict)
+    # The Slack request that asked for the change: its trigger_id (README, "Audit chain").
+    request_id: str | None = None
+    erased: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         require_utc("at", self.at)

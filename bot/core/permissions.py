@@ -28,6 +28,7 @@ class Action(StrEnum):
     CORRECT = "correct"
     DISPUTE = "dispute"
     NOTE = "note"
+    HISTORY = "history"  # read, not change: a custody's audit trail (``/wso history``)
 
 
 class Role(StrEnum):
@@ -47,6 +48,7 @@ ROLES_FOR: dict[Action, tuple[Role, ...]] = {
     Action.CORRECT: _JAIL,
     Action.DISPUTE: _JAIL,
     Action.NOTE: _JAIL,
+    Action.HISTORY: _JAIL,
 }
 # Who may read a facility's roster (``/wso officers``): its people, not ICE's.
 ROSTER_READERS: tuple[Role, ...] = _JAIL

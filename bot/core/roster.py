@@ -61,6 +61,8 @@ class Roster:
     entries: tuple[RosterEntry, ...] = ()
     # The file as the config names it (``officers.csv``), for messages; "" without a roster.
     source: str = ""
+    # The SHA-256 of the file's bytes (hex; None when not read from a file): its audit event.
+    sha256: str | None = field(default=None, compare=False)
     _by_user: dict[str, RosterEntry] = field(init=False, repr=False, compare=False)
     _by_facility: dict[str, frozenset[str]] = field(init=False, repr=False, compare=False)
 

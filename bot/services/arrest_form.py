@@ -22,6 +22,7 @@ from bot.chat.modals import (
 from bot.chat.replies import Reply
 from bot.chat.slack import quoted
 from bot.core.facility import Config
+from bot.core.model import Source
 from bot.core.permissions import arrest_refusal
 from bot.services.clock import Clock
 from bot.services.desk import CustodyDesk, Invocation
@@ -64,13 +65,17 @@ class ArrestForms:
         mine.sort(key=lambda f: f.jail_channel != channel_id)  # stable: config order otherwise
         return arrest_modal(mine, now, channel_id)
 
-    async def submit(self, user_id: str, view: Mapping[str, Any]) -> FormAnswer:
+    async def submit(
+        self, user_id: str, view: Mapping[str, Any], request_id: str | None = None
+    ) -> FormAnswer:
         configured = {f.id: f for f in self._config.facilities}
         checked = check_arrest_form(view, configured, user_id, self._clock.now())
         if not isinstance(checked, ArrestDraft):
             log.info("form.refused", extra={"user_id": user_id, "fields": sorted(checked)})
             return FormAnswer(errors=checked)
-        invocation = Invocation(user_id=user_id, channel_id=checked.channel_id, text="")
+        invocation = Invocation(
+            user_id, checked.channel_id, "", source=Source.MODAL, request_id=request_id
+        )
         try:
             receipt = await self._desk.log_arrest(checked.command, invocation, checked.notes)
         except Refusal as refusal:  # a second open custody, or a rule the form did not foresee

@@ -25,8 +25,9 @@ from bot.chat import lifecycle_replies as answers
 from bot.chat.card_modals import CardFormOrigin, TransferDraft
 from bot.chat.modals import plain_error
 from bot.chat.replies import Reply, error_reply
+from bot.core.audit import Origin
 from bot.core.facility import Config, Facility
-from bot.core.model import Custody
+from bot.core.model import Custody, Source
 from bot.core.permissions import Action, may
 from bot.services.clock import Clock
 from bot.services.desk_lifecycle import LifecycleDesk, Refusal
@@ -83,8 +84,15 @@ class CardActions:
 
     # --- clicks ------------------------------------------------------------------
 
-    async def click(self, action_id: str, custody_id: str, user: str, channel: str) -> Answer:
-        """A card button pressed by ``user`` in ``channel``."""
+    async def click(
+        self,
+        action_id: str,
+        custody_id: str,
+        user: str,
+        channel: str,
+        request_id: str | None = None,
+    ) -> Answer:
+        """A card button pressed by ``user`` in ``channel``; ``request_id``: its trigger_id."""
         action = _ACTION_OF[action_id]
         custody = await self._store.get_custody(custody_id)
         facility = self._config.facility(custody.facility_id) if custody else None
@@ -105,12 +113,14 @@ class CardActions:
         if action is Action.NOTE:
             return Answer(view=forms.note_modal(custody, facility, origin), channel=where)
         # IGSA: the button's own confirm dialog was the confirmation.
-        reply = await self._desk.igsa(custody.id, user, where)
+        reply = await self._desk.igsa(custody.id, Origin(user, Source.BUTTON, where, request_id))
         return Answer(reply=reply, channel=where)
 
     # --- submissions ---------------------------------------------------------------
 
-    async def submit(self, callback_id: str, user: str, view: Mapping[str, Any]) -> Submitted:
+    async def submit(
+        self, callback_id: str, user: str, view: Mapping[str, Any], request_id: str | None = None
+    ) -> Submitted:
         """One of the card's modals submitted by ``user``."""
         origin = CardFormOrigin.from_view(view)
         now = self._clock.now()
@@ -125,6 +135,7 @@ class CardActions:
         if refusal is not None:
             return self._not_done(callback_id, refusal.text)
         channel = _answer_channel(facility, origin.channel_id, user)
+        by = Origin(user, Source.MODAL, channel, request_id)
         if callback_id == actions.TRANSFER_MODAL:
             draft = forms.check_transfer(view, custody, facility, now)
             if not isinstance(draft, TransferDraft):
@@ -135,19 +146,17 @@ class CardActions:
             view = forms.transfer_confirm_modal(custody, facility, confirm)
             return Submitted(next_view=view, response_action="push")
         if callback_id == actions.TRANSFER_CONFIRM:
-            reply = await self._desk.transfer(
-                custody.id, user, origin.taken_at, origin.received_by, channel
-            )
+            reply = await self._desk.transfer(custody.id, by, origin.taken_at, origin.received_by)
         elif callback_id == actions.RELEASE_MODAL:
             reason = forms.check_release(view)
             if isinstance(reason, dict):
                 return Submitted(errors=reason)
-            reply = await self._desk.release(custody.id, user, reason, channel)
+            reply = await self._desk.release(custody.id, by, reason)
         else:
             note = forms.check_note(view)
             if isinstance(note, dict):
                 return Submitted(errors=note)
-            reply = await self._desk.add_note(custody.id, user, note, channel)
+            reply = await self._desk.add_note(custody.id, by, note)
         if reply.refused:  # closed or changed between the check and the write
             await self._refresh_if_closed(custody.id)
             return self._not_done(callback_id, reply.text)

@@ -21,6 +21,7 @@ from bot.chat.commands import (
     Command,
     CommandError,
     HelpCommand,
+    HistoryCommand,
     ListCommand,
     OfficersCommand,
     OncallCommand,
@@ -49,6 +50,7 @@ from bot.core.acknowledgement import (
     assess_acknowledgement,
     private_reply_channel,
 )
+from bot.core.audit import Origin
 from bot.core.card_plan import plan_refresh
 from bot.core.coverage import escalation_gaps, paged_schedules
 from bot.core.custody import (
@@ -61,10 +63,11 @@ from bot.core.custody_plan import (
     plan_logged_custody,
 )
 from bot.core.facility import Config, Facility
-from bot.core.model import Custody, Notice
+from bot.core.model import Custody, Notice, Source
 from bot.core.oncall import Override
 from bot.core.policy import custody_deadline
 from bot.services.clock import Clock
+from bot.services.desk_history import HistoryDesk
 from bot.services.desk_lifecycle import LifecycleDesk, NoticeListener, Refusal
 from bot.services.desk_oncall import OncallDesk
 from bot.services.desk_roster import RosterDesk
@@ -84,11 +87,17 @@ log = logging.getLogger("wso.desk")
 
 @dataclass(frozen=True)
 class Invocation:
-    """Who typed what, where."""
+    """Who typed what, where; how it came (the audit's source) and Slack's trigger_id."""
 
     user_id: str
     channel_id: str
     text: str
+    source: Source = Source.SLASH_COMMAND
+    request_id: str | None = None
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.user_id, self.source, self.channel_id, self.request_id)
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,7 @@ class CustodyDesk:
         # The id-based actions that the card's buttons and modals call, and commands too.
         self.lifecycle = LifecycleDesk(config, store, clock, listener)
         self._oncall = OncallDesk(config, store, clock)
+        self._history = HistoryDesk(config, store)
         self._roster = RosterDesk(config, clock)
 
     async def handle(self, invocation: Invocation) -> Reply:
@@ -147,6 +157,8 @@ class CustodyDesk:
                 return await self._lifecycle_command(command, invocation)
             case StatusCommand():
                 return await self._status(command, invocation)
+            case HistoryCommand():
+                return await self._history.history(command, invocation.user_id)
             case ListCommand():
                 return await self._list(command)
             case OfficersCommand():
@@ -161,7 +173,7 @@ class CustodyDesk:
                 | OncallOverridesCommand()
                 | OncallCancelCommand()
             ):
-                return await self._oncall.handle(command, invocation.user_id)
+                return await self._oncall.handle(command, invocation.origin)
 
     # --- arrest ------------------------------------------------------------------
 
@@ -206,14 +218,12 @@ class CustodyDesk:
         notices = plan_logged_custody(custody, facility, self._config, now)
         audit = audit_log.arrest_logged(
             now,
-            invocation.user_id,
-            invocation.channel_id,
+            invocation.origin,
             custody,
             command.at_text,
+            notes,
             facility.policy.holidays_source,
         )
-        if notes:
-            audit = replace(audit, detail={**audit.detail, "notes": notes})
         try:
             await self._store.add_custody(custody, notices, audit)
         except DuplicateOpenCustody as duplicate:
@@ -273,19 +283,19 @@ class CustodyDesk:
         """Find the open custody by booking; the lifecycle desk does the rest by its id."""
         verb = type(command).__name__.removesuffix("Command").lower()  # IgsaCommand: igsa
         custody = await self._open_custody(command.booking, command.facility_id, invocation, verb)
-        user, channel = invocation.user_id, invocation.channel_id
+        origin = invocation.origin
         lifecycle = self.lifecycle
         match command:
             case TransferCommand():
-                return await lifecycle.transfer(custody.id, user, channel=channel)
+                return await lifecycle.transfer(custody.id, origin)
             case ReleaseCommand():
-                return await lifecycle.release(custody.id, user, command.reason, channel)
+                return await lifecycle.release(custody.id, origin, command.reason)
             case IgsaCommand():
-                return await lifecycle.igsa(custody.id, user, channel)
+                return await lifecycle.igsa(custody.id, origin)
             case VoidCommand():
-                return await lifecycle.void(custody.id, user, command.text, channel)
+                return await lifecycle.void(custody.id, origin, command.text)
             case CorrectCommand(at_text=None):  # the facility's current rule, same arrest time
-                return await lifecycle.correct(custody.id, user, None, channel)
+                return await lifecycle.correct(custody.id, origin, None)
             case CorrectCommand(at_text=str() as at_text):
                 zone = lifecycle.facility_of(custody).zone
                 try:
@@ -294,11 +304,11 @@ class CustodyDesk:
                     raise Refusal(
                         answers.bad_correction_time(error.message, custody, zone)
                     ) from None
-                return await lifecycle.correct(custody.id, user, new, channel)
+                return await lifecycle.correct(custody.id, origin, new)
             case DisputeCommand():
-                return await lifecycle.dispute(custody.id, user, command.text, channel)
+                return await lifecycle.dispute(custody.id, origin, command.text)
             case NoteCommand():
-                return await lifecycle.add_note(custody.id, user, command.text, channel)
+                return await lifecycle.add_note(custody.id, origin, command.text)
         raise AssertionError(f"not a lifecycle command: {command!r}")
 
     async def _open_custody(
@@ -355,9 +365,11 @@ class CustodyDesk:
 
     async def _ack_command(self, command: AckCommand, invocation: Invocation) -> Reply:
         custody = await self._open_custody(command.booking, command.facility_id, invocation, "ack")
-        return (await self.acknowledge(custody, invocation.user_id, invocation.channel_id)).reply
+        return (await self.acknowledge(custody, invocation.origin)).reply
 
-    async def acknowledge_by_id(self, custody_id: str, user_id: str) -> AckOutcome:
+    async def acknowledge_by_id(
+        self, custody_id: str, user_id: str, request_id: str | None = None
+    ) -> AckOutcome:
         """The Acknowledge button: the page carries the custody id.
 
         The answer goes where the bot paged this person (their stored pages),
@@ -369,18 +381,19 @@ class CustodyDesk:
         try:
             if custody is None or not custody.is_open:
                 raise Refusal(replies.nothing_to_acknowledge_closed())
-            outcome = await self._acknowledge(custody, notices, user_id, "")
+            origin = Origin(user_id, Source.BUTTON, request_id=request_id)
+            outcome = await self._acknowledge(custody, notices, origin)
         except Refusal as refusal:
             return AckOutcome(refusal.reply, reply_channel=reply_channel)
         return replace(outcome, reply_channel=reply_channel)
 
-    async def acknowledge(self, custody: Custody, user_id: str, channel_id: str) -> AckOutcome:
+    async def acknowledge(self, custody: Custody, origin: Origin) -> AckOutcome:
         """Stop the paging of an open custody; it resumes ``reack_after`` later if still open."""
         notices = await self._store.notices_for(custody.id)
-        return await self._acknowledge(custody, notices, user_id, channel_id)
+        return await self._acknowledge(custody, notices, origin)
 
     async def _acknowledge(
-        self, custody: Custody, notices: list[Notice], user_id: str, channel_id: str
+        self, custody: Custody, notices: list[Notice], origin: Origin
     ) -> AckOutcome:
         """Acknowledge what was read (``custody`` and its ``notices``), or answer why not.
 
@@ -388,6 +401,7 @@ class CustodyDesk:
         second ``/wso ack`` racing the first, a no-op that says who was first.
         """
         facility = self._facility_of(custody)
+        user_id = origin.actor
         verdict = assess_acknowledgement(custody, facility, notices, user_id)
         if isinstance(verdict, AckRefusal):
             raise Refusal(replies.acknowledgement_refused(verdict, custody, facility))
@@ -397,7 +411,7 @@ class CustodyDesk:
         )
         new_notices += plan_refresh(custody, facility.channels(), notices, now)
         audit = audit_log.paging_acknowledged(
-            now, user_id, channel_id, custody, verdict.last_level, ack_plan.resumes_at
+            now, origin, custody, verdict.last_level, ack_plan.resumes_at
         )
         try:
             acknowledged = await self._store.acknowledge(

@@ -19,6 +19,7 @@ from bot.chat import lifecycle_replies as answers
 from bot.chat import replies
 from bot.chat.replies import Reply
 from bot.core import audit as audit_log
+from bot.core.audit import Origin
 from bot.core.card_plan import plan_card_updates, plan_refresh
 from bot.core.custody_plan import plan_closed_custody
 from bot.core.facility import Config, Facility
@@ -78,38 +79,33 @@ class LifecycleDesk:
     async def transfer(
         self,
         custody_id: str,
-        user: str,
+        origin: Origin,
         taken_at: datetime | None = None,
         received_by: str | None = None,
-        channel: str = "",
     ) -> Reply:
         """ICE took custody (at ``taken_at``, received by ``received_by``, when given)."""
-        return await self._close(
-            custody_id, user, Action.TRANSFER, None, channel, received_by, taken_at
-        )
+        return await self._close(custody_id, origin, Action.TRANSFER, None, received_by, taken_at)
 
-    async def release(
-        self, custody_id: str, user: str, reason: str | None, channel: str = ""
-    ) -> Reply:
-        return await self._close(custody_id, user, Action.RELEASE, reason, channel)
+    async def release(self, custody_id: str, origin: Origin, reason: str | None) -> Reply:
+        return await self._close(custody_id, origin, Action.RELEASE, reason)
 
-    async def igsa(self, custody_id: str, user: str, channel: str = "") -> Reply:
+    async def igsa(self, custody_id: str, origin: Origin) -> Reply:
         """Held under the facility's IGSA: refused where the facility has none."""
-        return await self._close(custody_id, user, Action.IGSA, None, channel)
+        return await self._close(custody_id, origin, Action.IGSA, None)
 
-    async def void(self, custody_id: str, user: str, reason: str, channel: str = "") -> Reply:
-        return await self._close(custody_id, user, Action.VOID, reason, channel)
+    async def void(self, custody_id: str, origin: Origin, reason: str) -> Reply:
+        return await self._close(custody_id, origin, Action.VOID, reason)
 
     async def _close(
         self,
         custody_id: str,
-        user: str,
+        origin: Origin,
         action: Action,
         reason: str | None,
-        channel: str,
         received_by: str | None = None,
         taken_at: datetime | None = None,
     ) -> Reply:
+        user = origin.actor
         try:
             custody, facility = await self._open_for(custody_id, user, action)
             if action is Action.IGSA and not facility.igsa:
@@ -121,8 +117,9 @@ class LifecycleDesk:
             )
             sent = await self._store.notices_for(custody.id)
             closing += plan_refresh(custody, facility.channels(), sent, now)
-            facts = {"received_by": received_by, "taken_at": taken_at}
-            audit = audit_log.custody_closed(now, user, channel, custody, state, reason, **facts)
+            audit = audit_log.custody_closed(
+                now, origin, custody, state, reason, received_by, taken_at
+            )
             try:
                 closed = await self._store.close_custody(
                     custody.id,
@@ -148,17 +145,14 @@ class LifecycleDesk:
     # --- correct, dispute, note ------------------------------------------------------
 
     async def correct(
-        self,
-        custody_id: str,
-        user: str,
-        new_arrested_at: datetime | None = None,
-        channel: str = "",
+        self, custody_id: str, origin: Origin, new_arrested_at: datetime | None = None
     ) -> Reply:
         """Count the deadline again, on purpose, under the facility's current policy.
 
         From ``new_arrested_at`` when the arrest time was wrong; from the recorded one
         when None (``/wso correct BOOKING policy``). Every pending notice is planned again.
         """
+        user = origin.actor
         try:
             custody, facility = await self._open_for(custody_id, user, Action.CORRECT)
             now = self._clock.now()
@@ -172,7 +166,7 @@ class LifecycleDesk:
             sent = await self._store.notices_for(custody.id)
             notices += plan_card_updates(custody, facility.channels(), sent, now)
             source = facility.policy.holidays_source
-            audit = audit_log.custody_corrected(now, user, channel, custody, moved, source)
+            audit = audit_log.custody_corrected(now, origin, custody, moved, source)
             try:
                 corrected = await self._store.correct_custody(
                     expected=custody,
@@ -188,8 +182,9 @@ class LifecycleDesk:
         self._listener.wake()
         return answers.corrected(custody, corrected, facility)
 
-    async def dispute(self, custody_id: str, user: str, note: str, channel: str = "") -> Reply:
+    async def dispute(self, custody_id: str, origin: Origin, note: str) -> Reply:
         """Flag a citizenship or identity claim: both channels hear it, level 1 is paged now."""
+        user = origin.actor
         try:
             custody, facility = await self._open_for(custody_id, user, Action.DISPUTE)
             if custody.disputed_at is not None:
@@ -198,9 +193,7 @@ class LifecycleDesk:
             notices = plan_disputed_custody(custody, user, note, facility, self._config, now)
             sent = await self._store.notices_for(custody.id)
             notices += plan_card_updates(custody, facility.channels(), sent, now)
-            audit = audit_log.custody_entry(
-                now, user, channel, "custody_disputed", custody, note=note
-            )
+            audit = audit_log.custody_disputed(now, origin, custody, note)
             try:
                 disputed = await self._store.dispute_custody(
                     custody.id, at=now, by=user, note=note, new_notices=notices, audit=audit
@@ -213,13 +206,14 @@ class LifecycleDesk:
         paged = any(n.kind is NoticeKind.PAGE_STEP for n in notices)
         return answers.disputed(disputed, facility, paged)
 
-    async def add_note(self, custody_id: str, user: str, text: str, channel: str = "") -> Reply:
+    async def add_note(self, custody_id: str, origin: Origin, text: str) -> Reply:
         """A note for both channels, quoted as the user's words."""
+        user = origin.actor
         try:
             custody, facility = await self._open_for(custody_id, user, Action.NOTE)
             now = self._clock.now()
             notices = plan_note(custody, user, text, facility, self._config, now)
-            audit = audit_log.custody_entry(now, user, channel, "note_added", custody, text=text)
+            audit = audit_log.note_added(now, origin, custody, text)
             try:
                 await self._store.add_to_open_custody(custody.id, notices, audit)
             except CustodyNotOpen as lost:

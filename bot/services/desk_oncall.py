@@ -16,6 +16,7 @@ from bot.chat.lifecycle_commands import (
 )
 from bot.chat.replies import Reply
 from bot.core import audit as audit_log
+from bot.core.audit import Origin
 from bot.core.facility import Config
 from bot.core.oncall import current_and_next
 from bot.core.override_policy import may_give_override, override_refusal
@@ -33,16 +34,16 @@ class OncallDesk:
         self._store = store
         self._clock = clock
 
-    async def handle(self, command: OncallRequest, user_id: str) -> Reply:
+    async def handle(self, command: OncallRequest, origin: Origin) -> Reply:
         match command:
             case OncallCommand():
                 return await self._oncall_now()
             case OncallOverrideCommand():
-                return await self._override(command, user_id)
+                return await self._override(command, origin)
             case OncallOverridesCommand():
                 return await self._overrides()
             case OncallCancelCommand():
-                return await self._cancel(command, user_id)
+                return await self._cancel(command, origin)
 
     async def _oncall_now(self) -> Reply:
         if not self._config.schedules:
@@ -54,7 +55,8 @@ class OncallDesk:
             rows.append((schedule, *current_and_next(schedule, now, overrides)))
         return replies.oncall_now(rows)
 
-    async def _override(self, command: OncallOverrideCommand, user_id: str) -> Reply:
+    async def _override(self, command: OncallOverrideCommand, origin: Origin) -> Reply:
+        user_id = origin.actor
         schedule = self._config.schedule(command.schedule_id)
         if schedule is None:
             raise Refusal(replies.no_such_schedule(command.schedule_id, self._config.schedules))
@@ -72,9 +74,7 @@ class OncallDesk:
             created_by=user_id,
             created_at=now,
         )
-        audit = audit_log.oncall_override(
-            now, user_id, schedule.id, command.user_id, record.ends_at
-        )
+        audit = audit_log.oncall_override(now, origin, schedule.id, command.user_id, record.ends_at)
         await self._store.add_oncall_override(record, audit)
         return replies.override_given(command.user_id, schedule, record.ends_at)
 
@@ -87,7 +87,8 @@ class OncallDesk:
         ]
         return answers.override_list(records)
 
-    async def _cancel(self, command: OncallCancelCommand, user_id: str) -> Reply:
+    async def _cancel(self, command: OncallCancelCommand, origin: Origin) -> Reply:
+        user_id = origin.actor
         now = self._clock.now()
         found = await self._store.oncall_override_by_id(command.override_id, now)
         schedule = self._config.schedule(found.schedule_id) if found is not None else None
@@ -98,7 +99,7 @@ class OncallDesk:
         ):
             raise Refusal(answers.may_not_cancel_override(found, schedule))
         audit = audit_log.oncall_override_cancelled(
-            now, user_id, command.override_id, schedule.id, found.user_id
+            now, origin, command.override_id, schedule.id, found.user_id, found.ends_at
         )
         if not await self._store.end_oncall_override(command.override_id, now, audit):
             raise Refusal(answers.no_such_override(command.override_id))

@@ -17,9 +17,10 @@ import aiosqlite
 
 from bot.core.model import AuditEntry, Custody, Notice
 from storage.interface import DuplicateOpenCustody
+from storage.sqlite.audit_log import append_events
 from storage.sqlite.database import SqliteDatabase
 from storage.sqlite.queries import QUERIES, json_list
-from storage.sqlite.rows import audit_row, custody_from_row, custody_row, notice_row
+from storage.sqlite.rows import custody_from_row, custody_row, notice_row
 
 # Arrests written together in one transaction at most.
 ARREST_BATCH = 64
@@ -32,7 +33,8 @@ class _QueuedArrest:
     custody: Custody
     custody_row: tuple[Any, ...]
     notice_rows: list[tuple[Any, ...]]
-    audit_row: tuple[Any, ...]
+    # Chained when written: its place in the chain is known only inside the transaction.
+    audit: AuditEntry
     outcome: asyncio.Future[None]
 
 
@@ -110,7 +112,7 @@ def _queued_arrest(custody: Custody, notices: Sequence[Notice], audit: AuditEntr
         custody=custody,
         custody_row=custody_row(custody),
         notice_rows=[notice_row(notice) for notice in notices],
-        audit_row=audit_row(audit),
+        audit=audit,
         outcome=asyncio.get_running_loop().create_future(),
     )
 
@@ -120,7 +122,7 @@ async def _insert(db: aiosqlite.Connection, arrests: Sequence[_QueuedArrest]) ->
         return
     await db.executemany(QUERIES["insert_custody"], [a.custody_row for a in arrests])
     await db.executemany(QUERIES["insert_notice"], [row for a in arrests for row in a.notice_rows])
-    await db.executemany(QUERIES["insert_audit"], [a.audit_row for a in arrests])
+    await append_events(db, [a.audit for a in arrests])
 
 
 async def _open_duplicates(

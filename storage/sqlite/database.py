@@ -130,6 +130,9 @@ class SqliteDatabase:
         await db.execute("PRAGMA synchronous=FULL")
         await db.execute("PRAGMA foreign_keys=ON")
         await db.execute("PRAGMA busy_timeout=5000")
+        # Deleted and overwritten values are zeroed where that costs no extra write: what a
+        # purge erases does not linger in the pages it rewrites (it turns this fully on).
+        await db.execute("PRAGMA secure_delete=FAST")
         # Reads the schema: a damaged header or schema shows here, before anything is written.
         await db.execute("SELECT count(*) FROM sqlite_master")
 
@@ -254,6 +257,24 @@ class SqliteDatabase:
         if db.total_changes != changes_before:
             self._write_fault = None
         _log_if_slow("transaction", started, committing)
+
+    @asynccontextmanager
+    async def erasing_transaction(self, what: str) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction whose erased content does not linger in the file.
+
+        SQLite leaves deleted and overwritten values in free space; ``secure_delete``
+        zeroes them, and the WAL, which still holds the pages as they were, is
+        checkpointed and truncated after the commit (fully unless a reader holds it).
+        """
+        async with self.lock:
+            db = self.connection
+            await db.execute("PRAGMA secure_delete = ON")
+            try:
+                async with self.locked_transaction(what) as transaction:
+                    yield transaction
+            finally:
+                await db.execute("PRAGMA secure_delete = OFF")
+            await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @staticmethod
     async def _roll_back(db: aiosqlite.Connection) -> None:

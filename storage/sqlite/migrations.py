@@ -9,12 +9,15 @@ the one transaction of ``migrate``, so a database is at one version or the next.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import aiosqlite
 
-from storage.sqlite.queries import QUERIES, SCHEMA
+from bot.core import audit
+from storage.sqlite.audit_log import append_events, chain_legacy_events
+from storage.sqlite.queries import QUERIES, SCHEMA_STATEMENTS
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 async def _add_columns(db: aiosqlite.Connection, table: str, columns: dict[str, str]) -> None:
@@ -94,10 +97,38 @@ async def _to_version_7(db: aiosqlite.Connection) -> None:
     await db.execute(_create_statement("certification_reminders"))
 
 
+async def _to_version_8(db: aiosqlite.Connection) -> None:
+    """The audit log becomes a hash chain (``bot.core.audit_chain``).
+
+    Its new columns and ``audit_personal`` are added; the events already stored are
+    chained in order, once (their personal values move apart); and the migration itself
+    is appended as an event, stamped with the wall-clock time it ran. Runs before
+    ``schema.sql`` creates the triggers that forbid changing an audit row.
+    """
+    await _add_columns(
+        db,
+        "audit_log",
+        {
+            "source": "TEXT",
+            "facility_id": "TEXT",
+            "request_id": "TEXT",
+            "values_before": "TEXT NOT NULL DEFAULT '{}'",
+            "values_after": "TEXT NOT NULL DEFAULT '{}'",
+            "personal_digest": "TEXT",
+            "prev_hash": "TEXT",
+            "hash": "TEXT",
+        },
+    )
+    await db.execute(_create_statement("audit_personal"))
+    chained = await chain_legacy_events(db)
+    started = audit.audit_chain_started(datetime.now(UTC), await schema_version(db), 8, chained)
+    await append_events(db, [started])
+
+
 def _create_statement(table: str) -> str:
     """The ``CREATE TABLE`` statement of ``table`` in ``schema.sql``."""
     head = f"CREATE TABLE IF NOT EXISTS {table} ("
-    return next(s for s in SCHEMA.split(";") if _without_comments(s).startswith(head))
+    return next(s for s in SCHEMA_STATEMENTS if _without_comments(s).startswith(head))
 
 
 def _without_comments(statement: str) -> str:
@@ -114,6 +145,7 @@ _STEPS: dict[int, Callable[[aiosqlite.Connection], Awaitable[None]]] = {
     5: _to_version_5,
     6: _to_version_6,
     7: _to_version_7,
+    8: _to_version_8,
 }
 
 
@@ -145,8 +177,7 @@ async def migrate(db: aiosqlite.Connection) -> None:
     if version > 0:
         for step_version in range(version + 1, SCHEMA_VERSION + 1):
             await _STEPS[step_version](db)
-    for statement in SCHEMA.split(";"):
-        if statement.strip():
-            await db.execute(statement)
+    for statement in SCHEMA_STATEMENTS:
+        await db.execute(statement)
     await db.execute(QUERIES["clear_schema_version"])
     await db.execute(QUERIES["insert_schema_version"], (SCHEMA_VERSION,))

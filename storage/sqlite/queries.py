@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import sqlite3
 from collections.abc import Collection, Mapping
 from importlib import resources
 
@@ -30,8 +31,22 @@ def load_named_queries(package: str, filename: str) -> Mapping[str, str]:
     return parse_named_queries(resources.files(package).joinpath(filename).read_text("utf-8"))
 
 
+def sql_statements(script: str) -> list[str]:
+    """The statements of ``script``, each whole: a trigger's body keeps its inner ``;``."""
+    statements: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip())
+            pending = ""
+    return statements
+
+
 QUERIES: Mapping[str, str] = load_named_queries("storage.sqlite", "queries.sql")
 SCHEMA: str = resources.files("storage.sqlite").joinpath("schema.sql").read_text("utf-8")
+SCHEMA_STATEMENTS: list[str] = sql_statements(SCHEMA)
 
 
 def json_list(values: Collection[str] | None) -> str | None:

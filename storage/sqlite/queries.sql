@@ -26,7 +26,17 @@ INSERT INTO notices (id, custody_id, kind, channel, due_at, lead_seconds,
         ?11, ?12, ?13, ?14)
 
 -- name: insert_audit
-INSERT INTO audit_log (at, actor, action, custody_id, detail) VALUES (?, ?, ?, ?, ?)
+-- The id is the event's number in the chain, given by the store (bot.core.audit_chain).
+INSERT INTO audit_log (id, at, actor, action, custody_id, detail, source, facility_id,
+        request_id, values_before, values_after, personal_digest, prev_hash, hash)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: insert_audit_personal
+INSERT INTO audit_personal (event_id, salt, personal) VALUES (?, ?, ?)
+
+-- name: audit_tip
+-- The last event of the chain: the next one follows it.
+SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1
 
 -- name: open_custodies_by_booking
 SELECT * FROM custodies WHERE state = 'open'
@@ -105,6 +115,7 @@ UPDATE notices SET state = 'skipped', last_error = 'superseded'
             AND (later.kind = 'expired'
                  OR (later.kind = 'reminder'
                      AND (later.due_at, later.seq) > (notices.due_at, notices.seq))))
+    RETURNING id
 
 -- name: ready_notices
 -- The dispatcher's reads pass, in the index, every ready notice of a held channel (a
@@ -158,9 +169,10 @@ UPDATE notices SET state = 'sent', sent_at = ?, message_ts = ?,
         last_error = CASE WHEN state IN ('skipped', 'cancelled')
                           THEN NULL ELSE last_error END
     WHERE id = ? AND state != 'sent'
+    RETURNING id
 
 -- name: unsent_notice_place
-SELECT custody_id, channel, seq FROM notices
+SELECT custody_id, channel, seq, last_error FROM notices
     WHERE id = ? AND state IN ('pending', 'sending')
 
 -- name: mark_failed
@@ -181,6 +193,7 @@ UPDATE notices SET state = 'pending', may_have_posted = ?
 -- ?2: a JSON array of notice ids.
 UPDATE notices SET state = 'skipped', last_error = ?1
     WHERE id IN (SELECT value FROM json_each(?2)) AND state = 'pending'
+    RETURNING id
 
 -- name: defer_notices
 -- ?2: a JSON array of notice ids.
@@ -224,7 +237,60 @@ SELECT * FROM oncall_overrides WHERE id = ? AND ends_at > ?
 UPDATE oncall_overrides SET ends_at = ?1 WHERE id = ?2 AND ends_at > ?1
 
 -- name: audit_trail
-SELECT * FROM audit_log WHERE custody_id = ? ORDER BY id
+SELECT audit_log.*, audit_personal.salt, audit_personal.personal FROM audit_log
+    LEFT JOIN audit_personal ON audit_personal.event_id = audit_log.id
+    WHERE custody_id = ? ORDER BY id
+
+-- name: audit_events
+-- The whole chain in order, each event with its personal part (if not purged).
+SELECT audit_log.*, audit_personal.salt, audit_personal.personal FROM audit_log
+    LEFT JOIN audit_personal ON audit_personal.event_id = audit_log.id
+    ORDER BY audit_log.id
+
+-- name: notice_audit_facts
+-- ?1: a JSON array of notice ids; ?2: a JSON array of the kinds to record.
+SELECT notices.id, notices.kind, notices.channel, notices.custody_id, notices.attempts,
+        notices.level, notices.last_error, custodies.facility_id, custodies.booking
+    FROM notices LEFT JOIN custodies ON custodies.id = notices.custody_id
+    WHERE notices.id IN (SELECT value FROM json_each(?1))
+      AND notices.kind IN (SELECT value FROM json_each(?2))
+    ORDER BY notices.seq
+
+-- name: legacy_audit_events
+-- Schema version 8: the events written before the chain, oldest first, with the facility
+-- of their custody (they did not record it).
+SELECT audit_log.*, custodies.facility_id AS custody_facility FROM audit_log
+    LEFT JOIN custodies ON custodies.id = audit_log.custody_id
+    WHERE audit_log.hash IS NULL ORDER BY audit_log.id
+
+-- name: chain_legacy_audit_event
+-- Schema version 8 only, before the triggers that forbid it exist: an event written
+-- before the chain gets its hashes, and its personal values move to audit_personal.
+UPDATE audit_log SET detail = ?, facility_id = ?, personal_digest = ?, prev_hash = ?,
+        hash = ?
+    WHERE id = ?
+
+-- name: purge_audit_personal
+-- ?1: custodies closed before this instant lose their events' personal parts.
+DELETE FROM audit_personal WHERE event_id IN (
+    SELECT audit_log.id FROM audit_log JOIN custodies ON custodies.id = audit_log.custody_id
+    WHERE custodies.state != 'open' AND custodies.closed_at < ?1)
+
+-- name: count_closed_before
+SELECT count(*) AS n FROM custodies WHERE state != 'open' AND closed_at < ?1
+
+-- name: erase_custody_field
+-- {column} is a custodies column named in bot.core.audit_chain.PERSONAL_FIELDS (the
+-- store checks it is one of the table's columns); never text from outside.
+UPDATE custodies SET {column} = NULL
+    WHERE state != 'open' AND closed_at < ?1 AND {column} IS NOT NULL
+
+-- name: erase_notice_detail_field
+-- ?2: a key of PERSONAL_FIELDS, removed from the details of the notices of custodies
+-- closed before ?1 (a note's text, a dispute's note).
+UPDATE notices SET detail = json_remove(detail, '$.' || ?2)
+    WHERE detail IS NOT NULL AND json_type(detail, '$.' || ?2) IS NOT NULL
+      AND custody_id IN (SELECT id FROM custodies WHERE state != 'open' AND closed_at < ?1)
 
 -- name: table_exists
 SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?
@@ -296,10 +362,14 @@ UPDATE certification_reminders SET state = 'pending', last_error = ?, next_attem
     WHERE id = ? AND state != 'sent'
 
 -- name: count_rows_of_facility
--- Benchmarks: what logging the facility's arrests stored, table by table.
+-- Benchmarks: what logging the facility's arrests stored, table by table (an event's
+-- personal part is a row of its own, in audit_personal).
 SELECT
     (SELECT count(*) FROM custodies WHERE facility_id = ?1) AS custodies,
     (SELECT count(*) FROM notices
         WHERE custody_id IN (SELECT id FROM custodies WHERE facility_id = ?1)) AS notices,
     (SELECT count(*) FROM audit_log
-        WHERE custody_id IN (SELECT id FROM custodies WHERE facility_id = ?1)) AS audit_entries
+        WHERE custody_id IN (SELECT id FROM custodies WHERE facility_id = ?1)) AS audit_entries,
+    (SELECT count(*) FROM audit_personal
+        WHERE event_id IN (SELECT id FROM audit_log WHERE custody_id IN
+            (SELECT id FROM custodies WHERE facility_id = ?1))) AS audit_personal

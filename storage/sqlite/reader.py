@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.core.audit_chain import StoredEvent
 from bot.core.model import Custody, Notice, NoticeState
+from storage.sqlite.audit_log import stored_event
 from storage.sqlite.migrations import SCHEMA_VERSION
 from storage.sqlite.queries import QUERIES, json_list
 from storage.sqlite.rows import (
@@ -44,6 +46,8 @@ class FacilityRows:
     custodies: int
     notices: int
     audit_entries: int
+    # The personal parts of those entries (notes, reasons, names), each a row of its own.
+    audit_personal: int
 
 
 class DatabaseReader:
@@ -52,6 +56,14 @@ class DatabaseReader:
     def __init__(self, path: Path | str) -> None:
         self._path = Path(path)
         self._uri = self._path.resolve().as_uri() + "?mode=ro"
+
+    def schema_version(self) -> int:
+        """The file's schema version; 0 for an empty file (no tables yet)."""
+        with closing(sqlite3.connect(self._uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)) as db:
+            if db.execute(QUERIES["table_exists"], ("schema_version",)).fetchone() is None:
+                return 0
+            row = db.execute(QUERIES["schema_version"]).fetchone()
+            return 0 if row is None else int(row[0])
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -99,6 +111,12 @@ class DatabaseReader:
         rows = self._fetch_all("notices_by_state", (json_list(states),))
         return [notice_from_row(row) for row in rows]
 
+    def audit_events(self) -> Iterator[StoredEvent]:
+        """Every audit event in chain order, as stored (read one at a time, not all at once)."""
+        with self._connection() as connection:
+            for row in connection.execute(QUERIES["audit_events"]):
+                yield stored_event(row)
+
     def custodies_arrested_between(
         self, start: datetime, end: datetime, page_size: int = EXPORT_PAGE_SIZE
     ) -> Iterator[Custody]:
@@ -123,10 +141,12 @@ class DatabaseReader:
         return [custody_from_row(row) for row in rows]
 
     def count_rows_of_facility(self, facility_id: str) -> FacilityRows:
-        """Custodies logged at ``facility_id``, and the notices and audit entries of them."""
+        """Custodies logged at ``facility_id``, and the notices, audit entries and audit
+        entries' personal parts stored for them."""
         [row] = self._fetch_all("count_rows_of_facility", (facility_id,))
         return FacilityRows(
             custodies=int(row["custodies"]),
             notices=int(row["notices"]),
             audit_entries=int(row["audit_entries"]),
+            audit_personal=int(row["audit_personal"]),
         )

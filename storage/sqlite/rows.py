@@ -10,10 +10,11 @@ import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import fields
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from bot.core import model
+from bot.core.audit_chain import utc_text
 from bot.core.certification_plan import CertificationReminder
 from bot.core.targets import TargetKind, target_kind
 from storage.certification_ledger import ReminderRecord, ReminderState
@@ -23,18 +24,12 @@ T = TypeVar("T")
 
 # What ``to_db_time`` writes (``2026-11-28T20:05:00.000000Z``); other text is refused.
 _STORED_TIME_LENGTH = 27
-_NO_OFFSET = timedelta(0)
 
 
 def to_db_time(value: datetime) -> str:
-    """UTC instant → fixed-width text whose sort order is time order."""
-    offset = value.utcoffset()
-    if offset is None:
-        raise ValueError("naive datetimes are not stored")
-    utc = value if offset == _NO_OFFSET else value.astimezone(UTC)
-    # isoformat zero-pads the year (unlike strftime's %Y on some platforms): the sort
-    # order needs the fixed width. ~2x faster than strftime; called ~40 times per arrest.
-    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    """UTC instant → fixed-width text whose sort order is time order: the audit chain's
+    canonical time (``bot.core.audit_chain.utc_text``), so a stored time is hashed as is."""
+    return utc_text(value)
 
 
 def from_db_time(text: str) -> datetime:
@@ -124,7 +119,6 @@ notice_from_row = _reader(
         **dict.fromkeys(("due_at", "next_attempt_at", "attempted_at", "sent_at"), _time),
     },
 )
-audit_from_row = _reader(model.AuditEntry, {"at": from_db_time, "detail": json.loads})
 override_from_row = _reader(
     OncallOverrideRecord, dict.fromkeys(("starts_at", "ends_at", "created_at"), from_db_time)
 )
@@ -204,17 +198,6 @@ def notice_row(notice: model.Notice) -> tuple[Any, ...]:
         # The kind alone, not ``notice.target``: building a Target per notice showed in
         # the arrest path's profile (~17 notices per arrest).
         (notice.target_kind or target_kind(notice.channel)).value,
-    )
-
-
-def audit_row(entry: model.AuditEntry) -> tuple[Any, ...]:
-    """Parameters of ``insert_audit``."""
-    return (
-        to_db_time(entry.at),
-        entry.actor,
-        entry.action,
-        entry.custody_id,
-        json.dumps(entry.detail, sort_keys=True),
     )
 
 

@@ -96,15 +96,44 @@ CREATE INDEX IF NOT EXISTS notices_unsent_by_due
     ON notices (due_at) WHERE state IN ('pending', 'sending');
 CREATE INDEX IF NOT EXISTS notices_by_custody ON notices (custody_id, channel, seq);
 
+-- The audit log, a hash chain (bot.core.audit_chain, README "Audit chain"): rows are
+-- only ever inserted; id is the event's number (seq), and each row's hash covers the
+-- previous row's. The JSON columns hold canonical JSON of the public values.
 CREATE TABLE IF NOT EXISTS audit_log (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     at         TEXT NOT NULL,
     actor      TEXT NOT NULL,
     action     TEXT NOT NULL,
     custody_id TEXT,
-    detail     TEXT NOT NULL DEFAULT '{}'
+    detail     TEXT NOT NULL DEFAULT '{}',
+    -- from schema version 8 (NULL in events written before it: the chain began then)
+    source          TEXT,
+    facility_id     TEXT,
+    request_id      TEXT,
+    values_before   TEXT NOT NULL DEFAULT '{}',
+    values_after    TEXT NOT NULL DEFAULT '{}',
+    personal_digest TEXT,
+    prev_hash       TEXT,
+    hash            TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_by_custody ON audit_log (custody_id, id);
+-- Nothing in the bot changes or removes an audit row: the database refuses it too.
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log rows are never changed');
+END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log rows are never deleted');
+END;
+
+-- An event's personal values and their salt, apart from the chain so that a purge can
+-- delete them; the event keeps personal_digest = sha256(salt + personal).
+CREATE TABLE IF NOT EXISTS audit_personal (
+    event_id INTEGER PRIMARY KEY REFERENCES audit_log (id),
+    salt     TEXT NOT NULL,
+    personal TEXT NOT NULL
+);
 
 -- "/wso oncall override": someone covers a schedule for a while.
 CREATE TABLE IF NOT EXISTS oncall_overrides (

@@ -7,7 +7,7 @@ each method promises is said once, on ``storage.interface.CustodyStore``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -23,25 +23,23 @@ from storage.interface import (
     StoreFault,
 )
 from storage.sqlite.arrests import ArrestWriter
+from storage.sqlite.audit_log import append_events, entry_from_row, purge_personal_data
 from storage.sqlite.certifications import SqliteCertificationLedger
 from storage.sqlite.database import INTEGRITY_WAIT_SECONDS, SqliteDatabase, WallClock
-from storage.sqlite.queries import QUERIES, json_list, with_list
+from storage.sqlite.deliveries import NoticeQueue
+from storage.sqlite.queries import QUERIES, json_list
 from storage.sqlite.rows import (
-    audit_from_row,
-    audit_row,
     counted_from,
     custody_from_row,
     maybe_db_time,
-    maybe_time,
     notice_from_row,
-    notice_row,
     override_from_row,
     override_row,
     to_db_time,
 )
 
 
-class SqliteCustodyStore:
+class SqliteCustodyStore(NoticeQueue):
     """A ``CustodyStore`` over one SQLite file, used by one process at a time."""
 
     def __init__(
@@ -52,16 +50,16 @@ class SqliteCustodyStore:
         clock: Clock | None = None,
         integrity_wait_seconds: float = INTEGRITY_WAIT_SECONDS,
     ) -> None:
-        self._database = SqliteDatabase(
+        clock = clock or WallClock()
+        database = SqliteDatabase(
             path,
             before_commit=before_commit,
-            clock=clock or WallClock(),
+            clock=clock,
             integrity_wait_seconds=integrity_wait_seconds,
         )
-        self._arrests = ArrestWriter(self._database)
-        self.certifications = SqliteCertificationLedger(self._database)
-        self._transaction = self._database.transaction
-        self._fetch_all = self._database.fetch_all
+        super().__init__(database, clock)
+        self._arrests = ArrestWriter(database)
+        self.certifications = SqliteCertificationLedger(database)
 
     # --- the file --------------------------------------------------------------
 
@@ -121,7 +119,7 @@ class SqliteCustodyStore:
             await db.execute(QUERIES["cancel_notices_of_closed_custody"], (custody_id,))
             await self._bring_forward(db, custody_id, NoticeKind.BACKUP_DELETE, at)
             await self._insert_notices(db, closing_notices)
-            await db.execute(QUERIES["insert_audit"], audit_row(audit))
+            await append_events(db, [audit])
             closed = await self._get_custody(db, custody_id)
         assert closed is not None
         return closed
@@ -190,7 +188,7 @@ class SqliteCustodyStore:
     ) -> Custody:
         """Store the notices and the audit entry of a change; the custody as it is now."""
         await self._insert_notices(db, notices)
-        await db.execute(QUERIES["insert_audit"], audit_row(audit))
+        await append_events(db, [audit])
         changed = await self._get_custody(db, custody_id)
         assert changed is not None
         return changed
@@ -233,12 +231,6 @@ class SqliteCustodyStore:
         rows = await self._fetch_all(QUERIES["count_open_custodies"], (json_list(facility_ids),))
         return int(rows[0]["n"])
 
-    # --- notices ---------------------------------------------------------------
-
-    @staticmethod
-    async def _insert_notices(db: aiosqlite.Connection, notices: Sequence[Notice]) -> None:
-        await db.executemany(QUERIES["insert_notice"], [notice_row(notice) for notice in notices])
-
     async def scheduled_backups(self) -> list[tuple[Custody, Notice]]:
         rows = await self._fetch_all(QUERIES["scheduled_backups"])
         custodies: dict[str, Custody] = {}
@@ -252,136 +244,7 @@ class SqliteCustodyStore:
             found.append((custodies[custody_id], notice_from_row(row)))
         return found
 
-    async def add_notices(self, notices: Sequence[Notice]) -> None:
-        async with self._transaction("add_notices") as db:
-            await self._insert_notices(db, notices)
-
-    async def skip_superseded_reminders(self, now: datetime) -> int:
-        async with self._transaction("skip_superseded_reminders") as db:
-            cursor = await db.execute(QUERIES["skip_superseded_reminders"], (to_db_time(now),))
-            return int(cursor.rowcount)
-
-    async def ready_notices(
-        self, now: datetime, limit: int, exclude_channels: Collection[str] = ()
-    ) -> list[Notice]:
-        excluded = tuple(exclude_channels)
-        rows = await self._fetch_all(
-            with_list("ready_notices", len(excluded)), (to_db_time(now), *excluded, limit)
-        )
-        return [notice_from_row(row) for row in rows]
-
-    async def next_ready_at(self, exclude_channels: Collection[str] = ()) -> datetime | None:
-        excluded = tuple(exclude_channels)
-        rows = await self._fetch_all(with_list("next_ready_at", len(excluded)), excluded)
-        return maybe_time(rows[0]["ready_at"]) if rows else None
-
-    async def oldest_overdue_due_at(self, now: datetime) -> datetime | None:
-        rows = await self._fetch_all(QUERIES["oldest_overdue_due_at"], (to_db_time(now),))
-        return maybe_time(rows[0]["due_at"])
-
-    async def count_failing_notices(
-        self, error_codes: Collection[str], error_prefixes: Collection[str] = ()
-    ) -> int:
-        if not error_codes and not error_prefixes:
-            return 0
-        rows = await self._fetch_all(
-            QUERIES["count_failing_notices"], (json_list(error_codes), json_list(error_prefixes))
-        )
-        return int(rows[0]["n"])
-
-    async def notices_in_flight(self) -> list[Notice]:
-        return [notice_from_row(row) for row in await self._fetch_all(QUERIES["notices_in_flight"])]
-
-    async def notices_for(self, custody_id: str) -> list[Notice]:
-        rows = await self._fetch_all(QUERIES["notices_of_custody"], (custody_id,))
-        return [notice_from_row(row) for row in rows]
-
-    async def mark_sending(self, notice_id: str, at: datetime) -> bool:
-        async with self._transaction("mark_sending") as db:
-            cursor = await db.execute(QUERIES["mark_sending"], (to_db_time(at), notice_id))
-            return cursor.rowcount == 1
-
-    async def mark_sent(
-        self,
-        notice_id: str,
-        at: datetime,
-        message_ts: str | None,
-        message_channel: str | None = None,
-    ) -> None:
-        async with self._transaction("mark_sent") as db:
-            await db.execute(
-                QUERIES["mark_sent"], (to_db_time(at), message_ts, message_channel, notice_id)
-            )
-            if self._database.before_commit is not None:
-                self._database.before_commit("mid_commit")
-
-    async def mark_failed(
-        self,
-        notice_id: str,
-        *,
-        error: str,
-        retry_at: datetime,
-        may_have_posted: bool,
-        attempts: int | None = None,
-    ) -> None:
-        retry_text = to_db_time(retry_at)
-        async with self._transaction("mark_failed") as db:
-            cursor = await db.execute(QUERIES["unsent_notice_place"], (notice_id,))
-            row = await cursor.fetchone()
-            if row is None:
-                return  # already sent, skipped or cancelled: a late failure report changes nothing
-            await db.execute(
-                QUERIES["mark_failed"],
-                (error, retry_text, retry_text, int(may_have_posted), attempts, notice_id),
-            )
-            await db.execute(
-                QUERIES["hold_back_later_notices"],
-                (retry_text, row["custody_id"], row["channel"], row["seq"]),
-            )
-
-    async def mark_pending(self, notice_id: str, *, may_have_posted: bool) -> None:
-        async with self._transaction("mark_pending") as db:
-            await db.execute(QUERIES["mark_pending"], (int(may_have_posted), notice_id))
-
-    async def skip_notices(self, notice_ids: Collection[str], reason: str) -> None:
-        if not notice_ids:
-            return
-        async with self._transaction("skip_notices") as db:
-            await db.execute(QUERIES["skip_notices"], (reason, json_list(notice_ids)))
-
-    async def defer_notices(self, notice_ids: Collection[str], until: datetime) -> None:
-        if not notice_ids:
-            return
-        async with self._transaction("defer_notices") as db:
-            await db.execute(QUERIES["defer_notices"], (to_db_time(until), json_list(notice_ids)))
-
-    @staticmethod
-    async def _bring_forward(
-        db: aiosqlite.Connection,
-        custody_id: str,
-        kind: NoticeKind,
-        at: datetime,
-        channel: str | None = None,
-    ) -> None:
-        await db.execute(
-            QUERIES["bring_forward"], (to_db_time(at), custody_id, kind.value, channel)
-        )
-
-    async def bring_forward(
-        self, custody_id: str, kind: NoticeKind, at: datetime, *, channel: str | None = None
-    ) -> None:
-        async with self._transaction("bring_forward") as db:
-            await self._bring_forward(db, custody_id, kind, at, channel)
-
     # --- escalation ------------------------------------------------------------
-
-    async def expand_step(self, step_id: str, pages: Sequence[Notice], at: datetime) -> bool:
-        async with self._transaction("expand_step") as db:
-            cursor = await db.execute(QUERIES["mark_step_expanded"], (to_db_time(at), step_id))
-            if cursor.rowcount != 1:
-                return False
-            await self._insert_notices(db, pages)
-            return True
 
     async def acknowledge(
         self,
@@ -408,7 +271,7 @@ class SqliteCustodyStore:
                 QUERIES["cancel_pages_and_steps"], (custody_id, json_list(cancel_step_ids))
             )
             await self._insert_notices(db, new_notices)
-            await db.execute(QUERIES["insert_audit"], audit_row(audit))
+            await append_events(db, [audit])
             acknowledged = await self._get_custody(db, custody_id)
         assert acknowledged is not None
         return acknowledged
@@ -416,7 +279,7 @@ class SqliteCustodyStore:
     async def add_oncall_override(self, override: OncallOverrideRecord, audit: AuditEntry) -> None:
         async with self._transaction("add_oncall_override") as db:
             await db.execute(QUERIES["insert_oncall_override"], override_row(override))
-            await db.execute(QUERIES["insert_audit"], audit_row(audit))
+            await append_events(db, [audit])
 
     async def oncall_overrides(self, schedule_id: str, now: datetime) -> list[OncallOverrideRecord]:
         rows = await self._fetch_all(QUERIES["oncall_overrides"], (schedule_id, to_db_time(now)))
@@ -434,15 +297,23 @@ class SqliteCustodyStore:
             cursor = await db.execute(QUERIES["end_oncall_override"], (to_db_time(at), override_id))
             if cursor.rowcount != 1:
                 return False
-            await db.execute(QUERIES["insert_audit"], audit_row(audit))
+            await append_events(db, [audit])
             return True
 
     # --- audit -----------------------------------------------------------------
 
     async def record_audit(self, entry: AuditEntry) -> None:
         async with self._transaction("record_audit") as db:
-            await db.execute(QUERIES["insert_audit"], audit_row(entry))
+            await append_events(db, [entry])
 
     async def audit_trail(self, custody_id: str) -> list[AuditEntry]:
         rows = await self._fetch_all(QUERIES["audit_trail"], (custody_id,))
-        return [audit_from_row(row) for row in rows]
+        return [entry_from_row(row) for row in rows]
+
+    async def purge_personal_data(
+        self, closed_before: datetime, audit: Callable[[Mapping[str, int]], AuditEntry]
+    ) -> Mapping[str, int]:
+        async with self._database.erasing_transaction("purge_personal_data") as db:
+            erased = await purge_personal_data(db, closed_before)
+            await append_events(db, [audit(erased)])
+        return erased

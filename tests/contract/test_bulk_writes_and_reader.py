@@ -169,7 +169,7 @@ async def test_the_reader_counts_the_rows_of_a_facilitys_custodies(tmp_path: Pat
         await store.add_custodies(
             [
                 (here[0], [make_notice(here[0], "a"), make_notice(here[0], "b")], make_audit("c0")),
-                (here[1], [make_notice(here[1], "a")], make_audit("c1")),
+                (here[1], [make_notice(here[1], "a")], make_audit("c1", notes="limps")),
                 (elsewhere, [make_notice(elsewhere, "a")], make_audit("c9")),
             ]
         )
@@ -177,10 +177,11 @@ async def test_the_reader_counts_the_rows_of_a_facilitys_custodies(tmp_path: Pat
         await store.record_audit(make_audit(None, action="config_loaded"))
         reader = DatabaseReader(path)
 
+        # c1's notes are personal: kept apart, in a row of their own (bot.core.audit_chain).
         assert reader.count_rows_of_facility(here[0].facility_id) == FacilityRows(
-            custodies=2, notices=3, audit_entries=3
+            custodies=2, notices=3, audit_entries=3, audit_personal=1
         )
-        assert reader.count_rows_of_facility("elsewhere") == FacilityRows(1, 1, 1)
-        assert reader.count_rows_of_facility("nowhere") == FacilityRows(0, 0, 0)
+        assert reader.count_rows_of_facility("elsewhere") == FacilityRows(1, 1, 1, 0)
+        assert reader.count_rows_of_facility("nowhere") == FacilityRows(0, 0, 0, 0)
     finally:
         await store.close()

@@ -535,6 +535,8 @@ async def test_close_cancels_pending_reminders_and_expiry_and_appends_closing_no
     assert ready == ["c1-i-logged", closing[0].id, closing[1].id]
     assert [e.action for e in await any_store.audit_trail(custody.id)] == [
         "custody_logged",
+        "notice_sent",  # c1-j-logged
+        "notice_skipped",  # c1-i-1h
         "custody_released",
     ]
     assert await any_store.get_custody(other.id) == other
@@ -1458,7 +1460,10 @@ async def test_expand_step_marks_the_step_sent_and_stores_its_pages(
     assert all((n.seq or 0) > max(s.seq or 0 for s in stored) for n in appended)
     ready = [n.id for n in await any_store.ready_notices(at, 100) if n.custody_id == custody.id]
     assert ready == [stored[0].id, pages[0].id, pages[1].id]
-    assert await any_store.audit_trail(custody.id) == [make_audit(custody.id)]
+    [logged, paged] = await any_store.audit_trail(custody.id)
+    assert logged == make_audit(custody.id)
+    assert (paged.action, paged.actor, paged.at) == ("paged", "system", at)
+    assert (paged.detail["paged"], paged.detail["level"]) == (",".join(PAGED), 2)
     assert await any_store.get_custody(other.id) == other_before["custodies"][0]
     assert await any_store.notices_for(other.id) == other_before["notices"][0]
 
@@ -1636,6 +1641,8 @@ async def test_acknowledge_cancels_pages_and_the_given_steps_and_stores_the_rest
     }
     assert [e.action for e in await any_store.audit_trail(custody.id)] == [
         "custody_logged",
+        "paged",  # the ICE chain's first step, expanded before the acknowledgement
+        "notice_sent",  # its page
         "paging_acknowledged",
     ]
     assert (await any_store.audit_trail(custody.id))[-1] == make_audit(
@@ -1703,6 +1710,7 @@ async def test_acknowledging_twice_records_the_latest(any_store: CustodyStore) -
     assert [e.action for e in await any_store.audit_trail(custody.id)] == [
         "custody_logged",
         "paging_acknowledged",
+        "paged",  # the re-planned step fell due after the first acknowledgement
         "paging_acknowledged",
     ]
 
@@ -2035,7 +2043,7 @@ async def test_sqlite_migrates_a_version_1_database(tmp_path: Path) -> None:
         await store.add_oncall_override(override, make_audit(None, "oncall_override", at))
         assert await store.oncall_overrides("ice-duty", at) == [override]
 
-    assert SCHEMA_VERSION == 7
+    assert SCHEMA_VERSION == 8
     assert _raw_query(path, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
     async with opened(build) as reopened:
         assert await reopened.get_custody(old.id) == acked

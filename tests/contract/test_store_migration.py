@@ -139,8 +139,8 @@ async def test_a_migrated_database_closes_a_custody_in_the_new_states(
 async def test_a_version_2_database_is_migrated_in_place(
     v2_copy: Path, migrated: SqliteCustodyStore
 ) -> None:
-    assert SCHEMA_VERSION == 7
-    assert raw_query(v2_copy, "SELECT version FROM schema_version") == [(7,)]
+    assert SCHEMA_VERSION == 8
+    assert raw_query(v2_copy, "SELECT version FROM schema_version") == [(8,)]
     stored = raw_query(v2_copy, "SELECT channel, target_kind FROM notices")
     assert len(stored) == 44
     assert all(kind == target_kind(str(channel)) for channel, kind in stored)
@@ -226,7 +226,7 @@ async def test_a_migrated_database_keeps_working(migrated: SqliteCustodyStore) -
     assert stored.target_kind is TargetKind.WEBHOOK
 
     trail = [entry.action for entry in await migrated.audit_trail("custody-2")]
-    assert trail == ["custody.logged", "custody.acknowledged", "custody.released"]
+    assert trail == ["custody.logged", "notice_sent", "custody.acknowledged", "custody.released"]
     assert [e.action for e in await migrated.audit_trail("custody-4")] == [
         "custody.logged",
         "custody.acknowledged",

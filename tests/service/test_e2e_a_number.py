@@ -88,7 +88,9 @@ async def test_a_typed_a_number_is_stored_padded_and_never_leaves_the_receipt(
     assert logging.getLogger().level == logging.DEBUG
     assert_no_trace(logged, "the logs")
     trail = await service.store.audit_trail(custody.id)
-    assert_no_trace(json.dumps([entry.detail for entry in trail]), "the audit entry")
+    assert [entry.action for entry in trail][:1] == ["arrest_logged"]
+    recorded = [[entry.before, entry.after, entry.detail] for entry in trail]
+    assert_no_trace(json.dumps(recorded), "the audit entries")
 
 
 async def test_the_forms_a_number_is_masked_in_the_officers_receipt_alone(

@@ -138,7 +138,9 @@ async def test_a_valid_form_logs_the_custody_closes_and_sends_the_receipt(
     await fake_slack.wait_for_posts(1, channel=ICE)
     [receipt] = await fake_slack.wait_for_posts(1, channel=OFFICER)
     assert "B-FORM-1" in receipt["text"] and "brought in by patrol" in receipt["text"]
-    [entry] = await service.store.audit_trail(custody.id)
+    entry = (await service.store.audit_trail(custody.id))[0]
+    logged = ("arrest_logged", "modal", "1.2.submit")
+    assert (entry.action, entry.source, entry.request_id) == logged
     assert entry.detail["notes"] == "brought in by patrol"
 
 

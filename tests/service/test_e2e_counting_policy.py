@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 from bot.app import WsoService
 from bot.config import parse_config
-from bot.core.model import CountingRule, Custody
+from bot.core.model import AuditEntry, CountingRule, Custody, Source
 from bot.core.policy import PolicyStamp
 from bot.services.clock import FakeClock
-from tests.conftest import ICE, JAIL, START, StartService, config_document
+from tests.conftest import ICE, JAIL, OFFICER, START, StartService, config_document
 from tests.fakes.notices import kinds
 from tests.fakes.signed_requests import wso_payload as payload
 from tests.fakes.slack import FakeSlack
@@ -40,6 +40,11 @@ EXCLUDING_WORDS = (
 async def booking(service: WsoService, number: str) -> Custody:
     [custody] = await service.store.find_custodies(number)
     return custody
+
+
+async def corrections(service: WsoService, custody: Custody) -> list[AuditEntry]:
+    trail = await service.store.audit_trail(custody.id)
+    return [event for event in trail if event.action == "custody_corrected"]
 
 
 async def test_a_config_change_applies_to_new_custodies_only(
@@ -64,8 +69,9 @@ async def test_a_config_change_applies_to_new_custodies_only(
     status = await slack.command("status B-1")
     assert f"Counted as {ELAPSED_WORDS}." in status.text
     [logged] = (await second.store.audit_trail(new.id))[:1]
-    assert logged.detail["counting_rule"] == "48h-excluding-weekends-holidays"
-    assert (logged.detail["counting_rule_version"], logged.detail["holiday_region"]) == (1, "US")
+    assert logged.after["counting_rule"] == "48h-excluding-weekends-holidays"
+    assert (logged.after["counting_rule_version"], logged.after["holiday_region"]) == (1, "US")
+    assert logged.after["counting_hours"] == 48
     assert str(logged.detail["holidays_source"]).startswith("holidays 0.")
     await fake_slack.wait_for_posts(4)
     card = fake_slack.posts(JAIL)[-1]
@@ -107,17 +113,29 @@ async def test_counting_a_custody_again_under_the_current_policy_is_audited(
         assert "(was `elapsed-48h v1`)" in told["text"]
         assert payload(told)["previous_deadline"] == "2026-11-30T20:00:00+00:00"
         assert payload(told)["counting_rule"] == "48h-excluding-weekends-holidays"
-    corrected = (await service.store.audit_trail(custody.id))[-1]
-    assert corrected.action == "custody_corrected"
-    assert corrected.detail["from_deadline"] == "2026-11-30T20:00:00+00:00"
-    assert corrected.detail["to_deadline"] == "2026-12-02T06:00:00+00:00"
-    assert corrected.detail["from_policy"] == "elapsed-48h v1"
-    assert corrected.detail["to_policy"] == "48h-excluding-weekends-holidays v1, holidays US"
+    [corrected] = await corrections(service, custody)
+    # Through the audit chain's Origin: who, from where, and which Slack request.
+    assert (corrected.actor, corrected.source, corrected.request_id) == (
+        OFFICER,
+        Source.SLASH_COMMAND,
+        "1.2.abc",
+    )
+    assert corrected.before == {
+        "arrested_at": "2026-11-28T20:00:00.000000Z",
+        "deadline": "2026-11-30T20:00:00.000000Z",
+        "policy": "elapsed-48h v1",
+    }
+    assert corrected.after == {
+        "arrested_at": "2026-11-28T20:00:00.000000Z",
+        "deadline": "2026-12-02T06:00:00.000000Z",
+        "policy": "48h-excluding-weekends-holidays v1, holidays US",
+    }
+    assert str(corrected.detail["holidays_source"]).startswith("holidays 0.")
 
     again = await slack.command("correct B-1 policy")  # nothing left to count differently
     assert "already counted under the facility's rule" in again.text
     assert "Nothing was changed" in again.text
-    assert len(await service.store.audit_trail(custody.id)) == 2
+    assert len(await corrections(service, custody)) == 1
 
     clock.set(ELAPSED_DEADLINE)  # the old deadline passes quietly: the plan moved with it
     await settle(service)

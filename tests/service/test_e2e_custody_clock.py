@@ -24,6 +24,7 @@ from tests.conftest import (
     SIGNING_SECRET,
     START,
     STRANGER,
+    actions_by_people,
     make_settings,
 )
 from tests.fakes.notices import kinds
@@ -108,7 +109,7 @@ async def test_transfer_closes_the_custody_and_nothing_more_is_sent(
     [custody] = await service.store.find_custodies("B-2")
     assert custody.state is CustodyState.TRANSFERRED
     assert custody.closed_by == DESK_STAFF
-    trail = [entry.action for entry in await service.store.audit_trail(custody.id)]
+    trail = actions_by_people(await service.store.audit_trail(custody.id))
     assert trail == ["arrest_logged", "custody_transferred"]
 
 

@@ -642,7 +642,7 @@ NORTH_OFFICER = "U0NORTH"
 def override_audit_rows(db_path: Path) -> list[tuple[str, str]]:
     with sqlite3.connect(db_path) as db:
         rows = db.execute(
-            "SELECT actor, detail FROM audit_log WHERE action = 'oncall_override' ORDER BY id"
+            "SELECT actor, values_after FROM audit_log WHERE action = 'oncall_override' ORDER BY id"
         ).fetchall()
     return [(str(actor), str(detail)) for actor, detail in rows]
 

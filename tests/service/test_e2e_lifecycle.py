@@ -24,6 +24,7 @@ from tests.conftest import (
     START,
     STRANGER,
     StartService,
+    actions_by_people,
     config_document,
 )
 from tests.fakes.notices import kinds
@@ -91,7 +92,7 @@ async def test_igsa_and_void_close_the_custody_and_tell_both_channels(
     notices = await service.store.notices_for(custody_id)
     reminders = [n for n in notices if n.kind in (NoticeKind.REMINDER, NoticeKind.EXPIRED)]
     assert {n.state for n in reminders} == {NoticeState.CANCELLED}
-    trail = [e.action for e in await service.store.audit_trail(custody_id)]
+    trail = actions_by_people(await service.store.audit_trail(custody_id))
     assert trail == ["arrest_logged", f"custody_{state.value}"]
 
     clock.set(DEADLINE + timedelta(hours=1))  # the clock and the paging are stopped
@@ -106,7 +107,7 @@ async def test_igsa_and_void_close_the_custody_and_tell_both_channels(
     assert "Sat Nov 28, 14:00 CST" in again.text  # when it was closed
     assert "Nothing was changed" in again.text
     assert (await the_custody(service))[1] is state
-    assert len(await service.store.audit_trail(custody_id)) == 2
+    assert len(actions_by_people(await service.store.audit_trail(custody_id))) == 2
 
 
 async def test_igsa_is_refused_where_the_facility_has_none(
@@ -157,7 +158,7 @@ async def test_a_correction_moves_the_deadline_and_every_planned_notice(
     await fake_slack.wait_for(lambda: "expired" in kinds(fake_slack, JAIL))
     expired = [n for n in await service.store.notices_for(custody_id) if n.kind.value == "expired"]
     assert {n.state for n in expired} == {NoticeState.CANCELLED, NoticeState.SENT}
-    assert [e.action for e in await service.store.audit_trail(custody_id)] == [
+    assert actions_by_people(await service.store.audit_trail(custody_id)) == [
         "arrest_logged",
         "custody_corrected",
     ]
@@ -273,7 +274,7 @@ async def test_refused_lifecycle_actions_say_why_and_change_nothing(
     assert "Nothing was changed" in reply.text or "For example" in reply.text
     custody_id, state = await the_custody(service)
     assert state is CustodyState.OPEN
-    assert [e.action for e in await service.store.audit_trail(custody_id)] == ["arrest_logged"]
+    assert actions_by_people(await service.store.audit_trail(custody_id)) == ["arrest_logged"]
     await settle(service)
     assert len(fake_slack.posts()) == 2
 

@@ -7,14 +7,17 @@ SQLite file, "nothing posted" from the fake Slack after the dispatcher settled.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.app import WsoService
 from bot.chat import actions
 from bot.config import Config, load_config
+from bot.services import audit_records
 from bot.services.clock import FakeClock
 from tests.conftest import DESK_STAFF, ICE, JAIL, OFFICER, STRANGER, StartService
 from tests.fakes import roster_files
@@ -22,8 +25,9 @@ from tests.fakes.roster_files import COUNTY, ROSTER_KEY, facility_toml, write_co
 from tests.fakes.roster_files import NORTH as NORTH_ANNEX
 from tests.fakes.signed_requests import SignedSlackClient
 from tests.fakes.slack import FakeSlack
-from tests.fakes.waiting import eventually, settle, settle_certifications
+from tests.fakes.waiting import eventually, settle, settle_certifications, wait_until
 from tests.service.test_e2e_arrest_form import GOOD
+from tests.service.test_e2e_audit import export_lines
 
 # START is Saturday 2026-11-28 14:00 in Chicago.
 EXPIRED = "U0BBB"  # certified through Friday 2026-11-27
@@ -295,6 +299,34 @@ async def test_a_reload_that_removes_every_officer_of_a_facility_is_refused(
     [warning] = await eventually(lambda: _warnings(slack), bool, "the reload's warning in /healthz")
     assert 'facility[1].officers: facility "north-annex" has no officers' in warning
     assert service.config.roster.current.entry(NORTH) is not None
+
+
+def roster_events(db_path: Path) -> list[dict[str, Any]]:
+    return [line for line in export_lines(db_path) if line["action"] == "roster_loaded"]
+
+
+async def test_the_roster_in_force_is_an_audit_event_with_its_sha256(
+    bot: tuple[WsoService, SignedSlackClient], tmp_path: Path, db_path: Path
+) -> None:
+    service, _ = bot
+    roster = tmp_path / "officers.csv"
+    [at_start] = roster_events(db_path)
+    assert (at_start["actor"], at_start["source"]) == ("system", "startup")
+    sha256 = hashlib.sha256(roster.read_bytes()).hexdigest()
+    assert at_start["detail"] == {"path": str(roster), "sha256": sha256, "officers": 4}
+
+    write_roster(tmp_path, [ROWS[0]])  # refused: north-annex left with nobody
+    assert service.reload_roster() is False
+    write_roster(tmp_path, [ROWS[0], ROWS[2], ROWS[3]])
+    assert service.reload_roster() is True
+
+    await wait_until(lambda: len(roster_events(db_path)) >= 2, what="the reload's event")
+    [_, reloaded] = roster_events(db_path)  # the refused file put nothing in force
+    assert (reloaded["actor"], reloaded["source"]) == ("system", "signal")
+    sha256 = hashlib.sha256(roster.read_bytes()).hexdigest()
+    assert reloaded["detail"] == {"path": str(roster), "sha256": sha256, "officers": 3}
+    assert "Dana Reyes" not in str(reloaded)  # the roster's names stay out of the record
+    assert audit_records.verify_file(db_path).exit_code == 0
 
 
 async def _warnings(slack: SignedSlackClient) -> list[str]:

@@ -85,5 +85,10 @@ def test_rows_per_arrest_counts_the_custody_its_notices_and_its_audit_entries(
     assert rows_per_arrest(custodies, notices, audit_entries) == pytest.approx(expected)
 
 
+def test_rows_per_arrest_counts_the_audit_entries_personal_parts_too() -> None:
+    # 1000 arrests, 200 of them logged with notes: their personal parts are rows of their own.
+    assert rows_per_arrest(1000, 0, 1000, 200) == pytest.approx(2.2)
+
+
 def test_rows_per_arrest_with_no_arrest_is_not_a_number() -> None:
     assert math.isnan(rows_per_arrest(0, 0, 0))

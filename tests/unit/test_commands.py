@@ -17,6 +17,7 @@ from bot.chat.commands import (
     CorrectCommand,
     DisputeCommand,
     HelpCommand,
+    HistoryCommand,
     IgsaCommand,
     ListCommand,
     NoteCommand,
@@ -171,6 +172,8 @@ PARSED = [
     # Status and list
     pytest.param("status b-1", StatusCommand("B-1"), id="status"),
     pytest.param("status B-1 facility X", StatusCommand("B-1", "x"), id="status-facility"),
+    pytest.param("History b-1", HistoryCommand("B-1"), id="history"),
+    pytest.param("history B-1 facility X", HistoryCommand("B-1", "x"), id="history-facility"),
     pytest.param("list", ListCommand(), id="list"),
     pytest.param("LIST", ListCommand(), id="list-upper"),
     pytest.param("list facility Jail_A", ListCommand("jail_a"), id="list-facility"),
@@ -211,7 +214,7 @@ REFUSED = [
     pytest.param(
         "frobnicate B1",
         "Use one of: arrest, transfer, release, igsa, void, correct, dispute, note, status, "
-        "list, ack, oncall, officers, help",
+        "history, list, ack, oncall, officers, help",
         id="unknown-subcommand",
     ),
     pytest.param("arest B1", "Unknown command `arest`", id="misspelt-subcommand"),
@@ -350,6 +353,7 @@ def test_help_text_examples_parse() -> None:
         TransferCommand,
         ReleaseCommand,
         StatusCommand,
+        HistoryCommand,
         ListCommand,
         AckCommand,
         OncallOverrideCommand,

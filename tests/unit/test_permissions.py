@@ -9,13 +9,15 @@ from tests.conftest import OFFICER, county_jail
 
 FACILITY = county_jail(staff=frozenset({"U0DESK"}), ice_staff=frozenset({"U0ERO"}))
 PEOPLE = {"officers": OFFICER, "staff": "U0DESK", "ice_staff": "U0ERO", "stranger": "U0NOBODY"}
-# Who may: officers and staff take every jail action; ICE staff may only confirm a transfer.
+# Who may: officers and staff take every jail action and read a custody's history; ICE
+# staff may only confirm a transfer.
 ALLOWED = {
     Action.TRANSFER: frozenset({"officers", "staff", "ice_staff"}),
     **dict.fromkeys(
         (Action.RELEASE, Action.IGSA, Action.VOID, Action.CORRECT, Action.DISPUTE, Action.NOTE),
         frozenset({"officers", "staff"}),
     ),
+    Action.HISTORY: frozenset({"officers", "staff"}),
 }
 CASES = [(action, person) for action in Action for person in PEOPLE]
 
