@@ -211,7 +211,9 @@ class WebFace:
     async def _dispatch(self, request: web.Request) -> web.Response:
         fast = await self._answer_command(request)
         if fast is not None:
+            self._metrics.slack_requests.labels(path="direct").inc()
             return fast
+        self._metrics.slack_requests.labels(path="bolt").inc()
         try:
             bolt_request = await to_bolt_request(request)  # reads the body aiohttp kept
         except (ValueError, TypeError, AttributeError):  # Bolt parses the body up front and
