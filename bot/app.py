@@ -177,6 +177,7 @@ class WsoService:
             history_lookup=settings.history_lookup,
         )
         self.desk = CustodyDesk(config, self.store, self.clock, listeners)
+        self._deps = HandlerDeps(config=config, store=self.store, clock=self.clock, desk=self.desk)
         self.files = FileRecords(self.store, self.clock, settings.config_path, config)
         self.retention: DailyPurge | None = None
         if config.retention_days is not None:
@@ -198,6 +199,7 @@ class WsoService:
             self.health,
             self.metrics,
             limits=request_limits,
+            commands=slash_command.fast_path(self._deps),
         )
         self.port: int | None = None
 
@@ -217,7 +219,7 @@ class WsoService:
             request_verification_enabled=not self.settings.socket_mode,
             authorize=self._authorization.for_bolt(),
         )
-        deps = HandlerDeps(config=self.config, store=self.store, clock=self.clock, desk=self.desk)
+        deps = self._deps
         forms = arrest_form.register(bolt_app, deps)
         slash_command.register(bolt_app, deps, forms)
         page_actions.register(bolt_app, deps)

@@ -19,9 +19,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -35,6 +36,7 @@ log = logging.getLogger("wso.web")
 # aiohttp's own log of connections it refuses or fails (``logger=`` of its server).
 server_log = logging.getLogger("wso.web.server")
 
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 # A whole request body must arrive this soon after its headers; Slack sends it at once.
 BODY_DEADLINE_SECONDS = 5.0
 # Slack's request bodies are a few KB (a modal's state, a message's blocks at most ~200 KB).
@@ -49,6 +51,8 @@ KEEPALIVE_SECONDS = 75.0
 LINGER_SECONDS = 2.0
 
 HealthReport = Callable[[], Awaitable[dict[str, Any]]]
+# A slash command's form fields -> the ack's JSON body, or None for Bolt to handle it.
+CommandAnswerer = Callable[[Mapping[str, str]], Awaitable[dict[str, Any] | None]]
 
 
 @dataclass(frozen=True)
@@ -127,8 +131,10 @@ class WebFace:
         *,
         limits: RequestLimits | None = None,
         wall_clock: Callable[[], float] = time.time,
+        commands: CommandAnswerer | None = None,
     ) -> None:
         self._bolt_app = bolt_app
+        self._commands = commands
         self._signing_secret = (signing_secret or "").encode()
         self._health = health
         self._metrics = metrics
@@ -203,6 +209,11 @@ class WebFace:
             return _refused(400, "request body unreadable", close=True)
 
     async def _dispatch(self, request: web.Request) -> web.Response:
+        fast = await self._answer_command(request)
+        if fast is not None:
+            self._metrics.slack_requests.labels(path="direct").inc()
+            return fast
+        self._metrics.slack_requests.labels(path="bolt").inc()
         try:
             bolt_request = await to_bolt_request(request)  # reads the body aiohttp kept
         except (ValueError, TypeError, AttributeError):  # Bolt parses the body up front and
@@ -212,6 +223,21 @@ class WebFace:
             log.warning("request.malformed", extra={"path": request.path})
             return web.json_response({"error": "malformed request body"}, status=400)
         return await to_aiohttp_response(await self._bolt_app.async_dispatch(bolt_request))
+
+    async def _answer_command(self, request: web.Request) -> web.Response | None:
+        """A slash command answered without Bolt, or None to let Bolt dispatch the request.
+
+        The signature was checked before the slot was taken (``_slack_events``); Bolt's
+        dispatch (its middleware chain and the 10 ms poll for the ack) is the cost skipped.
+        """
+        if self._commands is None or request.content_type != FORM_CONTENT_TYPE:
+            return None
+        fields = parse_qs((await request.read()).decode("utf-8", "replace"))
+        if "payload" in fields or "command" not in fields:
+            return None
+        command = {name: values[0] for name, values in fields.items()}
+        body = await self._commands(command)
+        return None if body is None else web.json_response(body)
 
     async def _healthz(self, request: web.Request) -> web.Response:
         report = await self._health()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -26,6 +27,40 @@ def unescape_slack_text(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+async def answer(deps: HandlerDeps, command: Mapping[str, Any]) -> dict[str, Any]:
+    """The ephemeral answer to a ``/wso`` command (not the form's): run it, say what happened.
+
+    Both ways in use it: Bolt's listener (Socket Mode, and the form's fallback) and the
+    HTTP fast path (``bot.web``), which answers the command without Bolt's dispatch.
+    """
+    invocation = Invocation(
+        user_id=str(command.get("user_id") or ""),
+        channel_id=str(command.get("channel_id") or ""),
+        text=unescape_slack_text(str(command.get("text") or "")),
+        request_id=request_id(command),
+    )
+    try:
+        reply = await deps.desk.handle(invocation)
+    except Exception:
+        log.exception("command.failed", extra={"user_id": invocation.user_id})
+        return {"text": internal_error().text, "response_type": "ephemeral"}
+    body: dict[str, Any] = {"text": reply.text, "response_type": "ephemeral"}
+    if reply.blocks:
+        body["blocks"] = reply.blocks
+    return body
+
+
+def fast_path(deps: HandlerDeps) -> Callable[[Mapping[str, str]], Awaitable[dict[str, Any] | None]]:
+    """The HTTP fast path's command answerer: None for what Bolt must handle (the form)."""
+
+    async def answer_directly(command: Mapping[str, str]) -> dict[str, Any] | None:
+        if command.get("command") != SLASH_COMMAND or wants_form(command.get("text") or ""):
+            return None
+        return await answer(deps, command)
+
+    return answer_directly
+
+
 def register(app: AsyncApp, deps: HandlerDeps, forms: ArrestForms) -> None:
     @app.command(SLASH_COMMAND)
     async def on_wso_command(
@@ -34,16 +69,4 @@ def register(app: AsyncApp, deps: HandlerDeps, forms: ArrestForms) -> None:
         if wants_form(str(command.get("text") or "")):
             await open_form(forms, ack, client, command)  # first: the trigger lives 3 s
             return
-        invocation = Invocation(
-            user_id=str(command.get("user_id") or ""),
-            channel_id=str(command.get("channel_id") or ""),
-            text=unescape_slack_text(str(command.get("text") or "")),
-            request_id=request_id(command),
-        )
-        try:
-            reply = await deps.desk.handle(invocation)
-        except Exception:
-            log.exception("command.failed", extra={"user_id": invocation.user_id})
-            await ack(text=internal_error().text, response_type="ephemeral")
-            return
-        await ack(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral")
+        await ack(**await answer(deps, command))

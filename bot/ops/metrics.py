@@ -46,6 +46,13 @@ class Metrics:
             "Senders that died recording a notice (the store or a bug, not a delivery)",
             registry=self.registry,
         )
+        self.slack_requests = Counter(
+            "wso_slack_requests",
+            "Verified Slack requests, by the path that answered them: direct (a /wso command "
+            "answered by the web face) or bolt (the form, buttons, views, events)",
+            ["path"],
+            registry=self.registry,
+        )
         self.open_custodies = Gauge(
             "wso_open_custodies",
             "Custodies not yet transferred or released",

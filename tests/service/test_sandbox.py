@@ -134,6 +134,7 @@ async def test_time_travel_backwards_or_by_an_unknown_step_is_refused_and_moves_
 async def test_next_notice_jumps_to_the_first_reminder_and_it_goes_out(page: Page) -> None:
     await page.arrest()
     custody = (await page.sandbox.service.store.find_custodies("B-1"))[0]
+    await wait_until(lambda: bool(page.messages(JAIL)) and bool(page.messages(ICE)), what="cards")
     answer = await page.post("clock", {"to": "next-notice"})
     landed = datetime.fromisoformat(answer["now"])
     assert timedelta(0) <= landed - (custody.deadline - timedelta(hours=4)) < timedelta(seconds=1)
